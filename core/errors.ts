@@ -1,0 +1,63 @@
+/**
+ * Named error classes shared by every part of edge-grid. Callers branch on `instanceof` or `name`,
+ * never on message text. Errors that cross a boundary travel as `ErrorData` and come back through
+ * `errorFromData`.
+ */
+import type { ErrorData } from './jobs.js'
+
+export class GridError extends Error {
+  static override name = 'GridError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = (this.constructor as typeof GridError).name
+  }
+}
+
+/** A flow file is invalid; `file` and `path` (JSON path like `stages.count.input`) say where. */
+export class FlowValidationError extends GridError {
+  static override name = 'FlowValidationError'
+  constructor (readonly file: string, readonly path: string, readonly expected: string) {
+    super(`${file}: ${path === '' ? '(top level)' : path}: ${expected}`)
+  }
+}
+
+/** A WebAssembly module does not follow the function ABI (forbidden import, missing export, …). */
+export class ModuleRejectedError extends GridError {
+  static override name = 'ModuleRejectedError'
+}
+
+/** The function trapped (unreachable, out of bounds, `grid.fail`, out of memory, …). */
+export class WasmTrapError extends GridError {
+  static override name = 'WasmTrapError'
+}
+
+/** The call ran longer than its stage's `timeoutMs`; its sandbox was stopped. */
+export class JobTimeoutError extends GridError {
+  static override name = 'JobTimeoutError'
+}
+
+/** The call emitted more bytes than allowed, or emitted on a port that does not exist. */
+export class OutputLimitError extends GridError {
+  static override name = 'OutputLimitError'
+}
+
+/** A job failed on every allowed attempt; the flow cannot complete. */
+export class JobFailedError extends GridError {
+  static override name = 'JobFailedError'
+}
+
+const known: Record<string, new (message: string) => GridError> = {
+  ModuleRejectedError, WasmTrapError, JobTimeoutError, OutputLimitError, JobFailedError, GridError
+}
+
+export function errorToData (err: unknown): ErrorData {
+  if (err instanceof Error) return { name: err.name, message: err.message }
+  return { name: 'Error', message: String(err) }
+}
+
+export function errorFromData (data: ErrorData): Error {
+  const Cls = known[data.name]
+  const err = Cls != null ? new Cls(data.message) : new GridError(data.message)
+  if (Cls == null) err.name = data.name
+  return err
+}

@@ -1,0 +1,97 @@
+/**
+ * The flow model: what a validated `flow.json` means, independent of where it runs.
+ *
+ * A flow is a graph of named streams. Sources and stages write streams; stages and sinks read them.
+ * Stream ids: a source's name (`nums`), a stage's default port (`square` = `square.out`), or a
+ * named port of a stage (`collatz.next`). Items travel between stages as msgpack bytes and are only
+ * decoded where a value is needed (sinks, aggregation keys).
+ */
+
+/** A WebAssembly function as the flow names it. */
+export interface FunctionSpec {
+  readonly name: string
+  /** Path of the .wasm file, resolved against the flow file's folder. */
+  readonly wasm: string
+  /** Name of the exported function to call (ABI v1: `(ptr: i32, len: i32) -> void`). */
+  readonly export: string
+}
+
+export type SourceSpec =
+  /** Integers `start, start+step, …` below `end` (end exclusive), generated lazily. */
+  | { readonly kind: 'range', readonly name: string, readonly start: number, readonly end: number, readonly step: number }
+  /** Values written inline in the flow file. */
+  | { readonly kind: 'values', readonly name: string, readonly values: readonly unknown[] }
+  /** A text file, one string item per line (resolved path). */
+  | { readonly kind: 'lines', readonly name: string, readonly path: string }
+  /** A JSON Lines file, one parsed value per line (resolved path). */
+  | { readonly kind: 'jsonl', readonly name: string, readonly path: string }
+
+export interface StageHints {
+  /** Most jobs of this stage in flight at once (all workers together); undefined: no limit. */
+  readonly maxInstances?: number
+  /** Per-job time limit in milliseconds. */
+  readonly timeoutMs: number
+  /** How many times a failed job is tried again before the flow fails. */
+  readonly retries: number
+}
+
+export interface MapStageSpec extends StageHints {
+  /** Calls `function` once per input item; each call emits zero, one or many outputs (map, filter, flat-map). */
+  readonly kind: 'map'
+  readonly name: string
+  readonly function: string
+  /** Stream ids read by this stage; several streams are merged (fan-in). */
+  readonly inputs: readonly string[]
+  /** Output port names; the function's `emit(port, …)` index selects one. Default `['out']`. */
+  readonly outputs: readonly string[]
+}
+
+export interface AggregateStageSpec extends StageHints {
+  /**
+   * Keyed aggregation: input items are `[key, value]`; values with equal keys are combined by `function`
+   * (which receives an array of two or more values and emits exactly one). When every upstream stream is
+   * finished, emits one `[key, combined]` item per key on its `out` port.
+   */
+  readonly kind: 'aggregate'
+  readonly name: string
+  readonly function: string
+  readonly inputs: readonly string[]
+  readonly outputs: readonly ['out']
+}
+
+export type StageSpec = MapStageSpec | AggregateStageSpec
+
+export type SinkSpec =
+  /** Prints each item on stdout, prefixed with the sink name: `[primes] 7`. */
+  | { readonly kind: 'stdout', readonly name: string, readonly inputs: readonly string[] }
+  /** Appends each item as one JSON line to a file (resolved path). */
+  | { readonly kind: 'jsonl', readonly name: string, readonly inputs: readonly string[], readonly path: string }
+  /**
+   * Assembles a PNG image from `[y, rowBytes]` items (one image row each, `width * channels` bytes),
+   * written when the flow ends.
+   */
+  | { readonly kind: 'png', readonly name: string, readonly inputs: readonly string[], readonly path: string, readonly width: number, readonly height: number, readonly channels: 1 | 3 | 4 }
+
+export interface FlowSpec {
+  readonly name: string
+  /** Absolute (or as given) path of the flow file, used in messages. */
+  readonly file: string
+  readonly functions: Readonly<Record<string, FunctionSpec>>
+  readonly sources: Readonly<Record<string, SourceSpec>>
+  readonly stages: Readonly<Record<string, StageSpec>>
+  readonly sinks: Readonly<Record<string, SinkSpec>>
+}
+
+export const DEFAULT_PORT = 'out'
+export const DEFAULT_TIMEOUT_MS = 30_000
+export const DEFAULT_RETRIES = 2
+
+/** `stage` and `stage.out` name the same stream; this returns the canonical form. */
+export function canonicalStream (id: string): string {
+  return id.endsWith(`.${DEFAULT_PORT}`) ? id.slice(0, -DEFAULT_PORT.length - 1) : id
+}
+
+/** The stream id written by `port` of `stage`. */
+export function streamOf (stage: string, port: string): string {
+  return port === DEFAULT_PORT ? stage : `${stage}.${port}`
+}

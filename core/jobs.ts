@@ -1,0 +1,47 @@
+/**
+ * Jobs as executors see them: a small payload (id, function reference, input bytes) kept apart from the
+ * coordinator's bookkeeping (attempts, leases, where outputs go), which lives in core/run.
+ */
+import type { Emitted } from './abi/abi.js'
+
+/** A function to call: the module by content hash (sha256, hex) and the export name. */
+export interface FunctionRef {
+  readonly module: string
+  readonly export: string
+}
+
+export interface Job {
+  readonly id: number
+  readonly fn: FunctionRef
+  /** msgpack-encoded input item. */
+  readonly input: Uint8Array
+  /** Wall-clock limit for this one call, in milliseconds. */
+  readonly timeoutMs: number
+}
+
+/** An error that crossed a thread or network boundary as data (Comlink style), rebuilt by name. */
+export interface ErrorData {
+  readonly name: string
+  readonly message: string
+}
+
+export type JobOutcome =
+  | { readonly id: number, readonly ok: true, readonly outputs: readonly Emitted[] }
+  | { readonly id: number, readonly ok: false, readonly error: ErrorData }
+
+/**
+ * Runs jobs on some pool of sandboxes (worker_threads in Node, Web Workers in the browser).
+ * Implementations must: compile each module once; run a batch's jobs and report one outcome per job;
+ * enforce `timeoutMs` by stopping the sandbox that runs an overdue job (the job fails with
+ * `JobTimeoutError`, its batch-mates are run again transparently, since functions are pure).
+ */
+export interface JobExecutor {
+  /** How many jobs can run at the same time (threads). */
+  readonly slots: number
+  /** Makes a module known by its content hash; rejects with ModuleRejectedError if it breaks the ABI. */
+  addModule (hash: string, bytes: Uint8Array): Promise<void>
+  hasModule (hash: string): boolean
+  /** Runs a batch; resolves with one outcome per job (any order). */
+  run (batch: readonly Job[]): Promise<JobOutcome[]>
+  close (): Promise<void>
+}
