@@ -1,0 +1,152 @@
+/**
+ * The host side of ABI v1: compiles and checks modules, instantiates them with exactly the ABI's imports and a
+ * memory whose maximum the host chooses, and calls functions with msgpack bytes in and out.
+ * Platform-neutral: the same code runs in Node worker_threads and in browser Web Workers.
+ */
+import { ALLOC_EXPORT, DEFAULT_LIMITS, EMIT_IMPORT, FAIL_IMPORT, IMPORT_MODULE, MEMORY_IMPORT } from './abi.js'
+import type { AbiLimits, Emitted } from './abi.js'
+import { inspectModule } from './inspect.js'
+import type { ModuleInfo } from './inspect.js'
+import { ModuleRejectedError, OutputLimitError, WasmTrapError } from '../errors.js'
+import { memoryImportLimits } from './binary.js'
+import type { MemoryLimits } from './binary.js'
+
+const utf8 = new TextDecoder('utf-8', { fatal: false })
+
+export interface CompiledModule {
+  readonly module: WebAssembly.Module
+  readonly info: ModuleInfo
+  /** Limits of the module's `env.memory` import; pass them to `FunctionInstance.instantiate`. */
+  readonly memory: MemoryLimits
+}
+
+/** Compiles bytes and applies the static ABI checks; throws ModuleRejectedError. */
+export async function compileModule (bytes: Uint8Array): Promise<CompiledModule> {
+  let module: WebAssembly.Module
+  try {
+    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
+  } catch (err) {
+    throw new ModuleRejectedError(`is not valid WebAssembly: ${(err as Error).message}`)
+  }
+  const info = inspectModule(module)
+  return { module, info, memory: memoryImportLimits(bytes) ?? { minimumPages: 1 } }
+}
+
+/** Lower-case hex sha256: the content hash that names a module everywhere (jobs, code shipping, caches). */
+export async function sha256Hex (bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>))
+  let hex = ''
+  for (const b of digest) hex += b.toString(16).padStart(2, '0')
+  return hex
+}
+
+/** Thrown from inside `grid.fail` to unwind the WASM stack; turned into WasmTrapError by `call`. */
+class GuestFailure extends Error {}
+
+export class FunctionInstance {
+  private outputs: Emitted[] = []
+  private outputBytes = 0
+  private _broken = false
+  private view: Uint8Array
+
+  private constructor (
+    private readonly instance: WebAssembly.Instance,
+    private readonly memory: WebAssembly.Memory,
+    private readonly limits: AbiLimits
+  ) {
+    this.view = new Uint8Array(memory.buffer)
+  }
+
+  /**
+   * Instantiates a module that passed `compileModule`, with exactly the ABI's imports and a memory capped at
+   * `limits.maxMemoryPages` (or the module's own maximum, if lower).
+   */
+  static async instantiate (module: WebAssembly.Module, memoryLimits: MemoryLimits, limits: AbiLimits = DEFAULT_LIMITS): Promise<FunctionInstance> {
+    const initial = memoryLimits.minimumPages
+    const maximum = Math.min(limits.maxMemoryPages, memoryLimits.maximumPages ?? Infinity)
+    if (initial > maximum) {
+      throw new ModuleRejectedError(`asks for ${initial} memory pages at start, above the cap of ${maximum}`)
+    }
+    const memory = new WebAssembly.Memory({ initial, maximum })
+    // `self` is bound after instantiation; the imports close over it.
+    let self: FunctionInstance | undefined
+    const imports = {
+      [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory },
+      [IMPORT_MODULE]: {
+        [EMIT_IMPORT]: (port: number, ptr: number, len: number) => { self!.emit(port, ptr, len) },
+        [FAIL_IMPORT]: (ptr: number, len: number) => { throw new GuestFailure(self!.readString(ptr, len)) }
+      }
+    }
+    let instance: WebAssembly.Instance
+    try {
+      instance = await WebAssembly.instantiate(module, imports)
+    } catch (err) {
+      throw new ModuleRejectedError(`could not be instantiated: ${(err as Error).message}`)
+    }
+    self = new FunctionInstance(instance, memory, limits)
+    return self
+  }
+
+  /** True after a failed call: the guest's state is unknown, so callers make a fresh instance. */
+  get broken (): boolean {
+    return this._broken
+  }
+
+  /** Calls `exportName` with one msgpack-encoded input; returns every output emitted during the call. */
+  call (exportName: string, input: Uint8Array): Emitted[] {
+    const fn = this.instance.exports[exportName] as ((ptr: number, len: number) => void) | undefined
+    if (typeof fn !== 'function') {
+      throw new ModuleRejectedError(`has no exported function "${exportName}"`)
+    }
+    this.outputs = []
+    this.outputBytes = 0
+    try {
+      const alloc = this.instance.exports[ALLOC_EXPORT] as (size: number) => number
+      const ptr = alloc(input.length) >>> 0
+      this.refreshView()
+      if (ptr + input.length > this.view.length) throw new WasmTrapError(`${ALLOC_EXPORT}(${input.length}) returned ${ptr}, outside memory`)
+      this.view.set(input, ptr)
+      fn(ptr, input.length)
+      return this.outputs
+    } catch (err) {
+      this._broken = true
+      if (err instanceof WasmTrapError || err instanceof OutputLimitError) throw err
+      if (err instanceof GuestFailure) throw new WasmTrapError(err.message)
+      if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(`trap: ${err.message}`)
+      if (err instanceof RangeError) throw new WasmTrapError(`trap: ${err.message}`) // e.g. stack overflow
+      throw new WasmTrapError(`host error: ${(err as Error).message ?? String(err)}`)
+    } finally {
+      this.outputs = this._broken ? [] : this.outputs
+    }
+  }
+
+  /** Memory in use by the instance now, in bytes (for tests and reports). */
+  get memoryBytes (): number {
+    return this.memory.buffer.byteLength
+  }
+
+  private refreshView (): void {
+    // memory.grow detaches the old ArrayBuffer: views must be re-created after any guest code ran.
+    if (this.view.buffer !== this.memory.buffer) this.view = new Uint8Array(this.memory.buffer)
+  }
+
+  private emit (port: number, ptr: number, len: number): void {
+    this.refreshView()
+    ptr >>>= 0
+    len >>>= 0
+    if (ptr + len > this.view.length) throw new WasmTrapError(`${IMPORT_MODULE}.${EMIT_IMPORT}: bytes ${ptr}..${ptr + len} are outside memory`)
+    this.outputBytes += len
+    if (this.outputBytes > this.limits.maxOutputBytes) {
+      throw new OutputLimitError(`emitted more than ${this.limits.maxOutputBytes} bytes in one call`)
+    }
+    this.outputs.push({ port, bytes: this.view.slice(ptr, ptr + len) })
+  }
+
+  private readString (ptr: number, len: number): string {
+    this.refreshView()
+    ptr >>>= 0
+    len = Math.min(len >>> 0, 4096)
+    if (ptr + len > this.view.length) return `(${IMPORT_MODULE}.${FAIL_IMPORT} with a message outside memory)`
+    return utf8.decode(this.view.subarray(ptr, ptr + len))
+  }
+}
