@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-console.log('hello')
+// Entry point of `npx grid-coordinator`: runs the compiled CLI from dist/ (built by `npm install`).
+import { runCli } from './run-cli.js'
+await runCli('../../dist/node-peer/cli/coordinator.js', 'grid-coordinator')

@@ -1,0 +1,120 @@
+/**
+ * Keyed aggregation state of one aggregate stage. Values are kept per key as msgpack bytes and folded by
+ * combine jobs of up to FAN_IN values (the combine function is associative and commutative, so any grouping
+ * gives the same result). When upstream work is finished the stage is finalised: remaining values are
+ * combined until each key holds one value, then one `[key, value]` item per key is emitted.
+ */
+import { decodeValue, encodeValue } from '../codec.js'
+import { GridError } from '../errors.js'
+import { packArray } from './msgpack-bytes.js'
+
+/** Values combined per job: large enough to amortise a job, small enough to spread a hot key over workers. */
+export const FAN_IN = 64
+
+/** An item reached an aggregate stage but is not a `[key, value]` pair. */
+export class AggregateInputError extends GridError {
+  static override name = 'AggregateInputError'
+}
+
+interface KeyState {
+  readonly keyBytes: Uint8Array
+  values: Uint8Array[]
+  combining: number
+}
+
+export interface CombineWork {
+  readonly key: string
+  readonly input: Uint8Array
+}
+
+export class KeyedAggregate {
+  private readonly keys = new Map<string, KeyState>()
+  private finalizing = false
+  private combinesInFlight = 0
+  emitted = false
+
+  constructor (readonly stage: string) {}
+
+  get keyCount (): number {
+    return this.keys.size
+  }
+
+  /** Adds one input item; throws AggregateInputError if it is not a `[key, value]` pair. */
+  add (item: Uint8Array): void {
+    const pair = decodeValue(item)
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new AggregateInputError(`stage "${this.stage}" aggregates [key, value] pairs, but received ${describe(pair)}`)
+    }
+    const [key, value] = pair as [unknown, unknown]
+    const id = keyId(key)
+    let state = this.keys.get(id)
+    if (state == null) {
+      state = { keyBytes: encodeValue(key), values: [], combining: 0 }
+      this.keys.set(id, state)
+    }
+    state.values.push(encodeValue(value))
+  }
+
+  /**
+   * Moves groups of values that should be combined now out of the state, as combine job inputs (msgpack
+   * arrays). Before finalising, only full groups of FAN_IN; while finalising, any key with two or more values.
+   */
+  takeCombines (): CombineWork[] {
+    const work: CombineWork[] = []
+    for (const [id, state] of this.keys) {
+      while (state.values.length >= FAN_IN || (this.finalizing && state.values.length >= 2)) {
+        const group = state.values.splice(0, FAN_IN)
+        state.combining++
+        this.combinesInFlight++
+        work.push({ key: id, input: packArray(group) })
+      }
+    }
+    return work
+  }
+
+  /** A combine job finished with one value. */
+  combined (key: string, value: Uint8Array): void {
+    const state = this.keys.get(key)
+    if (state == null) throw new GridError(`aggregate "${this.stage}": result for unknown key ${key}`)
+    state.combining--
+    this.combinesInFlight--
+    state.values.push(value)
+  }
+
+  /** Upstream is finished: from now on every key is folded down to one value. */
+  finalize (): void {
+    this.finalizing = true
+  }
+
+  get isFinalizing (): boolean {
+    return this.finalizing
+  }
+
+  /** True when finalising and every key holds exactly one value with no combine running. */
+  readyToEmit (): boolean {
+    if (!this.finalizing || this.emitted || this.combinesInFlight > 0) return false
+    for (const state of this.keys.values()) if (state.values.length !== 1) return false
+    return true
+  }
+
+  /** The `[key, value]` items, once; frees the state. */
+  emit (): Uint8Array[] {
+    const out: Uint8Array[] = []
+    for (const state of this.keys.values()) out.push(packArray([state.keyBytes, state.values[0]]))
+    this.keys.clear()
+    this.emitted = true
+    return out
+  }
+}
+
+function keyId (key: unknown): string {
+  if (typeof key === 'string') return `s${key}`
+  if (typeof key === 'number' || typeof key === 'bigint') return `n${key}`
+  return `j${JSON.stringify(key, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v)}`
+}
+
+export function describe (value: unknown): string {
+  const text = JSON.stringify(value, (_k, v: unknown) => typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `<${v.length} bytes>` : v)
+  if (text == null) return String(value)
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text
+}

@@ -1,0 +1,29 @@
+/**
+ * Chooses how many jobs go into one batch for a worker: many tiny jobs per batch to amortise messaging,
+ * one heavy job per batch so the last jobs of a flow spread over all threads instead of queuing behind
+ * each other. It aims at batches of about TARGET_BATCH_MS, learning the cost per job as results come in.
+ */
+const TARGET_BATCH_MS = 20
+const MAX_BATCH = 512
+/** Weight of the newest observation in the moving average of ms per job. */
+const ALPHA = 0.3
+
+export class BatchSizer {
+  private msPerJob: number | undefined
+
+  constructor (private readonly initial = 16, private readonly max = MAX_BATCH) {}
+
+  /** Records a batch of `jobs` that took `elapsedMs` on one thread. */
+  observe (jobs: number, elapsedMs: number): void {
+    if (jobs <= 0) return
+    const sample = Math.max(elapsedMs, 0.001) / jobs
+    this.msPerJob = this.msPerJob == null ? sample : this.msPerJob + ALPHA * (sample - this.msPerJob)
+  }
+
+  /** Batch size for the next batch; never more than `available` split fairly over `slots` consumers. */
+  next (available: number, slots: number): number {
+    const byCost = this.msPerJob == null ? this.initial : Math.floor(TARGET_BATCH_MS / this.msPerJob)
+    const fair = Math.ceil(available / Math.max(1, slots))
+    return Math.max(1, Math.min(this.max, byCost, fair))
+  }
+}

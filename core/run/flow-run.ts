@@ -1,0 +1,243 @@
+/**
+ * Orchestrates one run of a flow: pulls sources while the run state has room, hands jobs to whoever asks
+ * (embedded threads, network workers, browser tabs: they all call `takeJobs` / `complete`), delivers
+ * outputs to sinks with backpressure, expires leases, and resolves when the flow is finished or failed.
+ * Platform-neutral: sources and sinks are opened through injected adapters.
+ */
+import type { FlowGraph } from '../flow/graph.js'
+import type { FlowSpec, SinkSpec } from '../flow/model.js'
+import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
+import { decodeValue } from '../codec.js'
+import { errorToData } from '../errors.js'
+import { RunState } from './run-state.js'
+import type { SinkDelivery, StageCounts } from './run-state.js'
+import type { SourceCursor, SourceOpener } from './sources.js'
+import { describe } from './aggregate.js'
+
+export interface SinkWriter {
+  /** Writes encoded items; the promise settles when they are safely handed on (backpressure). */
+  write (items: readonly Uint8Array[]): Promise<void>
+  /** Finishes the sink (e.g. writes the PNG file). */
+  close (): Promise<void>
+}
+
+export type SinkOpener = (spec: SinkSpec) => Promise<SinkWriter>
+
+export interface FlowRunInit {
+  readonly spec: FlowSpec
+  readonly graph: FlowGraph
+  readonly functions: ReadonlyMap<string, FunctionRef>
+  readonly openSource: SourceOpener
+  readonly openSink: SinkOpener
+  readonly highWater?: number
+  readonly now?: () => number
+}
+
+export interface RunFailure {
+  readonly stage: string
+  /** The failing job's input, decoded and shortened for people. */
+  readonly input: string
+  readonly attempts: number
+  readonly error: ErrorData
+}
+
+export interface RunSummary {
+  readonly ok: boolean
+  readonly failure?: RunFailure
+  readonly jobsDone: number
+  readonly jobsFailed: number
+  readonly jobsRetried: number
+  readonly stages: Record<string, StageCounts>
+  readonly perWorker: Record<string, number>
+  readonly wallMs: number
+}
+
+export interface RunProgress {
+  readonly jobsDone: number
+  readonly jobsOut: number
+  readonly queued: number
+  /** Fraction of all source items read, when every source knows its size. */
+  readonly sourceFraction?: number
+}
+
+/** Items waiting for sinks above which no more jobs are handed out (a slow sink throttles the flow). */
+export const SINK_HIGH_WATER = 16384
+const SOURCE_CHUNK = 1024
+const LEASE_CHECK_MS = 1000
+
+export class FlowRun {
+  readonly state: RunState
+  private readonly listeners = new Set<() => void>()
+  private readonly cursors = new Map<string, SourceCursor>()
+  private readonly sinks = new Map<string, SinkWriter>()
+  private readonly sinkQueues = new Map<string, Uint8Array[]>()
+  private readonly sinkBusy = new Set<string>()
+  private readonly now: () => number
+  private pendingSink = 0
+  private wakeLoop: () => void = () => {}
+  private notifyQueued = false
+  private sinkError: ErrorData | undefined
+  private started = 0
+
+  constructor (private readonly init: FlowRunInit) {
+    this.state = new RunState(init)
+    this.now = init.now ?? (() => Date.now())
+  }
+
+  /** Hands out up to `max` jobs. `leased`: the worker may vanish, so jobs expire (network peers). */
+  takeJobs (max: number, worker: string, leased = false): Job[] {
+    if (this.pendingSink > SINK_HIGH_WATER || this.sinkError != null) return []
+    return this.state.takeJobs(max, worker, leased ? this.now() : undefined)
+  }
+
+  complete (outcomes: readonly JobOutcome[]): void {
+    for (const outcome of outcomes) {
+      const deliveries = this.state.complete(outcome)
+      if (deliveries != null) this.deliver(deliveries)
+    }
+    this.changed()
+  }
+
+  /** A worker left: its jobs go back to the queues. */
+  release (worker: string): void {
+    if (this.state.release(worker) > 0) this.changed()
+  }
+
+  /** Calls `listener` (coalesced, asynchronously) whenever new jobs may be available. Returns an unsubscribe. */
+  onWork (listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  progress (): RunProgress {
+    let done = 0
+    let total = 0
+    let known = true
+    for (const cursor of this.cursors.values()) {
+      const p = cursor.progress()
+      done += p.done
+      if (p.total == null) known = false
+      else total += p.total
+    }
+    const counts = Object.values(this.state.stageCounts())
+    return {
+      jobsDone: counts.reduce((n, c) => n + c.done, 0),
+      jobsOut: this.state.jobsOut,
+      queued: this.state.itemsQueued,
+      sourceFraction: known && this.cursors.size > 0 ? (total === 0 ? 1 : done / total) : undefined
+    }
+  }
+
+  async run (): Promise<RunSummary> {
+    this.started = this.now()
+    const { spec } = this.init
+    for (const source of Object.values(spec.sources)) this.cursors.set(source.name, this.init.openSource(source))
+    for (const sink of Object.values(spec.sinks)) {
+      this.sinks.set(sink.name, await this.init.openSink(sink))
+      this.sinkQueues.set(sink.name, [])
+    }
+    const open = new Set(this.cursors.keys())
+    const leaseTimer = setInterval(() => {
+      if (this.state.expireLeases(this.now()) > 0) this.changed()
+    }, LEASE_CHECK_MS)
+    try {
+      for (;;) {
+        let pulled = false
+        for (const name of open) {
+          const budget = Math.min(this.state.sourceBudget(), SOURCE_CHUNK)
+          if (budget <= 0) break
+          const items = await this.cursors.get(name)!.read(budget)
+          if (items.length === 0) {
+            open.delete(name)
+            this.deliver(this.state.sourceExhausted(name))
+          } else {
+            for (const item of items) this.deliver(this.state.offerSourceItem(name, item))
+          }
+          pulled = true
+        }
+        this.notify()
+        if (this.sinkError != null && this.state.jobsOut === 0) break
+        if (this.state.isSettled() && this.pendingSink === 0 && this.sinkBusy.size === 0) break
+        if (!pulled) await new Promise<void>(resolve => { this.wakeLoop = resolve })
+      }
+    } finally {
+      clearInterval(leaseTimer)
+      for (const cursor of this.cursors.values()) await cursor.close()
+    }
+    for (const sink of this.sinks.values()) await sink.close()
+    return this.summary()
+  }
+
+  private summary (): RunSummary {
+    const stages = this.state.stageCounts()
+    const counts = Object.values(stages)
+    const failure = this.state.failure
+    const runFailure: RunFailure | undefined = failure != null
+      ? { stage: failure.stage, input: safeDescribe(failure.input), attempts: failure.attempts, error: failure.error }
+      : this.sinkError != null ? { stage: '(sink)', input: '', attempts: 1, error: this.sinkError } : undefined
+    return {
+      ok: runFailure == null,
+      failure: runFailure,
+      jobsDone: counts.reduce((n, c) => n + c.done, 0),
+      jobsFailed: counts.reduce((n, c) => n + c.failed, 0),
+      jobsRetried: counts.reduce((n, c) => n + c.retried, 0),
+      stages,
+      perWorker: Object.fromEntries(this.state.perWorker),
+      wallMs: this.now() - this.started
+    }
+  }
+
+  private deliver (deliveries: readonly SinkDelivery[]): void {
+    for (const d of deliveries) {
+      this.sinkQueues.get(d.sink)!.push(d.bytes)
+      this.pendingSink++
+      if (!this.sinkBusy.has(d.sink)) void this.flushSink(d.sink)
+    }
+  }
+
+  private async flushSink (name: string): Promise<void> {
+    this.sinkBusy.add(name)
+    const queue = this.sinkQueues.get(name)!
+    const writer = this.sinks.get(name)!
+    try {
+      // let a burst of deliveries gather before the first write
+      await Promise.resolve()
+      while (queue.length > 0) {
+        const batch = queue.splice(0, queue.length)
+        try {
+          await writer.write(batch)
+        } catch (err) {
+          this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` }
+        }
+        this.pendingSink -= batch.length
+      }
+    } finally {
+      this.sinkBusy.delete(name)
+      this.changed()
+    }
+  }
+
+  private changed (): void {
+    const wake = this.wakeLoop
+    this.wakeLoop = () => {}
+    wake()
+    this.notify()
+  }
+
+  private notify (): void {
+    if (this.notifyQueued) return
+    this.notifyQueued = true
+    queueMicrotask(() => {
+      this.notifyQueued = false
+      for (const listener of this.listeners) listener()
+    })
+  }
+}
+
+function safeDescribe (bytes: Uint8Array): string {
+  try {
+    return describe(decodeValue(bytes))
+  } catch {
+    return `<${bytes.length} bytes of invalid msgpack>`
+  }
+}

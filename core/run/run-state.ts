@@ -1,0 +1,342 @@
+/**
+ * The run state of one flow: a pure state machine (no I/O, no timers, no promises) that knows which work is
+ * queued for which stage, which jobs are out and until when, where every output goes, and when the flow is
+ * finished or has failed. The orchestrator (flow-run.ts) feeds it source items and job outcomes and carries
+ * out what it returns: jobs to run and items to deliver to sinks.
+ *
+ * Semantics (see core/flow/README.md, "Execution semantics"):
+ * - A job is one call of a stage's function on one item. Jobs are handed out downstream-first, so pipelines
+ *   drain before more input is pulled and memory stays bounded.
+ * - Each job id is accepted once: an outcome for an unknown id (a job that was completed, re-queued after a
+ *   lease expired, or released by a worker that left) is ignored. Re-queued work gets a new id. Hence every
+ *   item reaches a sink exactly once, however often it was executed.
+ * - A failed job is retried (front of its queue) up to the stage's `retries`; then the run has failed, no
+ *   new job is handed out, and jobs already out may still complete.
+ * - The flow is finished when every source is exhausted, no work is queued or out, and every aggregate
+ *   stage has emitted.
+ */
+import type { FlowGraph } from '../flow/graph.js'
+import type { FlowSpec, StageSpec } from '../flow/model.js'
+import { streamOf } from '../flow/model.js'
+import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
+import { errorToData } from '../errors.js'
+import { Fifo } from './fifo.js'
+import { KeyedAggregate } from './aggregate.js'
+
+interface Work {
+  readonly input: Uint8Array
+  attempts: number
+  /** For combine jobs of an aggregate stage: the key they fold. */
+  readonly key?: string
+}
+
+interface StageState {
+  readonly spec: StageSpec
+  readonly fn: FunctionRef
+  readonly queue: Fifo<Work>
+  readonly maxInFlight: number
+  /** Stream id written by each output port, by port index. */
+  readonly portStreams: readonly string[]
+  readonly aggregate?: KeyedAggregate
+  inFlight: number
+  readonly counts: StageCounts
+}
+
+export interface StageCounts {
+  done: number
+  failed: number
+  retried: number
+  emitted: number
+}
+
+interface OutJob {
+  readonly job: Job
+  readonly stage: StageState
+  readonly work: Work
+  readonly worker: string
+  readonly leaseUntil: number
+}
+
+export interface SinkDelivery {
+  readonly sink: string
+  readonly bytes: Uint8Array
+}
+
+export interface JobFailure {
+  readonly stage: string
+  /** The msgpack input of the job that failed. */
+  readonly input: Uint8Array
+  readonly attempts: number
+  readonly error: ErrorData
+}
+
+export interface RunStateInit {
+  readonly spec: FlowSpec
+  readonly graph: FlowGraph
+  /** Function name (as in flow.json) → module hash and export. */
+  readonly functions: ReadonlyMap<string, FunctionRef>
+  /** Work allowed to wait in queues before sources are throttled. */
+  readonly highWater?: number
+}
+
+/** Queued items (all stages) above which sources are not pulled: bounds memory whatever the source length. */
+export const DEFAULT_HIGH_WATER = 8192
+/** Extra time a network worker gets beyond a job's timeout before its lease expires. */
+export const LEASE_SLACK_MS = 5_000
+
+export class RunState {
+  private readonly stages = new Map<string, StageState>()
+  /** Stages in dispatch priority order: downstream first. */
+  private readonly priority: StageState[]
+  private readonly out = new Map<number, OutJob>()
+  private readonly openSources: Set<string>
+  private readonly highWater: number
+  private nextId = 1
+  private queued = 0
+  private _failure: JobFailure | undefined
+  readonly perWorker = new Map<string, number>()
+
+  constructor (private readonly init: RunStateInit) {
+    const { spec, graph, functions } = init
+    this.highWater = init.highWater ?? DEFAULT_HIGH_WATER
+    this.openSources = new Set(Object.keys(spec.sources))
+    for (const stage of Object.values(spec.stages)) {
+      const fn = functions.get(stage.function)
+      if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
+      this.stages.set(stage.name, {
+        spec: stage,
+        fn,
+        queue: new Fifo(),
+        maxInFlight: stage.maxInstances ?? Number.POSITIVE_INFINITY,
+        portStreams: stage.outputs.map(port => streamOf(stage.name, port)),
+        aggregate: stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined,
+        inFlight: 0,
+        counts: { done: 0, failed: 0, retried: 0, emitted: 0 }
+      })
+    }
+    this.priority = [...graph.order].reverse()
+      .map(name => this.stages.get(name))
+      .filter((s): s is StageState => s != null)
+  }
+
+  /** How many source items may be offered now without exceeding the high-water mark. */
+  sourceBudget (): number {
+    if (this._failure != null) return 0
+    return Math.max(0, this.highWater - this.queued)
+  }
+
+  /** Routes one item read from a source; returns the sink deliveries it causes. */
+  offerSourceItem (source: string, bytes: Uint8Array): SinkDelivery[] {
+    const deliveries: SinkDelivery[] = []
+    this.route(source, bytes, deliveries)
+    return deliveries
+  }
+
+  sourceExhausted (source: string): SinkDelivery[] {
+    this.openSources.delete(source)
+    return this.advanceAggregates()
+  }
+
+  /**
+   * Hands out up to `max` jobs for `worker`, downstream stages first, respecting each stage's maxInstances.
+   * With `now`, each job is leased until now + its timeout + LEASE_SLACK_MS (network workers, which may
+   * vanish); without, it never expires (embedded workers, which report every job).
+   */
+  takeJobs (max: number, worker: string, now?: number): Job[] {
+    const jobs: Job[] = []
+    if (this._failure != null) return jobs
+    for (const stage of this.priority) {
+      if (stage.aggregate != null) this.queueCombines(stage)
+      while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0) {
+        const work = stage.queue.shift()!
+        this.queued--
+        const job: Job = { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
+        stage.inFlight++
+        this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
+        jobs.push(job)
+      }
+      if (jobs.length >= max) break
+    }
+    return jobs
+  }
+
+  /**
+   * Applies one job outcome. Unknown ids (late, duplicate, released) are ignored and return undefined.
+   * Returns the sink deliveries the outputs cause.
+   */
+  complete (outcome: JobOutcome): SinkDelivery[] | undefined {
+    const record = this.out.get(outcome.id)
+    if (record == null) return undefined
+    this.out.delete(outcome.id)
+    const { stage, work } = record
+    stage.inFlight--
+    if (!outcome.ok) {
+      this.failAttempt(stage, work, outcome.error)
+      return this.advanceAggregates()
+    }
+    const deliveries: SinkDelivery[] = []
+    if (work.key != null) {
+      // a combine job: exactly one value goes back into the aggregate
+      if (outcome.outputs.length !== 1 || outcome.outputs[0].port !== 0) {
+        this.failAttempt(stage, work, { name: 'OutputLimitError', message: `aggregate function "${stage.spec.function}" must emit exactly one value on port 0, emitted ${outcome.outputs.length}` })
+        return this.advanceAggregates()
+      }
+      stage.aggregate!.combined(work.key, outcome.outputs[0].bytes)
+    } else {
+      for (const output of outcome.outputs) {
+        if (output.port >= stage.portStreams.length || output.port < 0) {
+          this.failAttempt(stage, work, { name: 'OutputLimitError', message: `emitted on port ${output.port}, but stage "${stage.spec.name}" has ${stage.portStreams.length} output(s): ${stage.spec.outputs.join(', ')}` })
+          return this.advanceAggregates()
+        }
+      }
+      for (const output of outcome.outputs) {
+        stage.counts.emitted++
+        this.route(stage.portStreams[output.port], output.bytes, deliveries)
+      }
+    }
+    stage.counts.done++
+    this.perWorker.set(record.worker, (this.perWorker.get(record.worker) ?? 0) + 1)
+    for (const d of this.advanceAggregates()) deliveries.push(d)
+    return deliveries
+  }
+
+  /** Puts back every job out with `worker` (it left or disconnected); their late outcomes will be ignored. */
+  release (worker: string): number {
+    let count = 0
+    for (const [id, record] of this.out) {
+      if (record.worker !== worker) continue
+      this.requeue(id, record)
+      count++
+    }
+    return count
+  }
+
+  /** Puts back jobs whose lease ran out before `now`; returns how many. */
+  expireLeases (now: number): number {
+    let count = 0
+    for (const [id, record] of this.out) {
+      if (record.leaseUntil >= now) continue
+      this.requeue(id, record)
+      count++
+    }
+    return count
+  }
+
+  get failure (): JobFailure | undefined {
+    return this._failure
+  }
+
+  get jobsOut (): number {
+    return this.out.size
+  }
+
+  get itemsQueued (): number {
+    return this.queued
+  }
+
+  /** All sources read, nothing queued or out, every aggregate emitted. */
+  isFinished (): boolean {
+    if (this.openSources.size > 0 || this.queued > 0 || this.out.size > 0) return false
+    for (const stage of this.stages.values()) {
+      if (stage.aggregate != null && !stage.aggregate.emitted) return false
+    }
+    return true
+  }
+
+  /** Once failed: true when no job is out any more (nothing else will happen). */
+  isSettled (): boolean {
+    return this._failure != null ? this.out.size === 0 : this.isFinished()
+  }
+
+  stageCounts (): Record<string, StageCounts> {
+    const counts: Record<string, StageCounts> = {}
+    for (const [name, stage] of this.stages) counts[name] = { ...stage.counts }
+    return counts
+  }
+
+  private requeue (id: number, record: OutJob): void {
+    this.out.delete(id)
+    record.stage.inFlight--
+    record.stage.queue.unshift(record.work)
+    this.queued++
+  }
+
+  private failAttempt (stage: StageState, work: Work, error: ErrorData): void {
+    work.attempts++
+    if (work.attempts <= stage.spec.retries) {
+      stage.counts.retried++
+      stage.queue.unshift(work)
+      this.queued++
+      return
+    }
+    stage.counts.failed++
+    this._failure ??= { stage: stage.spec.name, input: work.input, attempts: work.attempts, error }
+  }
+
+  private route (stream: string, bytes: Uint8Array, deliveries: SinkDelivery[]): void {
+    const consumers = this.init.graph.consumers.get(stream)
+    if (consumers == null) return
+    for (const consumer of consumers) {
+      if (consumer.kind === 'sink') {
+        deliveries.push({ sink: consumer.name, bytes })
+        continue
+      }
+      const stage = this.stages.get(consumer.name)!
+      if (stage.aggregate != null) {
+        try {
+          stage.aggregate.add(bytes)
+        } catch (err) {
+          stage.counts.failed++
+          this._failure ??= { stage: stage.spec.name, input: bytes, attempts: 0, error: errorToData(err) }
+        }
+      } else {
+        stage.queue.push({ input: bytes, attempts: 0 })
+        this.queued++
+      }
+    }
+  }
+
+  private queueCombines (stage: StageState): void {
+    for (const work of stage.aggregate!.takeCombines()) {
+      stage.queue.push({ input: work.input, attempts: 0, key: work.key })
+      this.queued++
+    }
+  }
+
+  /** Finalises aggregates whose upstream is quiet and emits those that are complete. */
+  private advanceAggregates (): SinkDelivery[] {
+    const deliveries: SinkDelivery[] = []
+    // An aggregate that emits may make a downstream aggregate's upstream quiet: repeat until nothing changes.
+    let changed = true
+    while (changed && this._failure == null) {
+      changed = false
+      for (const stage of this.priority) {
+        const agg = stage.aggregate
+        if (agg == null || agg.emitted) continue
+        if (!agg.isFinalizing && this.upstreamQuiet(stage.spec.name)) {
+          agg.finalize()
+          this.queueCombines(stage)
+        }
+        if (agg.readyToEmit() && stage.queue.size === 0 && stage.inFlight === 0) {
+          for (const item of agg.emit()) {
+            stage.counts.emitted++
+            this.route(stage.portStreams[0], item, deliveries)
+          }
+          changed = true
+        }
+      }
+    }
+    return deliveries
+  }
+
+  private upstreamQuiet (name: string): boolean {
+    for (const up of this.init.graph.upstream.get(name) ?? []) {
+      if (this.openSources.has(up)) return false
+      const stage = this.stages.get(up)
+      if (stage == null) continue
+      if (stage.queue.size > 0 || stage.inFlight > 0) return false
+      if (stage.aggregate != null && !stage.aggregate.emitted) return false
+    }
+    return true
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Embedded workers: connects a FlowRun to a local JobExecutor (the worker_threads pool). Keeps every thread
+ * busy with one batch running and one waiting, sized by BatchSizer, and feeds outcomes back to the run.
+ */
+import type { JobExecutor } from '../core/jobs.js'
+import type { FlowRun } from '../core/run/flow-run.js'
+import { BatchSizer } from '../core/run/batch-sizer.js'
+
+export class LocalWorkers {
+  private running = 0
+  private readonly sizer = new BatchSizer()
+  private unsubscribe: (() => void) | undefined
+  private stopped = false
+
+  constructor (private readonly run: FlowRun, private readonly executor: JobExecutor, readonly workerName = 'local') {}
+
+  start (): void {
+    this.unsubscribe = this.run.onWork(() => { this.fill() })
+    this.fill()
+  }
+
+  stop (): void {
+    this.stopped = true
+    this.unsubscribe?.()
+  }
+
+  private fill (): void {
+    const slots = this.executor.slots
+    while (!this.stopped && this.running < slots * 2) {
+      const available = this.run.state.itemsQueued
+      const size = this.sizer.next(Math.max(available, 1), slots)
+      const jobs = this.run.takeJobs(size, this.workerName)
+      if (jobs.length === 0) return
+      this.running++
+      const started = performance.now()
+      this.executor.run(jobs).then(outcomes => {
+        this.sizer.observe(jobs.length, performance.now() - started)
+        this.running--
+        this.run.complete(outcomes)
+      }, err => {
+        // The executor itself failed (closed): report every job as failed so nothing hangs.
+        this.running--
+        this.run.complete(jobs.map(job => ({ id: job.id, ok: false as const, error: { name: 'ExecutorError', message: String((err as Error)?.message ?? err) } })))
+      })
+    }
+  }
+}
