@@ -1,0 +1,40 @@
+import { it } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+// core/ is shared by the Node peers and the browser page: it may not reach for Node or DOM APIs.
+const coreDir = fileURLToPath(new URL('../../../core/', import.meta.url))
+const forbidden: Array<[RegExp, string]> = [
+  [/from ['"]node:/, 'a node: import'],
+  [/from ['"](fs|path|os|net|tls|http|https|crypto|worker_threads|child_process|stream|events|util|url|buffer)['"]/, 'a Node built-in import'],
+  [/\bprocess\.(env|argv|exit|on|stdout|stderr|cwd)\b/, 'the Node process object'],
+  [/\bBuffer\./, 'Node Buffer'],
+  [/\b(document|window|localStorage|navigator)\./, 'a DOM global']
+]
+
+async function tsFiles (dir: string): Promise<string[]> {
+  const out: string[] = []
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) {
+      if (entry.name !== 'assemblyscript') out.push(...await tsFiles(path))
+    } else if (entry.name.endsWith('.ts')) out.push(path)
+  }
+  return out
+}
+
+it('core/ imports nothing from Node or the DOM', async () => {
+  const files = await tsFiles(coreDir)
+  assert.ok(files.length > 5, `found core sources in ${coreDir}`)
+  const problems: string[] = []
+  for (const file of files) {
+    const lines = (await readFile(file, 'utf8')).split('\n')
+    lines.forEach((line, i) => {
+      if (line.trimStart().startsWith('//') || line.trimStart().startsWith('*')) return
+      for (const [pattern, what] of forbidden) if (pattern.test(line)) problems.push(`${file}:${i + 1}: ${what}: ${line.trim()}`)
+    })
+  }
+  assert.deepEqual(problems, [])
+})
