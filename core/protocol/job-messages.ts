@@ -1,0 +1,112 @@
+/**
+ * The job protocol, `/edge-grid/jobs/1.0.0`: one long-lived stream per worker, opened by the worker to the
+ * coordinator it joined. One closed union of messages per direction, msgpack-encoded, length-prefixed
+ * (core/protocol/frames.ts), batched per send.
+ *
+ * Flow control is pull with credits: the worker grants credits (how many more jobs it will take); the
+ * coordinator never sends more jobs than granted. Jobs and results travel as compact tuples because
+ * tiny jobs are the common case and every byte and object counts.
+ *
+ *   worker                         coordinator
+ *     hello {name, threads, …}  →
+ *                               ←  welcome {flow, run}
+ *     pull {credits}            →
+ *                               ←  jobs [[id, module, export, input, timeoutMs], …]
+ *     results [[id, 1, [[port, bytes], …]] | [id, 0, name, message], …] + pull
+ *     bye                       →  (graceful leave: jobs not reported are handed back)
+ *                               ←  done {ok}  (the flow ended; the worker may stay for the next)
+ */
+import type { Emitted } from '../abi/abi.js'
+import type { Job, JobOutcome } from '../jobs.js'
+
+export const JOB_PROTOCOL = '/edge-grid/jobs/1.0.0'
+export const JOB_PROTOCOL_VERSION = 1
+/** Largest frame accepted on the job stream: a batch of jobs or results, never a whole data set. */
+export const MAX_JOB_FRAME_BYTES = 32 * 1024 * 1024
+
+export type WireJob = [id: number, module: string, exportName: string, input: Uint8Array, timeoutMs: number]
+export type WireOutcome =
+  | [id: number, ok: 1, outputs: Array<[port: number, bytes: Uint8Array]>]
+  | [id: number, ok: 0, errorName: string, errorMessage: string]
+
+export interface WorkerInfo {
+  readonly name: string
+  readonly threads: number
+  readonly platform: string
+  readonly labels: readonly string[]
+}
+
+export type WorkerMessage =
+  | { readonly t: 'hello', readonly v: number, readonly worker: WorkerInfo }
+  | { readonly t: 'pull', readonly credits: number }
+  | { readonly t: 'results', readonly results: readonly WireOutcome[] }
+  | { readonly t: 'bye' }
+
+export type CoordinatorMessage =
+  | { readonly t: 'welcome', readonly v: number, readonly flow: string, readonly run: string }
+  | { readonly t: 'jobs', readonly jobs: readonly WireJob[] }
+  | { readonly t: 'done', readonly ok: boolean }
+  | { readonly t: 'refused', readonly reason: string }
+
+export function jobToWire (job: Job): WireJob {
+  return [job.id, job.fn.module, job.fn.export, job.input, job.timeoutMs]
+}
+
+export function jobFromWire ([id, module, exportName, input, timeoutMs]: WireJob): Job {
+  return { id, fn: { module, export: exportName }, input, timeoutMs }
+}
+
+export function outcomeToWire (outcome: JobOutcome): WireOutcome {
+  if (outcome.ok) return [outcome.id, 1, outcome.outputs.map(o => [o.port, o.bytes])]
+  return [outcome.id, 0, outcome.error.name, outcome.error.message]
+}
+
+export function outcomeFromWire (wire: WireOutcome): JobOutcome {
+  if (wire[1] === 1) return { id: wire[0], ok: true, outputs: wire[2].map(([port, bytes]): Emitted => ({ port, bytes })) }
+  return { id: wire[0], ok: false, error: { name: wire[2], message: wire[3] } }
+}
+
+// ---- guards: everything from the network is checked before it is trusted ----
+
+const isObject = (v: unknown): v is Record<string, unknown> => v != null && typeof v === 'object' && !Array.isArray(v)
+const isCount = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max
+const isId = (v: unknown): v is number => isCount(v, Number.MAX_SAFE_INTEGER)
+const isShortString = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length <= max
+
+function isWireOutcome (v: unknown): v is WireOutcome {
+  if (!Array.isArray(v) || !isId(v[0])) return false
+  if (v[1] === 1) {
+    return v.length === 3 && Array.isArray(v[2]) && v[2].every(o => Array.isArray(o) && o.length === 2 && isCount(o[0], 255) && o[1] instanceof Uint8Array)
+  }
+  return v[1] === 0 && v.length === 4 && isShortString(v[2]) && isShortString(v[3], 8192)
+}
+
+function isWireJob (v: unknown): v is WireJob {
+  return Array.isArray(v) && v.length === 5 && isId(v[0]) && isShortString(v[1], 128) && isShortString(v[2]) && v[3] instanceof Uint8Array && isCount(v[4], 86_400_000)
+}
+
+export function isWorkerMessage (v: unknown): v is WorkerMessage {
+  if (!isObject(v)) return false
+  switch (v.t) {
+    case 'hello': {
+      const w = v.worker
+      return isCount(v.v, 1000) && isObject(w) && isShortString(w.name) && isCount(w.threads, 4096) && isShortString(w.platform) &&
+        Array.isArray(w.labels) && w.labels.length <= 64 && w.labels.every(l => isShortString(l, 64))
+    }
+    case 'pull': return isCount(v.credits, 1_000_000)
+    case 'results': return Array.isArray(v.results) && v.results.every(isWireOutcome)
+    case 'bye': return true
+    default: return false
+  }
+}
+
+export function isCoordinatorMessage (v: unknown): v is CoordinatorMessage {
+  if (!isObject(v)) return false
+  switch (v.t) {
+    case 'welcome': return isCount(v.v, 1000) && isShortString(v.flow) && isShortString(v.run)
+    case 'jobs': return Array.isArray(v.jobs) && v.jobs.every(isWireJob)
+    case 'done': return typeof v.ok === 'boolean'
+    case 'refused': return isShortString(v.reason, 1024)
+    default: return false
+  }
+}
