@@ -1,0 +1,97 @@
+/**
+ * The coordinator side of one worker's job stream: checks the hello, hands out jobs only against credits,
+ * feeds results to the run, and on leave or disconnect puts the worker's jobs back in the queues.
+ */
+import type { FlowRun } from '../run/flow-run.js'
+import type { Channel } from './channel.js'
+import { JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
+
+/** Jobs per `jobs` message: big enough to amortise framing, small enough to keep frames far below the cap. */
+export const MAX_JOBS_PER_MESSAGE = 1024
+
+export interface WorkerSessionEvents {
+  joined?: (id: string, info: WorkerInfo) => void
+  left?: (id: string, reason: string) => void
+}
+
+type CoordinatorChannel = Channel<WorkerMessage, CoordinatorMessage>
+
+export class WorkerSession {
+  private credits = 0
+  private info: WorkerInfo | undefined
+  private unsubscribe: (() => void) | undefined
+  private ended = false
+
+  /** `id` names the worker in reports and leases (unique per connection, e.g. `name@peerId`). */
+  constructor (
+    private readonly run: FlowRun,
+    private readonly channel: CoordinatorChannel,
+    private readonly flowName: string,
+    private readonly runId: string,
+    private readonly makeId: (info: WorkerInfo) => string,
+    private readonly events: WorkerSessionEvents = {}
+  ) {
+    channel.onMessage(message => { this.onMessage(message) })
+    channel.onClose(reason => { this.end(reason != null ? `disconnected: ${reason.message}` : 'disconnected') })
+  }
+
+  id: string | undefined
+
+  /** Tells the worker the flow is over (it may stay connected for the next one). */
+  finish (ok: boolean): void {
+    if (!this.ended) this.channel.send({ t: 'done', ok })
+  }
+
+  private onMessage (message: WorkerMessage): void {
+    if (this.ended) return
+    switch (message.t) {
+      case 'hello': {
+        if (this.info != null) return
+        if (message.v !== JOB_PROTOCOL_VERSION) {
+          this.channel.send({ t: 'refused', reason: `job protocol version ${message.v} is not supported (this coordinator speaks ${JOB_PROTOCOL_VERSION})` })
+          void this.channel.close()
+          return
+        }
+        this.info = message.worker
+        this.id = this.makeId(message.worker)
+        this.channel.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
+        this.unsubscribe = this.run.onWork(() => { this.pump() })
+        this.events.joined?.(this.id, message.worker)
+        this.pump()
+        break
+      }
+      case 'pull':
+        this.credits += message.credits
+        this.pump()
+        break
+      case 'results':
+        this.run.complete(message.results.map(outcomeFromWire))
+        break
+      case 'bye':
+        this.end('left')
+        void this.channel.close()
+        break
+    }
+  }
+
+  private pump (): void {
+    if (this.ended || this.id == null) return
+    while (this.credits > 0) {
+      const jobs = this.run.takeJobs(Math.min(this.credits, MAX_JOBS_PER_MESSAGE), this.id, true)
+      if (jobs.length === 0) return
+      this.credits -= jobs.length
+      this.channel.send({ t: 'jobs', jobs: jobs.map(jobToWire) })
+    }
+  }
+
+  private end (reason: string): void {
+    if (this.ended) return
+    this.ended = true
+    this.unsubscribe?.()
+    if (this.id != null) {
+      this.run.release(this.id)
+      this.events.left?.(this.id, reason)
+    }
+  }
+}
