@@ -46,8 +46,24 @@ export class JobFailedError extends GridError {
   static override name = 'JobFailedError'
 }
 
+/** The executor was closed (or could not start its sandboxes): the batch was not run. */
+export class ExecutorClosedError extends GridError {
+  static override name = 'ExecutorClosedError'
+}
+
+/** The sandbox (thread, Web Worker) running the job died; the job may have caused it (e.g. host out of memory). */
+export class SandboxCrashedError extends GridError {
+  static override name = 'SandboxCrashedError'
+}
+
+/** A job names a module hash the executor was never given (`addModule`). */
+export class UnknownModuleError extends GridError {
+  static override name = 'UnknownModuleError'
+}
+
 const known: Record<string, new (message: string) => GridError> = {
-  ModuleRejectedError, WasmTrapError, JobTimeoutError, OutputLimitError, JobFailedError, GridError
+  ModuleRejectedError, WasmTrapError, JobTimeoutError, OutputLimitError, JobFailedError, GridError,
+  ExecutorClosedError, SandboxCrashedError, UnknownModuleError
 }
 
 export function errorToData (err: unknown): ErrorData {
