@@ -1,0 +1,226 @@
+/**
+ * The messages between the ThreadPool and its threads: one closed union per direction, and the packing of a
+ * batch into ONE transferable ArrayBuffer each way. A batch is many small Uint8Arrays; cloning an array of
+ * arrays costs a structured-clone walk per item, while one transferred buffer costs a pointer handover.
+ *
+ * Job buffer (pool → thread), little-endian u32 words, then bytes:
+ *   [count] then per job [fnIndex, inputOffset, inputLength], then the input bytes (offsets from buffer start).
+ * Outcome buffer (thread → pool), a sequence of records in job order:
+ *   ok:    [0, outputCount] then per output [port, length, bytes…]
+ *   error: [1, nameLength, name bytes…, messageLength, message bytes…]   (UTF-8)
+ */
+import type { AbiLimits, Emitted } from '../../core/abi/abi.js'
+import type { MemoryLimits } from '../../core/abi/binary.js'
+import type { ErrorData, FunctionRef, Job } from '../../core/jobs.js'
+
+/** Data every thread gets at start (worker_threads `workerData`). */
+export interface ThreadInit {
+  /** Int32Array view over it: see ProgressSlot. */
+  readonly progress: SharedArrayBuffer
+  /** Ms on the pool's clock (`performance.timeOrigin + performance.now()`) that progress times count from. */
+  readonly epochMs: number
+  readonly limits: AbiLimits
+}
+
+/** Slots of a thread's shared progress array (Int32Array). */
+export const ProgressSlot = {
+  /** Index + 1 of the job of the current batch being run now; 0 when no job runs. */
+  running: 0,
+  /** When that job started: ms since `epochMs`, wrapping int32 (compare with wrap-safe subtraction). */
+  startedMs: 1,
+  /** Sequence number of the batch the thread works on (the `seq` of its RunBatch). */
+  batch: 2
+} as const
+export const PROGRESS_SLOTS = 3
+
+export interface AddModule {
+  readonly type: 'module'
+  readonly hash: string
+  /** Compiled once by the pool; modules are structured-cloneable, so threads never recompile. */
+  readonly module: WebAssembly.Module
+  readonly memory: MemoryLimits
+}
+
+export interface RunBatch {
+  readonly type: 'batch'
+  readonly seq: number
+  /** Distinct functions of the batch; jobs refer to them by index. */
+  readonly fns: readonly FunctionRef[]
+  readonly jobs: ArrayBuffer
+}
+
+export type ToThread = AddModule | RunBatch
+
+export interface BatchDone {
+  readonly type: 'done'
+  readonly seq: number
+  readonly outcomes: ArrayBuffer
+  /** Bytes of `outcomes` in use (the writer grows by doubling and does not trim). */
+  readonly byteLength: number
+}
+
+/** Sent once the thread listens: a thread that dies before it was ready could not start at all. */
+export interface ThreadReady {
+  readonly type: 'ready'
+}
+
+export type FromThread = ThreadReady | BatchDone
+
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder()
+
+/** Packs jobs into one buffer; returns it with the function table it refers to. */
+export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: ArrayBuffer } {
+  const fns: FunctionRef[] = []
+  const fnIndex = new Map<string, number>()
+  const indexes = new Uint32Array(jobs.length)
+  let bytes = 0
+  for (let i = 0; i < jobs.length; i++) {
+    const { fn, input } = jobs[i]
+    const key = `${fn.module}\0${fn.export}`
+    let index = fnIndex.get(key)
+    if (index === undefined) {
+      index = fns.length
+      fnIndex.set(key, index)
+      fns.push({ module: fn.module, export: fn.export })
+    }
+    indexes[i] = index
+    bytes += input.length
+  }
+  const headerBytes = 4 * (1 + 3 * jobs.length)
+  const buffer = new ArrayBuffer(headerBytes + bytes)
+  const words = new Uint32Array(buffer, 0, 1 + 3 * jobs.length)
+  const data = new Uint8Array(buffer)
+  words[0] = jobs.length
+  let offset = headerBytes
+  for (let i = 0; i < jobs.length; i++) {
+    const input = jobs[i].input
+    words[1 + 3 * i] = indexes[i]
+    words[2 + 3 * i] = offset
+    words[3 + 3 * i] = input.length
+    data.set(input, offset)
+    offset += input.length
+  }
+  return { fns, jobs: buffer }
+}
+
+export interface PackedJob {
+  readonly fn: number
+  readonly input: Uint8Array
+}
+
+/** Reads a job buffer; inputs are views into it (no copies). */
+export function unpackJobs (buffer: ArrayBuffer): PackedJob[] {
+  const count = new Uint32Array(buffer, 0, 1)[0]
+  const words = new Uint32Array(buffer, 0, 1 + 3 * count)
+  const jobs: PackedJob[] = new Array(count)
+  for (let i = 0; i < count; i++) {
+    jobs[i] = { fn: words[1 + 3 * i], input: new Uint8Array(buffer, words[2 + 3 * i], words[3 + 3 * i]) }
+  }
+  return jobs
+}
+
+/** Builds an outcome buffer record by record, growing by doubling. */
+export class OutcomeWriter {
+  private buffer: ArrayBuffer
+  private view: DataView
+  private bytes: Uint8Array
+  private pos = 0
+
+  constructor (initialBytes = 4096) {
+    this.buffer = new ArrayBuffer(Math.max(64, initialBytes))
+    this.view = new DataView(this.buffer)
+    this.bytes = new Uint8Array(this.buffer)
+  }
+
+  ok (outputs: readonly Emitted[]): void {
+    let size = 8
+    for (const o of outputs) size += 8 + o.bytes.length
+    this.reserve(size)
+    this.u32(0)
+    this.u32(outputs.length)
+    for (const o of outputs) {
+      this.u32(o.port)
+      this.u32(o.bytes.length)
+      this.bytes.set(o.bytes, this.pos)
+      this.pos += o.bytes.length
+    }
+  }
+
+  error (error: ErrorData): void {
+    const name = utf8Encoder.encode(error.name)
+    const message = utf8Encoder.encode(error.message)
+    this.reserve(12 + name.length + message.length)
+    this.u32(1)
+    this.u32(name.length)
+    this.bytes.set(name, this.pos)
+    this.pos += name.length
+    this.u32(message.length)
+    this.bytes.set(message, this.pos)
+    this.pos += message.length
+  }
+
+  /** The buffer (possibly longer than its content: no trimming copy) and the length of its content. */
+  finish (): { buffer: ArrayBuffer, byteLength: number } {
+    return { buffer: this.buffer, byteLength: this.pos }
+  }
+
+  private u32 (value: number): void {
+    this.view.setUint32(this.pos, value, true)
+    this.pos += 4
+  }
+
+  private reserve (size: number): void {
+    if (this.pos + size <= this.buffer.byteLength) return
+    let capacity = this.buffer.byteLength * 2
+    while (capacity < this.pos + size) capacity *= 2
+    const next = new ArrayBuffer(capacity)
+    new Uint8Array(next).set(this.bytes.subarray(0, this.pos))
+    this.buffer = next
+    this.view = new DataView(next)
+    this.bytes = new Uint8Array(next)
+  }
+}
+
+export type UnpackedOutcome =
+  | { readonly ok: true, readonly outputs: Emitted[] }
+  | { readonly ok: false, readonly error: ErrorData }
+
+/**
+ * Reads an outcome buffer of `count` records. Output bytes are views into the buffer (no copies): the buffer
+ * lives as long as any output of the batch is referenced.
+ */
+export function unpackOutcomes (buffer: ArrayBuffer, byteLength: number, count: number): UnpackedOutcome[] {
+  const view = new DataView(buffer)
+  const outcomes: UnpackedOutcome[] = new Array(count)
+  let pos = 0
+  const u32 = (): number => {
+    const v = view.getUint32(pos, true)
+    pos += 4
+    return v
+  }
+  const text = (): string => {
+    const len = u32()
+    const s = utf8Decoder.decode(new Uint8Array(buffer, pos, len))
+    pos += len
+    return s
+  }
+  for (let i = 0; i < count; i++) {
+    if (u32() === 0) {
+      const n = u32()
+      const outputs: Emitted[] = new Array(n)
+      for (let k = 0; k < n; k++) {
+        const port = u32()
+        const len = u32()
+        outputs[k] = { port, bytes: new Uint8Array(buffer, pos, len) }
+        pos += len
+      }
+      outcomes[i] = { ok: true, outputs }
+    } else {
+      const name = text()
+      outcomes[i] = { ok: false, error: { name, message: text() } }
+    }
+  }
+  if (pos !== byteLength) throw new RangeError(`outcome buffer holds ${byteLength} bytes, ${count} records used ${pos}`)
+  return outcomes
+}
