@@ -1,0 +1,54 @@
+/**
+ * Step 4 of validation: the WebAssembly modules. Reads each .wasm file once (several functions may share
+ * one), compiles it with the ABI's static checks, and checks that every named export exists, so a flow
+ * that passes validation does not fail later on a module it could have checked up front.
+ */
+import { compileModule, sha256Hex } from '../abi/host.js'
+import { FlowValidationError, ModuleRejectedError } from '../errors.js'
+import type { FlowSpec } from './model.js'
+import { didYouMean } from './parse-fields.js'
+
+export interface LoadedModule {
+  readonly bytes: Uint8Array
+  /** Lower-case hex sha256 of `bytes`: the module's name in jobs and caches. */
+  readonly hash: string
+}
+
+export interface ModuleReader {
+  read (path: string): Promise<Uint8Array | undefined>
+}
+
+interface Compiled extends LoadedModule {
+  readonly functions: readonly string[]
+}
+
+export async function loadModules (spec: FlowSpec, files: ModuleReader): Promise<Map<string, LoadedModule>> {
+  const byPath = new Map<string, Compiled>()
+  const modules = new Map<string, LoadedModule>()
+  for (const fn of Object.values(spec.functions)) {
+    const path = `functions.${fn.name}`
+    let compiled = byPath.get(fn.wasm)
+    if (compiled === undefined) {
+      const bytes = await files.read(fn.wasm)
+      if (bytes === undefined) {
+        throw new FlowValidationError(spec.file, `${path}.wasm`, `an existing .wasm file (relative to the flow file's folder), but ${fn.wasm} does not exist or is not a file`)
+      }
+      let functions: readonly string[]
+      try {
+        functions = (await compileModule(bytes)).info.functions
+      } catch (err) {
+        if (!(err instanceof ModuleRejectedError)) throw err
+        throw new FlowValidationError(spec.file, `${path}.wasm`, `a module following the edge-grid function ABI v1, but ${fn.wasm} ${err.message}`)
+      }
+      compiled = { bytes, hash: await sha256Hex(bytes), functions }
+      byPath.set(fn.wasm, compiled)
+    }
+    if (!compiled.functions.includes(fn.export)) {
+      const list = compiled.functions.length === 0 ? 'it exports no callable functions' : `its functions: ${compiled.functions.join(', ')}`
+      const implicit = fn.export === fn.name ? ' (with no "export" field, the function\'s own name is used)' : ''
+      throw new FlowValidationError(spec.file, `${path}.export`, `the name of a function exported by ${fn.wasm}, got ${JSON.stringify(fn.export)}${implicit}${didYouMean(fn.export, compiled.functions)}; ${list}`)
+    }
+    modules.set(fn.name, { bytes: compiled.bytes, hash: compiled.hash })
+  }
+  return modules
+}

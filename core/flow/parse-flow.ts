@@ -1,0 +1,228 @@
+/**
+ * Step 1 of validation: the shape of a flow file. Turns the parsed JSON into a FlowSpec with defaults
+ * applied and file paths resolved, checking types, required and unknown fields, names, and per-object
+ * rules (range bounds, png size, aggregate ports). Stream references are kept as written here; the next
+ * step (check-streams.ts) resolves them, since a stage may read a stage declared after it.
+ */
+import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from './model.js'
+import type { FlowSpec, FunctionSpec, SinkSpec, SourceSpec, StageSpec } from './model.js'
+import { FIELDS, FieldReader, join } from './parse-fields.js'
+
+export const DEFAULT_CHANNELS = 3
+/** setTimeout's largest delay (about 24.8 days); a larger timeoutMs would fire at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647
+export const MAX_RETRIES = 100
+/** Per side: the png sink holds the whole image (and an RGBA copy) in memory until the flow ends. */
+export const MAX_PNG_SIDE = 16_384
+
+/** Where each entity's `input` was written, for messages about its stream references. */
+export interface InputSite {
+  /** `stages.count` or `sinks.out` */
+  readonly path: string
+  /** Whether `input` was an array (paths then end in `[i]`). */
+  readonly array: boolean
+}
+
+export interface ParsedFlow {
+  /** Stream references in `inputs` are as written (not yet resolved nor canonical). */
+  readonly spec: FlowSpec
+  readonly inputSites: ReadonlyMap<string, InputSite>
+  readonly warnings: string[]
+}
+
+export function inputPath (site: InputSite, index: number): string {
+  return site.array ? `${site.path}.input[${index}]` : `${site.path}.input`
+}
+
+type Resolve = (relative: string) => string
+
+export function parseFlow (file: string, json: unknown, resolve: Resolve): ParsedFlow {
+  const r = new FieldReader(file)
+  const top = r.object('', json, 'a JSON object describing the flow')
+  r.fields('', top, FIELDS.flow, ['name', 'sources', 'sinks'], 'a flow')
+  if (top.$schema !== undefined) r.string('$schema', top.$schema)
+  const name = r.name('name', top.name, 'a flow name')
+  if (top.description !== undefined) r.string('description', top.description)
+
+  const warnings: string[] = []
+  const inputSites = new Map<string, InputSite>()
+  const owners = new Map<string, string>() // source/stage/sink name → its path, for uniqueness
+
+  const functions: Record<string, FunctionSpec> = {}
+  for (const [fname, value] of entries(r, 'functions', top.functions, false)) {
+    functions[fname] = parseFunction(r, `functions.${fname}`, fname, value, resolve)
+  }
+
+  const sources: Record<string, SourceSpec> = {}
+  for (const [sname, value] of entries(r, 'sources', top.sources, true)) {
+    claim(r, owners, 'sources', sname)
+    sources[sname] = parseSource(r, `sources.${sname}`, sname, value, resolve, warnings)
+  }
+
+  const stages: Record<string, StageSpec> = {}
+  for (const [sname, value] of entries(r, 'stages', top.stages, false)) {
+    claim(r, owners, 'stages', sname)
+    stages[sname] = parseStage(r, `stages.${sname}`, sname, value, functions, inputSites)
+  }
+
+  const sinks: Record<string, SinkSpec> = {}
+  const sinkPaths = new Map<string, string>()
+  for (const [sname, value] of entries(r, 'sinks', top.sinks, true)) {
+    claim(r, owners, 'sinks', sname)
+    const sink = parseSink(r, `sinks.${sname}`, sname, value, resolve, inputSites)
+    if (sink.kind !== 'stdout') {
+      const other = sinkPaths.get(sink.path)
+      if (other != null) r.fail(`sinks.${sname}.path`, `a file no other sink writes, but sink "${other}" writes ${JSON.stringify(sink.path)} too`)
+      sinkPaths.set(sink.path, sname)
+    }
+    sinks[sname] = sink
+  }
+
+  return { spec: { name, file, functions, sources, stages, sinks }, inputSites, warnings }
+}
+
+/** The members of a section (`functions`, `sources`, …) in file order, with checked names. */
+function entries (r: FieldReader, section: string, value: unknown, required: boolean): Array<[string, unknown]> {
+  if (value === undefined) return []
+  const obj = r.object(section, value, `an object of named ${section}`)
+  const list = Object.entries(obj)
+  if (required && list.length === 0) {
+    r.fail(section, section === 'sinks'
+      ? 'at least one sink: a flow with no sinks computes nothing anyone sees (add e.g. { "type": "stdout", "input": "…" })'
+      : `at least one ${section.slice(0, -1)}`)
+  }
+  for (const [key] of list) r.checkName(join(section, key), key, `a ${section.slice(0, -1)} name`)
+  return list
+}
+
+/** Source, stage and sink names share one namespace: stream ids and messages must be unambiguous. */
+function claim (r: FieldReader, owners: Map<string, string>, section: string, name: string): void {
+  const other = owners.get(name)
+  if (other != null) r.fail(`${section}.${name}`, `a name not used elsewhere: sources, stages and sinks share one namespace, and ${other} exists`)
+  owners.set(name, `${section}.${name}`)
+}
+
+function parseFunction (r: FieldReader, path: string, name: string, value: unknown, resolve: Resolve): FunctionSpec {
+  const obj = r.object(path, value, 'a function: { "wasm": "path/to/module.wasm", "export": "name" }')
+  r.fields(path, obj, FIELDS.function, ['wasm'], 'a function')
+  const wasm = r.nonEmptyString(`${path}.wasm`, obj.wasm, 'the path of a .wasm file, relative to the flow file')
+  // The export defaults to the function's own name: `"double": { "wasm": "m.wasm" }` calls `double`.
+  const exportName = obj.export === undefined ? name : r.nonEmptyString(`${path}.export`, obj.export, 'the name of an exported function')
+  if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
+  return { name, wasm: resolve(wasm), export: exportName }
+}
+
+/**
+ * Reads `type`. Fields no kind accepts are reported first, so a misspelt `"tpye"` gets a "did you mean"
+ * instead of "type is missing"; fields of another kind are reported by the caller once the kind is known.
+ */
+function typeOf<K extends string> (r: FieldReader, path: string, obj: Record<string, unknown>, kinds: Record<K, readonly string[]>, what: string, fallback?: K): K {
+  const allowed = Object.keys(kinds) as K[]
+  const anyKind = [...new Set(allowed.flatMap(k => kinds[k]))]
+  r.fields(path, obj, anyKind, [], what)
+  if (obj.type === undefined) {
+    if (fallback !== undefined) return fallback
+    r.fail(`${path}.type`, `a required field of ${what}: one of ${allowed.map(k => JSON.stringify(k)).join(', ')}, missing`)
+  }
+  const type = r.string(`${path}.type`, obj.type, `one of ${allowed.map(k => JSON.stringify(k)).join(', ')}`)
+  if (!allowed.includes(type as K)) r.fail(`${path}.type`, `one of ${allowed.map(k => JSON.stringify(k)).join(', ')}, got ${JSON.stringify(type)}`)
+  return type as K
+}
+
+function parseSource (r: FieldReader, path: string, name: string, value: unknown, resolve: Resolve, warnings: string[]): SourceSpec {
+  const obj = r.object(path, value, 'a source: { "type": "range" | "values" | "lines" | "jsonl", … }')
+  const kind = typeOf(r, path, obj, FIELDS.source, 'a source')
+  const required = { range: ['type', 'start', 'end'], values: ['type', 'values'], lines: ['type', 'path'], jsonl: ['type', 'path'] }[kind]
+  r.fields(path, obj, FIELDS.source[kind], required, `a ${kind} source`)
+  if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
+  const max = Number.MAX_SAFE_INTEGER
+  switch (kind) {
+    case 'range': {
+      const start = r.integer(`${path}.start`, obj.start, -max, max)
+      const end = r.integer(`${path}.end`, obj.end, -max, max, 'an integer (exclusive end)')
+      const step = obj.step === undefined ? 1 : r.integer(`${path}.step`, obj.step, 1, max, 'a positive integer step')
+      if (end < start) r.fail(`${path}.end`, `an end at least start (${start}); the range is start, start+step, … below end, got ${end}`)
+      if (end === start) warnings.push(`source "${name}" is an empty range (start = end = ${start})`)
+      return { kind, name, start, end, step }
+    }
+    case 'values': {
+      const values = r.array(`${path}.values`, obj.values, 'an array of values (any JSON)')
+      if (values.length === 0) warnings.push(`source "${name}" has no values`)
+      return { kind, name, values }
+    }
+    case 'lines':
+    case 'jsonl':
+      return { kind, name, path: resolve(r.nonEmptyString(`${path}.path`, obj.path, 'the path of a file, relative to the flow file')) }
+  }
+}
+
+/** `input`: one stream id or a non-empty array of them (fan-in). */
+function parseInput (r: FieldReader, path: string, obj: Record<string, unknown>, sites: Map<string, InputSite>): string[] {
+  const what = 'a stream id ("source", "stage" or "stage.port") or a non-empty array of them'
+  const array = Array.isArray(obj.input)
+  sites.set(path, { path, array })
+  const list = array ? obj.input as unknown[] : [obj.input]
+  if (list.length === 0) r.fail(`${path}.input`, `${what}, got an empty array`)
+  return list.map((id, i) => r.nonEmptyString(array ? `${path}.input[${i}]` : `${path}.input`, id, what))
+}
+
+function parseStage (r: FieldReader, path: string, name: string, value: unknown, functions: Record<string, FunctionSpec>, sites: Map<string, InputSite>): StageSpec {
+  const obj = r.object(path, value, 'a stage: { "function": "…", "input": "…" }')
+  const kind = typeOf<keyof typeof FIELDS.stage>(r, path, obj, FIELDS.stage, 'a stage', 'map')
+  r.fields(path, obj, FIELDS.stage[kind], ['function', 'input'], `a ${kind} stage`)
+  const fn = r.name(`${path}.function`, obj.function, 'the name of a function declared in "functions"')
+  if (!(fn in functions)) {
+    const known = Object.keys(functions)
+    r.fail(`${path}.function`, known.length === 0
+      ? `a function declared in "functions", but the flow declares none (got ${JSON.stringify(fn)})`
+      : `one of the functions declared in "functions" (${known.join(', ')}), got ${JSON.stringify(fn)}`)
+  }
+  const inputs = parseInput(r, path, obj, sites)
+  const outputs = parseOutputs(r, `${path}.outputs`, obj.outputs)
+  if (kind === 'aggregate' && (outputs.length !== 1 || outputs[0] !== DEFAULT_PORT)) {
+    r.fail(`${path}.outputs`, `["${DEFAULT_PORT}"] or nothing: an aggregate stage emits its [key, combined] items on its one port "${DEFAULT_PORT}", got ${JSON.stringify(outputs)}`)
+  }
+  const maxInstances = obj.maxInstances === undefined ? undefined : r.integer(`${path}.maxInstances`, obj.maxInstances, 1, Number.MAX_SAFE_INTEGER, 'a positive integer')
+  const timeoutMs = obj.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : r.integer(`${path}.timeoutMs`, obj.timeoutMs, 1, MAX_TIMEOUT_MS, 'an integer number of milliseconds')
+  const retries = obj.retries === undefined ? DEFAULT_RETRIES : r.integer(`${path}.retries`, obj.retries, 0, MAX_RETRIES, 'an integer')
+  if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
+  const hints = { timeoutMs, retries, ...(maxInstances !== undefined ? { maxInstances } : {}) }
+  return kind === 'aggregate'
+    ? { kind, name, function: fn, inputs, outputs: [DEFAULT_PORT], ...hints }
+    : { kind, name, function: fn, inputs, outputs, ...hints }
+}
+
+function parseOutputs (r: FieldReader, path: string, value: unknown): string[] {
+  if (value === undefined) return [DEFAULT_PORT]
+  const list = r.array(path, value, 'a non-empty array of output port names')
+  if (list.length === 0) r.fail(path, 'a non-empty array of output port names, got an empty array')
+  const seen = new Set<string>()
+  return list.map((port, i) => {
+    const p = r.name(`${path}[${i}]`, port, 'a port name')
+    if (seen.has(p)) r.fail(`${path}[${i}]`, `a port name not already listed, got ${JSON.stringify(p)} twice`)
+    seen.add(p)
+    return p
+  })
+}
+
+function parseSink (r: FieldReader, path: string, name: string, value: unknown, resolve: Resolve, sites: Map<string, InputSite>): SinkSpec {
+  const obj = r.object(path, value, 'a sink: { "type": "stdout" | "jsonl" | "png", "input": "…", … }')
+  const kind = typeOf(r, path, obj, FIELDS.sink, 'a sink')
+  const required = { stdout: ['type', 'input'], jsonl: ['type', 'input', 'path'], png: ['type', 'input', 'path', 'width', 'height'] }[kind]
+  r.fields(path, obj, FIELDS.sink[kind], required, `a ${kind} sink`)
+  const inputs = parseInput(r, path, obj, sites)
+  if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
+  if (kind === 'stdout') return { kind, name, inputs }
+  const file = resolve(r.nonEmptyString(`${path}.path`, obj.path, 'the path of the output file, relative to the flow file'))
+  if (kind === 'jsonl') return { kind, name, inputs, path: file }
+  const width = r.integer(`${path}.width`, obj.width, 1, MAX_PNG_SIDE, 'an image width in pixels')
+  const height = r.integer(`${path}.height`, obj.height, 1, MAX_PNG_SIDE, 'an image height in pixels')
+  let channels: 1 | 3 | 4 = DEFAULT_CHANNELS
+  if (obj.channels !== undefined) {
+    if (obj.channels !== 1 && obj.channels !== 3 && obj.channels !== 4) {
+      r.fail(`${path}.channels`, `1 (grey), 3 (RGB) or 4 (RGBA), got ${JSON.stringify(obj.channels)}`)
+    }
+    channels = obj.channels
+  }
+  return { kind, name, inputs, path: file, width, height, channels }
+}
