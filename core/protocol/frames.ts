@@ -109,11 +109,10 @@ export class FrameDecoder {
       this.length += (byte & 0x7f) * this.scale
       this.scale *= 0x80
       this.lengthBytes++
+      const more = (byte & 0x80) !== 0
+      if (more && this.lengthBytes >= MAX_VARINT_BYTES) throw new MalformedFrameError(`frame length prefix longer than ${MAX_VARINT_BYTES} bytes`)
       if (this.length > this.max) throw new FrameTooLargeError(this.length, this.max)
-      if ((byte & 0x80) !== 0) {
-        if (this.lengthBytes >= MAX_VARINT_BYTES) throw new MalformedFrameError(`frame length prefix longer than ${MAX_VARINT_BYTES} bytes`)
-        continue
-      }
+      if (more) continue
       if (byte === 0 && this.lengthBytes > 1) throw new MalformedFrameError('frame length prefix is not minimally encoded')
 
       const length = this.length

@@ -2,6 +2,7 @@
  * A peer's long-term identity: an Ed25519 key kept in a file, so the peer id (and with it every address
  * others stored for this peer) survives restarts.
  */
+import { randomUUID } from 'node:crypto'
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
@@ -27,7 +28,7 @@ export async function loadOrCreateIdentity (path: string): Promise<PrivateKey> {
 
   await mkdir(dirname(path), { recursive: true, mode: 0o700 })
   const key = await generateKeyPair('Ed25519')
-  const aside = `${path}.${process.pid}.${Date.now()}.tmp`
+  const aside = `${path}.${randomUUID()}.tmp`
   await writeFile(aside, privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx' })
   try {
     await link(aside, path)
