@@ -32,6 +32,13 @@ function writeVarint (value: number, into: Uint8Array, offset: number): number {
   return offset
 }
 
+/** Just the length prefix of a frame of `length` bytes (for writers that send the body separately). */
+export function lengthPrefix (length: number): Uint8Array {
+  const out = new Uint8Array(varintLength(length))
+  writeVarint(length, out, 0)
+  return out
+}
+
 /** Packs frames into one buffer: length prefix + bytes, for each frame in order. */
 export function encodeFrames (frames: readonly Uint8Array[]): Uint8Array {
   let total = 0

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { encodeFrame, encodeFrames, FrameDecoder, varintLength } from '../../../core/protocol/frames.js'
+import { encodeFrame, encodeFrames, FrameDecoder, lengthPrefix, varintLength } from '../../../core/protocol/frames.js'
 import { FrameTooLargeError, MalformedFrameError } from '../../../core/protocol/errors.js'
 
 /** Deterministic pseudo-random numbers, so a failure can be replayed. */
@@ -67,7 +67,7 @@ describe('frames', () => {
 
   it('throws FrameTooLargeError from the length prefix alone, before the body arrives', () => {
     const decoder = new FrameDecoder({ maxFrameBytes: 1024 })
-    const header = encodeFrame(new Uint8Array(5000)).subarray(0, 2) // only the prefix
+    const header = lengthPrefix(5000) // only the prefix
     assert.throws(() => [...decoder.decode(header)], (err: unknown) => {
       assert.ok(err instanceof FrameTooLargeError)
       assert.equal(err.name, 'FrameTooLargeError')
