@@ -72,19 +72,27 @@ const utf8Decoder = new TextDecoder()
 /** Packs jobs into one buffer; returns it with the function table it refers to. */
 export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: ArrayBuffer } {
   const fns: FunctionRef[] = []
-  const fnIndex = new Map<string, number>()
+  // module hash → export → index; no string building per job (batches usually call one function)
+  const fnIndex = new Map<string, Map<string, number>>()
   const indexes = new Uint32Array(jobs.length)
+  let last: FunctionRef | undefined
+  let lastIndex = 0
   let bytes = 0
   for (let i = 0; i < jobs.length; i++) {
     const { fn, input } = jobs[i]
-    const key = `${fn.module}\0${fn.export}`
-    let index = fnIndex.get(key)
-    if (index === undefined) {
-      index = fns.length
-      fnIndex.set(key, index)
-      fns.push({ module: fn.module, export: fn.export })
+    if (last === undefined || fn.module !== last.module || fn.export !== last.export) {
+      let exports = fnIndex.get(fn.module)
+      if (exports === undefined) fnIndex.set(fn.module, exports = new Map())
+      let index = exports.get(fn.export)
+      if (index === undefined) {
+        index = fns.length
+        exports.set(fn.export, index)
+        fns.push({ module: fn.module, export: fn.export })
+      }
+      last = fn
+      lastIndex = index
     }
-    indexes[i] = index
+    indexes[i] = lastIndex
     bytes += input.length
   }
   const headerBytes = 4 * (1 + 3 * jobs.length)
