@@ -43,17 +43,22 @@ export function describeJson (value: unknown): string {
   }
 }
 
-/** Levenshtein distance, for "did you mean" hints on misspelt field and stream names. */
+/**
+ * Edit distance counting a swap of two neighbours as one edit (optimal string alignment), case-insensitive,
+ * for "did you mean" hints: "fucntion" and "tpye" are one edit from "function" and "type".
+ */
 function distance (a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  a = a.toLowerCase()
+  b = b.toLowerCase()
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i])
+  for (let j = 0; j <= b.length; j++) d[0][j] = j
   for (let i = 1; i <= a.length; i++) {
-    const row = [i]
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1))
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1)
     }
-    prev = row
   }
-  return prev[b.length]
+  return d[a.length][b.length]
 }
 
 /** The candidate closest to `word`, if it is close enough to be a likely typo. */
