@@ -18,7 +18,8 @@ export interface ModuleReader {
   read (path: string): Promise<Uint8Array | undefined>
 }
 
-interface Compiled extends LoadedModule {
+interface Compiled {
+  readonly module: LoadedModule
   readonly functions: readonly string[]
 }
 
@@ -40,7 +41,7 @@ export async function loadModules (spec: FlowSpec, files: ModuleReader): Promise
         if (!(err instanceof ModuleRejectedError)) throw err
         throw new FlowValidationError(spec.file, `${path}.wasm`, `a module following the edge-grid function ABI v1, but ${fn.wasm} ${err.message}`)
       }
-      compiled = { bytes, hash: await sha256Hex(bytes), functions }
+      compiled = { module: { bytes, hash: await sha256Hex(bytes) }, functions }
       byPath.set(fn.wasm, compiled)
     }
     if (!compiled.functions.includes(fn.export)) {
@@ -48,7 +49,7 @@ export async function loadModules (spec: FlowSpec, files: ModuleReader): Promise
       const implicit = fn.export === fn.name ? ' (with no "export" field, the function\'s own name is used)' : ''
       throw new FlowValidationError(spec.file, `${path}.export`, `the name of a function exported by ${fn.wasm}, got ${JSON.stringify(fn.export)}${implicit}${didYouMean(fn.export, compiled.functions)}; ${list}`)
     }
-    modules.set(fn.name, { bytes: compiled.bytes, hash: compiled.hash })
+    modules.set(fn.name, compiled.module)
   }
   return modules
 }
