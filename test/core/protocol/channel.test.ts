@@ -57,8 +57,10 @@ describe('MessageChannel over real libp2p streams', () => {
     assert.equal(outOfOrder, 0)
     assert.equal(next, total)
     const rate = Math.round(total / ((end - start) / 1000))
-    console.log(`# MessageChannel: ${total} messages in ${Math.round(end - start)} ms = ${rate} msg/s, ${writes()} stream.send() calls`)
+    console.log(`# MessageChannel: ${total} messages in ${Math.round(end - start)} ms = ${rate} msg/s, ${writes()} stream.send() calls (${writes.full()} waited for drain)`)
     assert.ok(writes() < total / 100, `messages were batched (${writes()} sends)`)
+    // ~2 MB in one burst overruns the muxer's window: the channel must have waited for 'drain' and lost nothing
+    assert.ok(writes.full() > 0, 'the backpressure path (send() === false, then onDrain) was taken')
 
     // in both directions, then a clean close
     const back: number[] = []
@@ -154,12 +156,18 @@ describe('MessageChannel over real libp2p streams', () => {
   })
 })
 
-/** Counts stream.send() calls (to check batching) by wrapping the method. */
-function countSends (stream: Stream): () => number {
+/** Counts stream.send() calls (to check batching) and how many of them asked to wait for 'drain'. */
+function countSends (stream: Stream): (() => number) & { full: () => number } {
   let calls = 0
+  let full = 0
   const send = stream.send.bind(stream)
-  stream.send = (data) => { calls++; return send(data) }
-  return () => calls
+  stream.send = (data) => {
+    calls++
+    const more = send(data)
+    if (!more) full++
+    return more
+  }
+  return Object.assign(() => calls, { full: () => full })
 }
 
 async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
