@@ -12,7 +12,7 @@ const THREADS = 2
 /** Batches in flight per thread, as LocalWorkers keeps them: one running, one waiting. */
 const IN_FLIGHT = 2 * THREADS
 
-it(`throughput: ${JOBS} trivial jobs in batches of ${BATCH} on ${THREADS} threads`, async t => {
+it(`${JOBS} trivial jobs come back exactly once and correct, in batches of ${BATCH} on ${THREADS} threads`, async t => {
   const { double } = await loadExecutorFixtures()
   const hash = await sha256Hex(double)
   const pool = new ThreadPool({ threads: THREADS })
@@ -39,8 +39,7 @@ it(`throughput: ${JOBS} trivial jobs in batches of ${BATCH} on ${THREADS} thread
     assert.equal(checked, JOBS)
     const rate = Math.round(JOBS / seconds)
     t.diagnostic(`${rate} jobs/s (${JOBS} jobs, batches of ${BATCH}, ${THREADS} threads, ${IN_FLIGHT} batches in flight, outcomes decoded and checked)`)
-    // A floor far below what this machine does, to catch a regression to per-job messaging.
-    assert.ok(rate > 20_000, `${rate} jobs/s`)
+    // Speed is measured by `npm run bench`, not asserted here: shared machines are noisy.
   } finally {
     await pool.close()
   }
