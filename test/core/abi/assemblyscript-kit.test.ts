@@ -229,6 +229,13 @@ describe('AssemblyScript kit: memory', () => {
     assert.ok(inst.memoryBytes <= 4 * 1024 * 1024, `memory grew to ${inst.memoryBytes} bytes`)
   })
 
+  it('collects garbage inside one call: 20,000 string concatenations (≈400 MB of garbage) fit in a 4 MiB cap', async () => {
+    // This is why the kit uses the incremental runtime: with --runtime minimal (collect between calls only)
+    // or stub (never free) this call runs out of memory.
+    const inst = await instance(64)
+    assert.equal(decodeValue(inst.call('concat', encodeValue(20_000))[0].bytes), 20_000)
+  })
+
   it('a function that allocates beyond the memory cap fails with WasmTrapError, memory still within the cap', async () => {
     const capPages = 64 // 4 MiB
     const inst = await instance(capPages)
