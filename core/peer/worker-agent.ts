@@ -57,7 +57,7 @@ export class WorkerAgent {
     this.held = 0
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
-    channel.send({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: this.init.info })
+    this.send({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: this.init.info })
     this.grant()
     const reason = await closed
     if (this.channel === channel) this.channel = undefined
@@ -79,7 +79,7 @@ export class WorkerAgent {
     }
     const channel = this.channel
     if (channel == null) return
-    channel.send({ t: 'bye' })
+    this.send({ t: 'bye' })
     await channel.close()
   }
 
@@ -141,7 +141,7 @@ export class WorkerAgent {
     this.stats.jobsFailed += failed
     this.stats.busyMs += busyMs
     this.init.events?.batchDone?.(outcomes.length, failed, busyMs)
-    this.channel?.send({ t: 'results', results: outcomes.map(outcomeToWire) })
+    this.send({ t: 'results', results: outcomes.map(outcomeToWire) })
     this.grant()
     if (this.held === 0 && this.idle != null) {
       const idle = this.idle
@@ -156,7 +156,16 @@ export class WorkerAgent {
     const want = this.window.target() - this.granted - this.held
     if (want <= 0) return
     this.granted += want
-    this.channel.send({ t: 'pull', credits: want })
+    this.send({ t: 'pull', credits: want })
+  }
+
+  /** Sends if a session is open; results for a closed session are dropped (the coordinator re-queued them). */
+  private send (message: WorkerMessage): void {
+    try {
+      this.channel?.send(message)
+    } catch {
+      // closed meanwhile: attach() resolves through onClose
+    }
   }
 
   private async ensureModule (hash: string): Promise<void> {

@@ -13,6 +13,8 @@ export const MAX_JOBS_PER_MESSAGE = 1024
 export interface WorkerSessionEvents {
   joined?: (id: string, info: WorkerInfo) => void
   left?: (id: string, reason: string) => void
+  /** The stream was closed because the peer broke the protocol (bad frame, bad message). */
+  violation?: (reason: string) => void
 }
 
 type CoordinatorChannel = Channel<WorkerMessage, CoordinatorMessage>
@@ -33,14 +35,30 @@ export class WorkerSession {
     private readonly events: WorkerSessionEvents = {}
   ) {
     channel.onMessage(message => { this.onMessage(message) })
-    channel.onClose(reason => { this.end(reason != null ? `disconnected: ${reason.message}` : 'disconnected') })
+    channel.onClose(reason => {
+      if (reason != null && reason.name !== 'ChannelClosedError') this.events.violation?.(`${reason.name}: ${reason.message}`)
+      this.end(reason != null ? `disconnected (${reason.message})` : 'disconnected')
+    })
   }
 
   id: string | undefined
 
   /** Tells the worker the flow is over (it may stay connected for the next one). */
   finish (ok: boolean): void {
-    if (!this.ended) this.channel.send({ t: 'done', ok })
+    if (!this.ended) this.send({ t: 'done', ok })
+  }
+
+  async close (): Promise<void> {
+    await this.channel.close()
+  }
+
+  private send (message: CoordinatorMessage): void {
+    try {
+      this.channel.send(message)
+    } catch (err) {
+      // the channel closed under us: onClose ends the session and releases its jobs
+      if (!this.ended) this.end(`send failed (${(err as Error).message})`)
+    }
   }
 
   private onMessage (message: WorkerMessage): void {
@@ -49,13 +67,13 @@ export class WorkerSession {
       case 'hello': {
         if (this.info != null) return
         if (message.v !== JOB_PROTOCOL_VERSION) {
-          this.channel.send({ t: 'refused', reason: `job protocol version ${message.v} is not supported (this coordinator speaks ${JOB_PROTOCOL_VERSION})` })
+          this.send({ t: 'refused', reason: `job protocol version ${message.v} is not supported (this coordinator speaks ${JOB_PROTOCOL_VERSION})` })
           void this.channel.close()
           return
         }
         this.info = message.worker
         this.id = this.makeId(message.worker)
-        this.channel.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
+        this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
         this.unsubscribe = this.run.onWork(() => { this.pump() })
         this.events.joined?.(this.id, message.worker)
         this.pump()
@@ -81,7 +99,7 @@ export class WorkerSession {
       const jobs = this.run.takeJobs(Math.min(this.credits, MAX_JOBS_PER_MESSAGE), this.id, true)
       if (jobs.length === 0) return
       this.credits -= jobs.length
-      this.channel.send({ t: 'jobs', jobs: jobs.map(jobToWire) })
+      this.send({ t: 'jobs', jobs: jobs.map(jobToWire) })
     }
   }
 

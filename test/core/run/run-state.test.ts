@@ -14,7 +14,7 @@ function stage (name: string, fn: string, inputs: string[], extra: Partial<Stage
 }
 
 function flow (sources: SourceSpec[], stages: StageSpec[], sinks: SinkSpec[]): FlowSpec {
-  const functions: FlowSpec['functions'] = {}
+  const functions: Record<string, FlowSpec['functions'][string]> = {}
   for (const s of stages) functions[s.function] = { name: s.function, wasm: `${s.function}.wasm`, export: s.function }
   return {
     name: 'test',

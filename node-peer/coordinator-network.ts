@@ -1,0 +1,145 @@
+/**
+ * The coordinator as a libp2p peer: a persistent identity, the job protocol (one WorkerSession per worker
+ * stream), the code server (modules by sha256), flow announcements over gossipsub, and the join command.
+ */
+import './net/polyfill.js'
+import type { Connection, Stream } from '@libp2p/interface'
+import { decodeValue, encodeValue } from '../core/codec.js'
+import { WorkerSession } from '../core/peer/worker-session.js'
+import { ANNOUNCE_TOPIC, COORDINATOR_ANNOUNCE_MS, isAnnouncement } from '../core/protocol/announce.js'
+import { MessageChannel } from '../core/protocol/channel.js'
+import { serveCode } from '../core/protocol/code-fetch.js'
+import { isWorkerMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../core/protocol/job-messages.js'
+import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../core/protocol/job-messages.js'
+import type { FlowRun } from '../core/run/flow-run.js'
+import { loadOrCreateIdentity } from './net/identity.js'
+import { createGridNode } from './net/node.js'
+import type { GridNode } from './net/node.js'
+
+/** At most this many job streams per worker connection (one is normal; more is a confused or hostile peer). */
+const MAX_JOB_STREAMS_PER_CONNECTION = 2
+const MAX_JOB_STREAMS = 4096
+
+export interface CoordinatorNetworkInit {
+  readonly identityPath: string
+  readonly listen: readonly string[]
+  readonly mdns: boolean
+  readonly flowName: string
+  readonly runId: string
+  readonly run: FlowRun
+  /** Module bytes by content hash: what the code server hands out. */
+  readonly modules: ReadonlyMap<string, Uint8Array>
+  readonly log: (line: string) => void
+}
+
+export class CoordinatorNetwork {
+  private readonly sessions = new Set<WorkerSession>()
+  private readonly workers = new Map<string, WorkerInfo>()
+  private announceTimer: ReturnType<typeof setInterval> | undefined
+  private stopServingCode: (() => Promise<void>) | undefined
+  private readonly seen = new Set<string>()
+
+  private constructor (readonly node: GridNode, private readonly init: CoordinatorNetworkInit) {}
+
+  static async start (init: CoordinatorNetworkInit): Promise<CoordinatorNetwork> {
+    const privateKey = await loadOrCreateIdentity(init.identityPath)
+    const node = await createGridNode({ privateKey, listen: init.listen, mdns: init.mdns, relayServer: true })
+    const network = new CoordinatorNetwork(node, init)
+    await network.serve()
+    return network
+  }
+
+  /** Workers connected now, by session id. */
+  get workerCount (): number {
+    return this.workers.size
+  }
+
+  /** Every peer that announced itself as a worker over gossipsub. */
+  get peersSeen (): number {
+    return this.seen.size
+  }
+
+  addresses (): string[] {
+    return this.node.getMultiaddrs().map(a => a.toString())
+  }
+
+  /** The command a volunteer types, using the best address to reach us over TCP. */
+  joinCommand (): string {
+    const tcp = this.addresses().filter(a => a.includes('/tcp/') && !a.includes('/ws'))
+    const pick = tcp.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1')) ?? tcp[0] ?? this.addresses()[0]
+    return `npx grid-worker --bootstrap ${pick}`
+  }
+
+  /** Tells every worker the flow ended, flushes, and stops the node. */
+  async stop (ok: boolean): Promise<void> {
+    if (this.announceTimer != null) clearInterval(this.announceTimer)
+    for (const session of this.sessions) session.finish(ok)
+    await Promise.allSettled([...this.sessions].map(async s => await s.close()))
+    await this.stopServingCode?.()
+    await this.node.stop()
+  }
+
+  private async serve (): Promise<void> {
+    const { node, init } = this
+    this.stopServingCode = await serveCode(node, hash => init.modules.get(hash))
+    await node.handle(JOB_PROTOCOL, (stream: Stream, connection: Connection) => { this.accept(stream, connection) }, {
+      maxInboundStreams: MAX_JOB_STREAMS_PER_CONNECTION,
+      maxOutboundStreams: 1
+    })
+    const pubsub = node.services.pubsub
+    pubsub.subscribe(ANNOUNCE_TOPIC)
+    pubsub.addEventListener('message', evt => {
+      if (evt.detail.topic !== ANNOUNCE_TOPIC) return
+      try {
+        const message = decodeValue(evt.detail.data)
+        if (isAnnouncement(message) && message.t === 'worker' && evt.detail.type === 'signed') this.seen.add(evt.detail.from.toString())
+      } catch { /* gossip is best effort: ignore what does not decode */ }
+    })
+    this.announceTimer = setInterval(() => { this.announce() }, COORDINATOR_ANNOUNCE_MS)
+    this.announceTimer.unref()
+  }
+
+  private accept (stream: Stream, connection: Connection): void {
+    if (this.sessions.size >= MAX_JOB_STREAMS) {
+      stream.abort(new Error('too many workers'))
+      return
+    }
+    const peer = connection.remotePeer.toString()
+    const channel = new MessageChannel<WorkerMessage, CoordinatorMessage>(stream, { guard: isWorkerMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
+    const session = new WorkerSession(this.init.run, channel, this.init.flowName, this.init.runId,
+      info => this.uniqueId(`worker/${info.name}`),
+      {
+        joined: (id, info) => {
+          this.workers.set(id, info)
+          this.init.log(`+ ${id} joined (${info.threads} thread${info.threads === 1 ? '' : 's'}, ${info.platform}, peer …${peer.slice(-8)})`)
+        },
+        left: (id, reason) => {
+          this.workers.delete(id)
+          this.init.log(`- ${id} ${reason}`)
+        },
+        violation: reason => { this.init.log(`! closed a job stream from peer …${peer.slice(-8)}: ${reason}`) }
+      })
+    this.sessions.add(session)
+    channel.onClose(() => { this.sessions.delete(session) })
+  }
+
+  /** Session ids name workers in reports and own their leases, so two workers never share one. */
+  private uniqueId (base: string): string {
+    if (!this.workers.has(base)) return base
+    for (let n = 2; ; n++) if (!this.workers.has(`${base}#${n}`)) return `${base}#${n}`
+  }
+
+  private announce (): void {
+    const progress = this.init.run.progress()
+    const message = encodeValue({
+      t: 'flow',
+      flow: this.init.flowName,
+      run: this.init.runId,
+      modules: [...this.init.modules.keys()],
+      jobsDone: progress.jobsDone,
+      jobsQueued: progress.queued,
+      workers: this.workers.size
+    })
+    this.node.services.pubsub.publish(ANNOUNCE_TOPIC, message).catch(() => { /* nobody listening yet */ })
+  }
+}
