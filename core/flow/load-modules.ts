@@ -23,7 +23,8 @@ interface Compiled {
   readonly functions: readonly string[]
 }
 
-export async function loadModules (spec: FlowSpec, files: ModuleReader): Promise<Map<string, LoadedModule>> {
+/** `implicitExports`: functions written without `export` (their name is used), to say so in messages. */
+export async function loadModules (spec: FlowSpec, files: ModuleReader, implicitExports: ReadonlySet<string> = new Set()): Promise<Map<string, LoadedModule>> {
   const byPath = new Map<string, Compiled>()
   const modules = new Map<string, LoadedModule>()
   for (const fn of Object.values(spec.functions)) {
@@ -46,7 +47,7 @@ export async function loadModules (spec: FlowSpec, files: ModuleReader): Promise
     }
     if (!compiled.functions.includes(fn.export)) {
       const list = compiled.functions.length === 0 ? 'it exports no callable functions' : `its functions: ${compiled.functions.join(', ')}`
-      const implicit = fn.export === fn.name ? ' (with no "export" field, the function\'s own name is used)' : ''
+      const implicit = implicitExports.has(fn.name) ? ' (with no "export" field, the function\'s own name is used)' : ''
       throw new FlowValidationError(spec.file, `${path}.export`, `the name of a function exported by ${fn.wasm}, got ${JSON.stringify(fn.export)}${implicit}${didYouMean(fn.export, compiled.functions)}; ${list}`)
     }
     modules.set(fn.name, compiled.module)

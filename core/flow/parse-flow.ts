@@ -27,6 +27,8 @@ export interface ParsedFlow {
   /** Stream references in `inputs` are as written (not yet resolved nor canonical). */
   readonly spec: FlowSpec
   readonly inputSites: ReadonlyMap<string, InputSite>
+  /** Functions written without `export`, whose own name is the export. */
+  readonly implicitExports: ReadonlySet<string>
   readonly warnings: string[]
 }
 
@@ -49,8 +51,10 @@ export function parseFlow (file: string, json: unknown, resolve: Resolve): Parse
   const owners = new Map<string, string>() // source/stage/sink name → its path, for uniqueness
 
   const functions: Record<string, FunctionSpec> = {}
+  const implicitExports = new Set<string>()
   for (const [fname, value] of entries(r, 'functions', top.functions, false)) {
     functions[fname] = parseFunction(r, `functions.${fname}`, fname, value, resolve)
+    if ((value as Record<string, unknown>).export === undefined) implicitExports.add(fname)
   }
 
   const sources: Record<string, SourceSpec> = {}
@@ -78,7 +82,7 @@ export function parseFlow (file: string, json: unknown, resolve: Resolve): Parse
     sinks[sname] = sink
   }
 
-  return { spec: { name, file, functions, sources, stages, sinks }, inputSites, warnings }
+  return { spec: { name, file, functions, sources, stages, sinks }, inputSites, implicitExports, warnings }
 }
 
 /** The members of a section (`functions`, `sources`, …) in file order, with checked names. */

@@ -75,6 +75,6 @@ export async function validateFlowObject (file: string, json: unknown, files: Fl
     }
   }
 
-  const modules = await loadModules(spec, files)
+  const modules = await loadModules(spec, files, parsed.implicitExports)
   return { spec, modules, warnings }
 }

@@ -13,7 +13,7 @@ import { FIXTURES } from './helpers.js'
 import { resolveRef, SUPPORTED, subschemas, validate } from './schema-lite.js'
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
-const schema = JSON.parse(await readFile(`${ROOT}core/flow/flow.schema.json`, 'utf8')) as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+const schema = JSON.parse(await readFile(`${ROOT}core/flow/flow.schema.json`, 'utf8')) as Record<string, any>
 const defs = schema.$defs
 
 async function validFlows (): Promise<Array<[string, unknown]>> {
@@ -104,7 +104,7 @@ describe('flow.schema.json', () => {
       sinks: { p: { type: 'stdout', input: 's' } }
     }
     assert.deepEqual(validate(schema, schema, ok), [])
-    const bad: Array<[string, (f: any) => void]> = [ // eslint-disable-line @typescript-eslint/no-explicit-any
+    const bad: Array<[string, (f: any) => void]> = [
       ['missing name', f => { delete f.name }],
       ['typo in a stage field', f => { f.stages.s = { fucntion: 'f', input: 'n' } }],
       ['unknown source type', f => { f.sources.n.type = 'file' }],

@@ -10,7 +10,7 @@ import { loadFlow } from '../../../core/flow/validate.js'
 import { memoryFiles, standardTree } from './helpers.js'
 
 // JSON as written by users: a loose type on purpose, tests mutate it freely.
-type Flow = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+type Flow = Record<string, any>
 
 function base (): Flow {
   return {
@@ -265,6 +265,9 @@ describe('loadFlow rejects', () => {
     it('a missing export by default name', async () => {
       await rejects(variant(f => { f.functions = { triple: { wasm: 'fns.wasm' } }; f.stages.doubled.function = 'triple' }), 'functions.triple.export',
         'with no "export" field, the function\'s own name is used')
+    })
+    it('an explicit export equal to the function name is not called implicit', async () => {
+      await rejects(variant(f => { f.functions = { triple: { wasm: 'fns.wasm', export: 'triple' } }; f.stages.doubled.function = 'triple' }), 'functions.triple.export', 'got "triple"; its functions')
     })
     it('the ABI exports themselves are not callable functions', async () => {
       await rejects(variant(f => { f.functions.double.export = 'grid_alloc' }), 'functions.double.export', 'got "grid_alloc"')
