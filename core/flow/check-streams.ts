@@ -72,7 +72,7 @@ function resolveStream (spec: FlowSpec, known: string[], path: string, id: strin
       const ports = stage.outputs.map(o => JSON.stringify(streamOf(owner, o))).join(', ')
       fail(port === undefined
         ? `a stream id; stage "${owner}" has no default port "${DEFAULT_PORT}", read one of its ports: ${ports}`
-        : `a port of stage "${owner}" (${ports}), got ${JSON.stringify(id)}${didYouMean(p, stage.outputs)}`)
+        : `a port of stage "${owner}" (${ports}), got ${JSON.stringify(id)}${didYouMean(id, stage.outputs.map(o => streamOf(owner, o)))}`)
     }
     return streamOf(owner, p)
   }

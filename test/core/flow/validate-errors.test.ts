@@ -163,6 +163,9 @@ describe('loadFlow rejects', () => {
     it('an unknown port of a stage', async () => {
       await rejects(variant(f => { f.sinks.print.input = 'doubled.odd' }), 'sinks.print.input', 'a port of stage "doubled" ("doubled")', 'got "doubled.odd"')
     })
+    it('a misspelt port, with the stream id suggested', async () => {
+      await rejects(variant(f => { f.stages.doubled.outputs = ['next', 'done']; f.sinks.print.input = 'doubled.nxt' }), 'sinks.print.input', 'got "doubled.nxt" (did you mean "doubled.next"?)')
+    })
     it('a stage without an "out" port read by its bare name', async () => {
       await rejects(variant(f => { f.stages.doubled.outputs = ['even', 'odd'] }), 'sinks.print.input', 'stage "doubled" has no default port "out"', '"doubled.even", "doubled.odd"')
     })
