@@ -52,7 +52,8 @@ export class FunctionInstance {
   private constructor (
     private readonly instance: WebAssembly.Instance,
     private readonly memory: WebAssembly.Memory,
-    private readonly limits: AbiLimits
+    private readonly limits: AbiLimits,
+    private readonly maxBytes: number
   ) {
     this.view = new Uint8Array(memory.buffer)
   }
@@ -83,7 +84,7 @@ export class FunctionInstance {
     } catch (err) {
       throw new ModuleRejectedError(`could not be instantiated: ${(err as Error).message}`)
     }
-    self = new FunctionInstance(instance, memory, limits)
+    self = new FunctionInstance(instance, memory, limits, maximum * 65536)
     return self
   }
 
@@ -112,7 +113,7 @@ export class FunctionInstance {
       this._broken = true
       if (err instanceof WasmTrapError || err instanceof OutputLimitError) throw err
       if (err instanceof GuestFailure) throw new WasmTrapError(err.message)
-      if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(`trap: ${err.message}`)
+      if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(`trap: ${err.message}${this.atMemoryCap() ? ` (memory is at its cap of ${this.memory.buffer.byteLength / 65536} pages, ${this.memory.buffer.byteLength >> 20} MiB: out of memory?)` : ''}`)
       if (err instanceof RangeError) throw new WasmTrapError(`trap: ${err.message}`) // e.g. stack overflow
       throw new WasmTrapError(`host error: ${(err as Error).message ?? String(err)}`)
     } finally {
@@ -123,6 +124,16 @@ export class FunctionInstance {
   /** Memory in use by the instance now, in bytes (for tests and reports). */
   get memoryBytes (): number {
     return this.memory.buffer.byteLength
+  }
+
+  /** True when the memory cannot grow any more: a trap then is most likely an allocation failure. */
+  private atMemoryCap (): boolean {
+    try {
+      this.memory.grow(0)
+      return this.memory.buffer.byteLength >= this.maxBytes
+    } catch {
+      return true
+    }
   }
 
   private refreshView (): void {

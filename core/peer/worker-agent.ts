@@ -39,7 +39,7 @@ export class WorkerAgent {
   readonly stats: WorkerStats = { jobsDone: 0, jobsFailed: 0, busyMs: 0 }
   private readonly modules = new Map<string, Promise<void>>()
   private readonly window: CreditWindow
-  private readonly sizer = new BatchSizer(4)
+  private readonly sizer = new BatchSizer()
   private channel: WorkerChannel | undefined
   private granted = 0
   private held = 0

@@ -11,7 +11,9 @@ const ALPHA = 0.3
 export class BatchSizer {
   private msPerJob: number | undefined
 
-  constructor (private readonly initial = 16, private readonly max = MAX_BATCH) {}
+  // Start with single jobs: until a cost is measured a job may take seconds, and a big first batch would
+  // leave other threads idle behind it. Tiny jobs grow the batch within a few round trips.
+  constructor (private readonly initial = 1, private readonly max = MAX_BATCH) {}
 
   /** Records a batch of `jobs` that took `elapsedMs` on one thread. */
   observe (jobs: number, elapsedMs: number): void {

@@ -2,7 +2,10 @@
  * `grid-coordinator flow.json`: validates a flow, starts the embedded workers, runs the flow to the end
  * with a progress display, and exits 0 (done), 1 (the flow failed while running) or 2 (bad input).
  */
+import '../net/polyfill.js'
+import { randomUUID } from 'node:crypto'
 import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
 import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { FlowValidationError } from '../../core/errors.js'
@@ -14,6 +17,7 @@ import type { FunctionRef } from '../../core/jobs.js'
 import { ThreadPool } from '../executor/pool.js'
 import { nodeFlowFiles, readFlowFile } from '../flow-files.js'
 import { LocalWorkers } from '../local-workers.js'
+import { CoordinatorNetwork } from '../coordinator-network.js'
 import { openSink } from '../sinks/open-sink.js'
 import { SinkItemError } from '../sinks/png-sink.js'
 import { openSource, SourceDataError } from '../sources.js'
@@ -25,13 +29,27 @@ export const EXIT_OK = 0
 export const EXIT_FAILED = 1
 export const EXIT_BAD_INPUT = 2
 
+/** Fixed default ports, so volunteers can re-join a restarted coordinator at the same address. */
+const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4747', '/ip4/0.0.0.0/tcp/4748/ws']
+const FALLBACK_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
+
 const HELP = `Usage: grid-coordinator <flow.json> [options]
 
 Runs a flow of WebAssembly functions: validates flow.json, starts embedded worker
 threads and runs every source item through the stages to the sinks.
 
+Volunteers join with the command printed at start (npx grid-worker --bootstrap
+...), or by themselves on the LAN with --mdns on both sides.
+
 Options:
-  --workers N      embedded worker threads (default: CPU count, here ${availableParallelism()})
+  --workers N      embedded worker threads (default: CPU count, here ${availableParallelism()});
+                   0 runs on volunteers only
+  --listen ADDR    multiaddr to listen on (repeatable; default
+                   ${DEFAULT_LISTEN.join(' and ')}, all interfaces)
+  --mdns           announce this coordinator on the local network by mDNS
+  --identity PATH  file keeping the coordinator's key, so its peer id and
+                   addresses survive restarts (default .edge-grid/coordinator.key)
+  --local-only     no network at all: embedded workers only
   --report FILE    write a JSON summary (jobs done/failed/retried, per stage and
                    per worker, wall time) to FILE
   --quiet          no progress display and no summary (sink output still printed)
@@ -47,6 +65,10 @@ Example:
 interface Options {
   flow: string
   workers: number
+  listen?: string[]
+  mdns: boolean
+  identity: string
+  localOnly: boolean
   report?: string
   quiet: boolean
 }
@@ -57,6 +79,10 @@ function parseOptions (argv: string[]): Options | 'help' {
     allowPositionals: true,
     options: {
       workers: { type: 'string' },
+      listen: { type: 'string', multiple: true },
+      mdns: { type: 'boolean', default: false },
+      identity: { type: 'string' },
+      'local-only': { type: 'boolean', default: false },
       report: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
@@ -67,9 +93,21 @@ function parseOptions (argv: string[]): Options | 'help' {
   let workers = availableParallelism()
   if (values.workers != null) {
     workers = Number(values.workers)
-    if (!Number.isInteger(workers) || workers < 1 || workers > 1024) throw new UsageError(`--workers expects an integer from 1 to 1024, got "${values.workers}"`)
+    if (!Number.isInteger(workers) || workers < 0 || workers > 1024) throw new UsageError(`--workers expects an integer from 0 to 1024, got "${values.workers}"`)
   }
-  return { flow: positionals[0], workers, report: values.report, quiet: values.quiet === true }
+  const localOnly = values['local-only'] === true
+  if (localOnly && workers === 0) throw new UsageError('--local-only with --workers 0 leaves nobody to run jobs')
+  if (localOnly && (values.listen != null || values.mdns === true)) throw new UsageError('--local-only cannot be combined with --listen or --mdns')
+  return {
+    flow: positionals[0],
+    workers,
+    listen: values.listen,
+    mdns: values.mdns === true,
+    identity: values.identity ?? join('.edge-grid', 'coordinator.key'),
+    localOnly,
+    report: values.report,
+    quiet: values.quiet === true
+  }
 }
 
 export async function main (argv: string[], terminal = new Terminal()): Promise<number> {
@@ -86,17 +124,22 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   }
 
   let pool: ThreadPool | undefined
+  let network: CoordinatorNetwork | undefined
   try {
     const { file, text } = await readFlowFile(options.flow)
     const { spec, modules, warnings } = await loadFlow(file, text, nodeFlowFiles)
     for (const warning of warnings) terminal.log(`warning: ${warning}`)
     const graph = buildGraph(spec)
 
-    pool = new ThreadPool({ threads: options.workers })
     const functions = new Map<string, FunctionRef>()
+    const moduleBytes = new Map<string, Uint8Array>()
     for (const [name, module] of modules) {
-      if (!pool.hasModule(module.hash)) await pool.addModule(module.hash, module.bytes)
+      moduleBytes.set(module.hash, module.bytes)
       functions.set(name, { module: module.hash, export: spec.functions[name].export })
+    }
+    if (options.workers > 0) {
+      pool = new ThreadPool({ threads: options.workers })
+      for (const [hash, bytes] of moduleBytes) await pool.addModule(hash, bytes)
     }
 
     const run = new FlowRun({
@@ -106,20 +149,28 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       openSource,
       openSink: async sink => await openSink(sink, terminal)
     })
-    const workers = new LocalWorkers(run, pool)
-    const progress = new ProgressDisplay(terminal, spec.name, () => run.progress(), () => pool?.slots ?? 0)
-    if (!options.quiet) {
-      terminal.log(`edge-grid: running flow "${spec.name}" on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}`)
-      progress.start()
+    const log = (line: string): void => { if (!options.quiet) terminal.log(line) }
+    if (!options.localOnly) {
+      network = await startNetwork(options, { flowName: spec.name, runId: randomUUID(), run, modules: moduleBytes, log })
+      log(`edge-grid coordinator ${network.node.peerId.toString()}`)
+      for (const addr of network.addresses()) log(`  listening on ${addr}`)
+      log(`volunteers join with:\n  ${network.joinCommand()}`)
     }
-    workers.start()
+    const workers = pool != null ? new LocalWorkers(run, pool) : undefined
+    const net = network
+    const progress = new ProgressDisplay(terminal, spec.name, () => run.progress(), () => (pool?.slots ?? 0) + (net?.workerCount ?? 0))
+    log(`edge-grid: running flow "${spec.name}" on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${network != null ? ' and any volunteers' : ''}`)
+    if (!options.quiet) progress.start()
+    workers?.start()
     let summary: RunSummary
     try {
       summary = await run.run()
     } finally {
-      workers.stop()
+      workers?.stop()
       progress.stop()
     }
+    await network?.stop(summary.ok)
+    network = undefined
     if (options.report != null) await writeReport(options.report, spec.name, options.workers, summary)
     if (!summary.ok) {
       const f = summary.failure!
@@ -128,7 +179,8 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     }
     if (!options.quiet) {
       const rate = summary.jobsDone / Math.max(summary.wallMs / 1000, 1e-3)
-      terminal.log(`done: ${formatCount(summary.jobsDone)} jobs in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${options.workers} worker${options.workers === 1 ? '' : 's'}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}`)
+      const volunteers = Object.keys(summary.perWorker).filter(w => w !== 'local').length
+      terminal.log(`done: ${formatCount(summary.jobsDone)} jobs in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${volunteers > 0 ? ` and ${volunteers} volunteer${volunteers === 1 ? '' : 's'}` : ''}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}`)
     }
     return EXIT_OK
   } catch (err) {
@@ -142,7 +194,20 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     }
     throw err
   } finally {
+    await network?.stop(false)
     await pool?.close()
+  }
+}
+
+async function startNetwork (options: Options, init: { flowName: string, runId: string, run: FlowRun, modules: Map<string, Uint8Array>, log: (line: string) => void }): Promise<CoordinatorNetwork> {
+  const base = { ...init, identityPath: options.identity, mdns: options.mdns }
+  if (options.listen != null) return await CoordinatorNetwork.start({ ...base, listen: options.listen })
+  try {
+    return await CoordinatorNetwork.start({ ...base, listen: DEFAULT_LISTEN })
+  } catch (err) {
+    if (!/EADDRINUSE|address already in use/i.test(String((err as Error)?.message))) throw err
+    init.log(`ports 4747/4748 are taken; listening on free ports instead (use --listen to choose)`)
+    return await CoordinatorNetwork.start({ ...base, listen: FALLBACK_LISTEN })
   }
 }
 

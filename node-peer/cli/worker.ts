@@ -1,0 +1,193 @@
+/**
+ * `grid-worker`: donates this machine's CPUs to a coordinator. Finds it by a bootstrap address or by mDNS,
+ * fetches the WASM code it needs (by hash, cached on disk), runs jobs on a worker_threads pool, and leaves
+ * cleanly on Ctrl-C (held jobs are finished or handed back).
+ */
+import '../net/polyfill.js'
+import { availableParallelism, homedir, hostname } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { ThreadPool } from '../executor/pool.js'
+import { ModuleCache } from '../module-cache.js'
+import { loadOrCreateIdentity } from '../net/identity.js'
+import { createGridNode } from '../net/node.js'
+import { ANNOUNCE_TOPIC, WORKER_HEARTBEAT_MS } from '../../core/protocol/announce.js'
+import { encodeValue } from '../../core/codec.js'
+import { WorkerRunner } from '../worker-runner.js'
+import { formatCount, formatRate } from './progress.js'
+import { Terminal } from './terminal.js'
+import { UsageError, usageErrorMessage } from './usage.js'
+
+const HELP = `Usage: grid-worker [options]
+
+Donates this machine's CPU to an edge-grid coordinator: runs the WebAssembly
+jobs it hands out and sends the results back. Ctrl-C leaves cleanly.
+
+Options:
+  --bootstrap ADDR   coordinator multiaddr ending in /p2p/<peer id> (repeatable);
+                     the address is printed by grid-coordinator at start. The
+                     worker keeps retrying until the coordinator is up, and
+                     re-joins after the coordinator restarts.
+  --mdns             find a coordinator on the local network (it must also run
+                     with --mdns); off by default, as it multicasts on every
+                     interface
+  --threads N        worker threads (default: CPU count, here ${availableParallelism()})
+  --name NAME        name shown by the coordinator (default: host-pid)
+  --label L          a label for placement (repeatable)
+  --listen ADDR      multiaddr to listen on (repeatable; default none, or
+                     /ip4/0.0.0.0/tcp/0 with --mdns)
+  --identity PATH    keep this worker's peer id in PATH (default: a new id per run)
+  --cache DIR        where fetched WASM modules are cached
+                     (default: ~/.cache/edge-grid/modules)
+  --quiet            no status line
+  -h, --help         show this help
+
+Example:
+  npx grid-worker --bootstrap /ip4/192.168.1.20/tcp/4747/p2p/12D3KooW...
+`
+
+interface Options {
+  bootstrap: string[]
+  mdns: boolean
+  threads: number
+  name: string
+  labels: string[]
+  listen: string[]
+  identity?: string
+  cache: string
+  quiet: boolean
+}
+
+function parseOptions (argv: string[]): Options | 'help' {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      bootstrap: { type: 'string', multiple: true, default: [] },
+      mdns: { type: 'boolean', default: false },
+      threads: { type: 'string' },
+      name: { type: 'string' },
+      label: { type: 'string', multiple: true, default: [] },
+      listen: { type: 'string', multiple: true, default: [] },
+      identity: { type: 'string' },
+      cache: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false }
+    }
+  })
+  void positionals
+  if (values.help === true) return 'help'
+  const bootstrap = values.bootstrap ?? []
+  for (const addr of bootstrap) {
+    let hasPeer = false
+    try {
+      hasPeer = multiaddr(addr).getComponents().some(c => c.name === 'p2p')
+    } catch (err) {
+      throw new UsageError(`--bootstrap "${addr}" is not a multiaddr: ${(err as Error).message}`)
+    }
+    if (!hasPeer) throw new UsageError(`--bootstrap "${addr}" must end in /p2p/<coordinator peer id> (copy it from grid-coordinator's output)`)
+  }
+  if (bootstrap.length === 0 && values.mdns !== true) throw new UsageError('say where the coordinator is: --bootstrap ADDR, or --mdns to find it on the local network')
+  let threads = availableParallelism()
+  if (values.threads != null) {
+    threads = Number(values.threads)
+    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new UsageError(`--threads expects an integer from 1 to 1024, got "${values.threads}"`)
+  }
+  const name = values.name ?? `${hostname()}-${process.pid}`
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new UsageError(`--name "${name}": use 1-64 letters, digits, '.', '_' or '-'`)
+  const listen = values.listen ?? []
+  return {
+    bootstrap,
+    mdns: values.mdns === true,
+    threads,
+    name,
+    labels: values.label ?? [],
+    listen: listen.length > 0 ? listen : values.mdns === true ? ['/ip4/0.0.0.0/tcp/0'] : [],
+    identity: values.identity,
+    cache: values.cache ?? join(homedir(), '.cache', 'edge-grid', 'modules'),
+    quiet: values.quiet === true
+  }
+}
+
+export async function main (argv: string[], terminal = new Terminal()): Promise<number> {
+  let options: Options | 'help'
+  try {
+    options = parseOptions(argv)
+  } catch (err) {
+    terminal.log(`grid-worker: ${usageErrorMessage(err)}\nRun grid-worker --help for usage.`)
+    return 2
+  }
+  if (options === 'help') {
+    await terminal.write(HELP)
+    return 0
+  }
+  const o = options
+  const log = (line: string): void => { terminal.log(`[worker/${o.name}] ${line}`) }
+  const privateKey = o.identity != null ? await loadOrCreateIdentity(o.identity) : await generateKeyPair('Ed25519')
+  const node = await createGridNode({ privateKey, listen: o.listen, bootstrap: o.bootstrap, mdns: o.mdns })
+  const pool = new ThreadPool({ threads: o.threads })
+  let flow = ''
+  const runner = new WorkerRunner({
+    node,
+    executor: pool,
+    info: { name: o.name, threads: o.threads, platform: `node-${process.version}`, labels: o.labels },
+    bootstrap: o.bootstrap,
+    mdns: o.mdns,
+    cache: new ModuleCache(o.cache),
+    events: {
+      attached: peer => { log(`connected to coordinator …${peer.slice(-8)}`) },
+      detached: (peer, reason) => { log(`coordinator …${peer.slice(-8)} gone${reason != null ? ` (${reason.message})` : ''}; waiting for it to come back`) },
+      welcome: name => { flow = name; log(`joined flow "${name}"`) },
+      flowDone: ok => { log(`flow "${flow}" ${ok ? 'finished' : 'failed'}; ${formatCount(runner.agent.stats.jobsDone)} jobs done here`) },
+      refused: reason => { log(`refused by the coordinator: ${reason}`) },
+      log
+    }
+  })
+  log(`peer ${node.peerId.toString()}, ${o.threads} thread${o.threads === 1 ? '' : 's'}; looking for a coordinator ${o.bootstrap.length > 0 ? `at ${o.bootstrap.join(', ')}` : 'on the local network (mDNS)'}`)
+  runner.start()
+
+  // heartbeat over gossipsub: lets the coordinator count peers seen (best effort)
+  node.services.pubsub.subscribe(ANNOUNCE_TOPIC)
+  const heartbeat = setInterval(() => {
+    const message = encodeValue({ t: 'worker', name: o.name, threads: o.threads, platform: 'node', labels: o.labels, jobsDone: runner.agent.stats.jobsDone })
+    node.services.pubsub.publish(ANNOUNCE_TOPIC, message).catch(() => {})
+  }, WORKER_HEARTBEAT_MS)
+
+  let lastDone = 0
+  let lastAt = performance.now()
+  const status = setInterval(() => {
+    if (o.quiet) return
+    const now = performance.now()
+    const done = runner.agent.stats.jobsDone
+    const rate = (done - lastDone) / ((now - lastAt) / 1000)
+    lastDone = done
+    lastAt = now
+    const where = runner.coordinator != null ? `coordinator …${runner.coordinator.slice(-8)}${flow !== '' ? ` · flow ${flow}` : ''}` : 'no coordinator'
+    terminal.status(`[worker/${o.name}] ${where} · ${formatCount(done)} jobs · ${formatRate(rate)}`)
+  }, 250)
+
+  await new Promise<void>(resolve => {
+    let stopping = false
+    const stop = (signal: string): void => {
+      if (stopping) {
+        log(`${signal} again: leaving now`)
+        process.exit(130)
+      }
+      stopping = true
+      log(`${signal}: finishing held jobs and leaving (${signal} again to leave at once)`)
+      resolve()
+    }
+    process.on('SIGINT', () => { stop('SIGINT') })
+    process.on('SIGTERM', () => { stop('SIGTERM') })
+  })
+  clearInterval(status)
+  clearInterval(heartbeat)
+  terminal.clearStatus()
+  await runner.stop()
+  await node.stop()
+  await pool.close()
+  log(`left; ${formatCount(runner.agent.stats.jobsDone)} jobs done`)
+  return 0
+}

@@ -1,0 +1,118 @@
+/**
+ * Keeps a grid-worker attached to a coordinator: when a trusted peer that speaks the job protocol is
+ * connected (bootstrap peer ids, or any coordinator found by mDNS), opens the job stream and runs a
+ * WorkerAgent session on it; when the session ends, waits for the next connection (the re-dial loop in
+ * node-peer/net brings the coordinator back after a restart).
+ */
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { WorkerAgent } from '../core/peer/worker-agent.js'
+import type { WorkerEvents } from '../core/peer/worker-agent.js'
+import { MessageChannel } from '../core/protocol/channel.js'
+import { fetchCode } from '../core/protocol/code-fetch.js'
+import { isCoordinatorMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../core/protocol/job-messages.js'
+import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../core/protocol/job-messages.js'
+import type { JobExecutor } from '../core/jobs.js'
+import type { GridNode } from './net/node.js'
+import type { ModuleCache } from './module-cache.js'
+
+/** How often the runner looks for a coordinator when it has none (events usually come first). */
+const CHECK_MS = 500
+
+export interface WorkerRunnerInit {
+  readonly node: GridNode
+  readonly executor: JobExecutor
+  readonly info: WorkerInfo
+  /** Bootstrap multiaddrs: their peer ids are the coordinators this worker trusts. */
+  readonly bootstrap: readonly string[]
+  /** Also accept any coordinator found on the LAN by mDNS. */
+  readonly mdns: boolean
+  readonly cache?: ModuleCache
+  readonly events?: WorkerEvents & { attached?: (peer: string) => void, detached?: (peer: string, reason?: Error) => void }
+}
+
+export class WorkerRunner {
+  readonly agent: WorkerAgent
+  private readonly trusted: Set<string>
+  private current: string | undefined
+  private checking = false
+  private stopped = false
+  private timer: ReturnType<typeof setInterval> | undefined
+
+  constructor (private readonly init: WorkerRunnerInit) {
+    this.trusted = new Set(init.bootstrap.map(a => multiaddr(a).getComponents().findLast(c => c.name === 'p2p')?.value).filter((v): v is string => v != null))
+    this.agent = new WorkerAgent({
+      executor: init.executor,
+      info: init.info,
+      fetchModule: async hash => await this.fetchModule(hash),
+      events: init.events
+    })
+  }
+
+  /** The coordinator's peer id while attached. */
+  get coordinator (): string | undefined {
+    return this.current
+  }
+
+  start (): void {
+    this.init.node.addEventListener('peer:identify', () => { this.check() })
+    this.timer = setInterval(() => { this.check() }, CHECK_MS)
+    this.check()
+  }
+
+  /** Graceful leave: finish held jobs, say bye. */
+  async stop (): Promise<void> {
+    this.stopped = true
+    if (this.timer != null) clearInterval(this.timer)
+    await this.agent.leave()
+  }
+
+  private check (): void {
+    if (this.stopped || this.current != null || this.checking) return
+    this.checking = true
+    this.findCoordinator().then(peerId => {
+      this.checking = false
+      if (peerId != null && !this.stopped && this.current == null) void this.attach(peerId)
+    }, () => { this.checking = false })
+  }
+
+  /** A connected peer we trust that speaks the job protocol (identify has told us its protocols). */
+  private async findCoordinator (): Promise<PeerId | undefined> {
+    for (const connection of this.init.node.getConnections()) {
+      const peerId = connection.remotePeer
+      if (!this.trusted.has(peerId.toString()) && !this.init.mdns) continue
+      try {
+        if ((await this.init.node.peerStore.get(peerId)).protocols.includes(JOB_PROTOCOL)) return peerId
+      } catch { /* not in the peer store yet */ }
+    }
+    return undefined
+  }
+
+  private async attach (peerId: PeerId): Promise<void> {
+    const peer = peerId.toString()
+    this.current = peer
+    try {
+      const stream = await this.init.node.dialProtocol(peerId, JOB_PROTOCOL)
+      const channel = new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
+      this.init.events?.attached?.(peer)
+      const reason = await this.agent.attach(channel)
+      this.init.events?.detached?.(peer, reason)
+    } catch (err) {
+      this.init.events?.log?.(`could not open the job stream to …${peer.slice(-8)}: ${(err as Error).message}`)
+    } finally {
+      this.current = undefined
+    }
+    if (!this.stopped) setTimeout(() => { this.check() }, CHECK_MS).unref()
+  }
+
+  private async fetchModule (hash: string): Promise<Uint8Array> {
+    const cached = await this.init.cache?.get(hash)
+    if (cached != null) return cached
+    const peer = this.current
+    if (peer == null) throw new Error('no coordinator to fetch code from')
+    const bytes = await fetchCode(this.init.node, peerIdFromString(peer), hash)
+    await this.init.cache?.put(hash, bytes).catch(() => { /* a cache that cannot be written is not fatal */ })
+    return bytes
+  }
+}
