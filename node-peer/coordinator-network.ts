@@ -38,6 +38,7 @@ export class CoordinatorNetwork {
   private announceTimer: ReturnType<typeof setInterval> | undefined
   private stopServingCode: (() => Promise<void>) | undefined
   private readonly seen = new Set<string>()
+  private readonly waiters: Array<{ count: number, resolve: () => void }> = []
 
   private constructor (readonly node: GridNode, private readonly init: CoordinatorNetworkInit) {}
 
@@ -57,6 +58,12 @@ export class CoordinatorNetwork {
   /** Every peer that announced itself as a worker over gossipsub. */
   get peersSeen (): number {
     return this.seen.size
+  }
+
+  /** Resolves once `count` workers are connected at the same time. */
+  async waitForWorkers (count: number): Promise<void> {
+    if (this.workers.size >= count) return
+    await new Promise<void>(resolve => this.waiters.push({ count, resolve }))
   }
 
   addresses (): string[] {
@@ -111,6 +118,10 @@ export class CoordinatorNetwork {
       {
         joined: (id, info) => {
           this.workers.set(id, info)
+          for (const w of this.waiters.filter(w => this.workers.size >= w.count)) {
+            this.waiters.splice(this.waiters.indexOf(w), 1)
+            w.resolve()
+          }
           this.init.log(`+ ${id} joined (${info.threads} thread${info.threads === 1 ? '' : 's'}, ${info.platform}, peer …${peer.slice(-8)})`)
         },
         left: (id, reason) => {

@@ -38,7 +38,7 @@ type WorkerChannel = Channel<CoordinatorMessage, WorkerMessage>
 export class WorkerAgent {
   readonly stats: WorkerStats = { jobsDone: 0, jobsFailed: 0, busyMs: 0 }
   private readonly modules = new Map<string, Promise<void>>()
-  private readonly window: CreditWindow
+  private window: CreditWindow
   private readonly sizer = new BatchSizer()
   private channel: WorkerChannel | undefined
   private granted = 0
@@ -55,6 +55,9 @@ export class WorkerAgent {
     this.channel = channel
     this.granted = 0
     this.held = 0
+    // a new session may be a new flow with jobs of another cost: learn again from a small window,
+    // or a worker that learned "tiny jobs" would grab every heavy job at once
+    this.window = new CreditWindow(this.init.executor.slots)
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
     this.send({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: this.init.info })

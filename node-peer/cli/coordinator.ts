@@ -49,6 +49,8 @@ Options:
   --mdns           announce this coordinator on the local network by mDNS
   --identity PATH  file keeping the coordinator's key, so its peer id and
                    addresses survive restarts (default .edge-grid/coordinator.key)
+  --wait-workers N start the run only once N volunteers have joined (useful for
+                   deployments and measurements; default 0)
   --local-only     no network at all: embedded workers only
   --report FILE    write a JSON summary (jobs done/failed/retried, per stage and
                    per worker, wall time) to FILE
@@ -69,6 +71,7 @@ interface Options {
   mdns: boolean
   identity: string
   localOnly: boolean
+  waitWorkers: number
   report?: string
   quiet: boolean
 }
@@ -83,6 +86,7 @@ function parseOptions (argv: string[]): Options | 'help' {
       mdns: { type: 'boolean', default: false },
       identity: { type: 'string' },
       'local-only': { type: 'boolean', default: false },
+      'wait-workers': { type: 'string' },
       report: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
@@ -98,8 +102,12 @@ function parseOptions (argv: string[]): Options | 'help' {
   const localOnly = values['local-only'] === true
   if (localOnly && workers === 0) throw new UsageError('--local-only with --workers 0 leaves nobody to run jobs')
   if (localOnly && (values.listen != null || values.mdns === true)) throw new UsageError('--local-only cannot be combined with --listen or --mdns')
+  const waitWorkers = values['wait-workers'] != null ? Number(values['wait-workers']) : 0
+  if (!Number.isInteger(waitWorkers) || waitWorkers < 0 || waitWorkers > 4096) throw new UsageError(`--wait-workers expects an integer from 0 to 4096, got "${values['wait-workers']}"`)
+  if (localOnly && waitWorkers > 0) throw new UsageError('--local-only cannot wait for volunteers')
   return {
     flow: positionals[0],
+    waitWorkers,
     workers,
     listen: values.listen,
     mdns: values.mdns === true,
@@ -160,6 +168,10 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     const net = network
     const progress = new ProgressDisplay(terminal, spec.name, () => run.progress(), () => (pool?.slots ?? 0) + (net?.workerCount ?? 0))
     log(`edge-grid: running flow "${spec.name}" on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${network != null ? ' and any volunteers' : ''}`)
+    if (network != null && options.waitWorkers > 0) {
+      log(`waiting for ${options.waitWorkers} volunteer${options.waitWorkers === 1 ? '' : 's'} to join…`)
+      await network.waitForWorkers(options.waitWorkers)
+    }
     if (!options.quiet) progress.start()
     workers?.start()
     let summary: RunSummary
