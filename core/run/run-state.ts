@@ -4,7 +4,7 @@
  * finished or has failed. The orchestrator (flow-run.ts) feeds it source items and job outcomes and carries
  * out what it returns: jobs to run and items to deliver to sinks.
  *
- * Semantics (see core/flow/README.md, "Execution semantics"):
+ * Semantics (see README.md, "Execution semantics"):
  * - A job is one call of a stage's function on one item. Jobs are handed out downstream-first, so pipelines
  *   drain before more input is pulled and memory stays bounded.
  * - Each job id is accepted once: an outcome for an unknown id (a job that was completed, re-queued after a
