@@ -44,7 +44,9 @@ export class CoordinatorNetwork {
 
   static async start (init: CoordinatorNetworkInit): Promise<CoordinatorNetwork> {
     const privateKey = await loadOrCreateIdentity(init.identityPath)
-    const node = await createGridNode({ privateKey, listen: init.listen, mdns: init.mdns, relayServer: true })
+    // WebRTC-Direct only when asked for by a listen address: it loads a native module (node-datachannel)
+    const webrtcDirect = init.listen.some(a => a.includes('/webrtc-direct'))
+    const node = await createGridNode({ privateKey, listen: init.listen, mdns: init.mdns, relayServer: true, webrtcDirect })
     const network = new CoordinatorNetwork(node, init)
     await network.serve()
     return network

@@ -30,8 +30,8 @@ export const EXIT_FAILED = 1
 export const EXIT_BAD_INPUT = 2
 
 /** Fixed default ports, so volunteers can re-join a restarted coordinator at the same address. */
-const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4747', '/ip4/0.0.0.0/tcp/4748/ws']
-const FALLBACK_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws']
+const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4747', '/ip4/0.0.0.0/tcp/4748/ws', '/ip4/0.0.0.0/udp/4749/webrtc-direct']
+const FALLBACK_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws', '/ip4/0.0.0.0/udp/0/webrtc-direct']
 
 const HELP = `Usage: grid-coordinator <flow.json> [options]
 
@@ -45,7 +45,7 @@ Options:
   --workers N      embedded worker threads (default: CPU count, here ${availableParallelism()});
                    0 runs on volunteers only
   --listen ADDR    multiaddr to listen on (repeatable; default
-                   ${DEFAULT_LISTEN.join(' and ')}, all interfaces)
+                   ${DEFAULT_LISTEN.join(',\n                   ')}: all interfaces)
   --mdns           announce this coordinator on the local network by mDNS
   --identity PATH  file keeping the coordinator's key, so its peer id and
                    addresses survive restarts (default .edge-grid/coordinator.key)
@@ -218,7 +218,7 @@ async function startNetwork (options: Options, init: { flowName: string, runId: 
     return await CoordinatorNetwork.start({ ...base, listen: DEFAULT_LISTEN })
   } catch (err) {
     if (!/EADDRINUSE|address already in use/i.test(String((err as Error)?.message))) throw err
-    init.log(`ports 4747/4748 are taken; listening on free ports instead (use --listen to choose)`)
+    init.log(`ports 4747-4749 are taken; listening on free ports instead (use --listen to choose)`)
     return await CoordinatorNetwork.start({ ...base, listen: FALLBACK_LISTEN })
   }
 }
