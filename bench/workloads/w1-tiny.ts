@@ -1,0 +1,68 @@
+/**
+ * W1 tiny jobs: 100,000 `double` jobs through a coordinator and 2 networked grid-worker processes (one thread
+ * each), against the same function in a plain in-process loop and against the raw-TCP ceiling dispatcher with
+ * 2 worker processes. Runs are interleaved (ceiling, grid, loop, …) so that the machine's drift hits all three.
+ */
+import { join } from 'node:path'
+import { runLoop, range } from '../baselines/loop.js'
+import { runRawTcp } from '../baselines/raw-tcp.js'
+import { expectEqual, jsonlNumbers } from '../lib/check.js'
+import { WASM_FILE, writeMapFlow } from '../lib/fixtures.js'
+import { runNetworked } from '../lib/grid.js'
+import type { BenchContext, WorkloadResult } from '../lib/report.js'
+import { figure, target } from '../lib/report.js'
+import { ratio, summarize } from '../lib/stats.js'
+
+const WORKERS = 2
+export const W1_TARGET = 0.5
+
+export async function w1Tiny (ctx: BenchContext): Promise<WorkloadResult> {
+  const jobs = ctx.quick ? 2000 : 100_000
+  const flow = await writeMapFlow(ctx.dir, 'w1', ctx.wasm, 'double', { start: 0, end: jobs }, 'jsonl')
+  const expectedSum = jobs * (jobs - 1)
+  const grid: number[] = []
+  const ceiling: number[] = []
+  const loop: number[] = []
+  const coordinatorCpu: number[] = []
+  const notes: string[] = []
+  for (let run = 1; run <= ctx.runs; run++) {
+    const raw = await runRawTcp({ wasm: join(flow.dir, WASM_FILE), exportName: 'double', jobs, workers: WORKERS, timeoutMs: 120_000 })
+    expectEqual('W1 raw-TCP sum', raw.sum, expectedSum)
+    ceiling.push(raw.jobsPerSec)
+
+    const r = await runNetworked(ctx.env, { flow: flow.path, workers: WORKERS, threadsPerWorker: 1, cache: join(ctx.dir, 'cache'), timeoutMs: 300_000, tag: `w1r${run}` })
+    const out = await jsonlNumbers(join(flow.dir, 'out.jsonl'))
+    expectEqual('W1 grid outputs', out.count, jobs)
+    expectEqual('W1 grid sum', out.sum, expectedSum)
+    grid.push(jobs / (r.elapsedMs / 1000))
+    if (r.coordinatorCpuMs != null) coordinatorCpu.push(r.coordinatorCpuMs * 1000 / jobs)
+    if (run === 1 && r.timing !== 'wallMs') notes.push('grid-coordinator has no --wait-workers: grid time runs from the first worker joining to the coordinator exit')
+
+    const l = runLoop(ctx.instance, 'double', range(0, jobs))
+    expectEqual('W1 loop sum', l.outputs.reduce((a, b) => a + b, 0), expectedSum)
+    loop.push(l.jobsPerSec)
+    ctx.log(`W1 run ${run}/${ctx.runs}: grid ${Math.round(grid[run - 1])}/s, raw TCP ${Math.round(raw.jobsPerSec)}/s, loop ${Math.round(l.jobsPerSec)}/s`)
+  }
+  const g = summarize(grid)
+  const c = summarize(ceiling)
+  const l = summarize(loop)
+  const toCeiling = ratio(g, c)
+  return {
+    id: 'W1',
+    title: 'tiny jobs',
+    params: { jobs, function: 'double', workers: WORKERS, threadsPerWorker: 1, sink: 'jsonl' },
+    figures: {
+      grid: figure(g, 'jobs/s', `${jobs} jobs, coordinator + ${WORKERS} grid-worker processes (1 thread each), jsonl sink`),
+      rawTcp: figure(c, 'jobs/s', `raw-TCP ceiling: minimal dispatcher + ${WORKERS} worker processes, same WASM function`),
+      loop: figure(l, 'jobs/s', 'same function in a plain loop, one thread, in process'),
+      ...(coordinatorCpu.length > 0 ? { coordinatorCpu: figure(summarize(coordinatorCpu), 'µs/job', 'coordinator CPU time (user+system) per job') } : {})
+    },
+    ratios: {
+      gridToRawTcp: { ...toCeiling, description: 'grid / raw-TCP ceiling' },
+      gridToLoop: { ...ratio(g, l), description: 'grid / in-process loop' },
+      rawTcpToLoop: { ...ratio(c, l), description: 'raw-TCP ceiling / in-process loop' }
+    },
+    targets: [target('W1', 'grid ≥ 50 % of the raw-TCP ceiling', `≥ ${W1_TARGET}`, toCeiling.value, 'ratio', toCeiling.value >= W1_TARGET)],
+    notes
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Smoke run of `npm run bench` (W1 and W2 at quick sizes, one run): proves the harness runs end to end and
+ * writes a well-formed JSON document. Asserts structure and correctness checks, never speed.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { repoRoot } from '../helpers/cli.js'
+
+/** Runs dist/bench/run.js with a hard time limit; resolves with its exit code and output. */
+async function runBench (args: readonly string[], timeoutMs: number): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'bench', 'run.js'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d })
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  try {
+    const code = await new Promise<number | null>(resolve => child.on('close', c => resolve(c)))
+    return { code, stdout, stderr }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+interface Summary { median: number, min: number, max: number, runs: number[], unit: string, description: string }
+interface Workload {
+  id: string
+  params: Record<string, unknown>
+  figures: Record<string, Summary>
+  ratios: Record<string, { value: number, description: string }>
+  targets: Array<{ workload: string, name: string, goal: string, measured: number, unit: string, met: boolean }>
+}
+interface BenchDocument {
+  bench: string
+  machine: { nproc: number, node: string, cpu: string }
+  options: { quick: boolean, runs: number, only: string[] }
+  workloads: Record<string, Workload>
+  targets: Workload['targets']
+  errors: unknown[]
+}
+
+function assertSummary (name: string, s: Summary, runs: number): void {
+  assert.equal(s.runs.length, runs, `${name}: one value per run`)
+  for (const v of [s.median, s.min, s.max, ...s.runs]) assert.ok(Number.isFinite(v) && v > 0, `${name}: positive finite figures, got ${v}`)
+  assert.ok(s.min <= s.median && s.median <= s.max, `${name}: min ≤ median ≤ max`)
+  assert.equal(typeof s.unit, 'string')
+  assert.ok(s.description.length > 0)
+}
+
+test('npm run bench --quick on W1 and W2 writes every figure, ratio and target', { timeout: 240_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'edge-grid-bench-smoke-'))
+  try {
+    const json = join(dir, 'bench.json')
+    const result = await runBench(['--quick', '--only', 'W1,W2', '--runs', '1', '--json', json], 230_000)
+    assert.equal(result.code, 0, `bench failed:\n${result.stderr.slice(-3000)}`)
+    const doc = JSON.parse(await readFile(json, 'utf8')) as BenchDocument
+    assert.equal(doc.bench, 'edge-grid')
+    assert.deepEqual(doc.options, { quick: true, runs: 1, only: ['W1', 'W2'] })
+    assert.ok(doc.machine.nproc >= 1 && doc.machine.node.startsWith('v') && doc.machine.cpu.length > 0)
+    assert.deepEqual(doc.errors, [])
+    assert.deepEqual(Object.keys(doc.workloads).sort(), ['W1', 'W2'])
+
+    const w1 = doc.workloads.W1
+    assert.equal(w1.params.jobs, 2000)
+    for (const name of ['grid', 'rawTcp', 'loop']) assertSummary(`W1.${name}`, w1.figures[name], 1)
+    assert.ok(Math.abs(w1.ratios.gridToRawTcp.value - w1.figures.grid.median / w1.figures.rawTcp.median) < 1e-9)
+    assert.ok(w1.ratios.gridToLoop.value > 0 && w1.ratios.rawTcpToLoop.value > 0)
+
+    const w2 = doc.workloads.W2
+    assert.equal(w2.params.jobs, 200)
+    for (const name of ['p50', 'p99', 'mean', 'rawTcpMean']) assertSummary(`W2.${name}`, w2.figures[name], 1)
+    assert.ok(w2.figures.p50.median <= w2.figures.p99.median, 'p50 ≤ p99')
+
+    assert.deepEqual(doc.targets.map(t => t.workload), ['W1', 'W2', 'W2'])
+    for (const t of doc.targets) {
+      assert.equal(typeof t.met, 'boolean')
+      assert.ok(Number.isFinite(t.measured))
+    }
+    // the printed table names every workload and target
+    assert.match(result.stdout, /\| W1 tiny jobs .*\| grid \(jobs\/s\)/)
+    assert.match(result.stdout, /\| W2: p99 ≤ 2 ms/)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
