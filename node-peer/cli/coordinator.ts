@@ -23,11 +23,11 @@ import { SinkItemError } from '../sinks/png-sink.js'
 import { openSource, SourceDataError } from '../sources.js'
 import { formatCount, formatDuration, formatRate, ProgressDisplay } from './progress.js'
 import { Terminal } from './terminal.js'
-import { UsageError, usageErrorMessage } from './usage.js'
+import { EXIT_BAD_INPUT, intOption, parseCommandLine, UsageError } from './usage.js'
 
 export const EXIT_OK = 0
+export { EXIT_BAD_INPUT }
 export const EXIT_FAILED = 1
-export const EXIT_BAD_INPUT = 2
 
 /** Fixed default ports, so volunteers can re-join a restarted coordinator at the same address. */
 const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4747', '/ip4/0.0.0.0/tcp/4748/ws', '/ip4/0.0.0.0/udp/4749/webrtc-direct']
@@ -94,16 +94,11 @@ function parseOptions (argv: string[]): Options | 'help' {
   })
   if (values.help === true) return 'help'
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <flow.json>' : `expected one flow file, got ${positionals.length}: ${positionals.join(' ')}`)
-  let workers = availableParallelism()
-  if (values.workers != null) {
-    workers = Number(values.workers)
-    if (!Number.isInteger(workers) || workers < 0 || workers > 1024) throw new UsageError(`--workers expects an integer from 0 to 1024, got "${values.workers}"`)
-  }
+  const workers = intOption('--workers', values.workers, 0, 1024, availableParallelism())
   const localOnly = values['local-only'] === true
   if (localOnly && workers === 0) throw new UsageError('--local-only with --workers 0 leaves nobody to run jobs')
   if (localOnly && (values.listen != null || values.mdns === true)) throw new UsageError('--local-only cannot be combined with --listen or --mdns')
-  const waitWorkers = values['wait-workers'] != null ? Number(values['wait-workers']) : 0
-  if (!Number.isInteger(waitWorkers) || waitWorkers < 0 || waitWorkers > 4096) throw new UsageError(`--wait-workers expects an integer from 0 to 4096, got "${values['wait-workers']}"`)
+  const waitWorkers = intOption('--wait-workers', values['wait-workers'], 0, 4096, 0)
   if (localOnly && waitWorkers > 0) throw new UsageError('--local-only cannot wait for volunteers')
   return {
     flow: positionals[0],
@@ -119,17 +114,8 @@ function parseOptions (argv: string[]): Options | 'help' {
 }
 
 export async function main (argv: string[], terminal = new Terminal()): Promise<number> {
-  let options: Options | 'help'
-  try {
-    options = parseOptions(argv)
-  } catch (err) {
-    terminal.log(`grid-coordinator: ${usageErrorMessage(err)}\nRun grid-coordinator --help for usage.`)
-    return EXIT_BAD_INPUT
-  }
-  if (options === 'help') {
-    await terminal.write(HELP)
-    return EXIT_OK
-  }
+  const options = await parseCommandLine('grid-coordinator', HELP, argv, terminal, parseOptions)
+  if (typeof options === 'number') return options
 
   let pool: ThreadPool | undefined
   let network: CoordinatorNetwork | undefined

@@ -1,5 +1,8 @@
-/** Command-line mistakes (unknown option, bad value): exit code 2 with a one-line explanation. */
+/** Command-line parsing shared by the CLIs: usage mistakes exit 2 with a one-line explanation. */
 import { GridError } from '../../core/errors.js'
+import type { Terminal } from './terminal.js'
+
+export const EXIT_BAD_INPUT = 2
 
 export class UsageError extends GridError {
   static override name = 'UsageError'
@@ -10,4 +13,31 @@ export function usageErrorMessage (err: unknown): string {
   if (err instanceof UsageError) return err.message
   if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('ERR_PARSE_ARGS')) return err.message
   throw err
+}
+
+/** An integer option in [min, max], or `fallback` when absent. */
+export function intOption (flag: string, value: string | undefined, min: number, max: number, fallback: number): number {
+  if (value == null) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} expects an integer from ${min} to ${max}, got "${value}"`)
+  return n
+}
+
+/**
+ * Parses argv with `parse`; prints help (returns 0) or a usage error (returns EXIT_BAD_INPUT) itself, so
+ * a CLI's main only continues with valid options.
+ */
+export async function parseCommandLine<T> (name: string, help: string, argv: string[], terminal: Terminal, parse: (argv: string[]) => T | 'help'): Promise<T | number> {
+  let options: T | 'help'
+  try {
+    options = parse(argv)
+  } catch (err) {
+    terminal.log(`${name}: ${usageErrorMessage(err)}\nRun ${name} --help for usage.`)
+    return EXIT_BAD_INPUT
+  }
+  if (options === 'help') {
+    await terminal.write(help)
+    return 0
+  }
+  return options
 }

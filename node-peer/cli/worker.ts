@@ -18,7 +18,7 @@ import { encodeValue } from '../../core/codec.js'
 import { WorkerRunner } from '../worker-runner.js'
 import { formatCount, formatRate } from './progress.js'
 import { Terminal } from './terminal.js'
-import { UsageError, usageErrorMessage } from './usage.js'
+import { intOption, parseCommandLine, UsageError } from './usage.js'
 
 const HELP = `Usage: grid-worker [options]
 
@@ -90,11 +90,7 @@ function parseOptions (argv: string[]): Options | 'help' {
     if (!hasPeer) throw new UsageError(`--bootstrap "${addr}" must end in /p2p/<coordinator peer id> (copy it from grid-coordinator's output)`)
   }
   if (bootstrap.length === 0 && values.mdns !== true) throw new UsageError('say where the coordinator is: --bootstrap ADDR, or --mdns to find it on the local network')
-  let threads = availableParallelism()
-  if (values.threads != null) {
-    threads = Number(values.threads)
-    if (!Number.isInteger(threads) || threads < 1 || threads > 1024) throw new UsageError(`--threads expects an integer from 1 to 1024, got "${values.threads}"`)
-  }
+  const threads = intOption('--threads', values.threads, 1, 1024, availableParallelism())
   const name = values.name ?? `${hostname()}-${process.pid}`
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new UsageError(`--name "${name}": use 1-64 letters, digits, '.', '_' or '-'`)
   const listen = values.listen ?? []
@@ -112,18 +108,9 @@ function parseOptions (argv: string[]): Options | 'help' {
 }
 
 export async function main (argv: string[], terminal = new Terminal()): Promise<number> {
-  let options: Options | 'help'
-  try {
-    options = parseOptions(argv)
-  } catch (err) {
-    terminal.log(`grid-worker: ${usageErrorMessage(err)}\nRun grid-worker --help for usage.`)
-    return 2
-  }
-  if (options === 'help') {
-    await terminal.write(HELP)
-    return 0
-  }
-  const o = options
+  const parsed = await parseCommandLine('grid-worker', HELP, argv, terminal, parseOptions)
+  if (typeof parsed === 'number') return parsed
+  const o = parsed
   const log = (line: string): void => { terminal.log(`[worker/${o.name}] ${line}`) }
   const privateKey = o.identity != null ? await loadOrCreateIdentity(o.identity) : await generateKeyPair('Ed25519')
   const node = await createGridNode({ privateKey, listen: o.listen, bootstrap: o.bootstrap, mdns: o.mdns })
