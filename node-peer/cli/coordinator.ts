@@ -6,9 +6,10 @@ import '../net/polyfill.js'
 import { randomUUID } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { parseArgs } from 'node:util'
-import { FlowValidationError } from '../../core/errors.js'
+import { FlowValidationError, GridError } from '../../core/errors.js'
 import { buildGraph } from '../../core/flow/graph.js'
 import { loadFlow } from '../../core/flow/validate.js'
 import { FlowRun } from '../../core/run/flow-run.js'
@@ -18,6 +19,7 @@ import { ThreadPool } from '../executor/pool.js'
 import { nodeFlowFiles, readFlowFile } from '../flow-files.js'
 import { LocalWorkers } from '../local-workers.js'
 import { CoordinatorNetwork } from '../coordinator-network.js'
+import { SpawnedWorkers } from '../spawned-workers.js'
 import { openSink } from '../sinks/open-sink.js'
 import { SinkItemError } from '../sinks/png-sink.js'
 import { openSource, SourceDataError } from '../sources.js'
@@ -51,6 +53,11 @@ Options:
                    addresses survive restarts (default .edge-grid/coordinator.key)
   --wait-workers N start the run only once N volunteers have joined (useful for
                    deployments and measurements; default 0)
+  --spawn N        start N local grid-worker processes (named 0 … N-1, shown as
+                   worker/0 …; one thread each), print their output prefixed
+                   with [worker/i], wait for them to join, stop them at the end.
+                   Implies --workers 0 and listening on 127.0.0.1 only, unless
+                   --workers / --listen say otherwise
   --local-only     no network at all: embedded workers only
   --report FILE    write a JSON summary (jobs done/failed/retried, per stage and
                    per worker, wall time) to FILE
@@ -62,6 +69,7 @@ attempt), 2 bad input (invalid flow.json, missing files, malformed input data).
 
 Example:
   npx grid-coordinator examples/mandelbrot/flow.json --workers 2 --report report.json
+  npx grid-coordinator examples/broadcast/flow.json --spawn 2
 `
 
 interface Options {
@@ -69,8 +77,10 @@ interface Options {
   workers: number
   listen?: string[]
   mdns: boolean
-  identity: string
+  /** undefined: a fresh identity for this run (--spawn without --identity) */
+  identity?: string
   localOnly: boolean
+  spawn: number
   waitWorkers: number
   report?: string
   quiet: boolean
@@ -87,6 +97,7 @@ function parseOptions (argv: string[]): Options | 'help' {
       identity: { type: 'string' },
       'local-only': { type: 'boolean', default: false },
       'wait-workers': { type: 'string' },
+      spawn: { type: 'string' },
       report: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
@@ -94,20 +105,25 @@ function parseOptions (argv: string[]): Options | 'help' {
   })
   if (values.help === true) return 'help'
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing <flow.json>' : `expected one flow file, got ${positionals.length}: ${positionals.join(' ')}`)
-  const workers = intOption('--workers', values.workers, 0, 1024, availableParallelism())
+  const spawn = intOption('--spawn', values.spawn, 0, 64, 0)
+  // a local deployment: the spawned processes do the work, as the coordinator is the Hydro "leader"
+  const workers = intOption('--workers', values.workers, 0, 1024, spawn > 0 ? 0 : availableParallelism())
   const localOnly = values['local-only'] === true
+  if (localOnly && spawn > 0) throw new UsageError('--local-only cannot be combined with --spawn (spawned workers join over the network)')
   if (localOnly && workers === 0) throw new UsageError('--local-only with --workers 0 leaves nobody to run jobs')
   if (localOnly && (values.listen != null || values.mdns === true)) throw new UsageError('--local-only cannot be combined with --listen or --mdns')
   const waitWorkers = intOption('--wait-workers', values['wait-workers'], 0, 4096, 0)
   if (localOnly && waitWorkers > 0) throw new UsageError('--local-only cannot wait for volunteers')
   return {
     flow: positionals[0],
-    waitWorkers,
+    waitWorkers: Math.max(waitWorkers, spawn),
     workers,
-    listen: values.listen,
+    // spawned workers run here: loopback is enough, and nothing is exposed to the network
+    listen: values.listen ?? (spawn > 0 ? ['/ip4/127.0.0.1/tcp/0'] : undefined),
     mdns: values.mdns === true,
-    identity: values.identity ?? join('.edge-grid', 'coordinator.key'),
+    identity: values.identity ?? (spawn > 0 ? undefined : join('.edge-grid', 'coordinator.key')),
     localOnly,
+    spawn,
     report: values.report,
     quiet: values.quiet === true
   }
@@ -119,6 +135,8 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
 
   let pool: ThreadPool | undefined
   let network: CoordinatorNetwork | undefined
+  let spawned: SpawnedWorkers | undefined
+  let scratch: string | undefined
   try {
     const { file, text } = await readFlowFile(options.flow)
     const { spec, modules, warnings } = await loadFlow(file, text, nodeFlowFiles)
@@ -145,7 +163,9 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     })
     const log = (line: string): void => { if (!options.quiet) terminal.log(line) }
     if (!options.localOnly) {
-      network = await startNetwork(options, { flowName: spec.name, runId: randomUUID(), run, modules: moduleBytes, log })
+      if (options.identity == null) scratch = await mkdtemp(join(tmpdir(), 'edge-grid-coordinator-'))
+      const identity = options.identity ?? join(scratch!, 'coordinator.key')
+      network = await startNetwork(options, identity, { flowName: spec.name, runId: randomUUID(), run, modules: moduleBytes, log })
       log(`edge-grid coordinator ${network.node.peerId.toString()}`)
       for (const addr of network.addresses()) log(`  listening on ${addr}`)
       log(`volunteers join with:\n  ${network.joinCommand()}`)
@@ -154,9 +174,20 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     const net = network
     const progress = new ProgressDisplay(terminal, spec.name, () => run.progress(), () => (pool?.slots ?? 0) + (net?.workerCount ?? 0))
     log(`edge-grid: running flow "${spec.name}" on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${network != null ? ' and any volunteers' : ''}`)
+    if (network != null && options.spawn > 0) {
+      log(`spawning ${options.spawn} local grid-worker process${options.spawn === 1 ? '' : 'es'}…`)
+      spawned = await SpawnedWorkers.start({ count: options.spawn, bootstrap: loopbackAddress(network), log: line => { terminal.log(line) } })
+    }
     if (network != null && options.waitWorkers > 0) {
       log(`waiting for ${options.waitWorkers} volunteer${options.waitWorkers === 1 ? '' : 's'} to join…`)
-      await network.waitForWorkers(options.waitWorkers)
+      const joined = network.waitForWorkers(options.waitWorkers)
+      if (spawned != null) {
+        // a spawned worker that dies before joining would leave us waiting forever
+        const early = await Promise.race([joined.then(() => undefined), spawned.anyExit()])
+        if (early != null) throw new SpawnError(`${early} before ${options.waitWorkers} workers joined`)
+      } else {
+        await joined
+      }
     }
     if (!options.quiet) progress.start()
     workers?.start()
@@ -167,8 +198,11 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       workers?.stop()
       progress.stop()
     }
+    // the flow is over: workers hear "done" first (and say so), then the spawned ones are stopped
     await network?.stop(summary.ok)
     network = undefined
+    await spawned?.stop()
+    spawned = undefined
     if (options.report != null) await writeReport(options.report, spec.name, options.workers, summary)
     if (!summary.ok) {
       const f = summary.failure!
@@ -186,19 +220,34 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       terminal.log(`error: ${err.message}`)
       return EXIT_BAD_INPUT
     }
-    if (err instanceof SinkItemError) {
+    if (err instanceof SinkItemError || err instanceof SpawnError) {
       terminal.log(`error: ${err.message}`)
       return EXIT_FAILED
     }
     throw err
   } finally {
+    await spawned?.stop()
     await network?.stop(false)
     await pool?.close()
+    if (scratch != null) await rm(scratch, { recursive: true, force: true })
   }
 }
 
-async function startNetwork (options: Options, init: { flowName: string, runId: string, run: FlowRun, modules: Map<string, Uint8Array>, log: (line: string) => void }): Promise<CoordinatorNetwork> {
-  const base = { ...init, identityPath: options.identity, mdns: options.mdns }
+/** A spawned worker could not start or died before the run began. */
+export class SpawnError extends GridError {
+  static override name = 'SpawnError'
+}
+
+/** The address spawned workers dial: loopback TCP when we listen there, else the first TCP address. */
+function loopbackAddress (network: CoordinatorNetwork): string {
+  const tcp = network.addresses().filter(a => a.includes('/tcp/') && !a.includes('/ws'))
+  const pick = tcp.find(a => a.startsWith('/ip4/127.')) ?? tcp.find(a => a.startsWith('/ip6/::1')) ?? tcp[0]
+  if (pick == null) throw new SpawnError('--spawn needs a TCP listen address (e.g. --listen /ip4/127.0.0.1/tcp/0)')
+  return pick
+}
+
+async function startNetwork (options: Options, identityPath: string, init: { flowName: string, runId: string, run: FlowRun, modules: Map<string, Uint8Array>, log: (line: string) => void }): Promise<CoordinatorNetwork> {
+  const base = { ...init, identityPath, mdns: options.mdns }
   if (options.listen != null) return await CoordinatorNetwork.start({ ...base, listen: options.listen })
   try {
     return await CoordinatorNetwork.start({ ...base, listen: DEFAULT_LISTEN })

@@ -42,6 +42,8 @@ Options:
   --cache DIR        where fetched WASM modules are cached
                      (default: ~/.cache/edge-grid/modules)
   --quiet            no status line
+  --attached         leave when stdin closes (grid-coordinator --spawn starts
+                     its workers this way, so they end with the coordinator)
   -h, --help         show this help
 
 Example:
@@ -58,6 +60,7 @@ interface Options {
   identity?: string
   cache: string
   quiet: boolean
+  attached: boolean
 }
 
 function parseOptions (argv: string[]): Options | 'help' {
@@ -74,6 +77,7 @@ function parseOptions (argv: string[]): Options | 'help' {
       identity: { type: 'string' },
       cache: { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      attached: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -103,7 +107,8 @@ function parseOptions (argv: string[]): Options | 'help' {
     listen: listen.length > 0 ? listen : values.mdns === true ? ['/ip4/0.0.0.0/tcp/0'] : [],
     identity: values.identity,
     cache: values.cache ?? join(homedir(), '.cache', 'edge-grid', 'modules'),
-    quiet: values.quiet === true
+    quiet: values.quiet === true,
+    attached: values.attached === true
   }
 }
 
@@ -168,6 +173,11 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     }
     process.on('SIGINT', () => { stop('SIGINT') })
     process.on('SIGTERM', () => { stop('SIGTERM') })
+    if (o.attached) {
+      // the parent (grid-coordinator --spawn) holds the other end: when it goes, so do we
+      const orphaned = (): void => { if (!stopping) stop('stdin closed') }
+      process.stdin.on('end', orphaned).on('error', orphaned).resume()
+    }
   })
   clearInterval(status)
   clearInterval(heartbeat)
@@ -176,5 +186,6 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   await node.stop()
   await pool.close()
   log(`left; ${formatCount(runner.agent.stats.jobsDone)} jobs done`)
+  if (o.attached) process.stdin.destroy() // the open pipe would keep the process alive
   return 0
 }
