@@ -3,26 +3,26 @@
  * trip when jobs are tiny; few when jobs are heavy, so that one worker does not hoard the last jobs of a
  * flow while others idle. Learns the cost per job like TCP's window: starts small, grows with evidence.
  */
+import { JobCost } from '../run/job-cost.js'
+
 /** Work a worker holds ahead, in milliseconds of computation per thread. */
 const WINDOW_MS = 50
 const MIN_PER_THREAD = 2
 const MAX_CREDITS = 8192
-const ALPHA = 0.3
 
 export class CreditWindow {
-  private msPerJob: number | undefined
+  private readonly cost = new JobCost()
 
   constructor (private readonly threads: number) {}
 
   observe (jobs: number, busyMs: number): void {
-    if (jobs <= 0) return
-    const sample = Math.max(busyMs, 0.001) / jobs
-    this.msPerJob = this.msPerJob == null ? sample : this.msPerJob + ALPHA * (sample - this.msPerJob)
+    this.cost.observe(jobs, busyMs)
   }
 
   /** Jobs the worker should have granted or held at any time. */
   target (): number {
-    const perThread = this.msPerJob == null ? MIN_PER_THREAD : Math.max(MIN_PER_THREAD, Math.ceil(WINDOW_MS / this.msPerJob))
+    const msPerJob = this.cost.msPerJob
+    const perThread = msPerJob == null ? MIN_PER_THREAD : Math.max(MIN_PER_THREAD, Math.ceil(WINDOW_MS / msPerJob))
     return Math.min(MAX_CREDITS, perThread * this.threads)
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { JobExecutor, Job, JobOutcome } from '../jobs.js'
 import { BatchSizer } from '../run/batch-sizer.js'
+import { Fifo } from '../run/fifo.js'
 import { errorToData } from '../errors.js'
 import type { Channel } from './channel.js'
 import { CreditWindow } from './credit-window.js'
@@ -42,7 +43,15 @@ export class WorkerAgent {
   private readonly sizer = new BatchSizer()
   private channel: WorkerChannel | undefined
   private granted = 0
+  /** Jobs received and not yet reported: queued here, or running in the executor. */
   private held = 0
+  /** Jobs received, waiting for a free executor slot; batches are cut from here as threads free up. */
+  private readonly queue = new Fifo<Job>()
+  private batchesOut = 0
+  /** When the last `slots` batches finished: a batch starts running when the batch `slots` before it ends. */
+  private readonly finishes: number[] = []
+  /** Bumped per attach: batches of an earlier session report nothing (the coordinator re-queued them). */
+  private session = 0
   private leaving = false
   private idle: (() => void) | undefined
 
@@ -53,8 +62,10 @@ export class WorkerAgent {
   /** Runs one session on `channel`; resolves when the channel closes. */
   async attach (channel: WorkerChannel): Promise<Error | undefined> {
     this.channel = channel
+    this.session++
     this.granted = 0
     this.held = 0
+    while (this.queue.shift() !== undefined);
     // a new session may be a new flow with jobs of another cost: learn again from a small window,
     // or a worker that learned "tiny jobs" would grab every heavy job at once
     this.window = new CreditWindow(this.init.executor.slots)
@@ -94,7 +105,7 @@ export class WorkerAgent {
       case 'jobs':
         this.granted = Math.max(0, this.granted - message.jobs.length)
         this.held += message.jobs.length
-        void this.runJobs(message.jobs.map(jobFromWire))
+        void this.accept(message.jobs.map(jobFromWire))
         break
       case 'done':
         this.init.events?.flowDone?.(message.ok)
@@ -105,35 +116,70 @@ export class WorkerAgent {
     }
   }
 
-  private async runJobs (jobs: Job[]): Promise<void> {
-    const outcomes: JobOutcome[] = []
-    const runnable: Job[] = []
-    for (const job of jobs) {
+  /** Queues a message's jobs once their modules are ready (one check per distinct module, not per job). */
+  private async accept (jobs: Job[]): Promise<void> {
+    const session = this.session
+    let failed: Map<string, unknown> | undefined
+    for (const hash of new Set(jobs.map(job => job.fn.module))) {
+      if (this.init.executor.hasModule(hash)) continue
       try {
-        await this.ensureModule(job.fn.module)
-        runnable.push(job)
+        await this.ensureModule(hash)
       } catch (err) {
-        outcomes.push({ id: job.id, ok: false, error: errorToData(err) })
+        (failed ??= new Map()).set(hash, err)
       }
     }
-    if (outcomes.length > 0) this.report(outcomes, 0)
-    // split into batches so every thread gets a share
+    if (session !== this.session) return
+    if (failed != null) {
+      const errors = failed
+      this.report(jobs.filter(job => errors.has(job.fn.module)).map(job => ({ id: job.id, ok: false as const, error: errorToData(errors.get(job.fn.module)) })), 0)
+      jobs = jobs.filter(job => !errors.has(job.fn.module))
+    }
+    for (const job of jobs) this.queue.push(job)
+    this.dispatch()
+  }
+
+  /**
+   * Keeps every thread busy with one batch running and one waiting, cut from the queue at the size the
+   * BatchSizer asks for: jobs that arrived in many small messages still travel to the threads in few batches.
+   */
+  private dispatch (): void {
     const slots = this.init.executor.slots
-    let start = 0
-    while (start < runnable.length) {
-      const size = this.sizer.next(runnable.length - start, slots)
-      const batch = runnable.slice(start, start + size)
-      start += size
-      const began = performance.now()
+    while (this.batchesOut < 2 * slots && this.queue.size > 0) {
+      const size = this.sizer.next(this.queue.size, slots)
+      const batch: Job[] = []
+      for (let i = 0; i < size; i++) batch.push(this.queue.shift()!)
+      this.batchesOut++
+      const session = this.session
+      const submitted = performance.now()
       this.init.executor.run(batch).then(results => {
-        const busy = performance.now() - began
+        this.batchesOut--
+        if (session !== this.session) return
+        const busy = this.ranFor(submitted, slots)
         this.sizer.observe(batch.length, busy)
         this.window.observe(batch.length, busy)
         this.report(results, busy)
+        this.dispatch()
       }, err => {
+        this.batchesOut--
+        if (session !== this.session) return
         this.report(batch.map(job => ({ id: job.id, ok: false as const, error: errorToData(err) })), 0)
+        this.dispatch()
       })
     }
+  }
+
+  /**
+   * How long a batch that just finished ran, without the time it waited in the executor's queue behind
+   * other batches (counting that wait would make the cost per job look larger the more is queued, and
+   * shrink batches and credits for no reason): it started when it was submitted or when the batch `slots`
+   * finishes earlier freed a thread, whichever is later.
+   */
+  private ranFor (submitted: number, slots: number): number {
+    const now = performance.now()
+    const freed = this.finishes.length >= slots ? this.finishes[this.finishes.length - slots] : 0
+    this.finishes.push(now)
+    if (this.finishes.length > slots) this.finishes.shift()
+    return now - Math.max(submitted, freed)
   }
 
   private report (outcomes: JobOutcome[], busyMs: number): void {
@@ -153,11 +199,15 @@ export class WorkerAgent {
     }
   }
 
-  /** Tops the credits up to the window's target. */
+  /**
+   * Tops the credits up to the window's target, in steps of at least a quarter of it while work is held:
+   * one pull per finished batch would make the coordinator answer with as many small job messages.
+   */
   private grant (): void {
     if (this.leaving || this.channel == null) return
-    const want = this.window.target() - this.granted - this.held
-    if (want <= 0) return
+    const target = this.window.target()
+    const want = target - this.granted - this.held
+    if (want <= 0 || (want < target / 4 && this.granted + this.held > 0)) return
     this.granted += want
     this.send({ t: 'pull', credits: want })
   }

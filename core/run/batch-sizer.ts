@@ -5,11 +5,10 @@
  */
 const TARGET_BATCH_MS = 20
 const MAX_BATCH = 512
-/** Weight of the newest observation in the moving average of ms per job. */
-const ALPHA = 0.3
+import { JobCost } from './job-cost.js'
 
 export class BatchSizer {
-  private msPerJob: number | undefined
+  private readonly cost = new JobCost()
 
   // Start with single jobs: until a cost is measured a job may take seconds, and a big first batch would
   // leave other threads idle behind it. Tiny jobs grow the batch within a few round trips.
@@ -17,14 +16,13 @@ export class BatchSizer {
 
   /** Records a batch of `jobs` that took `elapsedMs` on one thread. */
   observe (jobs: number, elapsedMs: number): void {
-    if (jobs <= 0) return
-    const sample = Math.max(elapsedMs, 0.001) / jobs
-    this.msPerJob = this.msPerJob == null ? sample : this.msPerJob + ALPHA * (sample - this.msPerJob)
+    this.cost.observe(jobs, elapsedMs)
   }
 
   /** Batch size for the next batch; never more than `available` split fairly over `slots` consumers. */
   next (available: number, slots: number): number {
-    const byCost = this.msPerJob == null ? this.initial : Math.floor(TARGET_BATCH_MS / this.msPerJob)
+    const msPerJob = this.cost.msPerJob
+    const byCost = msPerJob == null ? this.initial : Math.floor(TARGET_BATCH_MS / msPerJob)
     const fair = Math.ceil(available / Math.max(1, slots))
     return Math.max(1, Math.min(this.max, byCost, fair))
   }
