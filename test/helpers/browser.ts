@@ -94,3 +94,13 @@ export async function waitInPage<T> (page: Page, probe: () => T | Promise<T>, ac
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}; last value: ${JSON.stringify(last)}`)
 }
+
+/** `promise`, or a rejection after `ms` (the timer never outlives the wait). */
+export async function within<T> (promise: Promise<T>, ms: number, what: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([promise, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(what())) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}

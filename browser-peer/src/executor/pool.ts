@@ -45,6 +45,8 @@ export interface WebWorkerPoolStats {
   readonly crashes: number
   /** True when timeouts are watched through shared memory (cross-origin-isolated page). */
   readonly sharedMemory: boolean
+  /** Time workers spent on batches (dispatch to answer, summed over workers): the CPU time given. */
+  readonly busyMs: number
 }
 
 /** Most workers one page may ask for: far above any real core count, low enough to stop a typo. */
@@ -80,7 +82,7 @@ interface Slot {
   ready: boolean
   /** Set by `setThreads` shrinking: finish the current batch, then stop. */
   retiring: boolean
-  running: { readonly task: Task, readonly seq: number } | undefined
+  running: { readonly task: Task, readonly seq: number, readonly since: number } | undefined
 }
 
 function defaultWorker (): Worker {
@@ -111,7 +113,7 @@ export class WebWorkerPool implements JobExecutor {
   private timer: ReturnType<typeof setInterval> | undefined
   private closed: Error | undefined
   private startFailures = 0
-  private counters = { workersStarted: 0, timeouts: 0, crashes: 0 }
+  private counters = { workersStarted: 0, timeouts: 0, crashes: 0, busyMs: 0 }
 
   constructor (init: WebWorkerPoolInit = {}) {
     this.wanted = clampThreads(init.threads ?? defaultThreads())
@@ -278,7 +280,7 @@ export class WebWorkerPool implements JobExecutor {
     const seq = ++this.seq
     const { fns, jobs } = packJobs(task.positions.map(p => task.batch.jobs[p]))
     const message: RunBatch = { type: 'batch', seq, fns, jobs }
-    slot.running = { task, seq }
+    slot.running = { task, seq, since: performance.now() }
     if (!this.shared) Atomics.store(slot.progress, ProgressSlot.running, 0)
     this.post(slot, message, [jobs])
     this.startWatch()
@@ -304,6 +306,7 @@ export class WebWorkerPool implements JobExecutor {
         const running = slot.running
         if (running == null || running.seq !== message.seq) return
         slot.running = undefined
+        this.counters.busyMs += performance.now() - running.since
         const { batch, positions } = running.task
         try {
           const outcomes = unpackOutcomes(message.outcomes, message.byteLength, positions.length)
@@ -360,6 +363,7 @@ export class WebWorkerPool implements JobExecutor {
     const running = slot.running
     slot.running = undefined
     if (running != null) {
+      this.counters.busyMs += performance.now() - running.since
       const blamed = this.runningIndex(slot, running.seq)
       const { batch, positions } = running.task
       const rest: number[] = []

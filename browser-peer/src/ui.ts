@@ -1,0 +1,130 @@
+/**
+ * The page's view: finds its elements once, renders figures on a timer, and turns clicks into calls on the
+ * controller it is given. No framework: a handful of elements whose text changes.
+ */
+import type { DonorState } from './donor.js'
+
+export interface ViewFigures {
+  readonly coordinator: string | undefined
+  readonly flow: string | undefined
+  readonly jobsDone: number
+  readonly jobsPerSecond: number
+  readonly busyMs: number
+  readonly peersSeen: number
+  readonly tabPeers: number
+  readonly modulesFromTabs: number
+  readonly threads: number
+}
+
+export interface ViewActions {
+  toggle: () => void
+  threads: (n: number) => void
+}
+
+const STATE_TEXT: Record<DonorState | 'error', string> = {
+  connecting: 'Connecting…',
+  joining: 'Joining…',
+  donating: 'Donating',
+  pausing: 'Finishing jobs…',
+  paused: 'Paused',
+  reconnecting: 'Reconnecting…',
+  error: 'Error'
+}
+const MAX_LOG_LINES = 300
+
+function element<T extends HTMLElement> (id: string): T {
+  const el = document.getElementById(id)
+  if (el == null) throw new Error(`page element #${id} is missing`)
+  return el as T
+}
+
+export class View {
+  private readonly status = element('status')
+  private readonly donate = element<HTMLButtonElement>('donate')
+  private readonly donateLabel = element('donate-label')
+  private readonly threadsValue = element<HTMLOutputElement>('threads-value')
+  private readonly threadsDown = element<HTMLButtonElement>('threads-down')
+  private readonly threadsUp = element<HTMLButtonElement>('threads-up')
+  private readonly threadsHint = element('threads-hint')
+  private readonly log = element<HTMLOListElement>('log')
+  private readonly fields = {
+    coordinator: element('coordinator'),
+    flow: element('flow'),
+    jobsDone: element('jobs-done'),
+    jobsRate: element('jobs-rate'),
+    cpuTime: element('cpu-time'),
+    peersSeen: element('peers-seen'),
+    tabPeers: element('tab-peers'),
+    tabModules: element('tab-modules')
+  }
+
+  private threads = 1
+
+  constructor (private readonly cores: number, private readonly maxThreads: number, actions: ViewActions) {
+    this.donate.addEventListener('click', () => { actions.toggle() })
+    this.threadsDown.addEventListener('click', () => { actions.threads(this.threads - 1) })
+    this.threadsUp.addEventListener('click', () => { actions.threads(this.threads + 1) })
+    this.threadsHint.textContent = `This device reports ${cores} logical core${cores === 1 ? '' : 's'}.`
+  }
+
+  setSelf (peerId: string): void {
+    element('self').textContent = peerId
+  }
+
+  setState (state: DonorState | 'error', donating: boolean): void {
+    this.status.dataset.state = state
+    this.status.textContent = STATE_TEXT[state]
+    this.donate.setAttribute('aria-checked', String(donating))
+    this.donateLabel.textContent = donating ? 'Donating' : 'Paused'
+  }
+
+  disable (): void {
+    this.donate.disabled = true
+    this.threadsDown.disabled = true
+    this.threadsUp.disabled = true
+  }
+
+  render (f: ViewFigures): void {
+    this.threads = f.threads
+    this.threadsValue.value = String(f.threads)
+    this.threadsDown.disabled = f.threads <= 1
+    this.threadsUp.disabled = f.threads >= this.maxThreads
+    this.fields.coordinator.textContent = f.coordinator != null ? `…${f.coordinator.slice(-10)}` : '–'
+    this.fields.flow.textContent = f.flow != null ? `· ${f.flow}` : ''
+    this.fields.jobsDone.textContent = f.jobsDone.toLocaleString('en-US')
+    this.fields.jobsRate.textContent = formatRate(f.jobsPerSecond)
+    this.fields.cpuTime.textContent = formatDuration(f.busyMs)
+    this.fields.peersSeen.textContent = String(f.peersSeen)
+    this.fields.tabPeers.textContent = String(f.tabPeers)
+    this.fields.tabModules.textContent = String(f.modulesFromTabs)
+  }
+
+  append (line: string): void {
+    const item = document.createElement('li')
+    const time = document.createElement('time')
+    const now = new Date()
+    time.textContent = now.toTimeString().slice(0, 8)
+    const text = document.createElement('span')
+    text.textContent = line
+    item.append(time, text)
+    const atBottom = this.log.scrollTop + this.log.clientHeight >= this.log.scrollHeight - 8
+    this.log.append(item)
+    while (this.log.childElementCount > MAX_LOG_LINES) this.log.firstElementChild?.remove()
+    if (atBottom) this.log.scrollTop = this.log.scrollHeight
+  }
+}
+
+export function formatRate (perSecond: number): string {
+  if (perSecond >= 10_000) return `${(perSecond / 1000).toFixed(0)}k`
+  if (perSecond >= 1000) return `${(perSecond / 1000).toFixed(1)}k`
+  if (perSecond >= 10) return perSecond.toFixed(0)
+  return perSecond.toFixed(1)
+}
+
+export function formatDuration (ms: number): string {
+  const s = ms / 1000
+  if (s < 60) return `${s.toFixed(1)} s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m} min ${Math.floor(s % 60)} s`
+  return `${Math.floor(m / 60)} h ${m % 60} min`
+}

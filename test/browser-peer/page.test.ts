@@ -1,0 +1,97 @@
+/**
+ * The volunteer page end to end: a real `grid-coordinator --workers 0` process, the built page served by the
+ * page server, and one Chromium tab. The tab is opened BEFORE the coordinator starts (it must keep dialling),
+ * runs whole flows with the right output, pauses (a graceful leave) and donates again; a screenshot of the
+ * page is saved to test-artifacts/browser-page.png.
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { startPageServer } from '../../node-peer/http/page-server.js'
+import type { PageServer } from '../../node-peer/http/page-server.js'
+import { loadOrCreateIdentity } from '../../node-peer/net/identity.js'
+import { repoRoot, runCoordinator } from '../helpers/cli.js'
+import { copyExample } from '../helpers/example-copy.js'
+import { checkExample } from '../helpers/example-checks.js'
+import { Proc } from '../helpers/processes.js'
+import { waitInPage, withBrowser, within } from '../helpers/browser.js'
+import type { TestPage } from '../helpers/browser.js'
+import { freePort } from '../node-peer/net/nodes.js'
+import type { PageStats } from './page-types.js'
+
+describe('browser page: one tab is the only worker of a coordinator', () => {
+  let dir: string
+  let identity: string
+  let listen: string[]
+  let server: PageServer
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'edge-grid-page-'))
+    identity = join(dir, 'coordinator.key')
+    const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(identity))
+    const ws = await freePort()
+    listen = ['--listen', `/ip4/127.0.0.1/tcp/${ws}/ws`]
+    const bootstrap = `/ip4/127.0.0.1/tcp/${ws}/ws/p2p/${peerId.toString()}`
+    server = await startPageServer({ port: 0, config: () => ({ bootstrap: [bootstrap] }) })
+  })
+
+  after(async () => { await server?.close() })
+
+  it('runs primes and mandelbrot with the right output, pauses and donates again; screenshot saved while donating', async () => {
+    await withBrowser({}, async browser => {
+      const tab = await browser.open(`${server.url}?autostart=1&name=tab-a`)
+      const stats = async (): Promise<PageStats> => await tab.page.evaluate(() => window.__edgeGrid!.stats())
+      await tab.page.waitForFunction(() => window.__edgeGrid != null, undefined, { timeout: 15_000 })
+      assert.equal((await stats()).sharedMemory, true, 'served cross-origin isolated')
+
+      // 1. primes: 64 CPU-bound jobs + the aggregate, all on the tab
+      const primes = await copyExample('primes')
+      const result = await runCoordinator([join(primes, 'flow.json'), '--workers', '0', ...listen, '--identity', identity, '--wait-workers', '1', '--report', join(primes, 'report.json')], { timeoutMs: 120_000 })
+      assert.equal(result.code, 0, `exit code; stderr:\n${result.stderr}\npage log:\n${await pageLog(tab)}`)
+      const report = JSON.parse(await readFile(join(primes, 'report.json'), 'utf8'))
+      await checkExample('primes', primes, result.stdout, report)
+      assert.deepEqual(Object.keys(report.perWorker), ['worker/tab-a'], 'only the tab worked')
+      assert.match(result.stderr, /\+ worker\/tab-a joined \(\d+ threads?, browser/)
+      const afterPrimes = await waitInPage(tab.page, () => window.__edgeGrid!.stats(), s => s.jobsDone === report.jobs.done, 10_000, 'the tab counting every job')
+      assert.equal(afterPrimes.flow, 'primes')
+      assert.ok(afterPrimes.busyMs > 0)
+
+      // 2. mandelbrot (600 row jobs, png sink): pause in the middle (a graceful leave), donate again
+      const mandelbrot = await copyExample('mandelbrot')
+      const coordinator = new Proc('grid-coordinator', [join(mandelbrot, 'flow.json'), '--workers', '0', ...listen, '--identity', identity, '--wait-workers', '1', '--report', join(mandelbrot, 'report.json')])
+      try {
+        const before = (await stats()).jobsDone
+        await waitInPage(tab.page, () => window.__edgeGrid!.stats(), s => s.jobsDone > before + 20 && s.state === 'donating', 60_000, 'mandelbrot rows running on the tab')
+        await tab.page.evaluate(async () => { await window.__edgeGrid!.pause() })
+        const paused = await stats()
+        assert.equal(paused.state, 'paused')
+        assert.ok(paused.jobsDone < before + 600, `paused before the end (${paused.jobsDone - before} rows done)`)
+        await coordinator.waitFor(/- worker\/tab-a left/, 10_000)
+        await new Promise(resolve => setTimeout(resolve, 500))
+        assert.equal((await stats()).jobsDone, paused.jobsDone, 'no jobs while paused')
+        await tab.page.evaluate(() => { window.__edgeGrid!.donate() })
+        // the picture of the page at work: donating, figures moving
+        await waitInPage(tab.page, () => window.__edgeGrid!.stats(), s => s.state === 'donating' && s.jobsDone > paused.jobsDone + 20, 60_000, 'donating again')
+        await mkdir(join(repoRoot, 'test-artifacts'), { recursive: true })
+        await tab.page.screenshot({ path: join(repoRoot, 'test-artifacts', 'browser-page.png') })
+        const end = await within(coordinator.exited, 120_000, () => `mandelbrot did not finish in 120 s; output:\n${coordinator.output.slice(-2000)}`)
+        assert.equal(end.code, 0, coordinator.output.slice(-3000))
+        const report2 = JSON.parse(await readFile(join(mandelbrot, 'report.json'), 'utf8'))
+        await checkExample('mandelbrot', mandelbrot, coordinator.output, report2)
+        assert.equal((coordinator.output.match(/\+ worker\/tab-a joined/g) ?? []).length, 2, 'joined, left, joined again')
+      } finally {
+        await coordinator.stop('SIGKILL', 5000)
+      }
+
+      // refused WebSocket dials are expected: the tab keeps dialling while no coordinator runs
+      assert.deepEqual(tab.errors.filter(e => !/WebSocket connection to .* failed: .*ERR_CONNECTION_REFUSED/.test(e)), [])
+    })
+  })
+})
+
+async function pageLog (tab: TestPage): Promise<string> {
+  return (await tab.page.evaluate(() => window.__edgeGrid?.logLines() ?? []).catch(() => [])).join('\n')
+}
