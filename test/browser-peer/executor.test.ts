@@ -12,8 +12,8 @@ import { startPageServer } from '../../node-peer/http/page-server.js'
 import type { PageServer } from '../../node-peer/http/page-server.js'
 import { loadExecutorFixtures } from '../fixtures/executor/fixtures.js'
 import { withBrowser } from '../helpers/browser.js'
+import type { SuiteResult } from './page-types.js'
 
-interface SuiteResult { name: string, ok: boolean, ms: number, error?: string }
 
 const fixtures = await loadExecutorFixtures()
 const encoded = Object.fromEntries(Object.entries(fixtures).map(([k, v]) => [k, Buffer.from(v as Uint8Array).toString('base64')])) as Record<keyof ExecutorFixtures, string>
@@ -57,13 +57,4 @@ for (const isolated of [true, false]) {
       })
     }
   })
-}
-
-declare global {
-  interface Window {
-    __executorSuite?: {
-      run: (fixtures: Record<keyof ExecutorFixtures, string>, threads: number) => Promise<SuiteResult[]>
-      crossOriginIsolated: boolean
-    }
-  }
 }

@@ -15,6 +15,7 @@ import { ThreadPool } from '../../node-peer/executor/pool.js'
 import { startPageServer } from '../../node-peer/http/page-server.js'
 import { repoRoot } from '../helpers/cli.js'
 import { withBrowser } from '../helpers/browser.js'
+import './page-types.js'
 
 const THREADS = 2
 
@@ -67,12 +68,12 @@ describe(`throughput: one tab vs a Node ThreadPool, ${THREADS} threads each`, ()
     try {
       await withBrowser({}, async browser => {
         const { page } = await browser.open(`${server.url}executor-suite.html`)
-        await page.waitForFunction(() => (window as unknown as { __executorSuite?: unknown }).__executorSuite != null, undefined, { timeout: 10_000 })
+        await page.waitForFunction(() => window.__executorSuite != null, undefined, { timeout: 10_000 })
         for (const w of workloads) {
           const bytes = new Uint8Array(await readFile(join(repoRoot, w.wasm)))
           const node = await inNode(w, bytes)
           const request = { wasm: Buffer.from(bytes).toString('base64'), export: w.export, inputs: w.inputs, threads: THREADS, batch: w.batch }
-          const tab = await page.evaluate(async req => await (window as unknown as { __executorSuite: { bench: (r: typeof req) => Promise<{ ms: number, failed: number, outputs: unknown[], sharedMemory: boolean }> } }).__executorSuite.bench(req), request)
+          const tab = await page.evaluate(async req => await window.__executorSuite!.bench(req), request)
           assert.equal(tab.failed, 0)
           assert.deepEqual(tab.outputs, node.outputs, 'the tab computes exactly what Node computes')
           const line = `${w.name}: Node ThreadPool ${rate(w.inputs.length, node.ms)}; Chromium tab ${rate(w.inputs.length, tab.ms)}; tab/Node ${(node.ms / tab.ms).toFixed(2)}`

@@ -38,6 +38,8 @@ export interface BenchResult {
 export interface ExecutorSuiteHandle {
   run: (fixtures: Record<keyof ExecutorFixtures, string>, threads: number) => Promise<SuiteResult[]>
   bench: (request: BenchRequest) => Promise<BenchResult>
+  /** building blocks for pool-specific checks scripted by the tests */
+  lib: { WebWorkerPool: typeof WebWorkerPool, sha256Hex: typeof sha256Hex, encodeValue: typeof encodeValue, decodeValue: typeof decodeValue, fromBase64: typeof fromBase64 }
   crossOriginIsolated: boolean
   hardwareConcurrency: number
 }
@@ -102,4 +104,4 @@ async function bench (request: BenchRequest): Promise<BenchResult> {
   }
 }
 
-window.__executorSuite = { run, bench, crossOriginIsolated: globalThis.crossOriginIsolated === true, hardwareConcurrency: navigator.hardwareConcurrency }
+window.__executorSuite = { run, bench, lib: { WebWorkerPool, sha256Hex, encodeValue, decodeValue, fromBase64 }, crossOriginIsolated: globalThis.crossOriginIsolated === true, hardwareConcurrency: navigator.hardwareConcurrency }
