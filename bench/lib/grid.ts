@@ -110,6 +110,8 @@ export interface NetworkedRun {
   readonly coordinatorRssMB?: number
   readonly workerRssMB: readonly number[]
   readonly coordinatorCpuMs?: number
+  /** CPU time (user + system) of every worker process, threads included. */
+  readonly workerCpuMs: readonly number[]
 }
 
 /** One coordinator (--workers 0) and `workers` grid-worker processes through one flow to its end. */
@@ -138,7 +140,8 @@ export async function runNetworked (env: GridEnv, init: NetworkedRunInit): Promi
       timing: waited ? 'wallMs' : 'first-join-to-exit',
       coordinatorRssMB: coordinator.peakRssMB()?.mb,
       coordinatorCpuMs: cpuMs(coordinator),
-      workerRssMB: workers.map(w => w.peakRssMB()?.mb).filter((v): v is number => v != null)
+      workerRssMB: workers.map(w => w.peakRssMB()?.mb).filter((v): v is number => v != null),
+      workerCpuMs: workers.map(cpuMs).filter((v): v is number => v != null)
     }
   } finally {
     await stopAll([coordinator, ...workers], 5000)

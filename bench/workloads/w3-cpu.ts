@@ -7,8 +7,9 @@
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
 import { runLoop, range } from '../baselines/loop.js'
+import { BenchProc } from '../lib/proc.js'
 import { expectEqual, jsonlNumbers } from '../lib/check.js'
-import { expected, writeMapFlow } from '../lib/fixtures.js'
+import { expected, WASM_FILE, writeMapFlow } from '../lib/fixtures.js'
 import type { FlowFile } from '../lib/fixtures.js'
 import { runNetworked, startCoordinator } from '../lib/grid.js'
 import type { RunReport } from '../lib/grid.js'
@@ -30,6 +31,7 @@ export async function w3Cpu (ctx: BenchContext): Promise<WorkloadResult> {
   let expectedSum: number | undefined
 
   const loop: number[] = []
+  const parallelLoops: number[] = []
   const embedded: number[] = []
   const one: number[] = []
   const two: number[] = []
@@ -39,15 +41,17 @@ export async function w3Cpu (ctx: BenchContext): Promise<WorkloadResult> {
     expectedSum ??= sum
     expectEqual('W3 loop sum', sum, expectedSum)
     loop.push(l.elapsedMs)
+    parallelLoops.push(await runParallelLoops(flow, start, jobs, expectedSum))
     embedded.push(await runEmbedded(ctx, flow, run, expectedSum, jobs))
     for (const [workers, into] of [[1, one], [2, two]] as const) {
       const r = await runNetworked(ctx.env, { flow: flow.path, workers, threadsPerWorker: 1, cache: join(ctx.dir, 'cache'), timeoutMs: 300_000, tag: `w3w${workers}r${run}` })
       await check(flow, jobs, expectedSum)
       into.push(r.elapsedMs)
     }
-    ctx.log(`W3 run ${run}/${ctx.runs}: loop ${ms(loop)}, embedded ${ms(embedded)}, 1 worker ${ms(one)}, 2 workers ${ms(two)}`)
+    ctx.log(`W3 run ${run}/${ctx.runs}: loop ${ms(loop)}, 2 loops in parallel ${ms(parallelLoops)}, embedded ${ms(embedded)}, 1 worker ${ms(one)}, 2 workers ${ms(two)}`)
   }
   const L = summarize(loop)
+  const P = summarize(parallelLoops)
   const E = summarize(embedded)
   const W1 = summarize(one)
   const W2 = summarize(two)
@@ -59,12 +63,15 @@ export async function w3Cpu (ctx: BenchContext): Promise<WorkloadResult> {
     params: { jobs, targetJobMs: jobMs, iterationsPerJob: iterations, function: 'burn', loopMsPerJob: L.median / jobs },
     figures: {
       loop: figure(L, 'ms', 'plain in-process loop, one thread'),
+      parallelLoops: figure(P, 'ms', 'two loop processes at once, half the jobs each: what this machine gives in parallel now'),
       embedded: figure(E, 'ms', 'grid-coordinator --local-only --workers 1'),
       oneWorker: figure(W1, 'ms', '1 networked grid-worker, 1 thread'),
       twoWorkers: figure(W2, 'ms', '2 networked grid-workers, 1 thread each')
     },
     ratios: {
       speedup: { ...speedup, description: 'time(1 worker) / time(2 workers)' },
+      machineSpeedup: { ...ratio(L, P), description: 'time(loop) / time(2 loops in parallel): the ceiling for the speed-up here' },
+      speedupToMachine: { value: speedup.value / ratio(L, P).value, description: 'grid speed-up / machine speed-up' },
       oneWorkerToLoop: { ...overhead, description: 'time(1 worker) / time(loop)' },
       embeddedToLoop: { ...ratio(E, L), description: 'time(embedded 1 thread) / time(loop)' },
       efficiencyTwoWorkers: { value: L.median / (2 * W2.median), description: 'loop time / (2 × time(2 workers))' }
@@ -84,6 +91,21 @@ function calibrate (ctx: BenchContext, jobMs: number): number {
   const r = runLoop(ctx.instance, 'burn', [probe, probe, probe])
   const perIteration = r.elapsedMs / (3 * probe)
   return Math.max(1000, Math.round(jobMs / perIteration))
+}
+
+/** Two loop processes at once, each on half the jobs; returns the time until both finished. */
+async function runParallelLoops (flow: FlowFile, start: number, jobs: number, expectedSum: number | undefined): Promise<number> {
+  const half = start + Math.floor(jobs / 2)
+  const procs = [[start, half], [half, start + jobs]].map(([a, b]) => new BenchProc({ script: 'dist/bench/baselines/loop-child.js', args: [join(flow.dir, WASM_FILE), 'burn', String(a), String(b)] }))
+  try {
+    const lines = await Promise.all(procs.map(async p => (await p.waitForLine(/^\{.*"elapsedMs".*\}$/, 300_000)).line))
+    const sum = lines.reduce((n, l) => n + (JSON.parse(l.text) as { sum: number }).sum, 0)
+    if (expectedSum != null) expectEqual('W3 parallel loops sum', sum, expectedSum)
+    // each process times its own loop (start-up left out); both ran at the same time, so the longer one counts
+    return Math.max(...lines.map(l => (JSON.parse(l.text) as { elapsedMs: number }).elapsedMs))
+  } finally {
+    for (const p of procs) p.kill('SIGKILL')
+  }
 }
 
 async function runEmbedded (ctx: BenchContext, flow: FlowFile, run: number, expectedSum: number, jobs: number): Promise<number> {
