@@ -124,7 +124,9 @@ export class CoordinatorNetwork {
             this.waiters.splice(this.waiters.indexOf(w), 1)
             w.resolve()
           }
-          this.init.log(`+ ${id} joined (${info.threads} thread${info.threads === 1 ? '' : 's'}, ${info.platform}, peer …${peer.slice(-8)})`)
+          const clusters = Object.entries(this.init.run.state.membership.snapshot()).filter(([, c]) => c.members.includes(id)).map(([name]) => name)
+          const member = clusters.length > 0 ? `, member of ${clusters.join(', ')}` : ''
+          this.init.log(`+ ${id} joined (${info.threads} thread${info.threads === 1 ? '' : 's'}, ${info.platform}${info.labels.length > 0 ? `, labels ${info.labels.join(',')}` : ''}, peer …${peer.slice(-8)}${member})`)
         },
         left: (id, reason) => {
           this.workers.delete(id)

@@ -26,7 +26,30 @@ export type SourceSpec =
   /** A JSON Lines file, one parsed value per line (resolved path). */
   | { readonly kind: 'jsonl', readonly name: string, readonly path: string }
 
-export interface StageHints {
+/**
+ * A named group of network workers (grid-worker processes, browser tabs) that stages can be pinned to.
+ * Embedded worker threads of the coordinator are members of no cluster.
+ */
+export interface ClusterSpec {
+  readonly name: string
+  /** A member declares every one of these labels (`grid-worker --label gpu`; browser tabs have `browser`). */
+  readonly labels: readonly string[]
+  /**
+   * Exactly this many members, chosen in join order among eligible workers and kept while they live;
+   * a worker is a member of at most one sized cluster. Undefined: every eligible worker is a member.
+   */
+  readonly members?: number
+}
+
+/** Where a stage's jobs may run (README, "Execution semantics": clusters). */
+export interface StagePlacement {
+  /** Only members of this cluster run the stage's jobs, and its outputs are tagged with the member. */
+  readonly cluster?: string
+  /** Every member of `cluster` runs the stage on every item (present only when true; map stages only). */
+  readonly broadcast?: true
+}
+
+export interface StageHints extends StagePlacement {
   /** Most jobs of this stage in flight at once (all workers together); undefined: no limit. */
   readonly maxInstances?: number
   /** Per-job time limit in milliseconds. */
@@ -80,6 +103,8 @@ export interface FlowSpec {
   readonly sources: Readonly<Record<string, SourceSpec>>
   readonly stages: Readonly<Record<string, StageSpec>>
   readonly sinks: Readonly<Record<string, SinkSpec>>
+  /** Named groups of workers; absent or empty when no stage is pinned. */
+  readonly clusters?: Readonly<Record<string, ClusterSpec>>
 }
 
 export const DEFAULT_PORT = 'out'

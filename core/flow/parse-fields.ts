@@ -11,8 +11,9 @@ export const NAME_MAX_LENGTH = 64
 
 /** Every field each object of a flow file accepts, in the order they are checked. */
 export const FIELDS = {
-  flow: ['$schema', 'name', 'description', 'functions', 'sources', 'stages', 'sinks'],
+  flow: ['$schema', 'name', 'description', 'functions', 'clusters', 'sources', 'stages', 'sinks'],
   function: ['wasm', 'export', 'description'],
+  cluster: ['labels', 'members', 'description'],
   source: {
     range: ['type', 'start', 'end', 'step', 'description'],
     values: ['type', 'values', 'description'],
@@ -20,8 +21,8 @@ export const FIELDS = {
     jsonl: ['type', 'path', 'description']
   },
   stage: {
-    map: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'description'],
-    aggregate: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'description']
+    map: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'broadcast', 'description'],
+    aggregate: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'description']
   },
   sink: {
     stdout: ['type', 'input', 'description'],
@@ -136,6 +137,11 @@ export class FieldReader {
       const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`
       this.fail(path, `${what} ${range}, got ${value}`)
     }
+    return value
+  }
+
+  boolean (path: string, value: unknown, what = 'true or false'): boolean {
+    if (typeof value !== 'boolean') this.fail(path, `${what}, got ${describeJson(value)}`)
     return value
   }
 

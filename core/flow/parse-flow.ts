@@ -5,8 +5,8 @@
  * step (check-streams.ts) resolves them, since a stage may read a stage declared after it.
  */
 import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from './model.js'
-import type { FlowSpec, FunctionSpec, SinkSpec, SourceSpec, StageSpec } from './model.js'
-import { FIELDS, FieldReader, join } from './parse-fields.js'
+import type { ClusterSpec, FlowSpec, FunctionSpec, SinkSpec, SourceSpec, StageSpec } from './model.js'
+import { didYouMean, FIELDS, FieldReader, join } from './parse-fields.js'
 
 export const DEFAULT_CHANNELS = 3
 /** setTimeout's largest delay (about 24.8 days); a larger timeoutMs would fire at once. */
@@ -14,6 +14,10 @@ export const MAX_TIMEOUT_MS = 2_147_483_647
 export const MAX_RETRIES = 100
 /** Per side: the png sink holds the whole image (and an RGBA copy) in memory until the flow ends. */
 export const MAX_PNG_SIDE = 16_384
+/** Largest `members` of a cluster: far above any real deployment, small enough to catch a typo. */
+export const MAX_CLUSTER_MEMBERS = 4096
+/** Labels travel in the worker's hello, which caps them at 64 characters. */
+export const MAX_LABEL_LENGTH = 64
 
 /** Where each entity's `input` was written, for messages about its stream references. */
 export interface InputSite {
@@ -57,6 +61,12 @@ export function parseFlow (file: string, json: unknown, resolve: Resolve): Parse
     if ((value as Record<string, unknown>).export === undefined) implicitExports.add(fname)
   }
 
+  // clusters have their own namespace, like functions: a stage may be called like the cluster it runs on
+  const clusters: Record<string, ClusterSpec> = {}
+  for (const [cname, value] of entries(r, 'clusters', top.clusters, false)) {
+    clusters[cname] = parseCluster(r, `clusters.${cname}`, cname, value)
+  }
+
   const sources: Record<string, SourceSpec> = {}
   for (const [sname, value] of entries(r, 'sources', top.sources, true)) {
     claim(r, owners, 'sources', sname)
@@ -66,7 +76,7 @@ export function parseFlow (file: string, json: unknown, resolve: Resolve): Parse
   const stages: Record<string, StageSpec> = {}
   for (const [sname, value] of entries(r, 'stages', top.stages, false)) {
     claim(r, owners, 'stages', sname)
-    stages[sname] = parseStage(r, `stages.${sname}`, sname, value, functions, inputSites)
+    stages[sname] = parseStage(r, `stages.${sname}`, sname, value, functions, clusters, inputSites)
   }
 
   const sinks: Record<string, SinkSpec> = {}
@@ -82,7 +92,12 @@ export function parseFlow (file: string, json: unknown, resolve: Resolve): Parse
     sinks[sname] = sink
   }
 
-  return { spec: { name, file, functions, sources, stages, sinks }, inputSites, implicitExports, warnings }
+  for (const cluster of Object.keys(clusters)) {
+    if (!Object.values(stages).some(stage => stage.cluster === cluster)) warnings.push(`cluster "${cluster}" is not used by any stage`)
+  }
+  // `clusters` only when declared: flows without clusters keep exactly their former shape
+  const placed = Object.keys(clusters).length > 0 ? { clusters } : {}
+  return { spec: { name, file, functions, ...placed, sources, stages, sinks }, inputSites, implicitExports, warnings }
 }
 
 /** The members of a section (`functions`, `sources`, …) in file order, with checked names. */
@@ -114,6 +129,36 @@ function parseFunction (r: FieldReader, path: string, name: string, value: unkno
   const exportName = obj.export === undefined ? name : r.nonEmptyString(`${path}.export`, obj.export, 'the name of an exported function')
   if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
   return { name, wasm: resolve(wasm), export: exportName }
+}
+
+function parseCluster (r: FieldReader, path: string, name: string, value: unknown): ClusterSpec {
+  const obj = r.object(path, value, 'a cluster: { "labels": ["gpu"] } or { "members": 2 } (or both)')
+  r.fields(path, obj, FIELDS.cluster, [], 'a cluster')
+  const labels: string[] = []
+  if (obj.labels !== undefined) {
+    const list = r.array(`${path}.labels`, obj.labels, 'an array of worker labels (grid-worker --label L; browser tabs have "browser")')
+    list.forEach((label, i) => {
+      const l = r.nonEmptyString(`${path}.labels[${i}]`, label, 'a worker label')
+      if (l.length > MAX_LABEL_LENGTH) r.fail(`${path}.labels[${i}]`, `a label of at most ${MAX_LABEL_LENGTH} characters, got ${l.length}`)
+      if (labels.includes(l)) r.fail(`${path}.labels[${i}]`, `a label not already listed, got ${JSON.stringify(l)} twice`)
+      labels.push(l)
+    })
+  }
+  const members = obj.members === undefined ? undefined : r.integer(`${path}.members`, obj.members, 1, MAX_CLUSTER_MEMBERS, 'a number of members')
+  if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
+  return members === undefined ? { name, labels } : { name, labels, members }
+}
+
+/** `cluster`: the name of a declared cluster. */
+function parseClusterRef (r: FieldReader, path: string, value: unknown, clusters: Record<string, ClusterSpec>): string {
+  const name = r.name(path, value, 'the name of a cluster declared in "clusters"')
+  if (!(name in clusters)) {
+    const known = Object.keys(clusters)
+    r.fail(path, known.length === 0
+      ? `a cluster declared in "clusters", but the flow declares none (got ${JSON.stringify(name)})`
+      : `one of the clusters declared in "clusters" (${known.join(', ')}), got ${JSON.stringify(name)}${didYouMean(name, known)}`)
+  }
+  return name
 }
 
 /**
@@ -170,7 +215,7 @@ function parseInput (r: FieldReader, path: string, obj: Record<string, unknown>,
   return list.map((id, i) => r.nonEmptyString(array ? `${path}.input[${i}]` : `${path}.input`, id, what))
 }
 
-function parseStage (r: FieldReader, path: string, name: string, value: unknown, functions: Record<string, FunctionSpec>, sites: Map<string, InputSite>): StageSpec {
+function parseStage (r: FieldReader, path: string, name: string, value: unknown, functions: Record<string, FunctionSpec>, clusters: Record<string, ClusterSpec>, sites: Map<string, InputSite>): StageSpec {
   const obj = r.object(path, value, 'a stage: { "function": "…", "input": "…" }')
   const kind = typeOf<keyof typeof FIELDS.stage>(r, path, obj, FIELDS.stage, 'a stage', 'map')
   r.fields(path, obj, FIELDS.stage[kind], ['function', 'input'], `a ${kind} stage`)
@@ -189,8 +234,19 @@ function parseStage (r: FieldReader, path: string, name: string, value: unknown,
   const maxInstances = obj.maxInstances === undefined ? undefined : r.integer(`${path}.maxInstances`, obj.maxInstances, 1, Number.MAX_SAFE_INTEGER, 'a positive integer')
   const timeoutMs = obj.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : r.integer(`${path}.timeoutMs`, obj.timeoutMs, 1, MAX_TIMEOUT_MS, 'an integer number of milliseconds')
   const retries = obj.retries === undefined ? DEFAULT_RETRIES : r.integer(`${path}.retries`, obj.retries, 0, MAX_RETRIES, 'an integer')
+  const cluster = obj.cluster === undefined ? undefined : parseClusterRef(r, `${path}.cluster`, obj.cluster, clusters)
+  const broadcast = obj.broadcast === undefined ? false : r.boolean(`${path}.broadcast`, obj.broadcast)
+  if (broadcast && cluster === undefined) {
+    r.fail(`${path}.broadcast`, 'a stage with a "cluster": broadcast runs the stage on every member of its cluster, so name one (e.g. "cluster": "workers")')
+  }
   if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
-  const hints = { timeoutMs, retries, ...(maxInstances !== undefined ? { maxInstances } : {}) }
+  const hints = {
+    timeoutMs,
+    retries,
+    ...(maxInstances !== undefined ? { maxInstances } : {}),
+    ...(cluster !== undefined ? { cluster } : {}),
+    ...(broadcast ? { broadcast: true as const } : {})
+  }
   return kind === 'aggregate'
     ? { kind, name, function: fn, inputs, outputs: [DEFAULT_PORT], ...hints }
     : { kind, name, function: fn, inputs, outputs, ...hints }

@@ -7,6 +7,7 @@
  *   2. shape: fields, types, names, defaults, per-object rules  parse-flow.ts
  *   3. stream references and unread sources                     check-streams.ts
  *   4. feedback loops: entry, exit, no aggregate inside         check-loops.ts
+ *      placement: no broadcast stage inside a loop             check-placement.ts
  *   5. input files of lines/jsonl sources exist
  *   6. wasm modules: exist, follow ABI v1, export the function  load-modules.ts
  *
@@ -14,6 +15,7 @@
  */
 import { FlowValidationError } from '../errors.js'
 import { checkLoops } from './check-loops.js'
+import { checkPlacement } from './check-placement.js'
 import { resolveStreams } from './check-streams.js'
 import { buildGraph } from './graph.js'
 import { JsonTextError, parseJsonText } from './json-text.js'
@@ -62,7 +64,9 @@ export async function validateFlowObject (file: string, json: unknown, files: Fl
   const parsed = parseFlow(file, json, relative => files.resolve(file, relative))
   const warnings = [...parsed.warnings]
   const spec = resolveStreams(parsed.spec, parsed.inputSites, warnings)
-  checkLoops(spec, buildGraph(spec))
+  const graph = buildGraph(spec)
+  checkLoops(spec, graph)
+  checkPlacement(spec, graph)
 
   const used = new Set(Object.values(spec.stages).map(stage => stage.function))
   for (const name of Object.keys(spec.functions)) {

@@ -74,6 +74,7 @@ export class WorkerSession {
         this.info = message.worker
         this.id = this.makeId(message.worker)
         this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
+        this.run.join(this.id, message.worker.labels) // cluster membership comes from the declared labels
         this.unsubscribe = this.run.onWork(() => { this.pump() })
         this.events.joined?.(this.id, message.worker)
         this.pump()

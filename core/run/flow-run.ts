@@ -15,8 +15,11 @@ import type { SourceCursor, SourceOpener } from './sources.js'
 import { describe } from './aggregate.js'
 
 export interface SinkWriter {
-  /** Writes encoded items; the promise settles when they are safely handed on (backpressure). */
-  write (items: readonly Uint8Array[]): Promise<void>
+  /**
+   * Writes encoded items; the promise settles when they are safely handed on (backpressure). `tags[i]`, when
+   * given, is the cluster member item i comes from (`worker/0`); sinks show it (stdout prints `[worker/0] v`).
+   */
+  write (items: readonly Uint8Array[], tags?: ReadonlyArray<string | undefined>): Promise<void>
   /** Finishes the sink (e.g. writes the PNG file). */
   close (): Promise<void>
 }
@@ -50,6 +53,15 @@ export interface RunSummary {
   readonly stages: Record<string, StageCounts>
   readonly perWorker: Record<string, number>
   readonly wallMs: number
+  /** Each cluster's members when the run ended (absent when the flow declares no clusters). */
+  readonly clusters?: Record<string, ClusterView>
+}
+
+export interface ClusterView {
+  readonly members: string[]
+  /** The declared `members` count, if any. */
+  readonly size?: number
+  readonly labels: string[]
 }
 
 export interface RunProgress {
@@ -58,6 +70,8 @@ export interface RunProgress {
   readonly queued: number
   /** Fraction of all source items read, when every source knows its size. */
   readonly sourceFraction?: number
+  /** Each cluster's members now (absent when the flow declares no clusters). */
+  readonly clusters?: Record<string, ClusterView>
 }
 
 /** Items waiting for sinks above which no more jobs are handed out (a slow sink throttles the flow). */
@@ -71,6 +85,8 @@ export class FlowRun {
   private readonly cursors = new Map<string, SourceCursor>()
   private readonly sinks = new Map<string, SinkWriter>()
   private readonly sinkQueues = new Map<string, Uint8Array[]>()
+  /** Tags aligned with sinkQueues' items (undefined for untagged items). */
+  private readonly sinkTags = new Map<string, Array<string | undefined>>()
   private readonly sinkBusy = new Set<string>()
   private readonly now: () => number
   private pendingSink = 0
@@ -98,9 +114,15 @@ export class FlowRun {
     this.changed()
   }
 
-  /** A worker left: its jobs go back to the queues. */
+  /** A network worker joined (with the labels from its hello): it may be a member of clusters. */
+  join (worker: string, labels: readonly string[]): void {
+    if (this.state.workerJoined(worker, labels)) this.changed()
+  }
+
+  /** A worker left: its jobs go back to the queues, and it leaves its clusters. */
   release (worker: string): void {
-    if (this.state.release(worker) > 0) this.changed()
+    const released = this.state.release(worker)
+    if (released > 0 || this.state.membership.hasClusters) this.changed()
   }
 
   /** Calls `listener` (coalesced, asynchronously) whenever new jobs may be available. Returns an unsubscribe. */
@@ -124,7 +146,8 @@ export class FlowRun {
       jobsDone: counts.reduce((n, c) => n + c.done, 0),
       jobsOut: this.state.jobsOut,
       queued: this.state.itemsQueued,
-      sourceFraction: known && this.cursors.size > 0 ? (total === 0 ? 1 : done / total) : undefined
+      sourceFraction: known && this.cursors.size > 0 ? (total === 0 ? 1 : done / total) : undefined,
+      ...(this.state.membership.hasClusters ? { clusters: this.state.membership.snapshot() } : {})
     }
   }
 
@@ -135,6 +158,7 @@ export class FlowRun {
     for (const sink of Object.values(spec.sinks)) {
       this.sinks.set(sink.name, await this.init.openSink(sink))
       this.sinkQueues.set(sink.name, [])
+      this.sinkTags.set(sink.name, [])
     }
     const open = new Set(this.cursors.keys())
     const leaseTimer = setInterval(() => {
@@ -183,13 +207,15 @@ export class FlowRun {
       jobsRetried: counts.reduce((n, c) => n + c.retried, 0),
       stages,
       perWorker: Object.fromEntries(this.state.perWorker),
-      wallMs: this.now() - this.started
+      wallMs: this.now() - this.started,
+      ...(this.state.membership.hasClusters ? { clusters: this.state.membership.snapshot() } : {})
     }
   }
 
   private deliver (deliveries: readonly SinkDelivery[]): void {
     for (const d of deliveries) {
       this.sinkQueues.get(d.sink)!.push(d.bytes)
+      this.sinkTags.get(d.sink)!.push(d.tag)
       this.pendingSink++
       if (!this.sinkBusy.has(d.sink)) void this.flushSink(d.sink)
     }
@@ -198,14 +224,16 @@ export class FlowRun {
   private async flushSink (name: string): Promise<void> {
     this.sinkBusy.add(name)
     const queue = this.sinkQueues.get(name)!
+    const tagQueue = this.sinkTags.get(name)!
     const writer = this.sinks.get(name)!
     try {
       // let a burst of deliveries gather before the first write
       await Promise.resolve()
       while (queue.length > 0) {
         const batch = queue.splice(0, queue.length)
+        const tags = tagQueue.splice(0, tagQueue.length)
         try {
-          await writer.write(batch)
+          await writer.write(batch, tags.some(t => t != null) ? tags : undefined)
         } catch (err) {
           this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` }
         }

@@ -14,6 +14,10 @@
  *   new job is handed out, and jobs already out may still complete.
  * - The flow is finished when every source is exhausted, no work is queued or out, and every aggregate
  *   stage has emitted.
+ * - A stage pinned to a cluster is handed only to the cluster's members (placement.ts); its outputs are
+ *   tagged with the member that ran the job, and items derived from them downstream keep the tag.
+ * - A broadcast stage's items are copied to every member (member-queues.ts): one job per (item, member),
+ *   taken only by that member and accepted once; a member that leaves drops its unfinished copies.
  */
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec, StageSpec } from '../flow/model.js'
@@ -22,12 +26,18 @@ import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
 import { errorToData } from '../errors.js'
 import { Fifo } from './fifo.js'
 import { KeyedAggregate } from './aggregate.js'
+import { ClusterMembership } from './placement.js'
+import { MemberQueues } from './member-queues.js'
 
 interface Work {
   readonly input: Uint8Array
   attempts: number
   /** For combine jobs of an aggregate stage: the key they fold. */
   readonly key?: string
+  /** The cluster member whose output this item derives from (shown by sinks as `[worker/0] value`). */
+  readonly tag?: string
+  /** Broadcast and partitioned stages: the member this work is for. */
+  member?: string
 }
 
 interface StageState {
@@ -38,6 +48,10 @@ interface StageState {
   /** Stream id written by each output port, by port index. */
   readonly portStreams: readonly string[]
   readonly aggregate?: KeyedAggregate
+  /** The cluster whose members alone run this stage. */
+  readonly cluster?: string
+  /** Broadcast stages: work per member instead of `queue`. */
+  readonly members?: MemberQueues<Work>
   inFlight: number
   readonly counts: StageCounts
 }
@@ -60,6 +74,8 @@ interface OutJob {
 export interface SinkDelivery {
   readonly sink: string
   readonly bytes: Uint8Array
+  /** The cluster member the item comes from, if it was produced on (or derived from) a pinned stage. */
+  readonly tag?: string
 }
 
 export interface JobFailure {
@@ -95,11 +111,13 @@ export class RunState {
   private queued = 0
   private _failure: JobFailure | undefined
   readonly perWorker = new Map<string, number>()
+  readonly membership: ClusterMembership
 
   constructor (private readonly init: RunStateInit) {
     const { spec, graph, functions } = init
     this.highWater = init.highWater ?? DEFAULT_HIGH_WATER
     this.openSources = new Set(Object.keys(spec.sources))
+    this.membership = new ClusterMembership(spec.clusters)
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
@@ -110,6 +128,8 @@ export class RunState {
         maxInFlight: stage.maxInstances ?? Number.POSITIVE_INFINITY,
         portStreams: stage.outputs.map(port => streamOf(stage.name, port)),
         aggregate: stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined,
+        cluster: stage.cluster,
+        members: stage.broadcast === true ? new MemberQueues<Work>('broadcast', (w, member) => ({ input: w.input, attempts: 0, member })) : undefined,
         inFlight: 0,
         counts: { done: 0, failed: 0, retried: 0, emitted: 0 }
       })
@@ -146,6 +166,12 @@ export class RunState {
     const jobs: Job[] = []
     if (this._failure != null) return jobs
     for (const stage of this.priority) {
+      if (stage.cluster != null && !this.membership.isMember(stage.cluster, worker)) continue
+      if (stage.members != null) {
+        this.takeMemberJobs(stage, worker, max, jobs, now)
+        if (jobs.length >= max) break
+        continue
+      }
       if (stage.aggregate != null) this.queueCombines(stage)
       while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0) {
         const work = stage.queue.shift()!
@@ -158,6 +184,22 @@ export class RunState {
       if (jobs.length >= max) break
     }
     return jobs
+  }
+
+  /** Jobs of a broadcast stage for `worker`, a member of its cluster: distributes pending items first. */
+  private takeMemberJobs (stage: StageState, worker: string, max: number, jobs: Job[], now: number | undefined): void {
+    const members = stage.members!
+    const cluster = stage.cluster!
+    if (this.membership.isReady(cluster)) this.queued += members.distribute(this.membership.members(cluster))
+    while (jobs.length < max && stage.inFlight < stage.maxInFlight) {
+      const work = members.take(worker)
+      if (work == null) return
+      this.queued--
+      const job: Job = { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
+      stage.inFlight++
+      this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
+      jobs.push(job)
+    }
   }
 
   /**
@@ -189,9 +231,11 @@ export class RunState {
           return this.advanceAggregates()
         }
       }
+      // a pinned stage's outputs are tagged with the member that ran it; others pass their input's tag on
+      const tag = stage.cluster != null ? record.worker : work.tag
       for (const output of outcome.outputs) {
         stage.counts.emitted++
-        this.route(stage.portStreams[output.port], output.bytes, deliveries)
+        this.route(stage.portStreams[output.port], output.bytes, deliveries, tag)
       }
     }
     stage.counts.done++
@@ -200,8 +244,21 @@ export class RunState {
     return deliveries
   }
 
-  /** Puts back every job out with `worker` (it left or disconnected); their late outcomes will be ignored. */
+  /**
+   * A network worker joined with these labels: it may become a member of clusters. Returns whether any
+   * cluster's membership changed (pinned work may now be handed out).
+   */
+  workerJoined (worker: string, labels: readonly string[]): boolean {
+    return this.membership.join(worker, labels)
+  }
+
+  /**
+   * Puts back every job out with `worker` (it left or disconnected); their late outcomes will be ignored.
+   * The worker also leaves every cluster (a waiting worker may take its place).
+   */
   release (worker: string): number {
+    this.membership.leave(worker)
+    for (const stage of this.stages.values()) if (stage.members != null) this.queued -= stage.members.memberLeft(worker)
     let count = 0
     for (const [id, record] of this.out) {
       if (record.worker !== worker) continue
@@ -257,28 +314,41 @@ export class RunState {
   private requeue (id: number, record: OutJob): void {
     this.out.delete(id)
     record.stage.inFlight--
-    record.stage.queue.unshift(record.work)
+    this.putBack(record.stage, record.work)
+  }
+
+  /** Work goes back to the front of its queue (a member's, for member stages: dropped if that member left). */
+  private putBack (stage: StageState, work: Work): void {
+    if (stage.members != null) {
+      if (stage.members.putBack(work)) this.queued++
+      return
+    }
+    stage.queue.unshift(work)
     this.queued++
+  }
+
+  /** Work of a stage waiting to be handed out, in its queue or its members' queues. */
+  private waiting (stage: StageState): number {
+    return stage.queue.size + (stage.members?.size ?? 0)
   }
 
   private failAttempt (stage: StageState, work: Work, error: ErrorData): void {
     work.attempts++
     if (work.attempts <= stage.spec.retries) {
       stage.counts.retried++
-      stage.queue.unshift(work)
-      this.queued++
+      this.putBack(stage, work)
       return
     }
     stage.counts.failed++
     this._failure ??= { stage: stage.spec.name, input: work.input, attempts: work.attempts, error }
   }
 
-  private route (stream: string, bytes: Uint8Array, deliveries: SinkDelivery[]): void {
+  private route (stream: string, bytes: Uint8Array, deliveries: SinkDelivery[], tag?: string): void {
     const consumers = this.init.graph.consumers.get(stream)
     if (consumers == null) return
     for (const consumer of consumers) {
       if (consumer.kind === 'sink') {
-        deliveries.push({ sink: consumer.name, bytes })
+        deliveries.push(tag == null ? { sink: consumer.name, bytes } : { sink: consumer.name, bytes, tag })
         continue
       }
       const stage = this.stages.get(consumer.name)!
@@ -289,8 +359,11 @@ export class RunState {
           stage.counts.failed++
           this._failure ??= { stage: stage.spec.name, input: bytes, attempts: 0, error: errorToData(err) }
         }
+      } else if (stage.members != null) {
+        stage.members.add({ input: bytes, attempts: 0 })
+        this.queued++
       } else {
-        stage.queue.push({ input: bytes, attempts: 0 })
+        stage.queue.push(tag == null ? { input: bytes, attempts: 0 } : { input: bytes, attempts: 0, tag })
         this.queued++
       }
     }
@@ -317,7 +390,7 @@ export class RunState {
           agg.finalize()
           this.queueCombines(stage)
         }
-        if (agg.readyToEmit() && stage.queue.size === 0 && stage.inFlight === 0) {
+        if (agg.readyToEmit() && this.waiting(stage) === 0 && stage.inFlight === 0) {
           for (const item of agg.emit()) {
             stage.counts.emitted++
             this.route(stage.portStreams[0], item, deliveries)
@@ -334,7 +407,7 @@ export class RunState {
       if (this.openSources.has(up)) return false
       const stage = this.stages.get(up)
       if (stage == null) continue
-      if (stage.queue.size > 0 || stage.inFlight > 0) return false
+      if (this.waiting(stage) > 0 || stage.inFlight > 0) return false
       if (stage.aggregate != null && !stage.aggregate.emitted) return false
     }
     return true

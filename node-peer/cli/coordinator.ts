@@ -142,6 +142,10 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     const { spec, modules, warnings } = await loadFlow(file, text, nodeFlowFiles)
     for (const warning of warnings) terminal.log(`warning: ${warning}`)
     const graph = buildGraph(spec)
+    const pinned = Object.values(spec.stages).find(stage => stage.cluster != null)
+    if (pinned != null && options.localOnly) {
+      throw new UsageError(`stage "${pinned.name}" runs on cluster "${pinned.cluster!}", whose members are network workers: drop --local-only (try --spawn N)`)
+    }
 
     const functions = new Map<string, FunctionRef>()
     const moduleBytes = new Map<string, Uint8Array>()
@@ -212,11 +216,14 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     if (!options.quiet) {
       const rate = summary.jobsDone / Math.max(summary.wallMs / 1000, 1e-3)
       const volunteers = Object.keys(summary.perWorker).filter(w => w !== 'local').length
+      for (const [name, c] of Object.entries(summary.clusters ?? {})) {
+        terminal.log(`cluster ${name}: ${c.members.length > 0 ? c.members.join(', ') : 'no members'}${c.size != null ? ` (${c.members.length}/${c.size})` : ''}`)
+      }
       terminal.log(`done: ${formatCount(summary.jobsDone)} jobs in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${volunteers > 0 ? ` and ${volunteers} volunteer${volunteers === 1 ? '' : 's'}` : ''}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}`)
     }
     return EXIT_OK
   } catch (err) {
-    if (err instanceof FlowValidationError || err instanceof SourceDataError) {
+    if (err instanceof FlowValidationError || err instanceof SourceDataError || err instanceof UsageError) {
       terminal.log(`error: ${err.message}`)
       return EXIT_BAD_INPUT
     }
@@ -267,6 +274,7 @@ async function writeReport (path: string, flow: string, workers: number, summary
     jobs: { done: summary.jobsDone, failed: summary.jobsFailed, retried: summary.jobsRetried },
     perWorker: summary.perWorker,
     stages: summary.stages,
+    ...(summary.clusters != null ? { clusters: summary.clusters } : {}),
     failures: summary.failure != null ? [summary.failure] : []
   }
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`)

@@ -25,6 +25,12 @@ export function formatDuration (ms: number): string {
   return m > 0 ? `${m}:${String(s % 60).padStart(2, '0')}` : `${(ms / 1000).toFixed(1)}s`
 }
 
+/** `cluster worker 2/2, gpu 1`: members now, over the declared size when there is one. */
+export function formatClusters (clusters: NonNullable<RunProgress['clusters']>): string {
+  const parts = Object.entries(clusters).map(([name, c]) => `${name} ${c.members.length}${c.size != null ? `/${c.size}` : ''}`)
+  return `cluster${parts.length === 1 ? '' : 's'} ${parts.join(', ')}`
+}
+
 export class ProgressDisplay {
   private timer: ReturnType<typeof setInterval> | undefined
   private readonly started = performance.now()
@@ -67,6 +73,7 @@ export class ProgressDisplay {
       parts.push(`${bar}${(p.sourceFraction * 100).toFixed(0).padStart(3)}% read`)
     }
     parts.push(`${formatCount(p.jobsDone)} jobs`, formatRate(this.rate), formatDuration(now - this.started), `${this.workers()} workers`)
+    if (p.clusters != null) parts.push(formatClusters(p.clusters))
     const line = `${this.flowName} │ ${parts.join(' │ ')}`
     if (tty) this.terminal.status(line)
     else this.terminal.log(`progress: ${line}`)

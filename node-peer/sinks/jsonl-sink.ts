@@ -1,4 +1,7 @@
-/** Appends each item as one JSON line; the file is replaced at the start of a run. */
+/**
+ * Appends each item as one JSON line; the file is replaced at the start of a run. An item from a cluster
+ * member is written as `{"member": "worker/0", "value": …}`.
+ */
 import { createWriteStream } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { dirname } from 'node:path'
@@ -12,9 +15,13 @@ export async function jsonlSink (path: string): Promise<SinkWriter> {
   const stream = createWriteStream(path)
   await once(stream, 'open')
   return {
-    async write (items) {
+    async write (items, tags) {
       let text = ''
-      for (const item of items) text += `${toJsonLine(decodeValue(item))}\n`
+      for (let i = 0; i < items.length; i++) {
+        const value = decodeValue(items[i])
+        const tag = tags?.[i]
+        text += `${toJsonLine(tag != null ? { member: tag, value } : value)}\n`
+      }
       if (!stream.write(text)) await once(stream, 'drain')
     },
     async close () {

@@ -76,11 +76,11 @@ describe('loadFlow rejects', () => {
       await rejects(variant(f => { f.name = 'my flow' }), 'name', 'letters, digits', 'got "my flow"')
     })
     it('an unknown top-level field, with a suggestion', async () => {
-      await rejects(variant(f => { f.stage = {} }), 'stage', 'did you mean "stages"?', 'allowed fields: $schema, name, description, functions, sources, stages, sinks')
+      await rejects(variant(f => { f.stage = {} }), 'stage', 'did you mean "stages"?', 'allowed fields: $schema, name, description, functions, clusters, sources, stages, sinks')
     })
     it('a misspelt stage field', async () => {
       await rejects(variant(f => { f.stages.doubled = { fucntion: 'double', input: 'nums' } }), 'stages.doubled.fucntion',
-        'a known field of a stage (did you mean "function"?)', 'allowed fields: type, function, input, outputs, maxInstances, timeoutMs, retries, description')
+        'a known field of a stage (did you mean "function"?)', 'allowed fields: type, function, input, outputs, maxInstances, timeoutMs, retries, cluster, broadcast, description')
     })
     it('a missing stage input', async () => {
       await rejects(variant(f => { delete f.stages.doubled.input }), 'stages.doubled.input', 'a required field of a map stage, missing')

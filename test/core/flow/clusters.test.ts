@@ -1,0 +1,134 @@
+/**
+ * Clusters and stage placement in flow.json: `clusters` (labels and/or members) and a stage's `cluster`,
+ * `broadcast`, `partition`. Valid flows give the normalised FlowSpec; malformed ones the exact JSON path.
+ */
+import { before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { FlowValidationError } from '../../../core/errors.js'
+import { loadFlow } from '../../../core/flow/validate.js'
+import { memoryFiles, standardTree } from './helpers.js'
+
+type Flow = Record<string, any>
+
+function base (): Flow {
+  return {
+    name: 'test',
+    functions: { double: { wasm: 'fns.wasm', export: 'double' } },
+    clusters: { gpu: { labels: ['gpu'] }, pair: { members: 2 } },
+    sources: { nums: { type: 'range', start: 1, end: 11 } },
+    stages: { doubled: { function: 'double', input: 'nums', cluster: 'gpu' }, again: { function: 'double', input: 'doubled', cluster: 'pair' } },
+    sinks: { print: { type: 'stdout', input: 'again' } }
+  }
+}
+
+function variant (change: (flow: Flow) => void): Flow {
+  const flow = base()
+  change(flow)
+  return flow
+}
+
+let tree: Record<string, Uint8Array | string>
+before(async () => { tree = await standardTree() })
+
+async function load (flow: Flow): ReturnType<typeof loadFlow> {
+  return await loadFlow('/flows/flow.json', JSON.stringify(flow, null, 2), memoryFiles(tree))
+}
+
+async function rejects (flow: Flow, path: string, ...parts: string[]): Promise<void> {
+  await assert.rejects(load(flow), (err: unknown) => {
+    assert.ok(err instanceof FlowValidationError, `expected FlowValidationError, got ${String(err)}`)
+    assert.equal(err.path, path, err.message)
+    for (const part of parts) assert.ok(err.expected.includes(part), `message "${err.expected}" should include "${part}"`)
+    return true
+  })
+}
+
+describe('flow.json clusters', () => {
+  it('normalises clusters (labels default to none) and pinned stages', async () => {
+    const { spec, warnings } = await load(base())
+    assert.deepEqual(spec.clusters, { gpu: { name: 'gpu', labels: ['gpu'] }, pair: { name: 'pair', labels: [], members: 2 } })
+    assert.equal(spec.stages.doubled.cluster, 'gpu')
+    assert.equal(spec.stages.again.cluster, 'pair')
+    assert.deepEqual(warnings, [])
+  })
+
+  it('a flow without clusters has no clusters field and unpinned stages', async () => {
+    const { spec } = await load(variant(f => { delete f.clusters; delete f.stages.doubled.cluster; delete f.stages.again.cluster }))
+    assert.equal('clusters' in spec, false)
+    assert.equal('cluster' in spec.stages.doubled, false)
+  })
+
+  it('both labels and members, an empty cluster, and a description are allowed', async () => {
+    const { spec } = await load(variant(f => { f.clusters.gpu = { labels: ['gpu', 'fast'], members: 1, description: 'one fast gpu' }; f.clusters.pair = {} }))
+    assert.deepEqual(spec.clusters?.gpu, { name: 'gpu', labels: ['gpu', 'fast'], members: 1 })
+    assert.deepEqual(spec.clusters?.pair, { name: 'pair', labels: [] })
+  })
+
+  it('broadcast: true is kept; false is the default and leaves no field', async () => {
+    const { spec } = await load(variant(f => { f.stages.doubled.broadcast = true; f.stages.again.broadcast = false }))
+    assert.equal(spec.stages.doubled.broadcast, true)
+    assert.equal('broadcast' in spec.stages.again, false)
+  })
+
+  it('warns about a cluster no stage uses', async () => {
+    const { warnings } = await load(variant(f => { f.clusters.idle = { members: 3 } }))
+    assert.deepEqual(warnings, ['cluster "idle" is not used by any stage'])
+  })
+
+  it('clusters have their own namespace: a stage may share a cluster\'s name', async () => {
+    const { spec } = await load(variant(f => { f.clusters.doubled = { labels: ['x'] }; f.stages.doubled.cluster = 'doubled' }))
+    assert.equal(spec.stages.doubled.cluster, 'doubled')
+  })
+
+  describe('rejects', () => {
+    it('clusters that is not an object', async () => {
+      await rejects(variant(f => { f.clusters = ['gpu'] }), 'clusters', 'an object of named clusters')
+    })
+    it('a bad cluster name', async () => {
+      await rejects(variant(f => { f.clusters['my gpus'] = {} }), 'clusters."my gpus"', 'a cluster name')
+    })
+    it('an unknown cluster field, with a suggestion', async () => {
+      await rejects(variant(f => { f.clusters.pair = { member: 2 } }), 'clusters.pair.member', 'did you mean "members"?', 'allowed fields: labels, members, description')
+    })
+    it('labels that are not an array', async () => {
+      await rejects(variant(f => { f.clusters.gpu.labels = 'gpu' }), 'clusters.gpu.labels', 'an array of worker labels')
+    })
+    it('an empty label', async () => {
+      await rejects(variant(f => { f.clusters.gpu.labels = ['gpu', ''] }), 'clusters.gpu.labels[1]', 'a worker label', 'empty string')
+    })
+    it('a label given twice', async () => {
+      await rejects(variant(f => { f.clusters.gpu.labels = ['gpu', 'gpu'] }), 'clusters.gpu.labels[1]', 'not already listed')
+    })
+    it('a label longer than 64 characters', async () => {
+      await rejects(variant(f => { f.clusters.gpu.labels = ['x'.repeat(65)] }), 'clusters.gpu.labels[0]', 'at most 64 characters')
+    })
+    it('members 0 or not an integer', async () => {
+      await rejects(variant(f => { f.clusters.pair.members = 0 }), 'clusters.pair.members', 'a number of members from 1 to 4096', 'got 0')
+      await rejects(variant(f => { f.clusters.pair.members = 1.5 }), 'clusters.pair.members', 'a number of members')
+    })
+    it('a stage pinned to an unknown cluster, with a suggestion', async () => {
+      await rejects(variant(f => { f.stages.doubled.cluster = 'gpus' }), 'stages.doubled.cluster', 'one of the clusters declared in "clusters" (gpu, pair)', 'did you mean "gpu"?')
+    })
+    it('a stage pinned to a cluster when none is declared', async () => {
+      await rejects(variant(f => { delete f.clusters; delete f.stages.again.cluster }), 'stages.doubled.cluster', 'the flow declares none')
+    })
+    it('broadcast without a cluster', async () => {
+      await rejects(variant(f => { f.stages.doubled = { function: 'double', input: 'nums', broadcast: true } }), 'stages.doubled.broadcast', 'a stage with a "cluster"')
+    })
+    it('broadcast that is not a boolean', async () => {
+      await rejects(variant(f => { f.stages.doubled.broadcast = 'yes' }), 'stages.doubled.broadcast', 'true or false', 'got the string "yes"')
+    })
+    it('broadcast on an aggregate stage', async () => {
+      await rejects(variant(f => { f.stages.again = { type: 'aggregate', function: 'double', input: 'doubled', cluster: 'pair', broadcast: true } }),
+        'stages.again.broadcast', 'a known field of a aggregate stage')
+    })
+    it('a broadcast stage inside a feedback loop', async () => {
+      await rejects(variant(f => {
+        f.stages.doubled = { function: 'double', input: ['nums', 'doubled.more'], outputs: ['more', 'out'], cluster: 'pair', broadcast: true }
+      }), 'stages.doubled.broadcast', 'outside feedback loops')
+    })
+    it('a cluster reference that is not a name', async () => {
+      await rejects(variant(f => { f.stages.doubled.cluster = ['gpu'] }), 'stages.doubled.cluster', 'the name of a cluster')
+    })
+  })
+})

@@ -1,0 +1,91 @@
+/**
+ * Clusters with real grid-worker processes on 127.0.0.1: pinned stages run only on members (never on the
+ * coordinator's embedded threads nor on unlabelled workers), and outputs show the member that made them.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { runCoordinator, sinkLines } from '../helpers/cli.js'
+import { clusterGrid, fnsFunctions, startWorker, stopAll } from '../helpers/cluster-grid.js'
+
+const N = 40
+
+describe('clusters: pinned stages with real grid-worker processes', () => {
+  it('a stage pinned to the "gpu" cluster runs only on the worker labelled gpu', async () => {
+    const grid = await clusterGrid({
+      name: 'pinned',
+      functions: fnsFunctions,
+      clusters: { gpu: { labels: ['gpu'] } },
+      sources: { nums: { type: 'range', start: 0, end: N } },
+      stages: {
+        prep: { function: 'echo', input: 'nums' },
+        heavy: { function: 'slow_echo', input: 'prep', cluster: 'gpu' }
+      },
+      sinks: { out: { type: 'stdout', input: 'heavy' }, raw: { type: 'jsonl', input: 'prep', path: 'out/raw.jsonl' } }
+    })
+    const workers = [startWorker(grid, 'g', ['gpu', 'fast']), startWorker(grid, 'p', ['fast'])]
+    try {
+      const report = join(grid.dir, 'report.json')
+      // one embedded thread as well: it may run prep, never heavy
+      const result = await runCoordinator([join(grid.dir, 'flow.json'), '--workers', '1', ...grid.listen, '--identity', grid.identity, '--wait-workers', '2', '--report', report], { timeoutMs: 90_000 })
+      assert.equal(result.code, 0, result.stderr.slice(-3000))
+      const heavy = sinkLines(result.stdout, 'worker/g').map(Number).sort((a, b) => a - b)
+      assert.deepEqual(heavy, Array.from({ length: N }, (_, i) => i), 'every pinned output comes from worker/g, once')
+      assert.equal(sinkLines(result.stdout, 'worker/p').length, 0)
+      assert.equal(sinkLines(result.stdout, 'out').length, 0, 'pinned outputs are tagged, not printed under the sink name')
+      const raw = (await readFile(join(grid.dir, 'out', 'raw.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l))
+      assert.equal(raw.length, N)
+      assert.ok(raw.every(v => typeof v === 'number'), 'untagged items are written as plain values')
+      const r = JSON.parse(await readFile(report, 'utf8'))
+      assert.deepEqual(r.clusters, { gpu: { members: ['worker/g'], labels: ['gpu'] } })
+      assert.equal(r.stages.heavy.done, N)
+      const total = Object.values(r.perWorker as Record<string, number>).reduce((a, b) => a + b, 0)
+      assert.equal(total, 2 * N)
+      assert.ok(r.perWorker['worker/g'] >= N, `worker/g ran every heavy job: ${JSON.stringify(r.perWorker)}`)
+      assert.match(result.stderr, /\+ worker\/g joined \(.*labels gpu,fast.*member of gpu\)/)
+      assert.match(result.stderr, /cluster gpu: worker\/g/)
+    } finally {
+      await stopAll(workers)
+    }
+  })
+
+  it('broadcast with --spawn 2: every item once per member, printed as [worker/i] item', async () => {
+    const grid = await clusterGrid({
+      name: 'broadcast',
+      functions: fnsFunctions,
+      clusters: { workers: { members: 2 } },
+      sources: { nums: { type: 'range', start: 0, end: N } },
+      stages: { show: { function: 'echo', input: 'nums', cluster: 'workers', broadcast: true } },
+      sinks: { out: { type: 'stdout', input: 'show' }, all: { type: 'jsonl', input: 'show', path: 'out/all.jsonl' } }
+    })
+    const report = join(grid.dir, 'report.json')
+    const result = await runCoordinator([join(grid.dir, 'flow.json'), '--spawn', '2', '--report', report], { timeoutMs: 90_000 })
+    assert.equal(result.code, 0, result.stderr.slice(-3000))
+    const expected = Array.from({ length: N }, (_, i) => i)
+    for (const member of ['worker/0', 'worker/1']) {
+      assert.deepEqual(sinkLines(result.stdout, member).map(Number).sort((a, b) => a - b), expected, member)
+    }
+    const all = (await readFile(join(grid.dir, 'out', 'all.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l))
+    assert.equal(all.length, 2 * N)
+    assert.deepEqual(new Set(all.map(r => `${r.member as string}:${r.value as number}`)).size, 2 * N, 'jsonl: {member, value}, each pair once')
+    const r = JSON.parse(await readFile(report, 'utf8'))
+    assert.deepEqual({ ...r.clusters.workers, members: [...r.clusters.workers.members].sort() }, { members: ['worker/0', 'worker/1'], labels: [], size: 2 })
+    assert.equal(r.perWorker['worker/0'], N)
+    assert.equal(r.perWorker['worker/1'], N)
+  })
+
+  it('--local-only refuses a flow with a pinned stage (exit 2)', async () => {
+    const grid = await clusterGrid({
+      name: 'pinned',
+      functions: fnsFunctions,
+      clusters: { gpu: { labels: ['gpu'] } },
+      sources: { nums: { type: 'range', start: 0, end: 3 } },
+      stages: { heavy: { function: 'echo', input: 'nums', cluster: 'gpu' } },
+      sinks: { out: { type: 'stdout', input: 'heavy' } }
+    })
+    const result = await runCoordinator([join(grid.dir, 'flow.json'), '--local-only'])
+    assert.equal(result.code, 2)
+    assert.match(result.stderr, /stage "heavy" runs on cluster "gpu".*drop --local-only/)
+  })
+})
