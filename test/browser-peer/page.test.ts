@@ -1,8 +1,9 @@
 /**
  * The volunteer page end to end: a real `grid-coordinator --workers 0` process, the built page served by the
  * page server, and one Chromium tab. The tab is opened BEFORE the coordinator starts (it must keep dialling),
- * runs whole flows with the right output, pauses (a graceful leave) and donates again; a screenshot of the
- * page is saved to test-artifacts/browser-page.png.
+ * runs whole flows (CPU-bound jobs, image rows, a feedback loop of tiny jobs) with the right output, pauses
+ * (a graceful leave) and donates again. Each flow is a new coordinator process, so the tab also re-joins a
+ * restarted coordinator every time. A screenshot of the page at work goes to test-artifacts/browser-page.png.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -40,7 +41,7 @@ describe('browser page: one tab is the only worker of a coordinator', () => {
 
   after(async () => { await server?.close() })
 
-  it('runs primes and mandelbrot with the right output, pauses and donates again; screenshot saved while donating', async () => {
+  it('runs primes, mandelbrot and collatz with the right output, pauses and donates again; screenshot saved while donating', async () => {
     await withBrowser({}, async browser => {
       const tab = await browser.open(`${server.url}?autostart=1&name=tab-a`)
       const stats = async (): Promise<PageStats> => await tab.page.evaluate(() => window.__edgeGrid!.stats())
@@ -85,6 +86,14 @@ describe('browser page: one tab is the only worker of a coordinator', () => {
       } finally {
         await coordinator.stop('SIGKILL', 5000)
       }
+
+      // 3. collatz: a feedback loop of ~870k tiny jobs, the batched job protocol at speed
+      const collatz = await copyExample('collatz')
+      const third = await runCoordinator([join(collatz, 'flow.json'), '--workers', '0', ...listen, '--identity', identity, '--wait-workers', '1', '--report', join(collatz, 'report.json')], { timeoutMs: 180_000 })
+      assert.equal(third.code, 0, `exit code; stderr:\n${third.stderr}`)
+      const report3 = JSON.parse(await readFile(join(collatz, 'report.json'), 'utf8'))
+      await checkExample('collatz', collatz, third.stdout, report3)
+      assert.deepEqual(Object.keys(report3.perWorker), ['worker/tab-a'])
 
       // refused WebSocket dials are expected: the tab keeps dialling while no coordinator runs
       assert.deepEqual(tab.errors.filter(e => !/WebSocket connection to .* failed: .*ERR_CONNECTION_REFUSED/.test(e)), [])

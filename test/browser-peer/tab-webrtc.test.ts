@@ -5,6 +5,7 @@
  *
  * Loopback WebRTC in Chromium needs the flags in WEBRTC_LOOPBACK_FLAGS and a media permission for the page's
  * origin (see test/helpers/browser.ts). No STUN: the pages use `iceServers: []`.
+ * Also here: a tab closed in the middle of a flow loses nothing (the coordinator re-queues its jobs).
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -17,6 +18,7 @@ import { startPageServer } from '../../node-peer/http/page-server.js'
 import type { PageServer } from '../../node-peer/http/page-server.js'
 import { loadOrCreateIdentity } from '../../node-peer/net/identity.js'
 import { sinkLines } from '../helpers/cli.js'
+import { checkExample } from '../helpers/example-checks.js'
 import { copyExample } from '../helpers/example-copy.js'
 import { primesBelow } from '../helpers/expected.js'
 import { Proc } from '../helpers/processes.js'
@@ -90,6 +92,45 @@ describe('browser tabs share modules over WebRTC', () => {
         const report = JSON.parse(await readFile(join(run, 'report.json'), 'utf8'))
         assert.ok(report.perWorker['worker/tab-a'] > 0 && report.perWorker['worker/tab-b'] > 0, `both tabs worked: ${JSON.stringify(report.perWorker)}`)
         for (const tab of [a, b]) assert.deepEqual(tab.errors.filter(e => !/ERR_CONNECTION_REFUSED/.test(e)), [])
+      } finally {
+        await coordinator.stop('SIGKILL', 5000)
+      }
+    })
+  })
+})
+
+describe('closing a tab loses nothing', () => {
+  let server: PageServer
+  let identity: string
+  let listen: string[]
+
+  before(async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edge-grid-close-'))
+    identity = join(dir, 'coordinator.key')
+    const id = peerIdFromPrivateKey(await loadOrCreateIdentity(identity)).toString()
+    const ws = await freePort()
+    listen = ['--listen', `/ip4/127.0.0.1/tcp/${ws}/ws`]
+    server = await startPageServer({ port: 0, config: () => ({ bootstrap: [`/ip4/127.0.0.1/tcp/${ws}/ws/p2p/${id}`] }) })
+  })
+
+  after(async () => { await server?.close() })
+
+  it('a tab closed mid-flow: the coordinator re-queues its jobs and the other tab finishes with the right output', async () => {
+    const run = await copyExample('mandelbrot')
+    await withBrowser({}, async browser => {
+      const coordinator = new Proc('grid-coordinator', [join(run, 'flow.json'), '--workers', '0', ...listen, '--identity', identity, '--wait-workers', '2', '--report', join(run, 'report.json')])
+      try {
+        const a = await browser.open(`${server.url}?autostart=1&name=tab-a&threads=1`)
+        const b = await browser.open(`${server.url}?autostart=1&name=tab-b&threads=1`)
+        await waitInPage(a.page, () => window.__edgeGrid?.stats(), s => s != null && s.jobsDone >= 5, 60_000, 'tab A doing jobs')
+        await a.page.close() // no goodbye: the tab is simply gone
+        await coordinator.waitFor(/- worker\/tab-a (disconnected|left)/, 20_000)
+        const end = await within(coordinator.exited, 120_000, () => `mandelbrot did not finish; output:\n${coordinator.output.slice(-2000)}`)
+        assert.equal(end.code, 0, coordinator.output.slice(-3000))
+        const report = JSON.parse(await readFile(join(run, 'report.json'), 'utf8'))
+        await checkExample('mandelbrot', run, coordinator.output, report)
+        assert.ok(report.perWorker['worker/tab-a'] >= 5 && report.perWorker['worker/tab-b'] > 0, JSON.stringify(report.perWorker))
+        assert.deepEqual(b.errors.filter(e => !/ERR_CONNECTION_REFUSED/.test(e)), [])
       } finally {
         await coordinator.stop('SIGKILL', 5000)
       }
