@@ -87,9 +87,14 @@ export class Donor {
     return {
       ...this.totals,
       jobsPerSecond: jobs / (span / 1000),
-      coordinator: this.coordinator?.toString(),
+      coordinator: (this.coordinator ?? this.connectedCoordinator())?.toString(),
       flow: this.flowName
     }
+  }
+
+  /** A bootstrap peer we are connected to now. */
+  private connectedCoordinator (): PeerId | undefined {
+    return this.coordinators.find(c => this.init.node.getConnections(c).some(conn => conn.status === 'open'))
   }
 
   /** Connects to the coordinator and keeps the connection (whether donating or not). */
@@ -159,7 +164,7 @@ export class Donor {
   /** Opens a session if we want one, have none, and a coordinator is connected. */
   private check (): void {
     if (!this.wanted || this.session != null) return
-    const coordinator = this.coordinators.find(c => this.init.node.getConnections(c).some(conn => conn.status === 'open'))
+    const coordinator = this.connectedCoordinator()
     if (coordinator == null) {
       this.setState(this.totals.sessions > 0 ? 'reconnecting' : 'connecting')
       return

@@ -119,6 +119,7 @@ async function boot (): Promise<void> {
   }
   window.__edgeGrid = handle
   setInterval(() => { render(d, tabs, pool, node) }, REFRESH_MS)
+  setInterval(() => { view.sample(d.stats().jobsDone) }, 1000)
   render(d, tabs, pool, node)
   view.setState(d.state, d.donating)
   if (config.autostart) d.donate()

@@ -31,6 +31,7 @@ const STATE_TEXT: Record<DonorState | 'error', string> = {
   error: 'Error'
 }
 const MAX_LOG_LINES = 300
+const CHART_SECONDS = 120
 
 function element<T extends HTMLElement> (id: string): T {
   const el = document.getElementById(id)
@@ -58,6 +59,11 @@ export class View {
     tabModules: element('tab-modules')
   }
 
+  private readonly chart = element<HTMLCanvasElement>('chart')
+  private readonly chartPeak = element('chart-peak')
+  /** jobs finished in each of the last CHART_SECONDS seconds, oldest first */
+  private readonly history: number[] = []
+  private lastJobs: number | undefined
   private threads = 1
 
   constructor (private readonly cores: number, private readonly maxThreads: number, actions: ViewActions) {
@@ -97,6 +103,44 @@ export class View {
     this.fields.peersSeen.textContent = String(f.peersSeen)
     this.fields.tabPeers.textContent = String(f.tabPeers)
     this.fields.tabModules.textContent = String(f.modulesFromTabs)
+  }
+
+  /** Called once a second with the running total of jobs done: adds a bar to the chart. */
+  sample (jobsDone: number): void {
+    const delta = this.lastJobs == null ? 0 : Math.max(0, jobsDone - this.lastJobs)
+    this.lastJobs = jobsDone
+    this.history.push(delta)
+    if (this.history.length > CHART_SECONDS) this.history.shift()
+    this.drawChart()
+  }
+
+  private drawChart (): void {
+    const canvas = this.chart
+    const ratio = window.devicePixelRatio || 1
+    const width = Math.max(1, Math.round(canvas.clientWidth * ratio))
+    const height = Math.max(1, Math.round(canvas.clientHeight * ratio))
+    if (canvas.width !== width || canvas.height !== height) {
+      canvas.width = width
+      canvas.height = height
+    }
+    const ctx = canvas.getContext('2d')
+    if (ctx == null) return
+    ctx.clearRect(0, 0, width, height)
+    const peak = Math.max(1, ...this.history)
+    this.chartPeak.textContent = this.history.some(v => v > 0) ? `peak ${formatRate(peak)}/s` : ''
+    const slot = width / CHART_SECONDS
+    const bar = Math.max(1, slot - Math.max(1, ratio))
+    const pad = 4 * ratio
+    const style = getComputedStyle(canvas)
+    ctx.fillStyle = style.getPropertyValue('--line').trim() || '#e4e7ef'
+    ctx.fillRect(0, height - ratio, width, ratio) // baseline
+    ctx.fillStyle = style.getPropertyValue('--accent').trim() || '#4f46e5'
+    const offset = CHART_SECONDS - this.history.length
+    this.history.forEach((v, i) => {
+      if (v <= 0) return
+      const h = Math.max(ratio, (height - pad) * v / peak)
+      ctx.fillRect((offset + i) * slot, height - h, bar, h)
+    })
   }
 
   append (line: string): void {

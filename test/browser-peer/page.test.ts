@@ -77,7 +77,7 @@ describe('browser page: one tab is the only worker of a coordinator', () => {
         // the picture of the page at work: donating, figures moving
         await waitInPage(tab.page, () => window.__edgeGrid!.stats(), s => s.state === 'donating' && s.jobsDone > paused.jobsDone + 20, 60_000, 'donating again')
         await mkdir(join(repoRoot, 'test-artifacts'), { recursive: true })
-        await tab.page.screenshot({ path: join(repoRoot, 'test-artifacts', 'browser-page.png') })
+        await tab.page.screenshot({ path: join(repoRoot, 'test-artifacts', 'browser-page.png'), fullPage: true })
         const end = await within(coordinator.exited, 120_000, () => `mandelbrot did not finish in 120 s; output:\n${coordinator.output.slice(-2000)}`)
         assert.equal(end.code, 0, coordinator.output.slice(-3000))
         const report2 = JSON.parse(await readFile(join(mandelbrot, 'report.json'), 'utf8'))
