@@ -47,6 +47,13 @@ export interface StagePlacement {
   readonly cluster?: string
   /** Every member of `cluster` runs the stage on every item (present only when true; map stages only). */
   readonly broadcast?: true
+  /** Items with equal keys always go to the same member of `cluster` while it lives (map stages only). */
+  readonly partition?: PartitionSpec
+}
+
+export interface PartitionSpec {
+  /** `key`: items are `[key, value]` pairs, routed by key; `value`: the whole item is the key. */
+  readonly by: 'key' | 'value'
 }
 
 export interface StageHints extends StagePlacement {

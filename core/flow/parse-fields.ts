@@ -14,6 +14,7 @@ export const FIELDS = {
   flow: ['$schema', 'name', 'description', 'functions', 'clusters', 'sources', 'stages', 'sinks'],
   function: ['wasm', 'export', 'description'],
   cluster: ['labels', 'members', 'description'],
+  partition: ['by'],
   source: {
     range: ['type', 'start', 'end', 'step', 'description'],
     values: ['type', 'values', 'description'],
@@ -21,7 +22,7 @@ export const FIELDS = {
     jsonl: ['type', 'path', 'description']
   },
   stage: {
-    map: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'broadcast', 'description'],
+    map: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'broadcast', 'partition', 'description'],
     aggregate: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'description']
   },
   sink: {

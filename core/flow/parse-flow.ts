@@ -5,8 +5,8 @@
  * step (check-streams.ts) resolves them, since a stage may read a stage declared after it.
  */
 import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from './model.js'
-import type { ClusterSpec, FlowSpec, FunctionSpec, SinkSpec, SourceSpec, StageSpec } from './model.js'
-import { didYouMean, FIELDS, FieldReader, join } from './parse-fields.js'
+import type { ClusterSpec, FlowSpec, FunctionSpec, PartitionSpec, SinkSpec, SourceSpec, StageSpec } from './model.js'
+import { describeJson, didYouMean, FIELDS, FieldReader, join } from './parse-fields.js'
 
 export const DEFAULT_CHANNELS = 3
 /** setTimeout's largest delay (about 24.8 days); a larger timeoutMs would fire at once. */
@@ -161,6 +161,13 @@ function parseClusterRef (r: FieldReader, path: string, value: unknown, clusters
   return name
 }
 
+function parsePartition (r: FieldReader, path: string, value: unknown): PartitionSpec {
+  const obj = r.object(path, value, 'a partition: { "by": "key" } (items [key, value]) or { "by": "value" }')
+  r.fields(path, obj, FIELDS.partition, ['by'], 'a partition')
+  if (obj.by !== 'key' && obj.by !== 'value') r.fail(`${path}.by`, `"key" (items are [key, value] pairs) or "value" (the whole item is the key), got ${describeJson(obj.by)}`)
+  return { by: obj.by }
+}
+
 /**
  * Reads `type`. Fields no kind accepts are reported first, so a misspelt `"tpye"` gets a "did you mean"
  * instead of "type is missing"; fields of another kind are reported by the caller once the kind is known.
@@ -239,13 +246,21 @@ function parseStage (r: FieldReader, path: string, name: string, value: unknown,
   if (broadcast && cluster === undefined) {
     r.fail(`${path}.broadcast`, 'a stage with a "cluster": broadcast runs the stage on every member of its cluster, so name one (e.g. "cluster": "workers")')
   }
+  const partition = obj.partition === undefined ? undefined : parsePartition(r, `${path}.partition`, obj.partition)
+  if (partition !== undefined && cluster === undefined) {
+    r.fail(`${path}.partition`, 'a stage with a "cluster": partition routes each key to one member of its cluster, so name one (e.g. "cluster": "workers")')
+  }
+  if (partition !== undefined && broadcast) {
+    r.fail(`${path}.partition`, 'either "broadcast" (every member gets every item) or "partition" (each item goes to one member), not both')
+  }
   if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
   const hints = {
     timeoutMs,
     retries,
     ...(maxInstances !== undefined ? { maxInstances } : {}),
     ...(cluster !== undefined ? { cluster } : {}),
-    ...(broadcast ? { broadcast: true as const } : {})
+    ...(broadcast ? { broadcast: true as const } : {}),
+    ...(partition !== undefined ? { partition } : {})
   }
   return kind === 'aggregate'
     ? { kind, name, function: fn, inputs, outputs: [DEFAULT_PORT], ...hints }

@@ -107,7 +107,8 @@ export class KeyedAggregate {
   }
 }
 
-function keyId (key: unknown): string {
+/** Keys compare by value: this is the identity of a key (strings, numbers, or anything else by its JSON form). */
+export function keyId (key: unknown): string {
   if (typeof key === 'string') return `s${key}`
   if (typeof key === 'number' || typeof key === 'bigint') return `n${key}`
   return `j${JSON.stringify(key, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v)}`

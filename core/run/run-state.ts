@@ -18,6 +18,8 @@
  *   tagged with the member that ran the job, and items derived from them downstream keep the tag.
  * - A broadcast stage's items are copied to every member (member-queues.ts): one job per (item, member),
  *   taken only by that member and accepted once; a member that leaves drops its unfinished copies.
+ * - A partitioned stage's items go to the member owning their key (member-queues.ts); a member that leaves
+ *   hands its keys, queued items and running jobs back for the remaining members.
  */
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec, StageSpec } from '../flow/model.js'
@@ -25,7 +27,8 @@ import { streamOf } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
 import { errorToData } from '../errors.js'
 import { Fifo } from './fifo.js'
-import { KeyedAggregate } from './aggregate.js'
+import { KeyedAggregate, keyId, describe } from './aggregate.js'
+import { decodeValue } from '../codec.js'
 import { ClusterMembership } from './placement.js'
 import { MemberQueues } from './member-queues.js'
 
@@ -38,6 +41,8 @@ interface Work {
   readonly tag?: string
   /** Broadcast and partitioned stages: the member this work is for. */
   member?: string
+  /** Partitioned stages: the identity of the item's key. */
+  readonly partKey?: string
 }
 
 interface StageState {
@@ -50,7 +55,7 @@ interface StageState {
   readonly aggregate?: KeyedAggregate
   /** The cluster whose members alone run this stage. */
   readonly cluster?: string
-  /** Broadcast stages: work per member instead of `queue`. */
+  /** Broadcast and partitioned stages: work per member instead of `queue`. */
   readonly members?: MemberQueues<Work>
   inFlight: number
   readonly counts: StageCounts
@@ -129,7 +134,9 @@ export class RunState {
         portStreams: stage.outputs.map(port => streamOf(stage.name, port)),
         aggregate: stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined,
         cluster: stage.cluster,
-        members: stage.broadcast === true ? new MemberQueues<Work>('broadcast', (w, member) => ({ input: w.input, attempts: 0, member })) : undefined,
+        members: stage.broadcast === true
+          ? new MemberQueues<Work>('broadcast', (w, member) => ({ input: w.input, attempts: 0, member }))
+          : stage.partition != null ? new MemberQueues<Work>('partition', w => w) : undefined,
         inFlight: 0,
         counts: { done: 0, failed: 0, retried: 0, emitted: 0 }
       })
@@ -186,7 +193,7 @@ export class RunState {
     return jobs
   }
 
-  /** Jobs of a broadcast stage for `worker`, a member of its cluster: distributes pending items first. */
+  /** Jobs of a broadcast or partitioned stage for `worker`, a member of its cluster: distributes pending items first. */
   private takeMemberJobs (stage: StageState, worker: string, max: number, jobs: Job[], now: number | undefined): void {
     const members = stage.members!
     const cluster = stage.cluster!
@@ -360,7 +367,18 @@ export class RunState {
           this._failure ??= { stage: stage.spec.name, input: bytes, attempts: 0, error: errorToData(err) }
         }
       } else if (stage.members != null) {
-        stage.members.add({ input: bytes, attempts: 0 })
+        const partition = stage.spec.partition
+        if (partition == null) {
+          stage.members.add({ input: bytes, attempts: 0 })
+        } else {
+          const partKey = partitionKey(bytes, partition.by)
+          if (partKey == null) {
+            stage.counts.failed++
+            this._failure ??= { stage: stage.spec.name, input: bytes, attempts: 0, error: { name: 'PartitionInputError', message: `stage "${stage.spec.name}" is partitioned by ${partition.by}${partition.by === 'key' ? ' and reads [key, value] pairs' : ''}, but received ${safeDescribe(bytes)}` } }
+            continue
+          }
+          stage.members.add({ input: bytes, attempts: 0, partKey })
+        }
         this.queued++
       } else {
         stage.queue.push(tag == null ? { input: bytes, attempts: 0 } : { input: bytes, attempts: 0, tag })
@@ -411,5 +429,25 @@ export class RunState {
       if (stage.aggregate != null && !stage.aggregate.emitted) return false
     }
     return true
+  }
+}
+
+/** The key identity of an item of a partitioned stage; undefined when `by: key` and the item is not a pair. */
+function partitionKey (bytes: Uint8Array, by: 'key' | 'value'): string | undefined {
+  let value: unknown
+  try {
+    value = decodeValue(bytes)
+  } catch {
+    return undefined
+  }
+  if (by === 'value') return keyId(value)
+  return Array.isArray(value) && value.length === 2 ? keyId(value[0]) : undefined
+}
+
+function safeDescribe (bytes: Uint8Array): string {
+  try {
+    return describe(decodeValue(bytes))
+  } catch {
+    return `<${bytes.length} bytes of invalid msgpack>`
   }
 }

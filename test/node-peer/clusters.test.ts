@@ -8,8 +8,29 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCoordinator, sinkLines } from '../helpers/cli.js'
 import { clusterGrid, fnsFunctions, startWorker, stopAll } from '../helpers/cluster-grid.js'
+import { Proc } from '../helpers/processes.js'
 
 const N = 40
+const KEYS = ['apple', 'banana', 'cherry', 'damson', 'elder', 'fig', 'grape', 'hazel']
+
+/** Pairs [key, i] for each key and i < perKey, through slow_echo partitioned by key over a cluster of two. */
+function partitionFlow (perKey: number): object {
+  const items: Array<[string, number]> = []
+  for (let i = 0; i < perKey; i++) for (const k of KEYS) items.push([k, i])
+  return {
+    name: 'partitioned',
+    functions: fnsFunctions,
+    clusters: { workers: { members: 2 } },
+    sources: { items: { type: 'values', values: items } },
+    stages: { work: { function: 'slow_echo', input: 'items', cluster: 'workers', partition: { by: 'key' } } },
+    sinks: { out: { type: 'stdout', input: 'work' } }
+  }
+}
+
+/** `[member, item text]` of every `[worker/x] item` line, in output order. */
+function tagSequence (output: string): Array<[string, string]> {
+  return [...output.matchAll(/^\[(worker\/[a-z0-9]+)\] (\[.*\])$/gm)].map(m => [m[1], m[2]])
+}
 
 describe('clusters: pinned stages with real grid-worker processes', () => {
   it('a stage pinned to the "gpu" cluster runs only on the worker labelled gpu', async () => {
@@ -73,6 +94,60 @@ describe('clusters: pinned stages with real grid-worker processes', () => {
     assert.deepEqual({ ...r.clusters.workers, members: [...r.clusters.workers.members].sort() }, { members: ['worker/0', 'worker/1'], labels: [], size: 2 })
     assert.equal(r.perWorker['worker/0'], N)
     assert.equal(r.perWorker['worker/1'], N)
+  })
+
+  it('partition by key: a key never splits between members while membership is stable', async () => {
+    const grid = await clusterGrid(partitionFlow(25))
+    const workers = [startWorker(grid, 'a'), startWorker(grid, 'b')]
+    try {
+      const result = await runCoordinator([join(grid.dir, 'flow.json'), '--workers', '1', ...grid.listen, '--identity', grid.identity, '--wait-workers', '2'], { timeoutMs: 90_000 })
+      assert.equal(result.code, 0, result.stderr.slice(-3000))
+      const seq = tagSequence(result.stdout)
+      assert.equal(seq.length, KEYS.length * 25, 'every item once')
+      assert.equal(new Set(seq.map(([, item]) => item)).size, seq.length)
+      const owners = new Map<string, Set<string>>()
+      for (const [member, item] of seq) {
+        const key = JSON.parse(item)[0] as string
+        owners.set(key, (owners.get(key) ?? new Set()).add(member))
+      }
+      for (const [key, set] of owners) assert.equal(set.size, 1, `${key} split over ${[...set].join(', ')}`)
+      assert.deepEqual(new Set([...owners.values()].map(set => [...set][0])), new Set(['worker/a', 'worker/b']), 'both members own keys')
+    } finally {
+      await stopAll(workers)
+    }
+  })
+
+  it('partition by key: the keys of a member killed mid-flow go to the survivor; nothing lost or doubled', async () => {
+    const grid = await clusterGrid(partitionFlow(200))
+    const survivor = startWorker(grid, 'a')
+    const victim = startWorker(grid, 'b')
+    const coordinator = new Proc('grid-coordinator', [join(grid.dir, 'flow.json'), '--workers', '0', ...grid.listen, '--identity', grid.identity, '--wait-workers', '2'])
+    try {
+      await coordinator.waitFor(/(?:\[worker\/b\] .*\n[\s\S]*?){20}/, 60_000)
+      victim.kill('SIGKILL')
+      const { code } = await coordinator.exited
+      assert.equal(code, 0, coordinator.output.slice(-3000))
+      assert.match(coordinator.output, /- worker\/b disconnected/)
+      const seq = tagSequence(coordinator.output)
+      assert.equal(seq.length, KEYS.length * 200, 'every item once')
+      assert.equal(new Set(seq.map(([, item]) => item)).size, seq.length, 'no item twice')
+      // per key, the members in delivery order: b… then a… (moved when b died), or a only; never back to b
+      const order = new Map<string, string[]>()
+      for (const [member, item] of seq) {
+        const key = JSON.parse(item)[0] as string
+        const list = order.get(key) ?? []
+        if (list.at(-1) !== member) list.push(member)
+        order.set(key, list)
+      }
+      let moved = 0
+      for (const [key, members] of order) {
+        assert.ok(members.join() === 'worker/a' || members.join() === 'worker/b,worker/a', `${key}: ${members.join(' → ')}`)
+        if (members.length === 2) moved++
+      }
+      assert.ok(moved > 0, 'some keys were reassigned from the killed member')
+    } finally {
+      await stopAll([coordinator, survivor, victim])
+    }
   })
 
   it('--local-only refuses a flow with a pinned stage (exit 2)', async () => {

@@ -70,6 +70,12 @@ describe('flow.json clusters', () => {
     assert.equal('broadcast' in spec.stages.again, false)
   })
 
+  it('partition by key or by value', async () => {
+    const { spec } = await load(variant(f => { f.stages.doubled.partition = { by: 'key' }; f.stages.again.partition = { by: 'value' } }))
+    assert.deepEqual(spec.stages.doubled.partition, { by: 'key' })
+    assert.deepEqual(spec.stages.again.partition, { by: 'value' })
+  })
+
   it('warns about a cluster no stage uses', async () => {
     const { warnings } = await load(variant(f => { f.clusters.idle = { members: 3 } }))
     assert.deepEqual(warnings, ['cluster "idle" is not used by any stage'])
@@ -126,6 +132,22 @@ describe('flow.json clusters', () => {
       await rejects(variant(f => {
         f.stages.doubled = { function: 'double', input: ['nums', 'doubled.more'], outputs: ['more', 'out'], cluster: 'pair', broadcast: true }
       }), 'stages.doubled.broadcast', 'outside feedback loops')
+    })
+    it('partition without a cluster', async () => {
+      await rejects(variant(f => { f.stages.doubled = { function: 'double', input: 'nums', partition: { by: 'value' } } }), 'stages.doubled.partition', 'a stage with a "cluster"')
+    })
+    it('partition together with broadcast', async () => {
+      await rejects(variant(f => { f.stages.doubled.broadcast = true; f.stages.doubled.partition = { by: 'key' } }), 'stages.doubled.partition', 'not both')
+    })
+    it('partition by something else', async () => {
+      await rejects(variant(f => { f.stages.doubled.partition = { by: 'hash' } }), 'stages.doubled.partition.by', '"key"', '"value"', 'got the string "hash"')
+    })
+    it('partition without "by", or with an unknown field', async () => {
+      await rejects(variant(f => { f.stages.doubled.partition = {} }), 'stages.doubled.partition.by', 'a required field of a partition')
+      await rejects(variant(f => { f.stages.doubled.partition = { by: 'key', buckets: 4 } }), 'stages.doubled.partition.buckets', 'allowed fields: by')
+    })
+    it('partition written as a string', async () => {
+      await rejects(variant(f => { f.stages.doubled.partition = 'key' }), 'stages.doubled.partition', 'a partition: { "by": "key" }')
     })
     it('a cluster reference that is not a name', async () => {
       await rejects(variant(f => { f.stages.doubled.cluster = ['gpu'] }), 'stages.doubled.cluster', 'the name of a cluster')
