@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process'
 import { mkdir, readFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { BenchProc, REPO_ROOT, stopAll } from './proc.js'
 import type { Line } from './proc.js'
@@ -151,4 +152,17 @@ export async function runNetworked (env: GridEnv, init: NetworkedRunInit): Promi
 function cpuMs (proc: BenchProc): number | undefined {
   const probe = proc.probe()
   return probe != null ? probe.userMs + probe.systemMs : undefined
+}
+
+/** A TCP port free on 127.0.0.1 right now (for addresses that must be known before a process starts). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address != null ? address.port : 0
+      server.close(() => { resolve(port) })
+    })
+  })
 }

@@ -37,7 +37,8 @@ export function formatTables (results: readonly WorkloadResult[]): string {
   const targets: string[][] = [['| Target', '| Goal', '| Measured', '| Met', '|'], ['|---', '|---', '|---:', '|---', '|']]
   for (const r of results) {
     for (const t of r.targets) {
-      targets.push([`| ${t.workload}: ${t.name}`, `| ${t.goal}`, `| ${formatNumber(t.measured, t.unit)} ${t.unit}`, `| ${t.met ? 'yes' : 'NO'}`, '|'])
+      const measured = t.unit === 'ratio' || t.unit === '×' ? t.measured.toFixed(3) : formatNumber(t.measured, t.unit)
+      targets.push([`| ${t.workload}: ${t.name}`, `| ${t.goal}`, `| ${measured} ${t.unit}`, `| ${t.met ? 'yes' : 'NO'}`, '|'])
     }
   }
   return `${pad(rows)}\n\n${pad(targets)}\n`

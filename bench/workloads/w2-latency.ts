@@ -57,6 +57,8 @@ export async function w2Latency (ctx: BenchContext): Promise<WorkloadResult> {
   const p50s: number[] = []
   const p99s: number[] = []
   const means: number[] = []
+  const p90s: number[] = []
+  const maxes: number[] = []
   const raws: number[] = []
   for (let run = 1; run <= ctx.runs; run++) {
     const intervals = await oneRun(ctx, flow.path, jobs, run)
@@ -64,6 +66,8 @@ export async function w2Latency (ctx: BenchContext): Promise<WorkloadResult> {
     p50s.push(percentile(intervals, 50))
     p99s.push(percentile(intervals, 99))
     means.push(intervals.reduce((a, b) => a + b, 0) / intervals.length)
+    p90s.push(percentile(intervals, 90))
+    maxes.push(intervals[intervals.length - 1])
     const raw = await runRawTcp({ wasm: join(flow.dir, WASM_FILE), exportName: 'double', jobs, workers: 1, window: 1, timeoutMs: 60_000 })
     raws.push(raw.elapsedMs / raw.jobs)
     ctx.log(`W2 run ${run}/${ctx.runs}: p50 ${p50s[run - 1].toFixed(3)} ms, p99 ${p99s[run - 1].toFixed(3)} ms, raw TCP mean ${raws[run - 1].toFixed(3)} ms`)
@@ -77,6 +81,8 @@ export async function w2Latency (ctx: BenchContext): Promise<WorkloadResult> {
     figures: {
       p50: figure(p50, 'ms', 'median round trip of one job through 1 networked worker'),
       p99: figure(p99, 'ms', '99th percentile round trip'),
+      p90: figure(summarize(p90s), 'ms', '90th percentile round trip'),
+      max: figure(summarize(maxes), 'ms', 'slowest round trip'),
       mean: figure(summarize(means), 'ms', 'mean round trip'),
       rawTcpMean: figure(summarize(raws), 'ms', 'raw-TCP baseline, one job in flight: mean round trip')
     },

@@ -14,8 +14,8 @@ import { figure, target } from '../lib/report.js'
 import { summarize } from '../lib/stats.js'
 
 export const W4_RSS_MB = 250
-/** Runs of the long source: each takes tens of seconds, and memory peaks barely vary. */
-const MAX_RUNS = 2
+/** Runs of the long source: each takes 30-60 s here, and its memory peak barely varies between runs. */
+const MAX_RUNS = 1
 
 export async function w4Stream (ctx: BenchContext): Promise<WorkloadResult> {
   const items = ctx.quick ? 100_000 : 10_000_000
