@@ -9,6 +9,7 @@ import { WorkerSession } from '../core/peer/worker-session.js'
 import { ANNOUNCE_TOPIC, COORDINATOR_ANNOUNCE_MS, isAnnouncement } from '../core/protocol/announce.js'
 import { MessageChannel } from '../core/protocol/channel.js'
 import { serveCode } from '../core/protocol/code-fetch.js'
+import { MAX_GOSSIP_SIDE_BYTES, SIDE_TOPIC } from '../core/protocol/side-gossip.js'
 import { isWorkerMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../core/protocol/job-messages.js'
 import type { FlowRun } from '../core/run/flow-run.js'
@@ -68,6 +69,11 @@ export class CoordinatorNetwork {
     await new Promise<void>(resolve => this.waiters.push({ count, resolve }))
   }
 
+  /** The listen addresses as configured (e.g. 0.0.0.0), before expansion to interface addresses. */
+  listenAddresses (): string[] {
+    return [...this.init.listen]
+  }
+
   addresses (): string[] {
     return this.node.getMultiaddrs().map(a => a.toString())
   }
@@ -103,6 +109,13 @@ export class CoordinatorNetwork {
         const message = decodeValue(evt.detail.data)
         if (isAnnouncement(message) && message.t === 'worker' && evt.detail.type === 'signed') this.seen.add(evt.detail.from.toString())
       } catch { /* gossip is best effort: ignore what does not decode */ }
+    })
+    // side input values: gossip is the fast path to every worker; job streams carry them too (catch-up)
+    pubsub.subscribe(SIDE_TOPIC)
+    init.run.onSide((name, value) => {
+      if (value.bytes.length > MAX_GOSSIP_SIDE_BYTES) return
+      const message = encodeValue({ t: 'side', run: init.runId, name, version: value.version, value: value.bytes })
+      pubsub.publish(SIDE_TOPIC, message).catch(() => { /* nobody subscribed yet: the job streams carry it */ })
     })
     this.announceTimer = setInterval(() => { this.announce() }, COORDINATOR_ANNOUNCE_MS)
     this.announceTimer.unref()

@@ -20,6 +20,8 @@ import { nodeFlowFiles, readFlowFile } from '../flow-files.js'
 import { LocalWorkers } from '../local-workers.js'
 import { CoordinatorNetwork } from '../coordinator-network.js'
 import { SpawnedWorkers } from '../spawned-workers.js'
+import { startPageServer } from '../http/page-server.js'
+import type { PageServer } from '../http/page-server.js'
 import { openSink } from '../sinks/open-sink.js'
 import { SinkItemError } from '../sinks/png-sink.js'
 import { openSource, SourceDataError } from '../sources.js'
@@ -58,6 +60,9 @@ Options:
                    with [worker/i], wait for them to join, stop them at the end.
                    Implies --workers 0 and listening on 127.0.0.1 only, unless
                    --workers / --listen say otherwise
+  --http PORT      serve the browser worker page on PORT (0: any free port), on
+                   the interface of the first --listen address; anyone who
+                   opens the printed URL donates compute from a browser tab
   --local-only     no network at all: embedded workers only
   --report FILE    write a JSON summary (jobs done/failed/retried, per stage and
                    per worker, wall time) to FILE
@@ -81,6 +86,7 @@ interface Options {
   identity?: string
   localOnly: boolean
   spawn: number
+  http?: number
   waitWorkers: number
   report?: string
   quiet: boolean
@@ -96,6 +102,7 @@ function parseOptions (argv: string[]): Options | 'help' {
       mdns: { type: 'boolean', default: false },
       identity: { type: 'string' },
       'local-only': { type: 'boolean', default: false },
+      http: { type: 'string' },
       'wait-workers': { type: 'string' },
       spawn: { type: 'string' },
       report: { type: 'string' },
@@ -124,6 +131,7 @@ function parseOptions (argv: string[]): Options | 'help' {
     identity: values.identity ?? (spawn > 0 ? undefined : join('.edge-grid', 'coordinator.key')),
     localOnly,
     spawn,
+    http: values.http != null ? intOption('--http', values.http, 0, 65535, 0) : undefined,
     report: values.report,
     quiet: values.quiet === true
   }
@@ -136,6 +144,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   let pool: ThreadPool | undefined
   let network: CoordinatorNetwork | undefined
   let spawned: SpawnedWorkers | undefined
+  let page: PageServer | undefined
   let scratch: string | undefined
   try {
     const { file, text } = await readFlowFile(options.flow)
@@ -173,6 +182,12 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       log(`edge-grid coordinator ${network.node.peerId.toString()}`)
       for (const addr of network.addresses()) log(`  listening on ${addr}`)
       log(`volunteers join with:\n  ${network.joinCommand()}`)
+      if (options.http != null) {
+        page = await servePage(network, options.http)
+        const lan = network.addresses().map(a => /^\/ip4\/([^/]+)\/tcp\//.exec(a)?.[1]).filter((ip): ip is string => ip != null && !ip.startsWith('127.'))
+        const urls = page.url.includes('://127.0.0.1:') && lan.length > 0 ? [...new Set(lan)].map(ip => `http://${ip}:${page!.port}/`) : [page.url]
+        log(`browser volunteers open:\n  ${urls.join('\n  ')}`)
+      }
     }
     const workers = pool != null ? new LocalWorkers(run, pool) : undefined
     const net = network
@@ -233,6 +248,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     }
     throw err
   } finally {
+    await page?.close()
     await spawned?.stop()
     await network?.stop(false)
     await pool?.close()
@@ -278,4 +294,23 @@ async function writeReport (path: string, flow: string, workers: number, summary
     failures: summary.failure != null ? [summary.failure] : []
   }
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`)
+}
+
+/**
+ * Serves the browser worker page on the host of the coordinator's first TCP listen address, with the
+ * coordinator's WebSocket addresses as the page's bootstrap (the browser dials them; loopback last unless the
+ * page itself is only served on loopback).
+ */
+async function servePage (network: CoordinatorNetwork, port: number): Promise<PageServer> {
+  const first = network.listenAddresses().find(a => a.includes('/tcp/')) ?? '/ip4/127.0.0.1/tcp/0'
+  const host = /^\/ip[46]\/([^/]+)\//.exec(first)?.[1] ?? '127.0.0.1'
+  const isLoopback = (a: string): boolean => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/')
+  return await startPageServer({
+    port,
+    host,
+    config: () => {
+      const ws = network.addresses().filter(a => a.includes('/ws/'))
+      return { bootstrap: [...ws.filter(a => !isLoopback(a)), ...ws.filter(isLoopback)] }
+    }
+  })
 }
