@@ -16,7 +16,7 @@ import { webRTCDirect } from '@libp2p/webrtc'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { Libp2p, PrivateKey, ServiceMap } from '@libp2p/interface'
-import { keepConnected, type RedialInit } from './redial.js'
+import { keepConnected, type RedialInit } from '../../core/peer/redial.js'
 
 export interface GridNodeInit {
   readonly privateKey: PrivateKey
