@@ -1,13 +1,13 @@
 /**
- * The executor compliance suite (core/run/executor-suite.ts) run INSIDE real Chromium against WebWorkerPool,
+ * The executor compliance suite (core/executor/executor-suite.ts) run INSIDE real Chromium against WebWorkerPool,
  * on the built test page (browser-peer/dist/executor-suite.html) served by the page server: once on a
  * cross-origin-isolated page (timeouts watched through SharedArrayBuffer) and once without isolation
  * (timeouts watched through a message per job). Fixtures are assembled here in Node and passed in.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { executorSuite } from '../../core/run/executor-suite.js'
-import type { ExecutorFixtures } from '../../core/run/executor-suite.js'
+import { executorSuite } from '../../core/executor/executor-suite.js'
+import type { ExecutorFixtures } from '../../core/executor/executor-suite.js'
 import { startPageServer } from '../../node-peer/http/page-server.js'
 import type { PageServer } from '../../node-peer/http/page-server.js'
 import { loadExecutorFixtures } from '../fixtures/executor/fixtures.js'

@@ -1,13 +1,13 @@
 /**
  * A test page (built next to the real one, never linked from it): runs the executor compliance suite
- * (core/run/executor-suite.ts) against WebWorkerPool inside the browser, and times CPU-bound jobs for the
+ * (core/executor/executor-suite.ts) against WebWorkerPool inside the browser, and times CPU-bound jobs for the
  * Node-vs-browser comparison. Fixtures come from the test in Node (built with wabt there), as base64.
  */
 import { sha256Hex } from '../../../core/abi/host.js'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import type { Job } from '../../../core/jobs.js'
-import { executorSuite } from '../../../core/run/executor-suite.js'
-import type { ExecutorFixtures } from '../../../core/run/executor-suite.js'
+import { executorSuite } from '../../../core/executor/executor-suite.js'
+import type { ExecutorFixtures } from '../../../core/executor/executor-suite.js'
 import { WebWorkerPool } from '../executor/pool.js'
 
 export interface SuiteResult {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { ThreadPool } from '../../../node-peer/executor/pool.js'
-import { executorSuite } from '../../../core/run/executor-suite.js'
+import { executorSuite } from '../../../core/executor/executor-suite.js'
 import { sha256Hex } from '../../../core/abi/host.js'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import type { Job } from '../../../core/jobs.js'

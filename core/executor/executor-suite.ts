@@ -3,7 +3,7 @@
  * Web Workers in the browser) must show, written once and registered with whatever test runner the platform
  * has. Platform-neutral on purpose: no node:test, no node:assert.
  *
- * Usage (Node): `executorSuite({ test: it }, async () => new ThreadPool({ threads: 2 }), await loadFixtures())`.
+ * Usage (Node): `executorSuite({ test: it }, async () => new ThreadPool({ threads: 2 }), await loadExecutorFixtures())`.
  */
 import type { Job, JobExecutor, JobOutcome } from '../jobs.js'
 import { decodeValue, encodeValue } from '../codec.js'
