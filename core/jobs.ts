@@ -17,6 +17,11 @@ export interface Job {
   readonly input: Uint8Array
   /** Wall-clock limit for this one call, in milliseconds. */
   readonly timeoutMs: number
+  /**
+   * The side input (a stream id) whose current value the function receives with the item: whoever runs the
+   * job calls the function on `[input, value]` (core/run/side-inputs.ts). Executors never see this field.
+   */
+  readonly side?: string
 }
 
 /** An error that crossed a thread or network boundary as data (Comlink style), rebuilt by name. */

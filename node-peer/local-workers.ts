@@ -5,6 +5,7 @@
 import type { JobExecutor } from '../core/jobs.js'
 import type { FlowRun } from '../core/run/flow-run.js'
 import { BatchSizer } from '../core/run/batch-sizer.js'
+import { withSideValue } from '../core/run/side-inputs.js'
 
 export class LocalWorkers {
   private running = 0
@@ -29,8 +30,10 @@ export class LocalWorkers {
     while (!this.stopped && this.running < slots * 2) {
       const available = this.run.state.itemsQueued
       const size = this.sizer.next(Math.max(available, 1), slots)
-      const jobs = this.run.takeJobs(size, this.workerName)
-      if (jobs.length === 0) return
+      const taken = this.run.takeJobs(size, this.workerName)
+      if (taken.length === 0) return
+      // side inputs: the value is right here, so it is simply put in each job's input
+      const jobs = taken.map(job => job.side == null ? job : { ...job, input: withSideValue(job.input, this.run.sideValue(job.side)?.bytes) })
       this.running++
       const started = performance.now()
       this.executor.run(jobs).then(outcomes => {

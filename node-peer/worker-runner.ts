@@ -11,6 +11,8 @@ import { WorkerAgent } from '../core/peer/worker-agent.js'
 import type { WorkerEvents } from '../core/peer/worker-agent.js'
 import { MessageChannel } from '../core/protocol/channel.js'
 import { fetchCode } from '../core/protocol/code-fetch.js'
+import { isSideGossip, SIDE_TOPIC } from '../core/protocol/side-gossip.js'
+import { decodeValue } from '../core/codec.js'
 import { isCoordinatorMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../core/protocol/job-messages.js'
 import type { JobExecutor } from '../core/jobs.js'
@@ -29,7 +31,12 @@ export interface WorkerRunnerInit {
   /** Also accept any coordinator found on the LAN by mDNS. */
   readonly mdns: boolean
   readonly cache?: ModuleCache
-  readonly events?: WorkerEvents & { attached?: (peer: string) => void, detached?: (peer: string, reason?: Error) => void }
+  readonly events?: WorkerEvents & {
+    attached?: (peer: string) => void
+    detached?: (peer: string, reason?: Error) => void
+    /** A side input value arrived by gossip (newer than the one held). */
+    sideValue?: (name: string, version: number, path: 'gossip') => void
+  }
 }
 
 export class WorkerRunner {
@@ -57,6 +64,18 @@ export class WorkerRunner {
 
   start (): void {
     this.init.node.addEventListener('peer:identify', () => { this.check() })
+    // side input values by gossip, from the coordinator we work for (the job stream carries them as well)
+    const pubsub = this.init.node.services.pubsub
+    pubsub.subscribe(SIDE_TOPIC)
+    pubsub.addEventListener('message', evt => {
+      if (evt.detail.topic !== SIDE_TOPIC || evt.detail.type !== 'signed' || evt.detail.from.toString() !== this.current) return
+      try {
+        const message = decodeValue(evt.detail.data)
+        if (isSideGossip(message) && this.agent.offerSide(message.run, message.name, message.version, message.value)) {
+          this.init.events?.sideValue?.(message.name, message.version, 'gossip')
+        }
+      } catch { /* gossip is best effort */ }
+    })
     this.timer = setInterval(() => { this.check() }, CHECK_MS)
     this.check()
   }

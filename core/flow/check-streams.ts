@@ -35,13 +35,26 @@ export function resolveStreams (spec: FlowSpec, sites: ReadonlyMap<string, Input
   }
 
   const stages: Record<string, StageSpec> = {}
-  for (const stage of Object.values(spec.stages)) stages[stage.name] = { ...stage, inputs: resolveAll('stages', stage.name, stage.inputs) }
+  for (const stage of Object.values(spec.stages)) {
+    const inputs = resolveAll('stages', stage.name, stage.inputs)
+    if (stage.kind === 'map' && stage.sideInput !== undefined) {
+      const path = `stages.${stage.name}.sideInput`
+      const sideInput = resolveStream(spec, known, path, stage.sideInput)
+      if (inputs.includes(sideInput)) {
+        throw new FlowValidationError(spec.file, path, `a stream the stage does not also read as "input" (${JSON.stringify(stage.sideInput)} is one of its inputs)`)
+      }
+      stages[stage.name] = { ...stage, inputs, sideInput }
+    } else {
+      stages[stage.name] = { ...stage, inputs }
+    }
+  }
   const sinks: Record<string, SinkSpec> = {}
   for (const sink of Object.values(spec.sinks)) sinks[sink.name] = { ...sink, inputs: resolveAll('sinks', sink.name, sink.inputs) }
   const resolved: FlowSpec = { ...spec, stages, sinks }
 
   const read = new Set<string>()
   for (const entity of [...Object.values(stages), ...Object.values(sinks)]) for (const id of entity.inputs) read.add(id)
+  for (const stage of Object.values(stages)) if (stage.kind === 'map' && stage.sideInput !== undefined) read.add(stage.sideInput)
   for (const source of Object.keys(spec.sources)) {
     if (!read.has(source)) throw new FlowValidationError(spec.file, `sources.${source}`, `a source that some stage or sink reads, but nothing reads "${source}"`)
   }

@@ -47,9 +47,14 @@ export function buildGraph (spec: FlowSpec): FlowGraph {
   for (const stage of Object.values(spec.stages)) for (const input of stage.inputs) addConsumer(input, { kind: 'stage', name: stage.name })
   for (const sink of Object.values(spec.sinks)) for (const input of sink.inputs) addConsumer(input, { kind: 'sink', name: sink.name })
 
-  // Direct producers (sources and stages) of each stage.
+  // Direct producers (sources and stages) of each stage; a side input's producer is upstream too (its items
+  // are values the stage needs), although its items are not queued as jobs.
   const direct = new Map<string, Set<string>>()
-  for (const stage of Object.values(spec.stages)) direct.set(stage.name, new Set(stage.inputs.map(producerOf)))
+  for (const stage of Object.values(spec.stages)) {
+    const producers = new Set(stage.inputs.map(producerOf))
+    if (stage.kind === 'map' && stage.sideInput !== undefined) producers.add(producerOf(stage.sideInput))
+    direct.set(stage.name, producers)
+  }
 
   const upstream = new Map<string, Set<string>>()
   for (const name of stageNames) {

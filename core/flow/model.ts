@@ -72,6 +72,11 @@ export interface MapStageSpec extends StageHints {
   readonly function: string
   /** Stream ids read by this stage; several streams are merged (fan-in). */
   readonly inputs: readonly string[]
+  /**
+   * A stream whose latest item every worker holds (a broadcast stream): the function receives
+   * `[item, latest]` instead of `item`. Jobs wait until the stream has an item or has ended (then nil).
+   */
+  readonly sideInput?: string
   /** Output port names; the function's `emit(port, …)` index selects one. Default `['out']`. */
   readonly outputs: readonly string[]
 }

@@ -22,7 +22,7 @@ export const FIELDS = {
     jsonl: ['type', 'path', 'description']
   },
   stage: {
-    map: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'broadcast', 'partition', 'description'],
+    map: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'broadcast', 'partition', 'sideInput', 'description'],
     aggregate: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'description']
   },
   sink: {

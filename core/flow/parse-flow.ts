@@ -253,6 +253,7 @@ function parseStage (r: FieldReader, path: string, name: string, value: unknown,
   if (partition !== undefined && broadcast) {
     r.fail(`${path}.partition`, 'either "broadcast" (every member gets every item) or "partition" (each item goes to one member), not both')
   }
+  const sideInput = obj.sideInput === undefined ? undefined : r.nonEmptyString(`${path}.sideInput`, obj.sideInput, 'a stream id ("source", "stage" or "stage.port") whose latest item the function receives with each item')
   if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
   const hints = {
     timeoutMs,
@@ -264,7 +265,7 @@ function parseStage (r: FieldReader, path: string, name: string, value: unknown,
   }
   return kind === 'aggregate'
     ? { kind, name, function: fn, inputs, outputs: [DEFAULT_PORT], ...hints }
-    : { kind, name, function: fn, inputs, outputs, ...hints }
+    : { kind, name, function: fn, inputs, outputs, ...hints, ...(sideInput !== undefined ? { sideInput } : {}) }
 }
 
 function parseOutputs (r: FieldReader, path: string, value: unknown): string[] {

@@ -6,8 +6,8 @@
  *   1. JSON syntax (line and column; duplicate keys)           json-text.ts
  *   2. shape: fields, types, names, defaults, per-object rules  parse-flow.ts
  *   3. stream references and unread sources                     check-streams.ts
- *   4. feedback loops: entry, exit, no aggregate inside         check-loops.ts
- *      placement: no broadcast stage inside a loop             check-placement.ts
+ *   4. side inputs from upstream, no broadcast inside a loop    check-placement.ts
+ *      feedback loops: entry, exit, no aggregate inside         check-loops.ts
  *   5. input files of lines/jsonl sources exist
  *   6. wasm modules: exist, follow ABI v1, export the function  load-modules.ts
  *
@@ -65,8 +65,8 @@ export async function validateFlowObject (file: string, json: unknown, files: Fl
   const warnings = [...parsed.warnings]
   const spec = resolveStreams(parsed.spec, parsed.inputSites, warnings)
   const graph = buildGraph(spec)
-  checkLoops(spec, graph)
   checkPlacement(spec, graph)
+  checkLoops(spec, graph)
 
   const used = new Set(Object.values(spec.stages).map(stage => stage.function))
   for (const name of Object.keys(spec.functions)) {

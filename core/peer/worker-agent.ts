@@ -9,7 +9,8 @@ import { Fifo } from '../run/fifo.js'
 import { errorToData } from '../errors.js'
 import type { Channel } from './channel.js'
 import { CreditWindow } from './credit-window.js'
-import { JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
+import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
+import { SideValues, withSideValue } from '../run/side-inputs.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 
 export interface WorkerAgentInit {
@@ -54,6 +55,9 @@ export class WorkerAgent {
   private session = 0
   private leaving = false
   private idle: (() => void) | undefined
+  /** Side input values of the current session (from the job stream, or gossip when that is faster). */
+  private sides = new SideValues()
+  private runId: string | undefined
 
   constructor (private readonly init: WorkerAgentInit) {
     this.window = new CreditWindow(init.executor.slots)
@@ -66,16 +70,32 @@ export class WorkerAgent {
     this.granted = 0
     this.held = 0
     while (this.queue.shift() !== undefined);
+    this.sides = new SideValues()
+    this.runId = undefined
     // a new session may be a new flow with jobs of another cost: learn again from a small window,
     // or a worker that learned "tiny jobs" would grab every heavy job at once
     this.window = new CreditWindow(this.init.executor.slots)
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
-    this.send({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: this.init.info })
+    this.send({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: this.init.info, features: [FEATURE_SIDE_INPUTS] })
     this.grant()
     const reason = await closed
     if (this.channel === channel) this.channel = undefined
     return reason
+  }
+
+  /**
+   * A side input value that came another way (gossipsub): kept if it belongs to the current run and is newer
+   * than what is held. Returns whether it was kept.
+   */
+  offerSide (run: string, name: string, version: number, value: Uint8Array): boolean {
+    if (run !== this.runId) return false
+    return this.sides.offer(name, { version, bytes: value })
+  }
+
+  /** The current value of a side input in this session (for status displays and tests). */
+  sideValue (name: string): { version: number, bytes: Uint8Array } | undefined {
+    return this.sides.get(name)
   }
 
   get jobsHeld (): number {
@@ -100,12 +120,16 @@ export class WorkerAgent {
   private onMessage (message: CoordinatorMessage): void {
     switch (message.t) {
       case 'welcome':
+        this.runId = message.run
         this.init.events?.welcome?.(message.flow, message.run)
         break
       case 'jobs':
         this.granted = Math.max(0, this.granted - message.jobs.length)
         this.held += message.jobs.length
-        void this.accept(message.jobs.map(jobFromWire))
+        void this.accept(message.side == null ? message.jobs.map(jobFromWire) : this.withSides(message.jobs.map(jobFromWire), message.side))
+        break
+      case 'side':
+        this.sides.offer(message.name, { version: message.version, bytes: message.value })
         break
       case 'done':
         this.init.events?.flowDone?.(message.ok)
@@ -114,6 +138,16 @@ export class WorkerAgent {
         this.init.events?.refused?.(message.reason)
         break
     }
+  }
+
+  /** Jobs of stages with a side input get `[item, current value]` as their input. */
+  private withSides (jobs: Job[], side: ReadonlyArray<[string, number[]]>): Job[] {
+    const nameOf = new Map<number, string>()
+    for (const [name, ids] of side) for (const id of ids) nameOf.set(id, name)
+    return jobs.map(job => {
+      const name = nameOf.get(job.id)
+      return name == null ? job : { ...job, input: withSideValue(job.input, this.sides.get(name)?.bytes), side: name }
+    })
   }
 
   /** Queues a message's jobs once their modules are ready (one check per distinct module, not per job). */

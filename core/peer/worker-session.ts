@@ -4,7 +4,8 @@
  */
 import type { FlowRun } from '../run/flow-run.js'
 import type { Channel } from './channel.js'
-import { JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import type { Job } from '../jobs.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 
 /** Jobs per `jobs` message: big enough to amortise framing, small enough to keep frames far below the cap. */
@@ -24,6 +25,8 @@ export class WorkerSession {
   private info: WorkerInfo | undefined
   private unsubscribe: (() => void) | undefined
   private ended = false
+  /** Side input name → the version this worker was sent. */
+  private readonly sideSent = new Map<string, number>()
 
   /** `id` names the worker in reports and leases (unique per connection, e.g. `name@peerId`). */
   constructor (
@@ -74,7 +77,8 @@ export class WorkerSession {
         this.info = message.worker
         this.id = this.makeId(message.worker)
         this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
-        this.run.join(this.id, message.worker.labels) // cluster membership comes from the declared labels
+        // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
+        this.run.join(this.id, message.worker.labels, message.features?.includes(FEATURE_SIDE_INPUTS) === true)
         this.unsubscribe = this.run.onWork(() => { this.pump() })
         this.events.joined?.(this.id, message.worker)
         this.pump()
@@ -100,8 +104,32 @@ export class WorkerSession {
       const jobs = this.run.takeJobs(Math.min(this.credits, MAX_JOBS_PER_MESSAGE), this.id, true)
       if (jobs.length === 0) return
       this.credits -= jobs.length
-      this.send({ t: 'jobs', jobs: jobs.map(jobToWire) })
+      const side = this.sideOf(jobs)
+      this.send(side == null ? { t: 'jobs', jobs: jobs.map(jobToWire) } : { t: 'jobs', jobs: jobs.map(jobToWire), side })
     }
+  }
+
+  /**
+   * For jobs with a side input: sends each value this worker has not had in its current version yet (before
+   * the jobs, on the same ordered stream, so they never arrive first), and lists which jobs read which input.
+   */
+  private sideOf (jobs: readonly Job[]): Array<[string, number[]]> | undefined {
+    let byName: Map<string, number[]> | undefined
+    for (const job of jobs) {
+      if (job.side == null) continue
+      byName ??= new Map()
+      let ids = byName.get(job.side)
+      if (ids == null) {
+        byName.set(job.side, ids = [])
+        const value = this.run.sideValue(job.side)
+        if (value != null && this.sideSent.get(job.side) !== value.version) {
+          this.sideSent.set(job.side, value.version)
+          this.send({ t: 'side', name: job.side, version: value.version, value: value.bytes })
+        }
+      }
+      ids.push(job.id)
+    }
+    return byName == null ? undefined : [...byName]
   }
 
   private end (reason: string): void {

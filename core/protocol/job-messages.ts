@@ -14,6 +14,8 @@
  *                               ←  jobs [[id, module, export, input, timeoutMs], …]
  *     results [[id, 1, [[port, bytes], …]] | [id, 0, name, message], …] + pull
  *     bye                       →  (graceful leave: jobs not reported are handed back)
+ *                               ←  side {name, version, value}  (a side input's value, sent before the
+ *                                   first jobs that need it; jobs name their side input in `side`)
  *                               ←  done {ok}  (the flow ended; the worker may stay for the next)
  */
 import type { Emitted } from '../abi/abi.js'
@@ -36,15 +38,21 @@ export interface WorkerInfo {
   readonly labels: readonly string[]
 }
 
+/** What a worker can do beyond version 1 of the protocol, announced in its hello (absent: nothing). */
+export const FEATURE_SIDE_INPUTS = 'side-inputs'
+
 export type WorkerMessage =
-  | { readonly t: 'hello', readonly v: number, readonly worker: WorkerInfo }
+  | { readonly t: 'hello', readonly v: number, readonly worker: WorkerInfo, readonly features?: readonly string[] }
   | { readonly t: 'pull', readonly credits: number }
   | { readonly t: 'results', readonly results: readonly WireOutcome[] }
   | { readonly t: 'bye' }
 
 export type CoordinatorMessage =
   | { readonly t: 'welcome', readonly v: number, readonly flow: string, readonly run: string }
-  | { readonly t: 'jobs', readonly jobs: readonly WireJob[] }
+  /** `side`: for jobs of stages with a side input, [side input name, ids of the jobs that read it]. */
+  | { readonly t: 'jobs', readonly jobs: readonly WireJob[], readonly side?: ReadonlyArray<[name: string, jobIds: number[]]> }
+  /** The value of a side input (msgpack), newer versions replace older ones. Sent only to workers with the feature. */
+  | { readonly t: 'side', readonly name: string, readonly version: number, readonly value: Uint8Array }
   | { readonly t: 'done', readonly ok: boolean }
   | { readonly t: 'refused', readonly reason: string }
 
@@ -91,7 +99,8 @@ export function isWorkerMessage (v: unknown): v is WorkerMessage {
     case 'hello': {
       const w = v.worker
       return isCount(v.v, 1000) && isObject(w) && isShortString(w.name) && isCount(w.threads, 4096) && isShortString(w.platform) &&
-        Array.isArray(w.labels) && w.labels.length <= 64 && w.labels.every(l => isShortString(l, 64))
+        Array.isArray(w.labels) && w.labels.length <= 64 && w.labels.every(l => isShortString(l, 64)) &&
+        (v.features === undefined || (Array.isArray(v.features) && v.features.length <= 64 && v.features.every(f => isShortString(f, 64))))
     }
     case 'pull': return isCount(v.credits, 1_000_000)
     case 'results': return Array.isArray(v.results) && v.results.every(isWireOutcome)
@@ -104,7 +113,9 @@ export function isCoordinatorMessage (v: unknown): v is CoordinatorMessage {
   if (!isObject(v)) return false
   switch (v.t) {
     case 'welcome': return isCount(v.v, 1000) && isShortString(v.flow) && isShortString(v.run)
-    case 'jobs': return Array.isArray(v.jobs) && v.jobs.every(isWireJob)
+    case 'jobs': return Array.isArray(v.jobs) && v.jobs.every(isWireJob) &&
+      (v.side === undefined || (Array.isArray(v.side) && v.side.every(s => Array.isArray(s) && s.length === 2 && isShortString(s[0]) && Array.isArray(s[1]) && s[1].every(isId))))
+    case 'side': return isShortString(v.name) && isId(v.version) && v.value instanceof Uint8Array
     case 'done': return typeof v.ok === 'boolean'
     case 'refused': return isShortString(v.reason, 1024)
     default: return false

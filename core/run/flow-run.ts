@@ -11,6 +11,7 @@ import { decodeValue } from '../codec.js'
 import { errorToData } from '../errors.js'
 import { RunState } from './run-state.js'
 import type { SinkDelivery, StageCounts } from './run-state.js'
+import type { SideValue } from './side-inputs.js'
 import type { SourceCursor, SourceOpener } from './sources.js'
 import { describe } from './aggregate.js'
 
@@ -82,6 +83,7 @@ const LEASE_CHECK_MS = 1000
 export class FlowRun {
   readonly state: RunState
   private readonly listeners = new Set<() => void>()
+  private readonly sideListeners = new Set<(name: string, value: SideValue) => void>()
   private readonly cursors = new Map<string, SourceCursor>()
   private readonly sinks = new Map<string, SinkWriter>()
   private readonly sinkQueues = new Map<string, Uint8Array[]>()
@@ -97,6 +99,7 @@ export class FlowRun {
 
   constructor (private readonly init: FlowRunInit) {
     this.state = new RunState(init)
+    this.state.onSideValue((name, value) => { for (const listener of this.sideListeners) listener(name, value) })
     this.now = init.now ?? (() => Date.now())
   }
 
@@ -114,9 +117,33 @@ export class FlowRun {
     this.changed()
   }
 
-  /** A network worker joined (with the labels from its hello): it may be a member of clusters. */
-  join (worker: string, labels: readonly string[]): void {
-    if (this.state.workerJoined(worker, labels)) this.changed()
+  /**
+   * A network worker joined (with the labels from its hello): it may be a member of clusters.
+   * `sideInputs`: whether it can run jobs of stages with a side input.
+   */
+  join (worker: string, labels: readonly string[], sideInputs = true): void {
+    if (this.state.workerJoined(worker, labels, sideInputs)) this.changed()
+  }
+
+  /** The current value of a side input, if it has one. */
+  sideValue (name: string): SideValue | undefined {
+    return this.state.sideValues.get(name)
+  }
+
+  /**
+   * Publishes a new value of a side input (named by the stream id stages read it as): jobs handed out from
+   * now on see it. Returns its version.
+   */
+  publishSide (name: string, bytes: Uint8Array): number {
+    const version = this.state.setSideValue(name, bytes)
+    this.changed()
+    return version
+  }
+
+  /** Calls `listener` with every new side input value. */
+  onSide (listener: (name: string, value: SideValue) => void): () => void {
+    this.sideListeners.add(listener)
+    return () => this.sideListeners.delete(listener)
   }
 
   /** A worker left: its jobs go back to the queues, and it leaves its clusters. */

@@ -20,6 +20,8 @@
  *   taken only by that member and accepted once; a member that leaves drops its unfinished copies.
  * - A partitioned stage's items go to the member owning their key (member-queues.ts); a member that leaves
  *   hands its keys, queued items and running jobs back for the remaining members.
+ * - A stream read as a side input keeps its latest item as a versioned value (side-inputs.ts); jobs of a
+ *   stage with a side input are handed out once the value exists (or its stream ended), marked `side`.
  */
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec, StageSpec } from '../flow/model.js'
@@ -31,6 +33,9 @@ import { KeyedAggregate, keyId, describe } from './aggregate.js'
 import { decodeValue } from '../codec.js'
 import { ClusterMembership } from './placement.js'
 import { MemberQueues } from './member-queues.js'
+import { SideValues } from './side-inputs.js'
+import type { SideValue } from './side-inputs.js'
+import { producerOf } from '../flow/graph.js'
 
 interface Work {
   readonly input: Uint8Array
@@ -55,6 +60,8 @@ interface StageState {
   readonly aggregate?: KeyedAggregate
   /** The cluster whose members alone run this stage. */
   readonly cluster?: string
+  /** The side input (stream id) whose value the function receives with each item. */
+  readonly side?: string
   /** Broadcast and partitioned stages: work per member instead of `queue`. */
   readonly members?: MemberQueues<Work>
   inFlight: number
@@ -117,12 +124,19 @@ export class RunState {
   private _failure: JobFailure | undefined
   readonly perWorker = new Map<string, number>()
   readonly membership: ClusterMembership
+  readonly sideValues = new SideValues()
+  /** Streams read as side inputs. */
+  private readonly sideStreams = new Set<string>()
+  /** Workers that cannot run side-input jobs (their hello did not offer the feature). */
+  private readonly withoutSide = new Set<string>()
+  private sideListener: ((name: string, value: SideValue) => void) | undefined
 
   constructor (private readonly init: RunStateInit) {
     const { spec, graph, functions } = init
     this.highWater = init.highWater ?? DEFAULT_HIGH_WATER
     this.openSources = new Set(Object.keys(spec.sources))
     this.membership = new ClusterMembership(spec.clusters)
+    for (const stage of Object.values(spec.stages)) if (stage.kind === 'map' && stage.sideInput != null) this.sideStreams.add(stage.sideInput)
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
@@ -134,6 +148,7 @@ export class RunState {
         portStreams: stage.outputs.map(port => streamOf(stage.name, port)),
         aggregate: stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined,
         cluster: stage.cluster,
+        side: stage.kind === 'map' ? stage.sideInput : undefined,
         members: stage.broadcast === true
           ? new MemberQueues<Work>('broadcast', (w, member) => ({ input: w.input, attempts: 0, member }))
           : stage.partition != null ? new MemberQueues<Work>('partition', w => w) : undefined,
@@ -174,6 +189,7 @@ export class RunState {
     if (this._failure != null) return jobs
     for (const stage of this.priority) {
       if (stage.cluster != null && !this.membership.isMember(stage.cluster, worker)) continue
+      if (stage.side != null && (this.withoutSide.has(worker) || !this.sideReady(stage.side))) continue
       if (stage.members != null) {
         this.takeMemberJobs(stage, worker, max, jobs, now)
         if (jobs.length >= max) break
@@ -183,7 +199,9 @@ export class RunState {
       while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0) {
         const work = stage.queue.shift()!
         this.queued--
-        const job: Job = { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
+        const job: Job = stage.side == null
+          ? { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
+          : { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
         stage.inFlight++
         this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
         jobs.push(job)
@@ -202,7 +220,9 @@ export class RunState {
       const work = members.take(worker)
       if (work == null) return
       this.queued--
-      const job: Job = { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
+      const job: Job = stage.side == null
+        ? { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
+        : { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
       stage.inFlight++
       this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
       jobs.push(job)
@@ -255,8 +275,25 @@ export class RunState {
    * A network worker joined with these labels: it may become a member of clusters. Returns whether any
    * cluster's membership changed (pinned work may now be handed out).
    */
-  workerJoined (worker: string, labels: readonly string[]): boolean {
+  workerJoined (worker: string, labels: readonly string[], sideInputs = true): boolean {
+    if (!sideInputs) this.withoutSide.add(worker)
     return this.membership.join(worker, labels)
+  }
+
+  /**
+   * Sets the value of a side input (the latest item of its stream, or a value the coordinator publishes);
+   * returns its version. Throws for a name no stage reads as a side input.
+   */
+  setSideValue (name: string, bytes: Uint8Array): number {
+    if (!this.sideStreams.has(name)) throw new Error(`no stage reads "${name}" as a side input`)
+    const version = this.sideValues.set(name, bytes)
+    this.sideListener?.(name, { version, bytes })
+    return version
+  }
+
+  /** Called with every new side input value (the coordinator publishes it to the workers). */
+  onSideValue (listener: (name: string, value: SideValue) => void): void {
+    this.sideListener = listener
   }
 
   /**
@@ -265,6 +302,7 @@ export class RunState {
    */
   release (worker: string): number {
     this.membership.leave(worker)
+    this.withoutSide.delete(worker)
     for (const stage of this.stages.values()) if (stage.members != null) this.queued -= stage.members.memberLeft(worker)
     let count = 0
     for (const [id, record] of this.out) {
@@ -351,6 +389,7 @@ export class RunState {
   }
 
   private route (stream: string, bytes: Uint8Array, deliveries: SinkDelivery[], tag?: string): void {
+    if (this.sideStreams.has(stream)) this.setSideValue(stream, bytes)
     const consumers = this.init.graph.consumers.get(stream)
     if (consumers == null) return
     for (const consumer of consumers) {
@@ -418,6 +457,18 @@ export class RunState {
       }
     }
     return deliveries
+  }
+
+  /** A side input can be used once it has a value, or once its stream has ended (the value is then nil). */
+  private sideReady (stream: string): boolean {
+    if (this.sideValues.get(stream) != null) return true
+    const producer = producerOf(stream)
+    if (this.openSources.has(producer)) return false
+    const stage = this.stages.get(producer)
+    if (stage == null) return true // an exhausted source
+    if (this.waiting(stage) > 0 || stage.inFlight > 0) return false
+    if (stage.aggregate != null && !stage.aggregate.emitted) return false
+    return this.upstreamQuiet(producer)
   }
 
   private upstreamQuiet (name: string): boolean {

@@ -76,6 +76,19 @@ describe('flow.json clusters', () => {
     assert.deepEqual(spec.stages.again.partition, { by: 'value' })
   })
 
+  it('sideInput: resolved to a canonical stream id, counted as a read, its producer upstream in the graph', async () => {
+    const { spec } = await load(variant(f => {
+      f.sources.params = { type: 'values', values: [1] }
+      f.stages.doubled.sideInput = 'params'
+      f.stages.again.input = 'nums'
+      f.stages.again.sideInput = 'doubled.out'
+    }))
+    assert.equal(spec.stages.doubled.kind === 'map' && spec.stages.doubled.sideInput, 'params')
+    assert.equal(spec.stages.again.kind === 'map' && spec.stages.again.sideInput, 'doubled')
+    const { buildGraph } = await import('../../../core/flow/graph.js')
+    assert.ok(buildGraph(spec).upstream.get('doubled')?.has('params'))
+  })
+
   it('warns about a cluster no stage uses', async () => {
     const { warnings } = await load(variant(f => { f.clusters.idle = { members: 3 } }))
     assert.deepEqual(warnings, ['cluster "idle" is not used by any stage'])
@@ -148,6 +161,24 @@ describe('flow.json clusters', () => {
     })
     it('partition written as a string', async () => {
       await rejects(variant(f => { f.stages.doubled.partition = 'key' }), 'stages.doubled.partition', 'a partition: { "by": "key" }')
+    })
+    it('a sideInput naming no stream, with a suggestion', async () => {
+      await rejects(variant(f => { f.sources.params = { type: 'values', values: [1] }; f.stages.doubled.sideInput = 'param' }), 'stages.doubled.sideInput', 'a known stream id', 'did you mean "params"?')
+    })
+    it('a sideInput that is also an input', async () => {
+      await rejects(variant(f => { f.stages.again.sideInput = 'doubled' }), 'stages.again.sideInput', 'does not also read as "input"')
+    })
+    it('a sideInput written by the stage itself or downstream of it', async () => {
+      await rejects(variant(f => { f.stages.doubled.sideInput = 'doubled'; f.stages.again.input = 'nums' }), 'stages.doubled.sideInput', 'by the stage itself')
+      await rejects(variant(f => { f.stages.doubled.sideInput = 'again' }), 'stages.doubled.sideInput', 'downstream of it')
+    })
+    it('a sideInput on an aggregate stage, or not a string', async () => {
+      await rejects(variant(f => { f.stages.again = { type: 'aggregate', function: 'double', input: 'doubled', sideInput: 'nums' } }), 'stages.again.sideInput', 'a known field of a aggregate stage')
+      await rejects(variant(f => { f.stages.doubled.sideInput = 3 }), 'stages.doubled.sideInput', 'a stream id')
+    })
+    it('a source read only as a side input is read', async () => {
+      const { spec } = await load(variant(f => { f.sources.params = { type: 'values', values: [1] }; f.stages.doubled.sideInput = 'params' }))
+      assert.ok('params' in spec.sources)
     })
     it('a cluster reference that is not a name', async () => {
       await rejects(variant(f => { f.stages.doubled.cluster = ['gpu'] }), 'stages.doubled.cluster', 'the name of a cluster')

@@ -4,6 +4,7 @@ import { buildGraph } from '../../../core/flow/graph.js'
 import type { ClusterSpec, FlowSpec, SinkSpec, SourceSpec, StageSpec } from '../../../core/flow/model.js'
 import type { FunctionRef, Job, JobOutcome } from '../../../core/jobs.js'
 import { RunState } from '../../../core/run/run-state.js'
+import { withSideValue } from '../../../core/run/side-inputs.js'
 import type { SinkDelivery } from '../../../core/run/run-state.js'
 
 export type Fn = (input: any) => Array<[number, unknown]>
@@ -67,9 +68,11 @@ export class Sim {
     return this.state.takeJobs(max, worker, 0)
   }
 
+  /** Runs jobs as a worker would: a job with a side input gets `[item, current value]`. */
   run (worker: string, jobs: Job[]): void {
-    for (const job of jobs) {
-      ((this.ran[this.stageOf(job)] ??= {})[worker] ??= []).push(decodeValue(job.input))
+    for (const taken of jobs) {
+      const job = taken.side == null ? taken : { ...taken, input: withSideValue(taken.input, this.state.sideValues.get(taken.side)?.bytes) }
+      ;((this.ran[this.stageOf(job)] ??= {})[worker] ??= []).push(decodeValue(job.input))
       this.collect(this.state.complete(execute(job, this.fns)))
     }
   }
