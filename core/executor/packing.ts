@@ -1,70 +1,16 @@
 /**
- * The messages between the ThreadPool and its threads: one closed union per direction, and the packing of a
- * batch into ONE transferable ArrayBuffer each way. A batch is many small Uint8Arrays; cloning an array of
- * arrays costs a structured-clone walk per item, while one transferred buffer costs a pointer handover.
+ * The packing of a batch into ONE transferable ArrayBuffer each way. A batch is many small Uint8Arrays;
+ * cloning an array of arrays costs a structured-clone walk per item, while one transferred buffer costs a
+ * pointer handover.
  *
- * Job buffer (pool → thread), little-endian u32 words, then bytes:
+ * Job buffer (pool → sandbox), little-endian u32 words, then bytes:
  *   [count] then per job [fnIndex, inputOffset, inputLength], then the input bytes (offsets from buffer start).
- * Outcome buffer (thread → pool), a sequence of records in job order:
+ * Outcome buffer (sandbox → pool), a sequence of records in job order:
  *   ok:    [0, outputCount] then per output [port, length, bytes…]
  *   error: [1, nameLength, name bytes…, messageLength, message bytes…]   (UTF-8)
  */
-import type { AbiLimits, Emitted } from '../../core/abi/abi.js'
-import type { MemoryLimits } from '../../core/abi/binary.js'
-import type { ErrorData, FunctionRef, Job } from '../../core/jobs.js'
-
-/** Data every thread gets at start (worker_threads `workerData`). */
-export interface ThreadInit {
-  /** Int32Array view over it: see ProgressSlot. */
-  readonly progress: SharedArrayBuffer
-  /** Ms on the pool's clock (`performance.timeOrigin + performance.now()`) that progress times count from. */
-  readonly epochMs: number
-  readonly limits: AbiLimits
-}
-
-/** Slots of a thread's shared progress array (Int32Array). */
-export const ProgressSlot = {
-  /** Index + 1 of the job of the current batch being run now; 0 when no job runs. */
-  running: 0,
-  /** When that job started: ms since `epochMs`, wrapping int32 (compare with wrap-safe subtraction). */
-  startedMs: 1,
-  /** Sequence number of the batch the thread works on (the `seq` of its RunBatch). */
-  batch: 2
-} as const
-export const PROGRESS_SLOTS = 3
-
-export interface AddModule {
-  readonly type: 'module'
-  readonly hash: string
-  /** Compiled once by the pool; modules are structured-cloneable, so threads never recompile. */
-  readonly module: WebAssembly.Module
-  readonly memory: MemoryLimits
-}
-
-export interface RunBatch {
-  readonly type: 'batch'
-  readonly seq: number
-  /** Distinct functions of the batch; jobs refer to them by index. */
-  readonly fns: readonly FunctionRef[]
-  readonly jobs: ArrayBuffer
-}
-
-export type ToThread = AddModule | RunBatch
-
-export interface BatchDone {
-  readonly type: 'done'
-  readonly seq: number
-  readonly outcomes: ArrayBuffer
-  /** Bytes of `outcomes` in use (the writer grows by doubling and does not trim). */
-  readonly byteLength: number
-}
-
-/** Sent once the thread listens: a thread that dies before it was ready could not start at all. */
-export interface ThreadReady {
-  readonly type: 'ready'
-}
-
-export type FromThread = ThreadReady | BatchDone
+import type { Emitted } from '../abi/abi.js'
+import type { ErrorData, FunctionRef, Job } from '../jobs.js'
 
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder()

@@ -1,0 +1,85 @@
+/**
+ * The loop inside every sandbox: keeps one FunctionInstance per module, runs each batch's jobs in order and
+ * posts all outcomes in one transferred buffer. Before each job it publishes which job runs and since when
+ * (timeout-watch.ts): WASM cannot be interrupted, so the pool watches that and stops this sandbox if a job
+ * overruns its timeout.
+ */
+import { FunctionInstance } from '../abi/host.js'
+import { errorToData } from '../errors.js'
+import type { AddModule, RunBatch, SandboxInit } from './messages.js'
+import { OutcomeWriter, unpackJobs } from './packing.js'
+import type { SandboxPort } from './sandbox-host.js'
+import { ProgressReporter } from './timeout-watch.js'
+
+interface LoadedModule {
+  readonly message: AddModule
+  /** Undefined until first used, and again after a failed call left it broken. */
+  instance: FunctionInstance | undefined
+}
+
+interface Settings {
+  readonly init: SandboxInit
+  readonly progress: ProgressReporter
+}
+
+/** Serves the pool over `port` until the sandbox is terminated. */
+export function serveSandbox (port: SandboxPort): void {
+  const modules = new Map<string, LoadedModule>()
+  let settings: Settings | undefined
+
+  async function instanceOf (hash: string, init: SandboxInit): Promise<FunctionInstance> {
+    const loaded = modules.get(hash)
+    if (loaded == null) throw new Error(`module ${hash} is not known to this sandbox`)
+    if (loaded.instance == null || loaded.instance.broken) {
+      loaded.instance = undefined
+      loaded.instance = await FunctionInstance.instantiate(loaded.message.module, loaded.message.memory, init.limits)
+    }
+    return loaded.instance
+  }
+
+  async function runBatch (batch: RunBatch, { init, progress }: Settings): Promise<void> {
+    const jobs = unpackJobs(batch.jobs)
+    let inputBytes = 0
+    for (const job of jobs) inputBytes += job.input.length
+    const writer = new OutcomeWriter(inputBytes + 16 * jobs.length)
+    for (let i = 0; i < jobs.length; i++) {
+      const fn = batch.fns[jobs[i].fn]
+      progress.started(batch.seq, i)
+      try {
+        const instance = await instanceOf(fn.module, init)
+        writer.ok(instance.call(fn.export, jobs[i].input))
+      } catch (err) {
+        writer.error(errorToData(err))
+      }
+    }
+    progress.idle()
+    const { buffer, byteLength } = writer.finish()
+    port.post({ type: 'done', seq: batch.seq, outcomes: buffer, byteLength }, [buffer])
+  }
+
+  // Messages are handled one after another: a module that arrives while a batch awaits an instantiation is
+  // stored before the next batch starts.
+  let pending: Promise<void> = Promise.resolve()
+  port.onMessage(message => {
+    switch (message.type) {
+      case 'init':
+        settings = { init: message, progress: new ProgressReporter(message.progress, message.epochMs, m => { port.post(m) }) }
+        port.post({ type: 'ready' })
+        break
+      case 'module':
+        modules.set(message.hash, { message, instance: undefined })
+        break
+      case 'batch': {
+        const current = settings
+        pending = pending.then(async () => {
+          if (current == null) throw new Error('batch before init')
+          await runBatch(message, current)
+        }).catch(err => {
+          // A bug here must not leave the batch unanswered: the pool replaces this sandbox and re-runs the batch.
+          port.post({ type: 'fault', message: err instanceof Error ? err.message : String(err) })
+        })
+        break
+      }
+    }
+  })
+}
