@@ -11,7 +11,7 @@ const forbidden: Array<[RegExp, string]> = [
   [/from ['"](fs|path|os|net|tls|http|https|crypto|worker_threads|child_process|stream|events|util|url|buffer)['"]/, 'a Node built-in import'],
   [/\bprocess\.(env|argv|exit|on|stdout|stderr|cwd)\b/, 'the Node process object'],
   [/\bBuffer\./, 'Node Buffer'],
-  [/(?<![.\w])(document|window|localStorage|navigator)\./, 'a DOM global']
+  [/(?<![.\w/'"-])(document|window|localStorage|navigator)\./, 'a DOM global']
 ]
 
 async function tsFiles (dir: string): Promise<string[]> {
