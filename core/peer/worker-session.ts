@@ -78,7 +78,7 @@ export class WorkerSession {
         this.id = this.makeId(message.worker)
         this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
         // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
-        this.run.join(this.id, message.worker.labels, message.features?.includes(FEATURE_SIDE_INPUTS) === true)
+        this.run.join(this.id, message.worker.labels, message.features?.includes(FEATURE_SIDE_INPUTS) === true, message.worker.threads)
         this.unsubscribe = this.run.onWork(() => { this.pump() })
         this.events.joined?.(this.id, message.worker)
         this.pump()

@@ -119,10 +119,11 @@ export class FlowRun {
 
   /**
    * A network worker joined (with the labels from its hello): it may be a member of clusters.
-   * `sideInputs`: whether it can run jobs of stages with a side input.
+   * `sideInputs`: whether it can run jobs of stages with a side input; `threads`: how many jobs it runs at
+   * once (a stage with maxInstances never puts more of its jobs on one worker).
    */
-  join (worker: string, labels: readonly string[], sideInputs = true): void {
-    if (this.state.workerJoined(worker, labels, sideInputs)) this.changed()
+  join (worker: string, labels: readonly string[], sideInputs = true, threads?: number): void {
+    if (this.state.workerJoined(worker, labels, sideInputs, threads)) this.changed()
   }
 
   /** The current value of a side input, if it has one. */

@@ -62,6 +62,8 @@ interface StageState {
   readonly cluster?: string
   /** The side input (stream id) whose value the function receives with each item. */
   readonly side?: string
+  /** Stages with maxInstances: jobs out per worker (each worker holds at most its thread count). */
+  readonly byWorker?: Map<string, number>
   /** Broadcast and partitioned stages: work per member instead of `queue`. */
   readonly members?: MemberQueues<Work>
   inFlight: number
@@ -127,6 +129,8 @@ export class RunState {
   readonly sideValues = new SideValues()
   /** Streams read as side inputs. */
   private readonly sideStreams = new Set<string>()
+  /** Threads of each network worker (from its hello); embedded workers are not listed (no per-worker cap). */
+  private readonly threads = new Map<string, number>()
   /** Workers that cannot run side-input jobs (their hello did not offer the feature). */
   private readonly withoutSide = new Set<string>()
   private sideListener: ((name: string, value: SideValue) => void) | undefined
@@ -149,6 +153,7 @@ export class RunState {
         aggregate: stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined,
         cluster: stage.cluster,
         side: stage.kind === 'map' ? stage.sideInput : undefined,
+        byWorker: stage.maxInstances != null ? new Map() : undefined,
         members: stage.broadcast === true
           ? new MemberQueues<Work>('broadcast', (w, member) => ({ input: w.input, attempts: 0, member }))
           : stage.partition != null ? new MemberQueues<Work>('partition', w => w) : undefined,
@@ -196,19 +201,44 @@ export class RunState {
         continue
       }
       if (stage.aggregate != null) this.queueCombines(stage)
-      while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0) {
+      while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0 && this.belowWorkerCap(stage, worker)) {
         const work = stage.queue.shift()!
         this.queued--
-        const job: Job = stage.side == null
-          ? { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
-          : { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
-        stage.inFlight++
-        this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
-        jobs.push(job)
+        this.handOut(stage, work, worker, now, jobs)
       }
       if (jobs.length >= max) break
     }
     return jobs
+  }
+
+  /**
+   * A stage with maxInstances runs that many instances side by side: a worker holds at most as many of its
+   * jobs as it has threads, so the instances spread over workers instead of queueing on one.
+   */
+  private belowWorkerCap (stage: StageState, worker: string): boolean {
+    if (stage.byWorker == null) return true
+    return (stage.byWorker.get(worker) ?? 0) < (this.threads.get(worker) ?? Number.POSITIVE_INFINITY)
+  }
+
+  private handOut (stage: StageState, work: Work, worker: string, now: number | undefined, jobs: Job[]): void {
+    const job: Job = stage.side == null
+      ? { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
+      : { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
+    stage.inFlight++
+    if (stage.byWorker != null) stage.byWorker.set(worker, (stage.byWorker.get(worker) ?? 0) + 1)
+    this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
+    jobs.push(job)
+  }
+
+  /** A job is no longer out (done, failed, put back or dropped). */
+  private settle (record: OutJob): void {
+    const stage = record.stage
+    stage.inFlight--
+    if (stage.byWorker != null) {
+      const n = (stage.byWorker.get(record.worker) ?? 1) - 1
+      if (n > 0) stage.byWorker.set(record.worker, n)
+      else stage.byWorker.delete(record.worker)
+    }
   }
 
   /** Jobs of a broadcast or partitioned stage for `worker`, a member of its cluster: distributes pending items first. */
@@ -216,16 +246,11 @@ export class RunState {
     const members = stage.members!
     const cluster = stage.cluster!
     if (this.membership.isReady(cluster)) this.queued += members.distribute(this.membership.members(cluster))
-    while (jobs.length < max && stage.inFlight < stage.maxInFlight) {
+    while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
       const work = members.take(worker)
       if (work == null) return
       this.queued--
-      const job: Job = stage.side == null
-        ? { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
-        : { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
-      stage.inFlight++
-      this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
-      jobs.push(job)
+      this.handOut(stage, work, worker, now, jobs)
     }
   }
 
@@ -238,7 +263,7 @@ export class RunState {
     if (record == null) return undefined
     this.out.delete(outcome.id)
     const { stage, work } = record
-    stage.inFlight--
+    this.settle(record)
     if (!outcome.ok) {
       this.failAttempt(stage, work, outcome.error)
       return this.advanceAggregates()
@@ -275,8 +300,9 @@ export class RunState {
    * A network worker joined with these labels: it may become a member of clusters. Returns whether any
    * cluster's membership changed (pinned work may now be handed out).
    */
-  workerJoined (worker: string, labels: readonly string[], sideInputs = true): boolean {
+  workerJoined (worker: string, labels: readonly string[], sideInputs = true, threads?: number): boolean {
     if (!sideInputs) this.withoutSide.add(worker)
+    if (threads != null) this.threads.set(worker, Math.max(1, threads))
     return this.membership.join(worker, labels)
   }
 
@@ -303,6 +329,7 @@ export class RunState {
   release (worker: string): number {
     this.membership.leave(worker)
     this.withoutSide.delete(worker)
+    this.threads.delete(worker)
     for (const stage of this.stages.values()) if (stage.members != null) this.queued -= stage.members.memberLeft(worker)
     let count = 0
     for (const [id, record] of this.out) {
@@ -358,7 +385,7 @@ export class RunState {
 
   private requeue (id: number, record: OutJob): void {
     this.out.delete(id)
-    record.stage.inFlight--
+    this.settle(record)
     this.putBack(record.stage, record.work)
   }
 
