@@ -24,66 +24,19 @@
  *   stage with a side input are handed out once the value exists (or its stream ended), marked `side`.
  */
 import type { FlowGraph } from '../flow/graph.js'
-import type { FlowSpec, StageSpec } from '../flow/model.js'
-import { streamOf } from '../flow/model.js'
+import type { FlowSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
 import { errorToData } from '../errors.js'
-import { Fifo } from './fifo.js'
-import { KeyedAggregate, keyId, describe } from './aggregate.js'
+import { describe } from './aggregate.js'
 import { decodeValue } from '../codec.js'
 import { ClusterMembership } from './placement.js'
-import { MemberQueues } from './member-queues.js'
 import { SideValues } from './side-inputs.js'
 import type { SideValue } from './side-inputs.js'
 import { producerOf } from '../flow/graph.js'
+import { createStageState, partitionKey } from './stage-state.js'
+import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
 
-interface Work {
-  readonly input: Uint8Array
-  attempts: number
-  /** For combine jobs of an aggregate stage: the key they fold. */
-  readonly key?: string
-  /** The cluster member whose output this item derives from (shown by sinks as `[worker/0] value`). */
-  readonly tag?: string
-  /** Broadcast and partitioned stages: the member this work is for. */
-  member?: string
-  /** Partitioned stages: the identity of the item's key. */
-  readonly partKey?: string
-}
-
-interface StageState {
-  readonly spec: StageSpec
-  readonly fn: FunctionRef
-  readonly queue: Fifo<Work>
-  readonly maxInFlight: number
-  /** Stream id written by each output port, by port index. */
-  readonly portStreams: readonly string[]
-  readonly aggregate?: KeyedAggregate
-  /** The cluster whose members alone run this stage. */
-  readonly cluster?: string
-  /** The side input (stream id) whose value the function receives with each item. */
-  readonly side?: string
-  /** Stages with maxInstances: jobs out per worker (each worker holds at most its thread count). */
-  readonly byWorker?: Map<string, number>
-  /** Broadcast and partitioned stages: work per member instead of `queue`. */
-  readonly members?: MemberQueues<Work>
-  inFlight: number
-  readonly counts: StageCounts
-}
-
-export interface StageCounts {
-  done: number
-  failed: number
-  retried: number
-  emitted: number
-}
-
-interface OutJob {
-  readonly job: Job
-  readonly stage: StageState
-  readonly work: Work
-  readonly worker: string
-  readonly leaseUntil: number
-}
+export type { StageCounts } from './stage-state.js'
 
 export interface SinkDelivery {
   readonly sink: string
@@ -144,22 +97,7 @@ export class RunState {
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
-      this.stages.set(stage.name, {
-        spec: stage,
-        fn,
-        queue: new Fifo(),
-        maxInFlight: stage.maxInstances ?? Number.POSITIVE_INFINITY,
-        portStreams: stage.outputs.map(port => streamOf(stage.name, port)),
-        aggregate: stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined,
-        cluster: stage.cluster,
-        side: stage.kind === 'map' ? stage.sideInput : undefined,
-        byWorker: stage.maxInstances != null ? new Map() : undefined,
-        members: stage.broadcast === true
-          ? new MemberQueues<Work>('broadcast', (w, member) => ({ input: w.input, attempts: 0, member }))
-          : stage.partition != null ? new MemberQueues<Work>('partition', w => w) : undefined,
-        inFlight: 0,
-        counts: { done: 0, failed: 0, retried: 0, emitted: 0 }
-      })
+      this.stages.set(stage.name, createStageState(stage, fn))
     }
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
@@ -508,18 +446,6 @@ export class RunState {
     }
     return true
   }
-}
-
-/** The key identity of an item of a partitioned stage; undefined when `by: key` and the item is not a pair. */
-function partitionKey (bytes: Uint8Array, by: 'key' | 'value'): string | undefined {
-  let value: unknown
-  try {
-    value = decodeValue(bytes)
-  } catch {
-    return undefined
-  }
-  if (by === 'value') return keyId(value)
-  return Array.isArray(value) && value.length === 2 ? keyId(value[0]) : undefined
 }
 
 function safeDescribe (bytes: Uint8Array): string {
