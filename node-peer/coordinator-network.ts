@@ -6,6 +6,8 @@ import './net/polyfill.js'
 import type { Connection, Stream } from '@libp2p/interface'
 import { decodeValue, encodeValue } from '../core/codec.js'
 import { WorkerSession } from '../core/peer/worker-session.js'
+import { MAX_GOSSIP_PER_SECOND, PeerStrikes, PerSecondLimit } from '../core/peer/peer-limits.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { ANNOUNCE_TOPIC, COORDINATOR_ANNOUNCE_MS, isAnnouncement } from '../core/protocol/announce.js'
 import { MessageChannel } from '../core/protocol/channel.js'
 import { serveCode } from '../core/protocol/code-fetch.js'
@@ -19,6 +21,11 @@ import type { GridNode } from './net/node.js'
 
 /** At most this many job streams per worker connection (one is normal; more is a confused or hostile peer). */
 const MAX_JOB_STREAMS_PER_CONNECTION = 2
+/**
+ * The same per peer over all its connections (a peer may connect over TCP and WebSockets at once): one
+ * session is normal, a second covers a reconnect racing the old stream's close; more is a strike.
+ */
+const MAX_JOB_STREAMS_PER_PEER = 2
 const MAX_JOB_STREAMS = 4096
 
 export interface CoordinatorNetworkInit {
@@ -31,6 +38,8 @@ export interface CoordinatorNetworkInit {
   /** Module bytes by content hash: what the code server hands out. */
   readonly modules: ReadonlyMap<string, Uint8Array>
   readonly log: (line: string) => void
+  /** Optional join secret workers must prove (core/protocol/join-proof.ts) before they get jobs. */
+  readonly secret?: string
 }
 
 export class CoordinatorNetwork {
@@ -40,15 +49,24 @@ export class CoordinatorNetwork {
   private stopServingCode: (() => Promise<void>) | undefined
   private readonly seen = new Set<string>()
   private readonly waiters: Array<{ count: number, resolve: () => void }> = []
+  /** Job streams open per peer id (MAX_JOB_STREAMS_PER_PEER). */
+  private readonly streamsOf = new Map<string, number>()
+  private readonly gossipLimit = new PerSecondLimit(MAX_GOSSIP_PER_SECOND)
 
-  private constructor (readonly node: GridNode, private readonly init: CoordinatorNetworkInit) {}
+  private constructor (readonly node: GridNode, private readonly init: CoordinatorNetworkInit, private readonly strikes: PeerStrikes) {}
 
   static async start (init: CoordinatorNetworkInit): Promise<CoordinatorNetwork> {
     const privateKey = await loadOrCreateIdentity(init.identityPath)
     // WebRTC-Direct only when asked for by a listen address: it loads a native module (node-datachannel)
     const webrtcDirect = init.listen.some(a => a.includes('/webrtc-direct'))
-    const node = await createGridNode({ privateKey, listen: init.listen, mdns: init.mdns, relayServer: true, webrtcDirect })
-    const network = new CoordinatorNetwork(node, init)
+    // peers that broke the protocol MAX_STRIKES times are refused by libp2p itself for the cooldown
+    const strikes = new PeerStrikes()
+    const connectionGater = {
+      denyInboundEncryptedConnection: (peer: { toString: () => string }) => strikes.isBanned(peer.toString()),
+      denyDialPeer: (peer: { toString: () => string }) => strikes.isBanned(peer.toString())
+    }
+    const node = await createGridNode({ privateKey, listen: init.listen, mdns: init.mdns, relayServer: true, webrtcDirect, connectionGater })
+    const network = new CoordinatorNetwork(node, init, strikes)
     await network.serve()
     return network
   }
@@ -86,9 +104,14 @@ export class CoordinatorNetwork {
   }
 
   /** Tells every worker the flow ended, flushes, and stops the node. */
+  /** Tells every worker the flow ended (once); they stay connected until `stop`. */
+  finish (ok: boolean): void {
+    for (const session of this.sessions) session.finish(ok)
+  }
+
   async stop (ok: boolean): Promise<void> {
     if (this.announceTimer != null) clearInterval(this.announceTimer)
-    for (const session of this.sessions) session.finish(ok)
+    this.finish(ok)
     await Promise.allSettled([...this.sessions].map(async s => await s.close()))
     await this.stopServingCode?.()
     await this.node.stop()
@@ -104,6 +127,12 @@ export class CoordinatorNetwork {
     const pubsub = node.services.pubsub
     pubsub.subscribe(ANNOUNCE_TOPIC)
     pubsub.addEventListener('message', evt => {
+      if (evt.detail.type === 'signed') {
+        const from = evt.detail.from.toString()
+        const verdict = this.gossipLimit.take(from)
+        if (verdict === 'first-over') this.misbehaved(from, `more than ${MAX_GOSSIP_PER_SECOND} gossip messages in a second`)
+        if (verdict !== 'ok') return
+      }
       if (evt.detail.topic !== ANNOUNCE_TOPIC) return
       try {
         const message = decodeValue(evt.detail.data)
@@ -127,6 +156,14 @@ export class CoordinatorNetwork {
       return
     }
     const peer = connection.remotePeer.toString()
+    const streams = this.streamsOf.get(peer) ?? 0
+    if (streams >= MAX_JOB_STREAMS_PER_PEER) {
+      stream.abort(new Error('too many job streams from this peer'))
+      this.misbehaved(peer, `more than ${MAX_JOB_STREAMS_PER_PEER} job streams at once`)
+      return
+    }
+    this.streamsOf.set(peer, streams + 1)
+    const auth = this.init.secret != null ? { secret: this.init.secret, workerPeer: peer, coordinatorPeer: this.node.peerId.toString() } : undefined
     const channel = new MessageChannel<WorkerMessage, CoordinatorMessage>(stream, { guard: isWorkerMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
     const session = new WorkerSession(this.init.run, channel, this.init.flowName, this.init.runId,
       info => this.uniqueId(`worker/${info.name}`),
@@ -145,10 +182,29 @@ export class CoordinatorNetwork {
           this.workers.delete(id)
           this.init.log(`- ${id} ${reason}`)
         },
-        violation: reason => { this.init.log(`! closed a job stream from peer …${peer.slice(-8)}: ${reason}`) }
-      })
+        violation: reason => {
+          this.init.log(`! closed a job stream from peer …${peer.slice(-8)}: ${reason}`)
+          this.misbehaved(peer, 'broke the job protocol')
+        },
+        refused: (reason, badProof) => {
+          this.init.log(`! refused peer …${peer.slice(-8)}: ${reason}`)
+          if (badProof) this.misbehaved(peer, 'no valid join proof')
+        }
+      }, auth)
     this.sessions.add(session)
-    channel.onClose(() => { this.sessions.delete(session) })
+    channel.onClose(() => {
+      this.sessions.delete(session)
+      const left = (this.streamsOf.get(peer) ?? 1) - 1
+      if (left > 0) this.streamsOf.set(peer, left)
+      else this.streamsOf.delete(peer)
+    })
+  }
+
+  /** One strike for `peer`; at MAX_STRIKES it is disconnected and the gater refuses it for the cooldown. */
+  private misbehaved (peer: string, what: string): void {
+    if (!this.strikes.strike(peer)) return
+    this.init.log(`! peer …${peer.slice(-8)} ${what}: disconnected and refused for a while`)
+    this.node.hangUp(peerIdFromString(peer)).catch(() => { /* already gone */ })
   }
 
   /** Session ids name workers in reports and own their leases, so two workers never share one. */

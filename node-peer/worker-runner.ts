@@ -116,7 +116,7 @@ export class WorkerRunner {
       const channel = new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
       this.init.events?.attached?.(peer)
       const reason = await this.agent.attach(channel)
-      this.init.events?.detached?.(peer, reason)
+      if (!this.stopped) this.init.events?.detached?.(peer, reason) // leaving by our own choice is not "gone"
     } catch (err) {
       this.init.events?.log?.(`could not open the job stream to …${peer.slice(-8)}: ${(err as Error).message}`)
     } finally {

@@ -5,17 +5,35 @@
 import type { FlowRun } from '../run/flow-run.js'
 import type { Channel } from './channel.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import type { Job } from '../jobs.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 
 /** Jobs per `jobs` message: big enough to amortise framing, small enough to keep frames far below the cap. */
 export const MAX_JOBS_PER_MESSAGE = 1024
+/**
+ * Jobs one worker may hold at once (granted credits + jobs sent and not yet answered): twice the most an
+ * honest worker's credit window asks for (core/peer/credit-window.ts, 8192), so a peer that pulls without
+ * end cannot lease the whole queue and starve everyone else.
+ */
+export const MAX_JOBS_IN_FLIGHT_PER_WORKER = 16_384
+/** A worker that was challenged has this long to prove it knows the join secret. */
+export const JOIN_PROOF_TIMEOUT_MS = 10_000
+
+/** The join secret and the two Noise-authenticated peer ids a proof must be bound to. */
+export interface SessionAuth {
+  readonly secret: string
+  readonly workerPeer: string
+  readonly coordinatorPeer: string
+}
 
 export interface WorkerSessionEvents {
   joined?: (id: string, info: WorkerInfo) => void
   left?: (id: string, reason: string) => void
   /** The stream was closed because the peer broke the protocol (bad frame, bad message). */
   violation?: (reason: string) => void
+  /** The worker was refused (wrong protocol version, missing or wrong join proof); the stream is closed. */
+  refused?: (reason: string, badProof: boolean) => void
 }
 
 type CoordinatorChannel = Channel<WorkerMessage, CoordinatorMessage>
@@ -25,8 +43,14 @@ export class WorkerSession {
   private info: WorkerInfo | undefined
   private unsubscribe: (() => void) | undefined
   private ended = false
+  private finished = false
   /** Side input name → the version this worker was sent. */
   private readonly sideSent = new Map<string, number>()
+  /** Jobs sent and not yet answered (bounded with the credits by MAX_JOBS_IN_FLIGHT_PER_WORKER). */
+  private outstanding = 0
+  /** Set while a challenge waits for its proof. */
+  private nonce: Uint8Array | undefined
+  private proofTimer: ReturnType<typeof setTimeout> | undefined
 
   /** `id` names the worker in reports and leases (unique per connection, e.g. `name@peerId`). */
   constructor (
@@ -35,7 +59,9 @@ export class WorkerSession {
     private readonly flowName: string,
     private readonly runId: string,
     private readonly makeId: (info: WorkerInfo) => string,
-    private readonly events: WorkerSessionEvents = {}
+    private readonly events: WorkerSessionEvents = {},
+    /** With a join secret: no welcome and no job before a valid proof. */
+    private readonly auth?: SessionAuth
   ) {
     channel.onMessage(message => { this.onMessage(message) })
     channel.onClose(reason => {
@@ -48,7 +74,9 @@ export class WorkerSession {
 
   /** Tells the worker the flow is over (it may stay connected for the next one). */
   finish (ok: boolean): void {
-    if (!this.ended) this.send({ t: 'done', ok })
+    if (this.ended || this.finished) return
+    this.finished = true
+    this.send({ t: 'done', ok })
   }
 
   async close (): Promise<void> {
@@ -70,25 +98,33 @@ export class WorkerSession {
       case 'hello': {
         if (this.info != null) return
         if (message.v !== JOB_PROTOCOL_VERSION) {
-          this.send({ t: 'refused', reason: `job protocol version ${message.v} is not supported (this coordinator speaks ${JOB_PROTOCOL_VERSION})` })
-          void this.channel.close()
+          this.refuse(`job protocol version ${message.v} is not supported (this coordinator speaks ${JOB_PROTOCOL_VERSION})`, false)
           return
         }
         this.info = message.worker
-        this.id = this.makeId(message.worker)
-        this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
-        // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
-        this.run.join(this.id, message.worker.labels, message.features?.includes(FEATURE_SIDE_INPUTS) === true, message.worker.threads)
-        this.unsubscribe = this.run.onWork(() => { this.pump() })
-        this.events.joined?.(this.id, message.worker)
-        this.pump()
+        this.features = message.features
+        if (this.auth == null) {
+          this.admit()
+          return
+        }
+        this.nonce = newJoinNonce()
+        this.send({ t: 'challenge', nonce: this.nonce })
+        this.proofTimer = setTimeout(() => { this.refuse(`no join proof within ${JOIN_PROOF_TIMEOUT_MS} ms`, true) }, JOIN_PROOF_TIMEOUT_MS)
         break
       }
+      case 'proof':
+        if (this.auth == null || this.nonce == null) return // nothing asked: a stray proof gains nothing
+        void this.check(this.auth, this.nonce, message.proof)
+        this.nonce = undefined
+        break
       case 'pull':
-        this.credits += message.credits
+        // credits granted before the welcome count, but never beyond the in-flight cap
+        this.credits = Math.min(this.credits + message.credits, Math.max(0, MAX_JOBS_IN_FLIGHT_PER_WORKER - this.outstanding))
         this.pump()
         break
       case 'results':
+        if (this.id == null) return // not admitted: it holds no jobs
+        this.outstanding = Math.max(0, this.outstanding - message.results.length)
         this.run.complete(message.results.map(outcomeFromWire))
         break
       case 'bye':
@@ -98,12 +134,46 @@ export class WorkerSession {
     }
   }
 
+  private features: readonly string[] | undefined
+
+  private async check (auth: SessionAuth, nonce: Uint8Array, proof: Uint8Array): Promise<void> {
+    clearTimeout(this.proofTimer)
+    let ok = false
+    try {
+      ok = proof.length > 0 && await verifyJoinProof(auth.secret, nonce, auth.workerPeer, auth.coordinatorPeer, proof)
+    } catch { /* a malformed proof is a wrong one */ }
+    if (this.ended) return
+    if (ok) this.admit()
+    else this.refuse(proof.length === 0 ? 'this coordinator requires a join secret and the worker has none (--secret / EDGE_GRID_SECRET)' : 'wrong join proof (wrong secret, or a proof made for another session or peer)', true)
+  }
+
+  /** Welcome and join the run: from here on the worker gets jobs. */
+  private admit (): void {
+    const info = this.info!
+    this.id = this.makeId(info)
+    this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
+    // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
+    this.run.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads)
+    this.unsubscribe = this.run.onWork(() => { this.pump() })
+    this.events.joined?.(this.id, info)
+    this.pump()
+  }
+
+  private refuse (reason: string, badProof: boolean): void {
+    if (this.ended) return
+    this.send({ t: 'refused', reason })
+    this.events.refused?.(reason, badProof)
+    this.end(`refused (${reason})`)
+    void this.channel.close()
+  }
+
   private pump (): void {
     if (this.ended || this.id == null) return
     while (this.credits > 0) {
       const jobs = this.run.takeJobs(Math.min(this.credits, MAX_JOBS_PER_MESSAGE), this.id, true)
       if (jobs.length === 0) return
       this.credits -= jobs.length
+      this.outstanding += jobs.length
       const side = this.sideOf(jobs)
       this.send(side == null ? { t: 'jobs', jobs: jobs.map(jobToWire) } : { t: 'jobs', jobs: jobs.map(jobToWire), side })
     }
@@ -135,6 +205,7 @@ export class WorkerSession {
   private end (reason: string): void {
     if (this.ended) return
     this.ended = true
+    clearTimeout(this.proofTimer)
     this.unsubscribe?.()
     if (this.id != null) {
       this.run.release(this.id)

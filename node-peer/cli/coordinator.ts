@@ -217,11 +217,12 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       workers?.stop()
       progress.stop()
     }
-    // the flow is over: workers hear "done" first (and say so), then the spawned ones are stopped
-    await network?.stop(summary.ok)
-    network = undefined
+    // the flow is over: workers hear "done" first (and say so), the spawned ones leave, then the node stops
+    network?.finish(summary.ok)
     await spawned?.stop()
     spawned = undefined
+    await network?.stop(summary.ok)
+    network = undefined
     if (options.report != null) await writeReport(options.report, spec.name, options.workers, summary)
     if (!summary.ok) {
       const f = summary.failure!
