@@ -27,6 +27,8 @@ export interface SpawnInit {
   readonly threads?: number
   /** Where each line a worker prints goes (already prefixed). */
   readonly log: (line: string) => void
+  /** The join secret, handed to the workers in their environment (never on a command line others can read). */
+  readonly secret?: string
 }
 
 interface Child {
@@ -47,7 +49,10 @@ export class SpawnedWorkers {
       const name = String(i)
       const child = spawn(process.execPath, [WORKER_BIN,
         '--bootstrap', init.bootstrap, '--name', name, '--threads', String(init.threads ?? 1),
-        '--cache', cacheDir, '--quiet', '--attached'], { stdio: ['pipe', 'pipe', 'pipe'] })
+        '--cache', cacheDir, '--quiet', '--attached'], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        ...(init.secret != null ? { env: { ...process.env, EDGE_GRID_SECRET: init.secret } } : {})
+      })
       const prefix = `[worker/${name}] `
       for (const stream of [child.stdout, child.stderr]) prefixLines(stream, prefix, init.log)
       const exited = new Promise<void>(resolve => child.once('close', () => resolve()))

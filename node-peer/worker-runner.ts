@@ -1,6 +1,7 @@
 /**
  * Keeps a grid-worker attached to a coordinator: when a trusted peer that speaks the job protocol is
- * connected (bootstrap peer ids, or any coordinator found by mDNS), opens the job stream and runs a
+ * connected (bootstrap peer ids or --coordinator; with mDNS and no pin, the first coordinator found, which
+ * is then the only one for the life of the process), opens the job stream and runs a
  * WorkerAgent session on it; when the session ends, waits for the next connection (the re-dial loop in
  * node-peer/net brings the coordinator back after a restart).
  */
@@ -28,8 +29,12 @@ export interface WorkerRunnerInit {
   readonly info: WorkerInfo
   /** Bootstrap multiaddrs: their peer ids are the coordinators this worker trusts. */
   readonly bootstrap: readonly string[]
-  /** Also accept any coordinator found on the LAN by mDNS. */
+  /** Also accept a coordinator found on the LAN by mDNS: the pinned one, else the first found (then pinned). */
   readonly mdns: boolean
+  /** Peer id of the only coordinator to take jobs from (besides the bootstrap peers). */
+  readonly coordinator?: string
+  /** The join secret, proven when the coordinator challenges (core/protocol/join-proof.ts). */
+  readonly secret?: string
   readonly cache?: ModuleCache
   readonly events?: WorkerEvents & {
     attached?: (peer: string) => void
@@ -49,9 +54,11 @@ export class WorkerRunner {
 
   constructor (private readonly init: WorkerRunnerInit) {
     this.trusted = new Set(init.bootstrap.map(a => multiaddr(a).getComponents().findLast(c => c.name === 'p2p')?.value).filter((v): v is string => v != null))
+    if (init.coordinator != null) this.trusted.add(init.coordinator)
     this.agent = new WorkerAgent({
       executor: init.executor,
       info: init.info,
+      secret: init.secret,
       fetchModule: async hash => await this.fetchModule(hash),
       events: init.events
     })
@@ -100,7 +107,8 @@ export class WorkerRunner {
   private async findCoordinator (): Promise<PeerId | undefined> {
     for (const connection of this.init.node.getConnections()) {
       const peerId = connection.remotePeer
-      if (!this.trusted.has(peerId.toString()) && !this.init.mdns) continue
+      // mDNS with nothing pinned: any coordinator until the first one is joined (attach pins it)
+      if (!this.trusted.has(peerId.toString()) && !(this.init.mdns && this.trusted.size === 0)) continue
       try {
         if ((await this.init.node.peerStore.get(peerId)).protocols.includes(JOB_PROTOCOL)) return peerId
       } catch { /* not in the peer store yet */ }
@@ -111,11 +119,13 @@ export class WorkerRunner {
   private async attach (peerId: PeerId): Promise<void> {
     const peer = peerId.toString()
     this.current = peer
+    this.trusted.add(peer)
     try {
       const stream = await this.init.node.dialProtocol(peerId, JOB_PROTOCOL)
       const channel = new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
       this.init.events?.attached?.(peer)
-      const reason = await this.agent.attach(channel)
+      // a join proof is bound to both peer ids of this Noise-authenticated connection
+      const reason = await this.agent.attach(channel, { self: this.init.node.peerId.toString(), coordinator: peer })
       if (!this.stopped) this.init.events?.detached?.(peer, reason) // leaving by our own choice is not "gone"
     } catch (err) {
       this.init.events?.log?.(`could not open the job stream to …${peer.slice(-8)}: ${(err as Error).message}`)

@@ -11,6 +11,7 @@ import type { Channel } from './channel.js'
 import { CreditWindow } from './credit-window.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
 import { SideValues, withSideValue } from '../run/side-inputs.js'
+import { joinProof } from '../protocol/join-proof.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 
 export interface WorkerAgentInit {
@@ -19,6 +20,14 @@ export interface WorkerAgentInit {
   /** Fetches a module's bytes by content hash (verified by the fetcher). */
   readonly fetchModule: (hash: string) => Promise<Uint8Array>
   readonly events?: WorkerEvents
+  /** The join secret, proven (never sent) when a coordinator challenges. */
+  readonly secret?: string
+}
+
+/** The two ends of a session, from the authenticated connection: what a join proof is bound to. */
+export interface SessionPeers {
+  readonly self: string
+  readonly coordinator: string
 }
 
 export interface WorkerEvents {
@@ -58,14 +67,16 @@ export class WorkerAgent {
   /** Side input values of the current session (from the job stream, or gossip when that is faster). */
   private sides = new SideValues()
   private runId: string | undefined
+  private peers: SessionPeers | undefined
 
   constructor (private readonly init: WorkerAgentInit) {
     this.window = new CreditWindow(init.executor.slots)
   }
 
   /** Runs one session on `channel`; resolves when the channel closes. */
-  async attach (channel: WorkerChannel): Promise<Error | undefined> {
+  async attach (channel: WorkerChannel, peers?: SessionPeers): Promise<Error | undefined> {
     this.channel = channel
+    this.peers = peers
     this.session++
     this.granted = 0
     this.held = 0
@@ -137,7 +148,23 @@ export class WorkerAgent {
       case 'refused':
         this.init.events?.refused?.(message.reason)
         break
+      case 'challenge':
+        void this.prove(message.nonce)
+        break
     }
+  }
+
+  /**
+   * Answers a challenge. Without a secret (or without the peer ids) it answers with an empty proof, so the
+   * coordinator refuses with a reason both sides log instead of waiting for a timeout.
+   */
+  private async prove (nonce: Uint8Array): Promise<void> {
+    const session = this.session
+    const { secret } = this.init
+    const peers = this.peers
+    if (secret == null || peers == null) this.init.events?.log?.('the coordinator asks for a join secret and this worker has none (--secret / EDGE_GRID_SECRET)')
+    const proof = secret != null && peers != null ? await joinProof(secret, nonce, peers.self, peers.coordinator) : new Uint8Array(0)
+    if (session === this.session) this.send({ t: 'proof', proof })
   }
 
   /** Jobs of stages with a side input get `[item, current value]` as their input. */

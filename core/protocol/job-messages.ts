@@ -17,6 +17,13 @@
  *                               ←  side {name, version, value}  (a side input's value, sent before the
  *                                   first jobs that need it; jobs name their side input in `side`)
  *                               ←  done {ok}  (the flow ended; the worker may stay for the next)
+ *
+ * With a join secret (optional; core/protocol/join-proof.ts) the coordinator answers the hello with
+ *                               ←  challenge {nonce}
+ *     proof {proof}             →  HMAC-SHA256(secret, nonce ‖ worker peer id ‖ coordinator peer id)
+ * and sends `welcome` (and any job) only after a valid proof; a missing or wrong one gets `refused` and the
+ * stream is closed. Both additions are optional members of the v1 unions: peers without a secret never
+ * see them (an old worker meeting a coordinator with a secret rejects the unknown `challenge` and leaves).
  */
 import type { Emitted } from '../abi/abi.js'
 import type { Job, JobOutcome } from '../jobs.js'
@@ -46,6 +53,8 @@ export type WorkerMessage =
   | { readonly t: 'pull', readonly credits: number }
   | { readonly t: 'results', readonly results: readonly WireOutcome[] }
   | { readonly t: 'bye' }
+  /** The answer to a `challenge`: proves the worker knows the join secret without sending it. */
+  | { readonly t: 'proof', readonly proof: Uint8Array }
 
 export type CoordinatorMessage =
   | { readonly t: 'welcome', readonly v: number, readonly flow: string, readonly run: string }
@@ -55,6 +64,8 @@ export type CoordinatorMessage =
   | { readonly t: 'side', readonly name: string, readonly version: number, readonly value: Uint8Array }
   | { readonly t: 'done', readonly ok: boolean }
   | { readonly t: 'refused', readonly reason: string }
+  /** This coordinator has a join secret: answer with a `proof` before anything else is sent. */
+  | { readonly t: 'challenge', readonly nonce: Uint8Array }
 
 export function jobToWire (job: Job): WireJob {
   return [job.id, job.fn.module, job.fn.export, job.input, job.timeoutMs]
@@ -105,6 +116,7 @@ export function isWorkerMessage (v: unknown): v is WorkerMessage {
     case 'pull': return isCount(v.credits, 1_000_000)
     case 'results': return Array.isArray(v.results) && v.results.every(isWireOutcome)
     case 'bye': return true
+    case 'proof': return v.proof instanceof Uint8Array && v.proof.length <= 64
     default: return false
   }
 }
@@ -118,6 +130,7 @@ export function isCoordinatorMessage (v: unknown): v is CoordinatorMessage {
     case 'side': return isShortString(v.name) && isId(v.version) && v.value instanceof Uint8Array
     case 'done': return typeof v.ok === 'boolean'
     case 'refused': return isShortString(v.reason, 1024)
+    case 'challenge': return v.nonce instanceof Uint8Array && v.nonce.length >= 16 && v.nonce.length <= 64
     default: return false
   }
 }

@@ -64,6 +64,9 @@ Options:
                    the interface of the first --listen address; anyone who
                    opens the printed URL donates compute from a browser tab
   --local-only     no network at all: embedded workers only
+  --secret S       a join secret volunteers must prove (HMAC over a fresh
+                   nonce, the secret is never sent) before they get jobs;
+                   default: the EDGE_GRID_SECRET environment variable, if set
   --report FILE    write a JSON summary (jobs done/failed/retried, per stage and
                    per worker, wall time) to FILE
   --quiet          no progress display and no summary (sink output still printed)
@@ -90,6 +93,7 @@ interface Options {
   waitWorkers: number
   report?: string
   quiet: boolean
+  secret?: string
 }
 
 function parseOptions (argv: string[]): Options | 'help' {
@@ -106,6 +110,7 @@ function parseOptions (argv: string[]): Options | 'help' {
       'wait-workers': { type: 'string' },
       spawn: { type: 'string' },
       report: { type: 'string' },
+      secret: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
@@ -133,7 +138,8 @@ function parseOptions (argv: string[]): Options | 'help' {
     spawn,
     http: values.http != null ? intOption('--http', values.http, 0, 65535, 0) : undefined,
     report: values.report,
-    quiet: values.quiet === true
+    quiet: values.quiet === true,
+    secret: secretOption(values.secret ?? process.env.EDGE_GRID_SECRET)
   }
 }
 
@@ -181,7 +187,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       network = await startNetwork(options, identity, { flowName: spec.name, runId: randomUUID(), run, modules: moduleBytes, log })
       log(`edge-grid coordinator ${network.node.peerId.toString()}`)
       for (const addr of network.addresses()) log(`  listening on ${addr}`)
-      log(`volunteers join with:\n  ${network.joinCommand()}`)
+      log(`volunteers join with:\n  ${network.joinCommand()}${options.secret != null ? ' --secret …  (or EDGE_GRID_SECRET): a join secret is required' : ''}`)
       if (options.http != null) {
         page = await servePage(network, options.http)
         const lan = network.addresses().map(a => /^\/ip4\/([^/]+)\/tcp\//.exec(a)?.[1]).filter((ip): ip is string => ip != null && !ip.startsWith('127.'))
@@ -195,7 +201,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     log(`edge-grid: running flow "${spec.name}" on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${network != null ? ' and any volunteers' : ''}`)
     if (network != null && options.spawn > 0) {
       log(`spawning ${options.spawn} local grid-worker process${options.spawn === 1 ? '' : 'es'}…`)
-      spawned = await SpawnedWorkers.start({ count: options.spawn, bootstrap: loopbackAddress(network), log: line => { terminal.log(line) } })
+      spawned = await SpawnedWorkers.start({ count: options.spawn, bootstrap: loopbackAddress(network), log: line => { terminal.log(line) }, secret: options.secret })
     }
     if (network != null && options.waitWorkers > 0) {
       log(`waiting for ${options.waitWorkers} volunteer${options.waitWorkers === 1 ? '' : 's'} to join…`)
@@ -270,8 +276,15 @@ function loopbackAddress (network: CoordinatorNetwork): string {
   return pick
 }
 
+/** An empty secret would protect nothing: treat "" (e.g. an unset variable in a script) as a mistake. */
+function secretOption (secret: string | undefined): string | undefined {
+  if (secret == null) return undefined
+  if (secret.length === 0) throw new UsageError('--secret / EDGE_GRID_SECRET is empty')
+  return secret
+}
+
 async function startNetwork (options: Options, identityPath: string, init: { flowName: string, runId: string, run: FlowRun, modules: Map<string, Uint8Array>, log: (line: string) => void }): Promise<CoordinatorNetwork> {
-  const base = { ...init, identityPath, mdns: options.mdns }
+  const base = { ...init, identityPath, mdns: options.mdns, secret: options.secret }
   if (options.listen != null) return await CoordinatorNetwork.start({ ...base, listen: options.listen })
   try {
     return await CoordinatorNetwork.start({ ...base, listen: DEFAULT_LISTEN })

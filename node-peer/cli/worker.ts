@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { ThreadPool } from '../executor/pool.js'
 import { ModuleCache } from '../module-cache.js'
 import { loadOrCreateIdentity } from '../net/identity.js'
@@ -32,7 +33,13 @@ Options:
                      re-joins after the coordinator restarts.
   --mdns             find a coordinator on the local network (it must also run
                      with --mdns); off by default, as it multicasts on every
-                     interface
+                     interface. Jobs are taken from one coordinator only:
+                     the --coordinator peer id if given, else the first
+                     one found (for the life of this process)
+  --coordinator ID   with --mdns: take jobs only from the coordinator with
+                     this peer id
+  --secret S         the coordinator's join secret, proven without sending
+                     it (default: the EDGE_GRID_SECRET environment variable)
   --threads N        worker threads (default: CPU count, here ${availableParallelism()})
   --name NAME        name shown by the coordinator (default: host-pid)
   --label L          a label for placement (repeatable)
@@ -61,6 +68,8 @@ interface Options {
   cache: string
   quiet: boolean
   attached: boolean
+  coordinator?: string
+  secret?: string
 }
 
 function parseOptions (argv: string[]): Options | 'help' {
@@ -78,6 +87,8 @@ function parseOptions (argv: string[]): Options | 'help' {
       cache: { type: 'string' },
       quiet: { type: 'boolean', default: false },
       attached: { type: 'boolean', default: false },
+      coordinator: { type: 'string' },
+      secret: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -98,7 +109,18 @@ function parseOptions (argv: string[]): Options | 'help' {
   const name = values.name ?? `${hostname()}-${process.pid}`
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new UsageError(`--name "${name}": use 1-64 letters, digits, '.', '_' or '-'`)
   const listen = values.listen ?? []
+  if (values.coordinator != null) {
+    try {
+      peerIdFromString(values.coordinator)
+    } catch {
+      throw new UsageError(`--coordinator "${values.coordinator}" is not a peer id (the 12D3KooW… id grid-coordinator prints at start)`)
+    }
+  }
+  const secret = values.secret ?? process.env.EDGE_GRID_SECRET
+  if (secret === '') throw new UsageError('--secret / EDGE_GRID_SECRET is empty')
   return {
+    coordinator: values.coordinator,
+    secret,
     bootstrap,
     mdns: values.mdns === true,
     threads,
@@ -127,6 +149,8 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     info: { name: o.name, threads: o.threads, platform: `node-${process.version}`, labels: o.labels },
     bootstrap: o.bootstrap,
     mdns: o.mdns,
+    coordinator: o.coordinator,
+    secret: o.secret,
     cache: new ModuleCache(o.cache),
     events: {
       attached: peer => { log(`connected to coordinator …${peer.slice(-8)}`) },

@@ -13,7 +13,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
-import type { Libp2p, PrivateKey, ServiceMap } from '@libp2p/interface'
+import type { ConnectionGater, Libp2p, PrivateKey, ServiceMap } from '@libp2p/interface'
 import { keepConnected, type RedialInit } from '../../core/peer/redial.js'
 
 export interface GridNodeInit {
@@ -32,6 +32,8 @@ export interface GridNodeInit {
   readonly webrtcDirect?: boolean
   /** STUN/TURN servers for WebRTC. Default none: no traffic to third parties unless configured. */
   readonly iceServers?: RTCIceServer[]
+  /** refuses peers (the coordinator gates peers that misbehaved, core/peer/peer-limits.ts) */
+  readonly connectionGater?: ConnectionGater
 }
 
 export interface GridServices extends ServiceMap {
@@ -82,7 +84,8 @@ export async function createGridNode (init: GridNodeInit): Promise<GridNode> {
     peerDiscovery,
     services: services as Libp2pOptions<GridServices>['services'],
     // a worker busy with a long job may miss a ping: keep its connection (its jobs have their own timeouts)
-    connectionMonitor: { abortConnectionOnPingFailure: false }
+    connectionMonitor: { abortConnectionOnPingFailure: false },
+    ...(init.connectionGater != null ? { connectionGater: init.connectionGater } : {})
   }
   const node = await createLibp2p(options)
 

@@ -26,11 +26,10 @@ it('malformed and oversized job frames close only the offending stream; the flow
   const addr = `/ip4/127.0.0.1/tcp/${tcp}/p2p/${peerId.toString()}`
   const run = await copyExample('collatz')
   const coordinator = new Proc('grid-coordinator', [join(run, 'flow.json'), '--workers', '0', '--listen', `/ip4/127.0.0.1/tcp/${tcp}`, '--identity', identity, '--report', join(run, 'report.json')])
-  const rogue = await startNode()
+  const rogues: Array<Awaited<ReturnType<typeof startNode>>> = []
   let worker: Proc | undefined
   try {
     await coordinator.waitFor(/running flow/)
-    await rogue.dial(multiaddr(addr))
     const attacks: Array<[string, Uint8Array]> = [
       ['a length prefix of 100 MB', lengthPrefix(100 * 1024 * 1024)],
       ['bytes that are not msgpack', encodeFrame(new Uint8Array([0xc1, 0xc1, 0xc1]))],
@@ -39,6 +38,10 @@ it('malformed and oversized job frames close only the offending stream; the flow
       ['a malformed varint', new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])]
     ]
     for (const [what, bytes] of attacks) {
+      // one peer per attack: a peer that breaks the protocol 3 times is refused (auth.test.ts tests that)
+      const rogue = await startNode()
+      rogues.push(rogue)
+      await waitFor(async () => await rogue.dial(multiaddr(addr)).then(() => true, () => false), 10_000, 'a rogue connection')
       const stream = await rogue.dialProtocol(peerId, JOB_PROTOCOL)
       stream.send(bytes)
       await waitFor(() => stream.status !== 'open', 10_000, `the coordinator to close the stream after ${what}`)
@@ -54,7 +57,7 @@ it('malformed and oversized job frames close only the offending stream; the flow
     await checkExample('collatz', run, coordinator.output, report)
     assert.ok(report.perWorker['worker/honest'] > 0)
   } finally {
-    await rogue.stop()
+    await Promise.all(rogues.map(async r => await r.stop()))
     coordinator.kill('SIGKILL')
     worker?.kill('SIGKILL')
     await coordinator.exited

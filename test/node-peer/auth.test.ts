@@ -1,0 +1,164 @@
+/**
+ * Authentication and abuse limits against a real coordinator process with a join secret (127.0.0.1 only):
+ * workers without the secret or with a wrong one are refused and get no jobs, a proof replayed from another
+ * session or made for another coordinator is refused, peers that keep breaking the protocol or flood gossip
+ * are disconnected and then refused by the connection gater, and an honest worker with the secret (from
+ * EDGE_GRID_SECRET) completes the flow exactly.
+ */
+import { it } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
+import { encodeValue } from '../../core/codec.js'
+import { ANNOUNCE_TOPIC } from '../../core/protocol/announce.js'
+import { MessageChannel } from '../../core/protocol/channel.js'
+import { encodeFrame } from '../../core/protocol/frames.js'
+import { isCoordinatorMessage, JOB_PROTOCOL, JOB_PROTOCOL_VERSION, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
+import type { CoordinatorMessage, WorkerMessage } from '../../core/protocol/job-messages.js'
+import { joinProof } from '../../core/protocol/join-proof.js'
+import { loadOrCreateIdentity } from '../../node-peer/net/identity.js'
+import type { GridNode } from '../../node-peer/net/node.js'
+import { copyExample } from '../helpers/example-copy.js'
+import { checkExample } from '../helpers/example-checks.js'
+import { Proc } from '../helpers/processes.js'
+import { freePort, newKey, startNode, waitFor } from './net/nodes.js'
+
+const SECRET = 'correct horse battery staple'
+
+/** A hand-driven job session: everything the coordinator sends is collected in `received`. */
+class Session {
+  readonly received: CoordinatorMessage[] = []
+  closed = false
+  private constructor (readonly channel: MessageChannel<CoordinatorMessage, WorkerMessage>) {
+    channel.onMessage(m => { this.received.push(m) })
+    channel.onClose(() => { this.closed = true })
+  }
+
+  static async open (node: GridNode, coordinator: PeerId, name: string): Promise<Session> {
+    const stream = await node.dialProtocol(coordinator, JOB_PROTOCOL)
+    const session = new Session(new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES }))
+    session.channel.send({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name, threads: 1, platform: 'test', labels: [] } })
+    return session
+  }
+
+  async next<T extends CoordinatorMessage['t']> (t: T): Promise<Extract<CoordinatorMessage, { t: T }>> {
+    await waitFor(() => this.received.some(m => m.t === t) || this.closed, 10_000, `a ${t} message`)
+    const m = this.received.find(m => m.t === t)
+    assert.ok(m != null, `expected ${t}, got ${JSON.stringify(this.received.map(m => m.t))} before the stream closed`)
+    return m as Extract<CoordinatorMessage, { t: T }>
+  }
+}
+
+it('join secret: refused without it, with a wrong one or a replayed proof; floods get the peer refused; an honest worker completes the flow', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'edge-grid-auth-'))
+  const identity = join(dir, 'coordinator.key')
+  const coordinatorId = peerIdFromPrivateKey(await loadOrCreateIdentity(identity))
+  const tcp = await freePort()
+  const addr = `/ip4/127.0.0.1/tcp/${tcp}/p2p/${coordinatorId.toString()}`
+  const run = await copyExample('primes')
+  delete process.env.EDGE_GRID_SECRET // the children inherit our environment
+  const coordinator = new Proc('grid-coordinator', [join(run, 'flow.json'), '--workers', '0', '--listen', `/ip4/127.0.0.1/tcp/${tcp}`, '--identity', identity,
+    '--secret', SECRET, '--wait-workers', '1', '--report', join(run, 'report.json')])
+  const procs: Proc[] = []
+  const nodes: GridNode[] = []
+  const worker = (name: string, extra: string[] = []): Proc => {
+    const p = new Proc('grid-worker', ['--bootstrap', addr, '--threads', '1', '--name', name, '--cache', join(dir, `cache-${name}`), '--quiet', ...extra])
+    procs.push(p)
+    return p
+  }
+  const rogue = async (): Promise<GridNode> => {
+    const node = await startNode({ privateKey: await newKey() })
+    nodes.push(node)
+    // libp2p itself refuses more than a few connections per second from one host (inboundConnectionThreshold)
+    await waitFor(async () => await node.dial(multiaddr(addr)).then(() => true, () => false), 10_000, 'a rogue connection')
+    return node
+  }
+  try {
+    await coordinator.waitFor(/a join secret is required/)
+
+    // 1. no secret: refused with a reason both sides log, no jobs
+    const anonymous = worker('anonymous')
+    await anonymous.waitFor(/refused by the coordinator: this coordinator requires a join secret/)
+    await coordinator.waitFor(/! refused peer …\S+: this coordinator requires a join secret/)
+    anonymous.kill()
+    // 2. a wrong secret
+    const wrong = worker('wrong', ['--secret', 'not the secret'])
+    await wrong.waitFor(/refused by the coordinator: wrong join proof/)
+    wrong.kill()
+    await Promise.all([anonymous.exited, wrong.exited])
+
+    // 3. replays: a hand-made session proves it can join with a right proof, then its proof is replayed
+    const thief = await rogue()
+    const first = await Session.open(thief, coordinatorId, 'thief')
+    const { nonce } = await first.next('challenge')
+    const proof = await joinProof(SECRET, nonce, thief.peerId.toString(), coordinatorId.toString())
+    first.channel.send({ t: 'proof', proof })
+    assert.equal((await first.next('welcome')).t, 'welcome', 'the test computes proofs the way workers do')
+    first.channel.send({ t: 'bye' })
+    await first.channel.close()
+    const replayed = await Session.open(thief, coordinatorId, 'thief')
+    await replayed.next('challenge')
+    replayed.channel.send({ t: 'proof', proof }) // valid once, for another nonce
+    assert.match((await replayed.next('refused')).reason, /wrong join proof/)
+    await waitFor(() => replayed.closed, 10_000, 'the replay session to be closed')
+    assert.equal(replayed.received.some(m => m.t === 'welcome' || m.t === 'jobs'), false)
+    const elsewhere = await Session.open(thief, coordinatorId, 'thief')
+    const challenge = await elsewhere.next('challenge')
+    const otherCoordinator = peerIdFromPrivateKey(await newKey()).toString()
+    elsewhere.channel.send({ t: 'proof', proof: await joinProof(SECRET, challenge.nonce, thief.peerId.toString(), otherCoordinator) })
+    assert.match((await elsewhere.next('refused')).reason, /wrong join proof/)
+
+    // 4. a peer that keeps breaking the protocol is disconnected, then refused at connect time
+    const vandal = await rogue()
+    for (let i = 0; i < 3; i++) {
+      const stream = await vandal.dialProtocol(coordinatorId, JOB_PROTOCOL)
+      stream.send(encodeFrame(new Uint8Array([0xc1, 0xc1])))
+      await waitFor(() => stream.status !== 'open', 10_000, 'the coordinator to close the stream')
+    }
+    const vandalTail = vandal.peerId.toString().slice(-8)
+    await coordinator.waitFor(new RegExp(`! peer …${vandalTail} broke the job protocol: disconnected and refused`))
+    await waitFor(() => vandal.getConnections(coordinatorId).length === 0, 10_000, 'the vandal to be disconnected')
+    for (let attempt = 0; attempt < 2; attempt++) {
+      // spaced beyond libp2p's own per-host connection rate limit, so the refusal is the gater's
+      await new Promise(resolve => setTimeout(resolve, 1200))
+      await assert.rejects(async () => { await (await vandal.dial(multiaddr(addr))).newStream(JOB_PROTOCOL) }, 'a refused peer cannot connect again')
+    }
+
+    // 5. a gossip flood: the flooder is disconnected and refused
+    const flooder = await rogue()
+    flooder.services.pubsub.subscribe(ANNOUNCE_TOPIC)
+    await waitFor(() => flooder.services.pubsub.getSubscribers(ANNOUNCE_TOPIC).some(p => p.equals(coordinatorId)), 10_000, 'the coordinator to be subscribed')
+    const flooderTail = flooder.peerId.toString().slice(-8)
+    const banned = new RegExp(`! peer …${flooderTail} more than \\d+ gossip messages in a second: disconnected and refused`)
+    await waitFor(async () => {
+      for (let i = 0; i < 50; i++) await flooder.services.pubsub.publish(ANNOUNCE_TOPIC, encodeValue({ t: 'worker', name: 'flood', i })).catch(() => {})
+      await new Promise(resolve => setTimeout(resolve, 100))
+      return banned.test(coordinator.output)
+    }, 15_000, 'the flooder to be refused')
+    await waitFor(() => flooder.getConnections(coordinatorId).length === 0, 10_000, 'the flooder to be disconnected')
+
+    // 6. the honest worker, secret from the environment
+    process.env.EDGE_GRID_SECRET = SECRET
+    worker('honest')
+    delete process.env.EDGE_GRID_SECRET
+    const { code } = await coordinator.exited
+    assert.equal(code, 0, coordinator.output.slice(-3000))
+    const report = JSON.parse(await readFile(join(run, 'report.json'), 'utf8'))
+    await checkExample('primes', run, coordinator.output, report)
+    assert.deepEqual(Object.keys(report.perWorker), ['worker/honest'], 'only the honest worker ran jobs')
+    assert.doesNotMatch(coordinator.output, /worker\/(anonymous|wrong) joined/)
+    assert.doesNotMatch(coordinator.output.replace(/[^\n]*!.*\n?/g, ''), new RegExp(SECRET), 'the secret is never printed')
+  } catch (err) {
+    console.error(coordinator.output.slice(-4000))
+    throw err
+  } finally {
+    delete process.env.EDGE_GRID_SECRET
+    await Promise.all(nodes.map(async n => await n.stop()))
+    for (const p of [coordinator, ...procs]) p.kill('SIGKILL')
+    await Promise.all([coordinator, ...procs].map(async p => await p.exited))
+  }
+})
