@@ -56,6 +56,15 @@ export interface PartitionSpec {
   readonly by: 'key' | 'value'
 }
 
+/** Redundant execution (README, "Execution semantics": verification). */
+export interface VerifySpec {
+  /** Each job runs on this many distinct workers and their outputs must agree byte for byte. */
+  readonly replicas: number
+}
+
+export const MIN_REPLICAS = 2
+export const MAX_REPLICAS = 5
+
 export interface StageHints extends StagePlacement {
   /** Most jobs of this stage in flight at once (all workers together); undefined: no limit. */
   readonly maxInstances?: number
@@ -63,6 +72,8 @@ export interface StageHints extends StagePlacement {
   readonly timeoutMs: number
   /** How many times a failed job is tried again before the flow fails. */
   readonly retries: number
+  /** Run each job on several distinct workers and accept only agreeing outputs. */
+  readonly verify?: VerifySpec
 }
 
 export interface MapStageSpec extends StageHints {

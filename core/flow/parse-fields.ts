@@ -15,6 +15,7 @@ export const FIELDS = {
   function: ['wasm', 'export', 'description'],
   cluster: ['labels', 'members', 'description'],
   partition: ['by'],
+  verify: ['replicas'],
   source: {
     range: ['type', 'start', 'end', 'step', 'description'],
     values: ['type', 'values', 'description'],
@@ -22,8 +23,8 @@ export const FIELDS = {
     jsonl: ['type', 'path', 'description']
   },
   stage: {
-    map: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'broadcast', 'partition', 'sideInput', 'description'],
-    aggregate: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'description']
+    map: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'broadcast', 'partition', 'sideInput', 'verify', 'description'],
+    aggregate: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'verify', 'description']
   },
   sink: {
     stdout: ['type', 'input', 'description'],

@@ -4,8 +4,8 @@
  * rules (range bounds, png size, aggregate ports). Stream references are kept as written here; the next
  * step (check-streams.ts) resolves them, since a stage may read a stage declared after it.
  */
-import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS } from './model.js'
-import type { ClusterSpec, FlowSpec, FunctionSpec, PartitionSpec, SinkSpec, SourceSpec, StageSpec } from './model.js'
+import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, MAX_REPLICAS, MIN_REPLICAS } from './model.js'
+import type { ClusterSpec, FlowSpec, FunctionSpec, PartitionSpec, SinkSpec, SourceSpec, StageSpec, VerifySpec } from './model.js'
 import { describeJson, didYouMean, FIELDS, FieldReader, join } from './parse-fields.js'
 
 export const DEFAULT_CHANNELS = 3
@@ -161,6 +161,12 @@ function parseClusterRef (r: FieldReader, path: string, value: unknown, clusters
   return name
 }
 
+function parseVerify (r: FieldReader, path: string, value: unknown): VerifySpec {
+  const obj = r.object(path, value, `a verification: { "replicas": ${MIN_REPLICAS}..${MAX_REPLICAS} }`)
+  r.fields(path, obj, FIELDS.verify, ['replicas'], 'a verification')
+  return { replicas: r.integer(`${path}.replicas`, obj.replicas, MIN_REPLICAS, MAX_REPLICAS, `an integer from ${MIN_REPLICAS} to ${MAX_REPLICAS} (distinct workers per job)`) }
+}
+
 function parsePartition (r: FieldReader, path: string, value: unknown): PartitionSpec {
   const obj = r.object(path, value, 'a partition: { "by": "key" } (items [key, value]) or { "by": "value" }')
   r.fields(path, obj, FIELDS.partition, ['by'], 'a partition')
@@ -253,6 +259,13 @@ function parseStage (r: FieldReader, path: string, name: string, value: unknown,
   if (partition !== undefined && broadcast) {
     r.fail(`${path}.partition`, 'either "broadcast" (every member gets every item) or "partition" (each item goes to one member), not both')
   }
+  const verify = obj.verify === undefined ? undefined : parseVerify(r, `${path}.verify`, obj.verify)
+  if (verify !== undefined && cluster !== undefined) {
+    r.fail(`${path}.verify`, 'a stage without "cluster": replicas must run on distinct workers, which a cluster (and broadcast or partition) would restrict or contradict')
+  }
+  if (verify !== undefined && obj.sideInput !== undefined) {
+    r.fail(`${path}.verify`, 'a stage without "sideInput": replicas handed out at different times could see different side values and disagree')
+  }
   const sideInput = obj.sideInput === undefined ? undefined : r.nonEmptyString(`${path}.sideInput`, obj.sideInput, 'a stream id ("source", "stage" or "stage.port") whose latest item the function receives with each item')
   if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
   const hints = {
@@ -261,7 +274,8 @@ function parseStage (r: FieldReader, path: string, name: string, value: unknown,
     ...(maxInstances !== undefined ? { maxInstances } : {}),
     ...(cluster !== undefined ? { cluster } : {}),
     ...(broadcast ? { broadcast: true as const } : {}),
-    ...(partition !== undefined ? { partition } : {})
+    ...(partition !== undefined ? { partition } : {}),
+    ...(verify !== undefined ? { verify } : {})
   }
   return kind === 'aggregate'
     ? { kind, name, function: fn, inputs, outputs: [DEFAULT_PORT], ...hints }

@@ -14,6 +14,7 @@ import type { SinkDelivery, StageCounts } from './run-state.js'
 import type { SideValue } from './side-inputs.js'
 import type { SourceCursor, SourceOpener } from './sources.js'
 import { describe } from './aggregate.js'
+import type { VerificationReport } from './verification.js'
 
 export interface SinkWriter {
   /**
@@ -56,6 +57,8 @@ export interface RunSummary {
   readonly wallMs: number
   /** Each cluster's members when the run ended (absent when the flow declares no clusters). */
   readonly clusters?: Record<string, ClusterView>
+  /** Stages with `verify`: jobs verified, jobs whose replicas disagreed, suspicious workers (absent otherwise). */
+  readonly verification?: VerificationReport
 }
 
 export interface ClusterView {
@@ -84,6 +87,7 @@ export class FlowRun {
   readonly state: RunState
   private readonly listeners = new Set<() => void>()
   private readonly sideListeners = new Set<(name: string, value: SideValue) => void>()
+  private readonly refusedListeners = new Set<(worker: string) => void>()
   private readonly cursors = new Map<string, SourceCursor>()
   private readonly sinks = new Map<string, SinkWriter>()
   private readonly sinkQueues = new Map<string, Uint8Array[]>()
@@ -100,6 +104,7 @@ export class FlowRun {
   constructor (private readonly init: FlowRunInit) {
     this.state = new RunState(init)
     this.state.onSideValue((name, value) => { for (const listener of this.sideListeners) listener(name, value) })
+    this.state.onRefused(worker => { for (const listener of this.refusedListeners) listener(worker) })
     this.now = init.now ?? (() => Date.now())
   }
 
@@ -145,6 +150,17 @@ export class FlowRun {
   onSide (listener: (name: string, value: SideValue) => void): () => void {
     this.sideListeners.add(listener)
     return () => this.sideListeners.delete(listener)
+  }
+
+  /** Whether verification refused `worker` (it disagreed with the quorum too often): it must not rejoin. */
+  isRefused (worker: string): boolean {
+    return this.state.isRefused(worker)
+  }
+
+  /** Calls `listener` once per worker refused by verification (its jobs are already back in the queues). */
+  onRefused (listener: (worker: string) => void): () => void {
+    this.refusedListeners.add(listener)
+    return () => this.refusedListeners.delete(listener)
   }
 
   /** A worker left: its jobs go back to the queues, and it leaves its clusters. */
@@ -221,6 +237,7 @@ export class FlowRun {
   }
 
   private summary (): RunSummary {
+    const spec = this.init.spec
     const stages = this.state.stageCounts()
     const counts = Object.values(stages)
     const failure = this.state.failure
@@ -236,7 +253,8 @@ export class FlowRun {
       stages,
       perWorker: Object.fromEntries(this.state.perWorker),
       wallMs: this.now() - this.started,
-      ...(this.state.membership.hasClusters ? { clusters: this.state.membership.snapshot() } : {})
+      ...(this.state.membership.hasClusters ? { clusters: this.state.membership.snapshot() } : {}),
+      ...(Object.values(spec.stages).some(s => s.verify != null) ? { verification: this.state.verification.snapshot() } : {})
     }
   }
 

@@ -20,6 +20,9 @@
  *   taken only by that member and accepted once; a member that leaves drops its unfinished copies.
  * - A partitioned stage's items go to the member owning their key (member-queues.ts); a member that leaves
  *   hands its keys, queued items and running jobs back for the remaining members.
+ * - A stage with `verify` runs each job on `replicas` distinct workers (verification.ts): the work stays
+ *   queued until agreeing outputs are accepted, then routed once; a worker disagreeing too often is refused
+ *   (it gets no more jobs, its jobs go back). Work waits while too few distinct workers ask for it.
  * - A stream read as a side input keeps its latest item as a versioned value (side-inputs.ts); jobs of a
  *   stage with a side input are handed out once the value exists (or its stream ended), marked `side`.
  */
@@ -35,6 +38,8 @@ import type { SideValue } from './side-inputs.js'
 import { producerOf } from '../flow/graph.js'
 import { createStageState, partitionKey } from './stage-state.js'
 import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
+import { maxReplicas, ReplicaGroup, VerificationLedger } from './verification.js'
+import type { Emitted } from '../abi/abi.js'
 
 export type { StageCounts } from './stage-state.js'
 
@@ -87,6 +92,9 @@ export class RunState {
   /** Workers that cannot run side-input jobs (their hello did not offer the feature). */
   private readonly withoutSide = new Set<string>()
   private sideListener: ((name: string, value: SideValue) => void) | undefined
+  /** Verified jobs, disagreements, suspicious and refused workers (stages with `verify`). */
+  readonly verification = new VerificationLedger()
+  private refusedListener: ((worker: string) => void) | undefined
 
   constructor (private readonly init: RunStateInit) {
     const { spec, graph, functions } = init
@@ -129,7 +137,7 @@ export class RunState {
    */
   takeJobs (max: number, worker: string, now?: number): Job[] {
     const jobs: Job[] = []
-    if (this._failure != null) return jobs
+    if (this._failure != null || this.verification.refused.has(worker)) return jobs
     for (const stage of this.priority) {
       if (stage.cluster != null && !this.membership.isMember(stage.cluster, worker)) continue
       if (stage.side != null && (this.withoutSide.has(worker) || !this.sideReady(stage.side))) continue
@@ -139,6 +147,11 @@ export class RunState {
         continue
       }
       if (stage.aggregate != null) this.queueCombines(stage)
+      if (stage.verifying != null) {
+        this.takeReplicas(stage, worker, max, jobs, now)
+        if (jobs.length >= max) break
+        continue
+      }
       while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0 && this.belowWorkerCap(stage, worker)) {
         const work = stage.queue.shift()!
         this.queued--
@@ -179,6 +192,27 @@ export class RunState {
     }
   }
 
+  /**
+   * Replicas for `worker` of a stage with `verify`: first of jobs already started (never a second replica of
+   * one job on the same worker), then new ones. The work stays counted as queued until it is decided.
+   */
+  private takeReplicas (stage: StageState, worker: string, max: number, jobs: Job[], now: number | undefined): void {
+    const verifying = stage.verifying!
+    for (const work of verifying) {
+      if (jobs.length >= max || stage.inFlight >= stage.maxInFlight || !this.belowWorkerCap(stage, worker)) return
+      if (!work.group!.wants(worker)) continue
+      work.group!.handedTo(worker)
+      this.handOut(stage, work, worker, now, jobs)
+    }
+    while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0 && this.belowWorkerCap(stage, worker)) {
+      const work = stage.queue.shift()!
+      work.group = new ReplicaGroup(stage.spec.verify!.replicas)
+      verifying.add(work)
+      work.group.handedTo(worker)
+      this.handOut(stage, work, worker, now, jobs)
+    }
+  }
+
   /** Jobs of a broadcast or partitioned stage for `worker`, a member of its cluster: distributes pending items first. */
   private takeMemberJobs (stage: StageState, worker: string, max: number, jobs: Job[], now: number | undefined): void {
     const members = stage.members!
@@ -202,23 +236,93 @@ export class RunState {
     this.out.delete(outcome.id)
     const { stage, work } = record
     this.settle(record)
+    if (work.group != null) return this.completeReplica(record, outcome)
     if (!outcome.ok) {
       this.failAttempt(stage, work, outcome.error)
       return this.advanceAggregates()
     }
     const deliveries: SinkDelivery[] = []
+    if (!this.applyOutputs(stage, work, outcome.outputs, record.worker, deliveries)) return this.advanceAggregates()
+    stage.counts.done++
+    this.perWorker.set(record.worker, (this.perWorker.get(record.worker) ?? 0) + 1)
+    for (const d of this.advanceAggregates()) deliveries.push(d)
+    return deliveries
+  }
+
+  /**
+   * One replica's outcome: a failure opens its slot again (counted against `retries`); a result is tallied,
+   * and once the replicas decide, the accepted outputs are routed exactly once.
+   */
+  private completeReplica (record: OutJob, outcome: JobOutcome): SinkDelivery[] {
+    const { stage, work, worker } = record
+    const group = work.group!
+    if (!outcome.ok) {
+      group.lost(worker)
+      work.attempts++
+      if (work.attempts <= stage.spec.retries) {
+        stage.counts.retried++
+      } else {
+        this.decided(stage, work)
+        stage.counts.failed++
+        this._failure ??= { stage: stage.spec.name, input: work.input, attempts: work.attempts, error: outcome.error }
+      }
+      return this.advanceAggregates()
+    }
+    const decision = group.result(worker, outcome.outputs)
+    if (decision.kind === 'wait') return []
+    this.decided(stage, work)
+    if (decision.kind === 'unverifiable') {
+      stage.counts.failed++
+      this._failure ??= { stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error: { name: 'VerificationError', message: `no majority among ${maxReplicasText(group.replicas)} replicas on distinct workers (${decision.versions} different outputs)` } }
+      return this.advanceAggregates()
+    }
+    const deliveries: SinkDelivery[] = []
+    if (!this.applyOutputs(stage, work, decision.outputs, worker, deliveries)) return this.advanceAggregates()
+    stage.counts.done++
+    for (const w of decision.agreed) this.perWorker.set(w, (this.perWorker.get(w) ?? 0) + 1)
+    for (const refused of this.verification.accepted(decision, group.disputed)) {
+      this.release(refused)
+      this.refusedListener?.(refused)
+    }
+    for (const d of this.advanceAggregates()) deliveries.push(d)
+    return deliveries
+  }
+
+  /** Verified work leaves its stage: no replica of it is out any more. */
+  private decided (stage: StageState, work: Work): void {
+    stage.verifying!.delete(work)
+    this.queued--
+  }
+
+  /** Whether `worker` was refused for disagreeing with the quorum too often (it gets no jobs, may not rejoin). */
+  isRefused (worker: string): boolean {
+    return this.verification.refused.has(worker)
+  }
+
+  /** Called once for each worker refused by verification. */
+  onRefused (listener: (worker: string) => void): void {
+    this.refusedListener = listener
+  }
+
+  /**
+   * Routes a job's outputs (or folds a combine job's value into its aggregate). Returns false, after failing
+   * the attempt, when the outputs break the stage's shape (wrong port, combine not emitting exactly one value).
+   */
+  private applyOutputs (stage: StageState, work: Work, outputs: readonly Emitted[], worker: string, deliveries: SinkDelivery[]): boolean {
+    const outcome = { outputs }
+    const record = { worker }
     if (work.key != null) {
       // a combine job: exactly one value goes back into the aggregate
       if (outcome.outputs.length !== 1 || outcome.outputs[0].port !== 0) {
         this.failAttempt(stage, work, { name: 'OutputLimitError', message: `aggregate function "${stage.spec.function}" must emit exactly one value on port 0, emitted ${outcome.outputs.length}` })
-        return this.advanceAggregates()
+        return false
       }
       stage.aggregate!.combined(work.key, outcome.outputs[0].bytes)
     } else {
       for (const output of outcome.outputs) {
         if (output.port >= stage.portStreams.length || output.port < 0) {
           this.failAttempt(stage, work, { name: 'OutputLimitError', message: `emitted on port ${output.port}, but stage "${stage.spec.name}" has ${stage.portStreams.length} output(s): ${stage.spec.outputs.join(', ')}` })
-          return this.advanceAggregates()
+          return false
         }
       }
       // a pinned stage's outputs are tagged with the member that ran it; others pass their input's tag on
@@ -228,10 +332,7 @@ export class RunState {
         this.route(stage.portStreams[output.port], output.bytes, deliveries, tag)
       }
     }
-    stage.counts.done++
-    this.perWorker.set(record.worker, (this.perWorker.get(record.worker) ?? 0) + 1)
-    for (const d of this.advanceAggregates()) deliveries.push(d)
-    return deliveries
+    return true
   }
 
   /**
@@ -324,7 +425,9 @@ export class RunState {
   private requeue (id: number, record: OutJob): void {
     this.out.delete(id)
     this.settle(record)
-    this.putBack(record.stage, record.work)
+    // a replica's work is still queued (in `verifying`): only its slot opens again
+    if (record.work.group != null) record.work.group.lost(record.worker)
+    else this.putBack(record.stage, record.work)
   }
 
   /** Work goes back to the front of its queue (a member's, for member stages: dropped if that member left). */
@@ -339,10 +442,16 @@ export class RunState {
 
   /** Work of a stage waiting to be handed out, in its queue or its members' queues. */
   private waiting (stage: StageState): number {
-    return stage.queue.size + (stage.members?.size ?? 0)
+    return stage.queue.size + (stage.members?.size ?? 0) + (stage.verifying?.size ?? 0)
   }
 
   private failAttempt (stage: StageState, work: Work, error: ErrorData): void {
+    if (work.group != null) {
+      // verified outputs that break the stage's shape: every honest replica agrees, so retrying cannot help
+      stage.counts.failed++
+      this._failure ??= { stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error }
+      return
+    }
     work.attempts++
     if (work.attempts <= stage.spec.retries) {
       stage.counts.retried++
@@ -454,4 +563,8 @@ function safeDescribe (bytes: Uint8Array): string {
   } catch {
     return `<${bytes.length} bytes of invalid msgpack>`
   }
+}
+
+function maxReplicasText (replicas: number): string {
+  return `up to ${maxReplicas(replicas)}`
 }

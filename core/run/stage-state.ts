@@ -9,6 +9,7 @@ import { decodeValue } from '../codec.js'
 import { Fifo } from './fifo.js'
 import { KeyedAggregate, keyId } from './aggregate.js'
 import { MemberQueues } from './member-queues.js'
+import type { ReplicaGroup } from './verification.js'
 
 export interface Work {
   readonly input: Uint8Array
@@ -21,6 +22,8 @@ export interface Work {
   member?: string
   /** Partitioned stages: the identity of the item's key. */
   readonly partKey?: string
+  /** Stages with `verify`: the replicas of this work (set when its first replica is handed out). */
+  group?: ReplicaGroup
 }
 
 export interface StageState {
@@ -39,6 +42,8 @@ export interface StageState {
   readonly byWorker?: Map<string, number>
   /** Broadcast and partitioned stages: work per member instead of `queue`. */
   readonly members?: MemberQueues<Work>
+  /** Stages with `verify`: work whose replicas are out or still wanted (still counted as queued). */
+  readonly verifying?: Set<Work>
   inFlight: number
   readonly counts: StageCounts
 }
@@ -72,6 +77,7 @@ export function createStageState (stage: StageSpec, fn: FunctionRef): StageState
     members: stage.broadcast === true
       ? new MemberQueues<Work>('broadcast', (w, member) => ({ input: w.input, attempts: 0, member }))
       : stage.partition != null ? new MemberQueues<Work>('partition', w => w) : undefined,
+    verifying: stage.verify != null ? new Set() : undefined,
     inFlight: 0,
     counts: { done: 0, failed: 0, retried: 0, emitted: 0 }
   }

@@ -80,7 +80,7 @@ describe('loadFlow rejects', () => {
     })
     it('a misspelt stage field', async () => {
       await rejects(variant(f => { f.stages.doubled = { fucntion: 'double', input: 'nums' } }), 'stages.doubled.fucntion',
-        'a known field of a stage (did you mean "function"?)', 'allowed fields: type, function, input, outputs, maxInstances, timeoutMs, retries, cluster, broadcast, partition, sideInput, description')
+        'a known field of a stage (did you mean "function"?)', 'allowed fields: type, function, input, outputs, maxInstances, timeoutMs, retries, cluster, broadcast, partition, sideInput, verify, description')
     })
     it('a missing stage input', async () => {
       await rejects(variant(f => { delete f.stages.doubled.input }), 'stages.doubled.input', 'a required field of a map stage, missing')
