@@ -1,9 +1,9 @@
 /**
  * Authentication and abuse limits against a real coordinator process with a join secret (127.0.0.1 only):
  * workers without the secret or with a wrong one are refused and get no jobs, a proof replayed from another
- * session or made for another coordinator is refused, peers that keep breaking the protocol or flood gossip
- * are disconnected and then refused by the connection gater, and an honest worker with the secret (from
- * EDGE_GRID_SECRET) completes the flow exactly.
+ * session or made for another coordinator is refused, peers that keep breaking the protocol, hoard job streams
+ * over several connections or flood gossip are disconnected and then refused by the connection gater, and an
+ * honest worker with the secret (from EDGE_GRID_SECRET) completes the flow exactly.
  */
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -25,6 +25,7 @@ import type { GridNode } from '../../node-peer/net/node.js'
 import { copyExample } from '../helpers/example-copy.js'
 import { checkExample } from '../helpers/example-checks.js'
 import { Proc } from '../helpers/processes.js'
+import { runCoordinator } from '../helpers/cli.js'
 import { freePort, newKey, startNode, waitFor } from './net/nodes.js'
 
 const SECRET = 'correct horse battery staple'
@@ -53,16 +54,18 @@ class Session {
   }
 }
 
-it('join secret: refused without it, with a wrong one or a replayed proof; floods get the peer refused; an honest worker completes the flow', async () => {
+it('join secret: refused without it, with a wrong one or a replayed proof; broken frames, stream hoarding and gossip floods get the peer refused; an honest worker completes the flow', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'edge-grid-auth-'))
   const identity = join(dir, 'coordinator.key')
   const coordinatorId = peerIdFromPrivateKey(await loadOrCreateIdentity(identity))
   const tcp = await freePort()
+  const ws = await freePort()
+  const wsAddr = `/ip4/127.0.0.1/tcp/${ws}/ws/p2p/${coordinatorId.toString()}`
   const addr = `/ip4/127.0.0.1/tcp/${tcp}/p2p/${coordinatorId.toString()}`
   const run = await copyExample('primes')
   delete process.env.EDGE_GRID_SECRET // the children inherit our environment
-  const coordinator = new Proc('grid-coordinator', [join(run, 'flow.json'), '--workers', '0', '--listen', `/ip4/127.0.0.1/tcp/${tcp}`, '--identity', identity,
-    '--secret', SECRET, '--wait-workers', '1', '--report', join(run, 'report.json')])
+  const coordinator = new Proc('grid-coordinator', [join(run, 'flow.json'), '--workers', '0', '--listen', `/ip4/127.0.0.1/tcp/${tcp}`, '--listen', `/ip4/127.0.0.1/tcp/${ws}/ws`,
+    '--identity', identity, '--secret', SECRET, '--wait-workers', '1', '--report', join(run, 'report.json')])
   const procs: Proc[] = []
   const nodes: GridNode[] = []
   const worker = (name: string, extra: string[] = []): Proc => {
@@ -128,7 +131,21 @@ it('join secret: refused without it, with a wrong one or a replayed proof; flood
       await assert.rejects(async () => { await (await vandal.dial(multiaddr(addr))).newStream(JOB_PROTOCOL) }, 'a refused peer cannot connect again')
     }
 
-    // 5. a gossip flood: the flooder is disconnected and refused
+    // 5. a peer that opens job streams over several connections (libp2p caps them per connection)
+    const hoarder = await rogue()
+    await Session.open(hoarder, coordinatorId, 'h1')
+    await Session.open(hoarder, coordinatorId, 'h2')
+    const hoarderTail = hoarder.peerId.toString().slice(-8)
+    const hoarded = new RegExp(`! peer …${hoarderTail} more than \\d+ job streams at once: disconnected and refused`)
+    await waitFor(async () => {
+      const extra = await hoarder.dial(multiaddr(wsAddr), { force: true }).then(async c => await c.newStream(JOB_PROTOCOL)).catch(() => undefined)
+      if (extra != null) await waitFor(() => extra.status !== 'open', 10_000, 'the extra stream to be closed')
+      else await new Promise(resolve => setTimeout(resolve, 200)) // the per-host connection rate limit
+      return hoarded.test(coordinator.output)
+    }, 20_000, 'the stream hoarder to be refused')
+    await waitFor(() => hoarder.getConnections(coordinatorId).length === 0, 10_000, 'the hoarder to be disconnected')
+
+    // 6. a gossip flood: the flooder is disconnected and refused
     const flooder = await rogue()
     flooder.services.pubsub.subscribe(ANNOUNCE_TOPIC)
     await waitFor(() => flooder.services.pubsub.getSubscribers(ANNOUNCE_TOPIC).some(p => p.equals(coordinatorId)), 10_000, 'the coordinator to be subscribed')
@@ -141,7 +158,7 @@ it('join secret: refused without it, with a wrong one or a replayed proof; flood
     }, 15_000, 'the flooder to be refused')
     await waitFor(() => flooder.getConnections(coordinatorId).length === 0, 10_000, 'the flooder to be disconnected')
 
-    // 6. the honest worker, secret from the environment
+    // 7. the honest worker, secret from the environment
     process.env.EDGE_GRID_SECRET = SECRET
     worker('honest')
     delete process.env.EDGE_GRID_SECRET
@@ -151,7 +168,7 @@ it('join secret: refused without it, with a wrong one or a replayed proof; flood
     await checkExample('primes', run, coordinator.output, report)
     assert.deepEqual(Object.keys(report.perWorker), ['worker/honest'], 'only the honest worker ran jobs')
     assert.doesNotMatch(coordinator.output, /worker\/(anonymous|wrong) joined/)
-    assert.doesNotMatch(coordinator.output.replace(/[^\n]*!.*\n?/g, ''), new RegExp(SECRET), 'the secret is never printed')
+    assert.doesNotMatch(coordinator.output, new RegExp(SECRET), 'the secret is never printed')
   } catch (err) {
     console.error(coordinator.output.slice(-4000))
     throw err
@@ -161,4 +178,14 @@ it('join secret: refused without it, with a wrong one or a replayed proof; flood
     for (const p of [coordinator, ...procs]) p.kill('SIGKILL')
     await Promise.all([coordinator, ...procs].map(async p => await p.exited))
   }
+})
+
+it('grid-coordinator --spawn --secret: the spawned workers get the secret and complete the flow', async () => {
+  const run = await copyExample('collatz')
+  const result = await runCoordinator([join(run, 'flow.json'), '--spawn', '1', '--secret', SECRET, '--report', join(run, 'report.json')])
+  assert.equal(result.code, 0, result.stderr.slice(-3000))
+  const report = JSON.parse(await readFile(join(run, 'report.json'), 'utf8'))
+  await checkExample('collatz', run, result.stdout, report)
+  assert.ok(report.perWorker['worker/0'] > 0)
+  assert.doesNotMatch(result.stderr, /refused/)
 })
