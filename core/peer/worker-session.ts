@@ -20,6 +20,9 @@ export const MAX_JOBS_IN_FLIGHT_PER_WORKER = 16_384
 /** A worker that was challenged has this long to prove it knows the join secret. */
 export const JOIN_PROOF_TIMEOUT_MS = 10_000
 
+/** Why a worker whose outputs disagreed with the quorum too often (core/run/verification.ts) is refused. */
+export const REFUSED_BY_VERIFICATION = 'its results disagreed with other workers too often (result verification): refused for this run'
+
 /** The join secret and the two Noise-authenticated peer ids a proof must be bound to. */
 export interface SessionAuth {
   readonly secret: string
@@ -150,11 +153,18 @@ export class WorkerSession {
   /** Welcome and join the run: from here on the worker gets jobs. */
   private admit (): void {
     const info = this.info!
-    this.id = this.makeId(info)
+    const id = this.makeId(info)
+    if (this.run.isRefused(id)) {
+      this.refuse(REFUSED_BY_VERIFICATION, false)
+      return
+    }
+    this.id = id
     this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
     // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
     this.run.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads)
-    this.unsubscribe = this.run.onWork(() => { this.pump() })
+    const offWork = this.run.onWork(() => { this.pump() })
+    const offRefused = this.run.onRefused(worker => { if (worker === this.id) this.refuse(REFUSED_BY_VERIFICATION, false) })
+    this.unsubscribe = () => { offWork(); offRefused() }
     this.events.joined?.(this.id, info)
     this.pump()
   }

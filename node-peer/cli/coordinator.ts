@@ -14,6 +14,8 @@ import { buildGraph } from '../../core/flow/graph.js'
 import { loadFlow } from '../../core/flow/validate.js'
 import { FlowRun } from '../../core/run/flow-run.js'
 import type { RunSummary } from '../../core/run/flow-run.js'
+import { REFUSE_AFTER_DISAGREEMENTS } from '../../core/run/verification.js'
+import type { VerificationReport } from '../../core/run/verification.js'
 import type { FunctionRef } from '../../core/jobs.js'
 import { ThreadPool } from '../executor/pool.js'
 import { nodeFlowFiles, readFlowFile } from '../flow-files.js'
@@ -214,6 +216,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
         await joined
       }
     }
+    run.onRefused(worker => { log(`! ${worker} refused: its results disagreed with other workers ${REFUSE_AFTER_DISAGREEMENTS} times (result verification)`) })
     if (!options.quiet) progress.start()
     workers?.start()
     let summary: RunSummary
@@ -241,6 +244,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       for (const [name, c] of Object.entries(summary.clusters ?? {})) {
         terminal.log(`cluster ${name}: ${c.members.length > 0 ? c.members.join(', ') : 'no members'}${c.size != null ? ` (${c.members.length}/${c.size})` : ''}`)
       }
+      if (summary.verification != null) terminal.log(verificationLine(summary.verification))
       terminal.log(`done: ${formatCount(summary.jobsDone)} jobs in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${volunteers > 0 ? ` and ${volunteers} volunteer${volunteers === 1 ? '' : 's'}` : ''}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}`)
     }
     return EXIT_OK
@@ -295,6 +299,12 @@ async function startNetwork (options: Options, identityPath: string, init: { flo
   }
 }
 
+/** `verified: 40 jobs on distinct workers, 3 disagreements; suspicious: liar@…(3)` */
+function verificationLine (v: VerificationReport): string {
+  const suspicious = Object.entries(v.suspicious).map(([worker, n]) => `${worker} (${n})`)
+  return `verified: ${formatCount(v.verified)} job${v.verified === 1 ? '' : 's'} on distinct workers, ${v.disagreements} disagreement${v.disagreements === 1 ? '' : 's'}; suspicious: ${suspicious.length > 0 ? suspicious.join(', ') : 'none'}`
+}
+
 async function writeReport (path: string, flow: string, workers: number, summary: RunSummary): Promise<void> {
   const report = {
     flow,
@@ -305,6 +315,7 @@ async function writeReport (path: string, flow: string, workers: number, summary
     perWorker: summary.perWorker,
     stages: summary.stages,
     ...(summary.clusters != null ? { clusters: summary.clusters } : {}),
+    ...(summary.verification != null ? { verification: summary.verification } : {}),
     failures: summary.failure != null ? [summary.failure] : []
   }
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`)

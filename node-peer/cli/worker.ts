@@ -20,6 +20,7 @@ import { WorkerRunner } from '../worker-runner.js'
 import { formatCount, formatRate } from './progress.js'
 import { Terminal } from './terminal.js'
 import { intOption, parseCommandLine, UsageError } from './usage.js'
+import { withTestFaults } from '../test-faults.js'
 
 const HELP = `Usage: grid-worker [options]
 
@@ -145,7 +146,8 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   let flow = ''
   const runner = new WorkerRunner({
     node,
-    executor: pool,
+    // TEST ONLY: EDGE_GRID_TEST_CORRUPT_RESULTS=1 makes this worker lie (node-peer/test-faults.ts)
+    executor: withTestFaults(pool, process.env),
     info: { name: o.name, threads: o.threads, platform: `node-${process.version}`, labels: o.labels },
     bootstrap: o.bootstrap,
     mdns: o.mdns,
