@@ -10,6 +10,8 @@
  *   name=TEXT             this worker's name in the coordinator's reports
  *   autostart=1           start donating at once (default: wait for the Donate switch)
  *   discover=MS           how long to look for other tabs before joining (default 1000)
+ *   secret=TEXT           the coordinator's join secret (grid-coordinator --secret), proven, never sent;
+ *                         a URL is kept in history and may be logged: share it only with volunteers
  */
 export interface PageConfig {
   readonly bootstrap: readonly string[]
@@ -18,6 +20,8 @@ export interface PageConfig {
   readonly name?: string
   readonly autostart: boolean
   readonly discoverMs: number
+  /** The join secret, if the coordinator asks for one. */
+  readonly secret?: string
 }
 
 export class PageConfigError extends Error {
@@ -46,7 +50,8 @@ export async function loadPageConfig (location: Location = window.location): Pro
     threads: threads != null && /^\d+$/.test(threads) ? Number(threads) : undefined,
     name: params.get('name') ?? undefined,
     autostart: params.get('autostart') === '1',
-    discoverMs: numberParam(params.get('discover'), DEFAULT_DISCOVER_MS)
+    discoverMs: numberParam(params.get('discover'), DEFAULT_DISCOVER_MS),
+    secret: params.get('secret') ?? undefined
   }
 }
 

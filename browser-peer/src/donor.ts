@@ -27,6 +27,8 @@ export interface DonorInit {
   /** Look this long for other tabs before the first session (they may hold the modules). */
   readonly discoverMs: number
   readonly events: DonorEvents
+  /** The join secret, proven to a coordinator that challenges (core/protocol/join-proof.ts). */
+  readonly secret?: string
 }
 
 export interface DonorEvents {
@@ -197,6 +199,7 @@ export class Donor {
       executor: pool,
       info: { name: this.init.name, threads: pool.slots, platform: 'browser', labels: ['browser'] },
       fetchModule: async hash => await this.init.tabs.fetchModule(hash, coordinator),
+      secret: this.init.secret,
       events: {
         welcome: (flow, run) => {
           this.retryMs = RETRY_MIN_MS
@@ -219,7 +222,8 @@ export class Donor {
     })
     this.agent = agent
     this.totals.sessions++
-    const reason = await agent.attach(channel)
+    // a join proof is bound to both peer ids of this Noise-authenticated connection
+    const reason = await agent.attach(channel, { self: this.init.node.peerId.toString(), coordinator: coordinator.toString() })
     if (this.wanted) {
       this.init.events.log(`session ended${reason != null ? `: ${reason.message}` : ''}`)
       this.setState(this.init.node.getConnections(coordinator).length > 0 ? 'joining' : 'reconnecting')

@@ -92,6 +92,7 @@ async function boot (): Promise<void> {
     bootstrap: config.bootstrap,
     name,
     discoverMs: config.discoverMs,
+    secret: config.secret,
     events: {
       state: s => { state = s; view.setState(s, donor?.donating ?? false) },
       log,
