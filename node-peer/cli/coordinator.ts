@@ -201,6 +201,10 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     const net = network
     const progress = new ProgressDisplay(terminal, spec.name, () => run.progress(), () => (pool?.slots ?? 0) + (net?.workerCount ?? 0))
     log(`edge-grid: running flow "${spec.name}" on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${network != null ? ' and any volunteers' : ''}`)
+    for (const stage of Object.values(spec.stages)) {
+      // replicas need distinct workers: say so, or a flow with too few workers just looks stuck
+      if (stage.verify != null) log(`stage "${stage.name}" is verified: each job runs on ${stage.verify.replicas} distinct workers (embedded threads count as one) and waits until that many take work`)
+    }
     if (network != null && options.spawn > 0) {
       log(`spawning ${options.spawn} local grid-worker process${options.spawn === 1 ? '' : 'es'}…`)
       spawned = await SpawnedWorkers.start({ count: options.spawn, bootstrap: loopbackAddress(network), log: line => { terminal.log(line) }, secret: options.secret })
