@@ -186,9 +186,9 @@ export class CoordinatorNetwork {
           this.init.log(`! closed a job stream from peer …${peer.slice(-8)}: ${reason}`)
           this.misbehaved(peer, 'broke the job protocol')
         },
-        refused: (reason, badProof) => {
+        refused: (reason, breach) => {
           this.init.log(`! refused peer …${peer.slice(-8)}: ${reason}`)
-          if (badProof) this.misbehaved(peer, 'no valid join proof')
+          if (breach) this.misbehaved(peer, 'was refused once too often')
         }
       }, auth)
     this.sessions.add(session)

@@ -35,8 +35,11 @@ export interface WorkerSessionEvents {
   left?: (id: string, reason: string) => void
   /** The stream was closed because the peer broke the protocol (bad frame, bad message). */
   violation?: (reason: string) => void
-  /** The worker was refused (wrong protocol version, missing or wrong join proof); the stream is closed. */
-  refused?: (reason: string, badProof: boolean) => void
+  /**
+   * The worker was refused and its stream closed; `breach`: for breaking a rule (no or a wrong join proof,
+   * a result for a job it does not hold), which counts against the peer.
+   */
+  refused?: (reason: string, breach: boolean) => void
 }
 
 type CoordinatorChannel = Channel<WorkerMessage, CoordinatorMessage>
@@ -49,8 +52,11 @@ export class WorkerSession {
   private finished = false
   /** Side input name → the version this worker was sent. */
   private readonly sideSent = new Map<string, number>()
-  /** Jobs sent and not yet answered (bounded with the credits by MAX_JOBS_IN_FLIGHT_PER_WORKER). */
-  private outstanding = 0
+  /**
+   * Ids of the jobs sent and not yet answered (with the credits, bounded by MAX_JOBS_IN_FLIGHT_PER_WORKER):
+   * a worker may only report results for these, so no peer can complete (poison) a job leased to another.
+   */
+  private readonly held = new Set<number>()
   /** Set while a challenge waits for its proof. */
   private nonce: Uint8Array | undefined
   private proofTimer: ReturnType<typeof setTimeout> | undefined
@@ -122,12 +128,16 @@ export class WorkerSession {
         break
       case 'pull':
         // credits granted before the welcome count, but never beyond the in-flight cap
-        this.credits = Math.min(this.credits + message.credits, Math.max(0, MAX_JOBS_IN_FLIGHT_PER_WORKER - this.outstanding))
+        this.credits = Math.min(this.credits + message.credits, Math.max(0, MAX_JOBS_IN_FLIGHT_PER_WORKER - this.held.size))
         this.pump()
         break
       case 'results':
-        if (this.id == null) return // not admitted: it holds no jobs
-        this.outstanding = Math.max(0, this.outstanding - message.results.length)
+        for (const result of message.results) {
+          if (!this.held.delete(result[0])) {
+            this.refuse(`a result for job ${result[0]}, which this worker does not hold`, true)
+            return
+          }
+        }
         this.run.complete(message.results.map(outcomeFromWire))
         break
       case 'bye':
@@ -169,10 +179,10 @@ export class WorkerSession {
     this.pump()
   }
 
-  private refuse (reason: string, badProof: boolean): void {
+  private refuse (reason: string, breach: boolean): void {
     if (this.ended) return
     this.send({ t: 'refused', reason })
-    this.events.refused?.(reason, badProof)
+    this.events.refused?.(reason, breach)
     this.end(`refused (${reason})`)
     void this.channel.close()
   }
@@ -183,7 +193,7 @@ export class WorkerSession {
       const jobs = this.run.takeJobs(Math.min(this.credits, MAX_JOBS_PER_MESSAGE), this.id, true)
       if (jobs.length === 0) return
       this.credits -= jobs.length
-      this.outstanding += jobs.length
+      for (const job of jobs) this.held.add(job.id)
       const side = this.sideOf(jobs)
       this.send(side == null ? { t: 'jobs', jobs: jobs.map(jobToWire) } : { t: 'jobs', jobs: jobs.map(jobToWire), side })
     }

@@ -1,9 +1,10 @@
 /**
  * Authentication and abuse limits against a real coordinator process with a join secret (127.0.0.1 only):
  * workers without the secret or with a wrong one are refused and get no jobs, a proof replayed from another
- * session or made for another coordinator is refused, peers that keep breaking the protocol, hoard job streams
- * over several connections or flood gossip are disconnected and then refused by the connection gater, and an
- * honest worker with the secret (from EDGE_GRID_SECRET) completes the flow exactly.
+ * session or made for another coordinator is refused, a result for a job another worker holds is refused,
+ * peers that keep breaking the protocol, hoard job streams over several connections or flood gossip are
+ * disconnected and then refused by the connection gater, and an honest worker with the secret (from
+ * EDGE_GRID_SECRET) completes the flow exactly.
  */
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -115,7 +116,24 @@ it('join secret: refused without it, with a wrong one or a replayed proof; broke
     elsewhere.channel.send({ t: 'proof', proof: await joinProof(SECRET, challenge.nonce, thief.peerId.toString(), otherCoordinator) })
     assert.match((await elsewhere.next('refused')).reason, /wrong join proof/)
 
-    // 4. a peer that keeps breaking the protocol is disconnected, then refused at connect time
+    // 4. a peer with the secret cannot report a result for a job leased to another worker (poisoning)
+    const joined = async (name: string): Promise<{ node: GridNode, session: Session }> => {
+      const node = await rogue()
+      const session = await Session.open(node, coordinatorId, name)
+      const { nonce } = await session.next('challenge')
+      session.channel.send({ t: 'proof', proof: await joinProof(SECRET, nonce, node.peerId.toString(), coordinatorId.toString()) })
+      await session.next('welcome')
+      return { node, session }
+    }
+    const holder = await joined('holder')
+    holder.session.channel.send({ t: 'pull', credits: 1 })
+    const [[jobId]] = (await holder.session.next('jobs')).jobs
+    const forger = await joined('forger')
+    forger.session.channel.send({ t: 'results', results: [[jobId, 1, [[0, encodeValue('forged')]]]] })
+    assert.match((await forger.session.next('refused')).reason, new RegExp(`a result for job ${jobId}, which this worker does not hold`))
+    await holder.session.channel.close() // its job goes back to the queue, for the honest worker
+
+    // 5. a peer that keeps breaking the protocol is disconnected, then refused at connect time
     const vandal = await rogue()
     for (let i = 0; i < 3; i++) {
       const stream = await vandal.dialProtocol(coordinatorId, JOB_PROTOCOL)
@@ -131,7 +149,7 @@ it('join secret: refused without it, with a wrong one or a replayed proof; broke
       await assert.rejects(async () => { await (await vandal.dial(multiaddr(addr))).newStream(JOB_PROTOCOL) }, 'a refused peer cannot connect again')
     }
 
-    // 5. a peer that opens job streams over several connections (libp2p caps them per connection)
+    // 6. a peer that opens job streams over several connections (libp2p caps them per connection)
     const hoarder = await rogue()
     await Session.open(hoarder, coordinatorId, 'h1')
     await Session.open(hoarder, coordinatorId, 'h2')
@@ -145,7 +163,7 @@ it('join secret: refused without it, with a wrong one or a replayed proof; broke
     }, 20_000, 'the stream hoarder to be refused')
     await waitFor(() => hoarder.getConnections(coordinatorId).length === 0, 10_000, 'the hoarder to be disconnected')
 
-    // 6. a gossip flood: the flooder is disconnected and refused
+    // 7. a gossip flood: the flooder is disconnected and refused
     const flooder = await rogue()
     flooder.services.pubsub.subscribe(ANNOUNCE_TOPIC)
     await waitFor(() => flooder.services.pubsub.getSubscribers(ANNOUNCE_TOPIC).some(p => p.equals(coordinatorId)), 10_000, 'the coordinator to be subscribed')
@@ -158,7 +176,7 @@ it('join secret: refused without it, with a wrong one or a replayed proof; broke
     }, 15_000, 'the flooder to be refused')
     await waitFor(() => flooder.getConnections(coordinatorId).length === 0, 10_000, 'the flooder to be disconnected')
 
-    // 7. the honest worker, secret from the environment
+    // 8. the honest worker, secret from the environment
     process.env.EDGE_GRID_SECRET = SECRET
     worker('honest')
     delete process.env.EDGE_GRID_SECRET
