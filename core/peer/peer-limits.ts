@@ -16,6 +16,13 @@ export const BAN_MS = 5 * 60_000
  * (core/protocol/announce.ts); 10/s leaves room for bursts and other topics and still bounds the work.
  */
 export const MAX_GOSSIP_PER_SECOND = 10
+/**
+ * Messages per second on one job stream. An honest worker sends one `results` (and at most one `pull`) per
+ * finished batch: measured here between 200 and 1,000 a second per thread with the tiniest jobs (collatz).
+ * 50,000 leaves room for workers with dozens of threads and still cuts a peer that spams small frames
+ * (a loop reaches hundreds of thousands a second, shared/PLATFORM.md).
+ */
+export const MAX_JOB_MESSAGES_PER_SECOND = 50_000
 
 export class PeerStrikes {
   private readonly strikes = new Map<string, number>()

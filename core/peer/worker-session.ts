@@ -6,6 +6,7 @@ import type { FlowRun } from '../run/flow-run.js'
 import type { Channel } from './channel.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
 import { newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
+import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
 import type { Job } from '../jobs.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 
@@ -60,6 +61,7 @@ export class WorkerSession {
   /** Set while a challenge waits for its proof. */
   private nonce: Uint8Array | undefined
   private proofTimer: ReturnType<typeof setTimeout> | undefined
+  private readonly rate = new PerSecondLimit(MAX_JOB_MESSAGES_PER_SECOND)
 
   /** `id` names the worker in reports and leases (unique per connection, e.g. `name@peerId`). */
   constructor (
@@ -103,6 +105,10 @@ export class WorkerSession {
 
   private onMessage (message: WorkerMessage): void {
     if (this.ended) return
+    if (this.rate.take('stream') !== 'ok') {
+      this.refuse(`more than ${MAX_JOB_MESSAGES_PER_SECOND} messages in a second`, true)
+      return
+    }
     switch (message.t) {
       case 'hello': {
         if (this.info != null) return

@@ -21,6 +21,7 @@ import { encodeFrame } from '../../core/protocol/frames.js'
 import { isCoordinatorMessage, JOB_PROTOCOL, JOB_PROTOCOL_VERSION, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../core/protocol/job-messages.js'
 import { joinProof } from '../../core/protocol/join-proof.js'
+import { MAX_JOB_MESSAGES_PER_SECOND } from '../../core/peer/peer-limits.js'
 import { loadOrCreateIdentity } from '../../node-peer/net/identity.js'
 import type { GridNode } from '../../node-peer/net/node.js'
 import { copyExample } from '../helpers/example-copy.js'
@@ -132,6 +133,15 @@ it('join secret: refused without it, with a wrong one or a replayed proof; broke
     forger.session.channel.send({ t: 'results', results: [[jobId, 1, [[0, encodeValue('forged')]]]] })
     assert.match((await forger.session.next('refused')).reason, new RegExp(`a result for job ${jobId}, which this worker does not hold`))
     await holder.session.channel.close() // its job goes back to the queue, for the honest worker
+    // ... nor flood its job stream with messages
+    const spammer = await joined('spammer')
+    for (let round = 0; round < 10 && !spammer.session.closed; round++) {
+      try {
+        for (let i = 0; i < MAX_JOB_MESSAGES_PER_SECOND + 10_000; i++) spammer.session.channel.send({ t: 'pull', credits: 0 })
+      } catch { /* refused and closed meanwhile */ }
+      await new Promise(resolve => setTimeout(resolve, 300))
+    }
+    assert.match((await spammer.session.next('refused')).reason, /more than \d+ messages in a second/)
 
     // 5. a peer that keeps breaking the protocol is disconnected, then refused at connect time
     const vandal = await rogue()
