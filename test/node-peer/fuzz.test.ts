@@ -38,11 +38,12 @@ import { freePort, startNode, waitFor } from './net/nodes.js'
 
 const FRAMES_PER_ENDPOINT = 10_000
 /** The attack must reach its frame counts within this; the flow beside it lasts longer. */
-const ATTACK_MS = 30_000
+const ATTACK_MS = 40_000
 /** Collatz starts for the flow beside the attack: ~25 s on one thread, so it outlives the attack. */
 const BESIDE_END = 50_001
-/** The honest worker joins this long after the attack began. */
-const HONEST_JOINS_AFTER_MS = 6000
+/** The honest worker joins when the code attack has sent this many frames, or this long after the attack began. */
+const HONEST_JOINS_AT_CODE_FRAMES = 7000
+const HONEST_JOINS_AFTER_MS = 12_000
 /** Each job attacker uses an identity at least this long (see jobAttack). */
 const IDENTITY_MIN_MS = 300
 
@@ -216,6 +217,8 @@ async function jobAttack (rng: Rng, target: PeerId, addr: string, counts: Counts
           if (!violate) await stream.close({ signal })
         } catch { /* reset by the coordinator: expected after a bad frame */ }
         await settle(stream, 3000)
+        // quota met: keep the pressure on beside the flow, but leave the CPU to the slower endpoints
+        if (counts.frames >= FRAMES_PER_ENDPOINT) await new Promise(resolve => setTimeout(resolve, 250))
       }
     } catch { /* refused or hung up after its strikes: next identity */ } finally {
       await node.stop()
@@ -369,19 +372,20 @@ describe('fuzz', { timeout: 120_000 }, () => {
         lagAt = now
       }, 100)
       const over = (c: Counts) => () => c.frames >= FRAMES_PER_ENDPOINT || Date.now() - started > ATTACK_MS || coordinatorState.exitedEarly
-      const jobsDone = over(job)
-      // the flow starts while the attack is under way and runs beside it
+      // every attacker keeps going until all endpoints had their share, so all of them run beside the flow
+      const allDone = (): boolean => over(job)() && over(code)()
+      // the flow starts while the attack is under way (once the code attack, the slowest, is well along) and runs beside it
       const besideFlow = (async () => {
-        await new Promise(resolve => setTimeout(resolve, HONEST_JOINS_AFTER_MS))
+        await waitFor(() => code.frames >= HONEST_JOINS_AT_CODE_FRAMES || Date.now() - started > HONEST_JOINS_AFTER_MS, ATTACK_MS, 'the attack to get under way')
         console.log(`honest worker joins after ${Date.now() - started} ms: job ${job.frames}, code ${code.frames}, gossip ${gossip.frames} frames so far`)
         honest('honest-a')
         await coordinator.waitFor(/\+ worker\/honest-a joined/)
       })()
       await Promise.all([
         besideFlow,
-        ...Array.from({ length: 2 }, async () => { await jobAttack(new Rng(rng.int(2 ** 32)), peerId, addr, job, jobsDone) }),
-        ...Array.from({ length: 4 }, async () => { await codeAttack(new Rng(rng.int(2 ** 32)), peerId, addr, hash, code, over(code)) }),
-        gossipAttack(new Rng(rng.int(2 ** 32)), addr, gossip, () => jobsDone() && over(code)())
+        ...Array.from({ length: 2 }, async () => { await jobAttack(new Rng(rng.int(2 ** 32)), peerId, addr, job, allDone) }),
+        ...Array.from({ length: 4 }, async () => { await codeAttack(new Rng(rng.int(2 ** 32)), peerId, addr, hash, code, allDone) }),
+        gossipAttack(new Rng(rng.int(2 ** 32)), addr, gossip, allDone)
       ])
       const attackMs = Date.now() - started
       clearInterval(lagTimer)
