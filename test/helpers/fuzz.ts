@@ -5,7 +5,7 @@
  * accept and which must end the stream.
  */
 import { decodeValue, encodeValue } from '../../core/codec.js'
-import { encodeFrame, encodeFrames, lengthPrefix } from '../../core/protocol/frames.js'
+import { encodeFrame, lengthPrefix } from '../../core/protocol/frames.js'
 
 /** mulberry32: small, fast, and the same sequence for the same seed on every platform. */
 export class Rng {
@@ -203,8 +203,6 @@ export function randomChunks (rng: Rng, bytes: Uint8Array): Uint8Array[] {
   }
   return out
 }
-
-export { encodeFrames }
 
 /** VmRSS of a process in bytes (Linux /proc). */
 export async function rssOf (pid: number): Promise<number> {

@@ -175,6 +175,11 @@ async function settle (stream: Stream, ms: number): Promise<void> {
 
 interface Counts { frames: number, accepted: number, rejected: number, streams: number, identities: number, drops?: number }
 
+function tally (counts: Counts, accepted: boolean): void {
+  if (accepted) counts.accepted++
+  else counts.rejected++
+}
+
 /**
  * Job protocol: each stream carries an optional hello, then guard-valid messages with hostile values, then
  * (usually) one frame that must end the stream. A stream either pulls or sends results, never both: a peer
@@ -197,7 +202,7 @@ async function jobAttack (rng: Rng, target: PeerId, addr: string, counts: Counts
         else stream.addEventListener('message', () => {})
         const frames: FuzzFrame[] = []
         if (rng.chance(0.7)) frames.push(acceptedFrame(rng, [helloSeed], isWorkerMessage, () => helloSeed))
-        for (let n = rng.int(200); frames.length < n;) {
+        for (let n = rng.int(200), tries = 0; frames.length < n && tries < 4 * n; tries++) {
           const f = acceptedFrame(rng, WORKER_SEEDS, isWorkerMessage, r => validWorkerMessage(r, mode))
           const m = f.value as { t: string, credits?: number, results?: unknown[] }
           if (mode === 'results' && m.t === 'pull' && m.credits !== 0) continue
@@ -209,7 +214,7 @@ async function jobAttack (rng: Rng, target: PeerId, addr: string, counts: Counts
           frames.push(rejectedFrame(rng, WORKER_SEEDS, isWorkerMessage))
           violations++
         }
-        for (const f of frames) f.accepted ? counts.accepted++ : counts.rejected++
+        for (const f of frames) tally(counts, f.accepted)
         counts.frames += frames.length
         const wire = Buffer.concat(frames.map(f => f.wire))
         try {
@@ -258,7 +263,7 @@ async function codeAttack (rng: Rng, target: PeerId, addr: string, hash: string,
         stream.addEventListener('message', () => {})
         counts.streams++
         const f = rng.chance(0.1) ? { wire: encodeFrame(encodeValue(rng.pick(seeds))), accepted: true } : fuzzFrame(rng, seeds, guard)
-        f.accepted ? counts.accepted++ : counts.rejected++
+        tally(counts, f.accepted)
         counts.frames++
         // sometimes more bytes after the request, sometimes a half-written frame left hanging then aborted
         const extra = rng.chance(0.1) ? rng.bytes(rng.int(100)) : new Uint8Array(0)
@@ -446,7 +451,7 @@ describe('fuzz', { timeout: 120_000 }, () => {
       while (frames.length < n) frames.push(acceptedFrame(rng, seeds, isCoordinatorMessage, r => validCoordinatorMessage(r, hash)))
       const ending = rng.int(10)
       if (ending < 7) frames.push(rejectedFrame(rng, seeds, isCoordinatorMessage))
-      for (const f of frames) f.accepted ? counts.accepted++ : counts.rejected++
+      for (const f of frames) tally(counts, f.accepted)
       counts.frames += frames.length
       const signal = AbortSignal.timeout(5000)
       void (async () => {
