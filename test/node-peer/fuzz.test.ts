@@ -3,7 +3,12 @@
  * (job protocol, code protocol, gossipsub announce/side topics) and of a running grid-worker (its job
  * stream, from a peer holding the coordinator's identity). Neither process may crash or leak, and real
  * flows beside and after the attack must complete with exactly the right output.
- * The seed is printed; `FUZZ_SEED=<n>` replays a run.
+ * The seed is printed; `FUZZ_SEED=<n>` replays a run (the frames; their interleaving still varies).
+ *
+ * Limits that shape the numbers: the first bad frame ends a job stream and three such streams get the
+ * peer refused, and libp2p takes only a few new connections a second from one host, so most job-protocol
+ * frames are guard-valid messages with hostile values and a few dozen per run take the rejection path;
+ * the code protocol reads one frame per stream, so it gets 10,000 streams.
  */
 import '../../node-peer/net/polyfill.js'
 import { describe, it } from 'node:test'
