@@ -43,7 +43,7 @@ import { freePort, startNode, waitFor } from './net/nodes.js'
 
 const FRAMES_PER_ENDPOINT = 10_000
 /** The attack must reach its frame counts within this; the flow beside it lasts longer. */
-const ATTACK_MS = 40_000
+const ATTACK_MS = 60_000
 /** Collatz starts for the flow beside the attack: ~25 s on one thread, so it outlives the attack. */
 const BESIDE_END = 50_001
 /** The honest worker joins when the code attack has sent this many frames, or this long after the attack began. */
@@ -406,7 +406,7 @@ describe('fuzz', { timeout: 120_000 }, () => {
       assert.ok(job.frames >= FRAMES_PER_ENDPOINT, `job protocol: only ${job.frames} frames in ${ATTACK_MS} ms`)
       assert.ok(code.frames >= FRAMES_PER_ENDPOINT, `code protocol: only ${code.frames} frames in ${ATTACK_MS} ms`)
       assert.ok(job.rejected >= 20 && code.rejected > 1000, 'many frames took the rejection path')
-      assert.ok(after < 2 * baseline + 100 * 2 ** 20, `RSS grew from ${baseline} to ${after} bytes`)
+      assert.ok(after < 2 * baseline + 200 * 2 ** 20, `RSS grew from ${baseline} to ${after} bytes`)
       assert.match(coordinator.output, /! closed a job stream/)
       assert.match(coordinator.output, /disconnected and refused for a while/)
 
