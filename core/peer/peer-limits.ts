@@ -61,7 +61,7 @@ export class PeerStrikes {
   }
 }
 
-/** Counts messages per peer in one-second windows; memory is bounded by the peers seen in one window. */
+/** Counts messages per peer in one-second windows; memory is bounded by the peers seen within one second. */
 export class PerSecondLimit {
   private window = 0
   private counts = new Map<string, number>()

@@ -8,7 +8,7 @@ import { BatchSizer } from '../run/batch-sizer.js'
 import { Fifo } from '../run/fifo.js'
 import { errorToData } from '../errors.js'
 import type { Channel } from './channel.js'
-import { CreditWindow } from './credit-window.js'
+import { CreditWindow } from './credits.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
 import { SideValues, withSideValue } from '../run/side-inputs.js'
 import { joinProof } from '../protocol/join-proof.js'
@@ -49,7 +49,7 @@ type WorkerChannel = Channel<CoordinatorMessage, WorkerMessage>
 export class WorkerAgent {
   readonly stats: WorkerStats = { jobsDone: 0, jobsFailed: 0, busyMs: 0 }
   private readonly modules = new Map<string, Promise<void>>()
-  private window: CreditWindow
+  private credits: CreditWindow
   private readonly sizer = new BatchSizer()
   private channel: WorkerChannel | undefined
   private granted = 0
@@ -70,7 +70,7 @@ export class WorkerAgent {
   private peers: SessionPeers | undefined
 
   constructor (private readonly init: WorkerAgentInit) {
-    this.window = new CreditWindow(init.executor.slots)
+    this.credits = new CreditWindow(init.executor.slots)
   }
 
   /** Runs one session on `channel`; resolves when the channel closes. */
@@ -85,7 +85,7 @@ export class WorkerAgent {
     this.runId = undefined
     // a new session may be a new flow with jobs of another cost: learn again from a small window,
     // or a worker that learned "tiny jobs" would grab every heavy job at once
-    this.window = new CreditWindow(this.init.executor.slots)
+    this.credits = new CreditWindow(this.init.executor.slots)
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
     this.send({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: this.init.info, features: [FEATURE_SIDE_INPUTS] })
@@ -217,7 +217,7 @@ export class WorkerAgent {
         if (session !== this.session) return
         const busy = this.ranFor(submitted, slots)
         this.sizer.observe(batch.length, busy)
-        this.window.observe(batch.length, busy)
+        this.credits.observe(batch.length, busy)
         this.report(results, busy)
         this.dispatch()
       }, err => {
@@ -266,7 +266,7 @@ export class WorkerAgent {
    */
   private grant (): void {
     if (this.leaving || this.channel == null) return
-    const target = this.window.target()
+    const target = this.credits.target()
     const want = target - this.granted - this.held
     if (want <= 0 || (want < target / 4 && this.granted + this.held > 0)) return
     this.granted += want

@@ -14,7 +14,7 @@ import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/
 export const MAX_JOBS_PER_MESSAGE = 1024
 /**
  * Jobs one worker may hold at once (granted credits + jobs sent and not yet answered): twice the most an
- * honest worker's credit window asks for (core/peer/credit-window.ts, 8192), so a peer that pulls without
+ * honest worker's credit window asks for (core/peer/credits.ts, 8192), so a peer that pulls without
  * end cannot lease the whole queue and starve everyone else.
  */
 export const MAX_JOBS_IN_FLIGHT_PER_WORKER = 16_384
