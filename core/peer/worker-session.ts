@@ -11,6 +11,9 @@ import type { Job } from '../jobs.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 
 /** Jobs per `jobs` message: big enough to amortise framing, small enough to keep frames far below the cap. */
+/** Close reasons that mean the peer sent what the protocol forbids (see core/protocol/errors.ts). */
+const PROTOCOL_VIOLATIONS = new Set(['FrameTooLargeError', 'MalformedFrameError', 'ProtocolViolationError'])
+
 export const MAX_JOBS_PER_MESSAGE = 1024
 /**
  * Jobs one worker may hold at once (granted credits + jobs sent and not yet answered): twice the most an
@@ -76,7 +79,9 @@ export class WorkerSession {
   ) {
     channel.onMessage(message => { this.onMessage(message) })
     channel.onClose(reason => {
-      if (reason != null && reason.name !== 'ChannelClosedError') this.events.violation?.(`${reason.name}: ${reason.message}`)
+      // only a peer that broke the protocol earns a strike: resets, aborts and half-closed streams race with
+      // honest leaves (pause, SIGKILL, reconnect) and must not get an honest worker banned
+      if (reason != null && PROTOCOL_VIOLATIONS.has(reason.name)) this.events.violation?.(`${reason.name}: ${reason.message}`)
       this.end(reason != null ? `disconnected (${reason.message})` : 'disconnected')
     })
   }

@@ -15,7 +15,7 @@
 import type { Stream, StreamCloseEvent, StreamMessageEvent, AbortOptions } from '@libp2p/interface'
 import { decodeValue, encodeValue } from '../codec.js'
 import type { Channel } from '../peer/channel.js'
-import { ChannelClosedError, FrameTooLargeError, ProtocolViolationError } from './errors.js'
+import { ChannelClosedError, FrameTooLargeError, ProtocolViolationError, UnexpectedEndError } from './errors.js'
 import { encodeFrames, FrameDecoder } from './frames.js'
 
 /** Default cap on one inbound or outbound message (protocols pass their own). */
@@ -192,7 +192,7 @@ export class MessageChannel<In, Out> implements Channel<In, Out> {
 
   private readonly onRemoteEnd = (): void => {
     if (!this.decoder.idle) {
-      this.abort(new ProtocolViolationError(`remote closed ${this.stream.protocol} in the middle of a frame`))
+      this.abort(new UnexpectedEndError(`remote closed ${this.stream.protocol} in the middle of a frame`))
       return
     }
     void this.close()
