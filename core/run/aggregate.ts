@@ -119,3 +119,12 @@ export function describe (value: unknown): string {
   if (text == null) return String(value)
   return text.length > 200 ? `${text.slice(0, 200)}…` : text
 }
+
+/** `describe` of msgpack bytes, for messages about an item (never throws on bad bytes). */
+export function describeBytes (bytes: Uint8Array): string {
+  try {
+    return describe(decodeValue(bytes))
+  } catch {
+    return `<${bytes.length} bytes of invalid msgpack>`
+  }
+}

@@ -7,13 +7,12 @@
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec, SinkSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
-import { decodeValue } from '../codec.js'
 import { errorToData } from '../errors.js'
 import { RunState } from './run-state.js'
 import type { SinkDelivery, StageCounts } from './run-state.js'
 import type { SideValue } from './side-inputs.js'
 import type { SourceCursor, SourceOpener } from './sources.js'
-import { describe } from './aggregate.js'
+import { describeBytes } from './aggregate.js'
 import type { VerificationReport } from './verification.js'
 
 export interface SinkWriter {
@@ -242,7 +241,7 @@ export class FlowRun {
     const counts = Object.values(stages)
     const failure = this.state.failure
     const runFailure: RunFailure | undefined = failure != null
-      ? { stage: failure.stage, input: safeDescribe(failure.input), attempts: failure.attempts, error: failure.error }
+      ? { stage: failure.stage, input: describeBytes(failure.input), attempts: failure.attempts, error: failure.error }
       : this.sinkError != null ? { stage: '(sink)', input: '', attempts: 1, error: this.sinkError } : undefined
     return {
       ok: runFailure == null,
@@ -308,10 +307,3 @@ export class FlowRun {
   }
 }
 
-function safeDescribe (bytes: Uint8Array): string {
-  try {
-    return describe(decodeValue(bytes))
-  } catch {
-    return `<${bytes.length} bytes of invalid msgpack>`
-  }
-}

@@ -30,8 +30,7 @@ import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
 import { errorToData } from '../errors.js'
-import { describe } from './aggregate.js'
-import { decodeValue } from '../codec.js'
+import { describeBytes } from './aggregate.js'
 import { ClusterMembership } from './placement.js'
 import { SideValues } from './side-inputs.js'
 import type { SideValue } from './side-inputs.js'
@@ -487,7 +486,7 @@ export class RunState {
           const partKey = partitionKey(bytes, partition.by)
           if (partKey == null) {
             stage.counts.failed++
-            this._failure ??= { stage: stage.spec.name, input: bytes, attempts: 0, error: { name: 'PartitionInputError', message: `stage "${stage.spec.name}" is partitioned by ${partition.by}${partition.by === 'key' ? ' and reads [key, value] pairs' : ''}, but received ${safeDescribe(bytes)}` } }
+            this._failure ??= { stage: stage.spec.name, input: bytes, attempts: 0, error: { name: 'PartitionInputError', message: `stage "${stage.spec.name}" is partitioned by ${partition.by}${partition.by === 'key' ? ' and reads [key, value] pairs' : ''}, but received ${describeBytes(bytes)}` } }
             continue
           }
           stage.members.add({ input: bytes, attempts: 0, partKey })
@@ -557,13 +556,6 @@ export class RunState {
   }
 }
 
-function safeDescribe (bytes: Uint8Array): string {
-  try {
-    return describe(decodeValue(bytes))
-  } catch {
-    return `<${bytes.length} bytes of invalid msgpack>`
-  }
-}
 
 function maxReplicasText (replicas: number): string {
   return `up to ${maxReplicas(replicas)}`
