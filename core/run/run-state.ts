@@ -25,37 +25,30 @@
  *   (it gets no more jobs, its jobs go back). Work waits while too few distinct workers ask for it.
  * - A stream read as a side input keeps its latest item as a versioned value (side-inputs.ts); jobs of a
  *   stage with a side input are handed out once the value exists (or its stream ended), marked `side`.
+ * - With a journal, finished jobs are recorded; a resumed run replays them instead of running them again
+ *   (journal.ts, router.ts).
+ *
+ * Where items go is router.ts; when aggregates and side inputs are complete is completion.ts.
  */
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec } from '../flow/model.js'
-import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
-import { errorToData } from '../errors.js'
-import { describeBytes } from './aggregate.js'
+import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
 import { ClusterMembership } from './placement.js'
 import { SideValues } from './side-inputs.js'
 import type { SideValue } from './side-inputs.js'
-import { producerOf } from '../flow/graph.js'
-import { createStageState, partitionKey } from './stage-state.js'
+import { createStageState } from './stage-state.js'
 import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
 import { maxReplicas, ReplicaGroup, VerificationLedger } from './verification.js'
-import type { Emitted } from '../abi/abi.js'
+import { Completion } from './completion.js'
+import type { JobRecord, ResumePoint } from './journal.js'
+import { Router } from './router.js'
+import type { SinkDelivery } from './router.js'
+import { RunStatus } from './run-status.js'
+import type { JobFailure } from './run-status.js'
 
 export type { StageCounts } from './stage-state.js'
-
-export interface SinkDelivery {
-  readonly sink: string
-  readonly bytes: Uint8Array
-  /** The cluster member the item comes from, if it was produced on (or derived from) a pinned stage. */
-  readonly tag?: string
-}
-
-export interface JobFailure {
-  readonly stage: string
-  /** The msgpack input of the job that failed. */
-  readonly input: Uint8Array
-  readonly attempts: number
-  readonly error: ErrorData
-}
+export type { SinkDelivery } from './router.js'
+export type { JobFailure } from './run-status.js'
 
 export interface RunStateInit {
   readonly spec: FlowSpec
@@ -64,6 +57,10 @@ export interface RunStateInit {
   readonly functions: ReadonlyMap<string, FunctionRef>
   /** Work allowed to wait in queues before sources are throttled. */
   readonly highWater?: number
+  /** Record finished jobs for a journal (takeJournalRecords). */
+  readonly journal?: boolean
+  /** Resume from a journal: its jobs are replayed instead of run. */
+  readonly resume?: ResumePoint
 }
 
 /** Queued items (all stages) above which sources are not pulled: bounds memory whatever the source length. */
@@ -78,9 +75,10 @@ export class RunState {
   private readonly out = new Map<number, OutJob>()
   private readonly openSources: Set<string>
   private readonly highWater: number
+  private readonly status = new RunStatus()
+  private readonly router: Router
+  private readonly completion: Completion
   private nextId = 1
-  private queued = 0
-  private _failure: JobFailure | undefined
   readonly perWorker = new Map<string, number>()
   readonly membership: ClusterMembership
   readonly sideValues = new SideValues()
@@ -95,7 +93,7 @@ export class RunState {
   readonly verification = new VerificationLedger()
   private refusedListener: ((worker: string) => void) | undefined
 
-  constructor (private readonly init: RunStateInit) {
+  constructor (init: RunStateInit) {
     const { spec, graph, functions } = init
     this.highWater = init.highWater ?? DEFAULT_HIGH_WATER
     this.openSources = new Set(Object.keys(spec.sources))
@@ -109,24 +107,50 @@ export class RunState {
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
       .filter((s): s is StageState => s != null)
+    this.router = new Router({
+      graph,
+      stages: this.stages,
+      status: this.status,
+      sideStreams: this.sideStreams,
+      setSide: (stream, bytes) => { this.setSideValue(stream, bytes) },
+      journal: init.journal === true,
+      resume: init.resume
+    })
+    this.completion = new Completion({
+      graph,
+      stages: this.stages,
+      priority: this.priority,
+      openSources: this.openSources,
+      status: this.status,
+      router: this.router,
+      sideValues: this.sideValues
+    })
   }
 
   /** How many source items may be offered now without exceeding the high-water mark. */
   sourceBudget (): number {
-    if (this._failure != null) return 0
-    return Math.max(0, this.highWater - this.queued)
+    if (this.status.failure != null) return 0
+    return Math.max(0, this.highWater - this.status.queued)
   }
 
   /** Routes one item read from a source; returns the sink deliveries it causes. */
   offerSourceItem (source: string, bytes: Uint8Array): SinkDelivery[] {
     const deliveries: SinkDelivery[] = []
-    this.route(source, bytes, deliveries)
+    this.router.route(source, bytes, deliveries)
+    this.completion.settle(deliveries)
     return deliveries
   }
 
   sourceExhausted (source: string): SinkDelivery[] {
     this.openSources.delete(source)
-    return this.advanceAggregates()
+    const deliveries: SinkDelivery[] = []
+    this.completion.settle(deliveries)
+    return deliveries
+  }
+
+  /** Jobs finished since the last call (stages whose outputs depend only on their input), for the journal. */
+  takeJournalRecords (): JobRecord[] {
+    return this.router.takeRecords()
   }
 
   /**
@@ -136,16 +160,16 @@ export class RunState {
    */
   takeJobs (max: number, worker: string, now?: number): Job[] {
     const jobs: Job[] = []
-    if (this._failure != null || this.verification.refused.has(worker)) return jobs
+    if (this.status.failure != null || this.verification.refused.has(worker)) return jobs
     for (const stage of this.priority) {
       if (stage.cluster != null && !this.membership.isMember(stage.cluster, worker)) continue
-      if (stage.side != null && (this.withoutSide.has(worker) || !this.sideReady(stage.side))) continue
+      if (stage.side != null && (this.withoutSide.has(worker) || !this.completion.sideReady(stage.side))) continue
       if (stage.members != null) {
         this.takeMemberJobs(stage, worker, max, jobs, now)
         if (jobs.length >= max) break
         continue
       }
-      if (stage.aggregate != null) this.queueCombines(stage)
+      if (stage.aggregate != null) this.completion.queueCombines(stage)
       if (stage.verifying != null) {
         this.takeReplicas(stage, worker, max, jobs, now)
         if (jobs.length >= max) break
@@ -153,7 +177,7 @@ export class RunState {
       }
       while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0 && this.belowWorkerCap(stage, worker)) {
         const work = stage.queue.shift()!
-        this.queued--
+        this.status.queued--
         this.handOut(stage, work, worker, now, jobs)
       }
       if (jobs.length >= max) break
@@ -181,7 +205,7 @@ export class RunState {
   }
 
   /** A job is no longer out (done, failed, put back or dropped). */
-  private settle (record: OutJob): void {
+  private jobEnded (record: OutJob): void {
     const stage = record.stage
     stage.inFlight--
     if (stage.byWorker != null) {
@@ -216,11 +240,11 @@ export class RunState {
   private takeMemberJobs (stage: StageState, worker: string, max: number, jobs: Job[], now: number | undefined): void {
     const members = stage.members!
     const cluster = stage.cluster!
-    if (this.membership.isReady(cluster)) this.queued += members.distribute(this.membership.members(cluster))
+    if (this.membership.isReady(cluster)) this.status.queued += members.distribute(this.membership.members(cluster))
     while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
       const work = members.take(worker)
       if (work == null) return
-      this.queued--
+      this.status.queued--
       this.handOut(stage, work, worker, now, jobs)
     }
   }
@@ -233,26 +257,30 @@ export class RunState {
     const record = this.out.get(outcome.id)
     if (record == null) return undefined
     this.out.delete(outcome.id)
-    const { stage, work } = record
-    this.settle(record)
-    if (work.group != null) return this.completeReplica(record, outcome)
-    if (!outcome.ok) {
-      this.failAttempt(stage, work, outcome.error)
-      return this.advanceAggregates()
-    }
+    this.jobEnded(record)
     const deliveries: SinkDelivery[] = []
-    if (!this.applyOutputs(stage, work, outcome.outputs, record.worker, deliveries)) return this.advanceAggregates()
-    stage.counts.done++
-    this.perWorker.set(record.worker, (this.perWorker.get(record.worker) ?? 0) + 1)
-    for (const d of this.advanceAggregates()) deliveries.push(d)
+    if (record.work.group != null) this.completeReplica(record, outcome, deliveries)
+    else this.completeJob(record, outcome, deliveries)
+    this.completion.settle(deliveries)
     return deliveries
+  }
+
+  private completeJob (record: OutJob, outcome: JobOutcome, deliveries: SinkDelivery[]): void {
+    const { stage, work, worker } = record
+    if (!outcome.ok) {
+      this.router.failAttempt(stage, work, outcome.error)
+      return
+    }
+    if (!this.router.accept(stage, work, outcome.outputs, worker, deliveries)) return
+    stage.counts.done++
+    this.perWorker.set(worker, (this.perWorker.get(worker) ?? 0) + 1)
   }
 
   /**
    * One replica's outcome: a failure opens its slot again (counted against `retries`); a result is tallied,
    * and once the replicas decide, the accepted outputs are routed exactly once.
    */
-  private completeReplica (record: OutJob, outcome: JobOutcome): SinkDelivery[] {
+  private completeReplica (record: OutJob, outcome: JobOutcome, deliveries: SinkDelivery[]): void {
     const { stage, work, worker } = record
     const group = work.group!
     if (!outcome.ok) {
@@ -263,34 +291,31 @@ export class RunState {
       } else {
         this.decided(stage, work)
         stage.counts.failed++
-        this._failure ??= { stage: stage.spec.name, input: work.input, attempts: work.attempts, error: outcome.error }
+        this.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts, error: outcome.error })
       }
-      return this.advanceAggregates()
+      return
     }
     const decision = group.result(worker, outcome.outputs)
-    if (decision.kind === 'wait') return []
+    if (decision.kind === 'wait') return
     this.decided(stage, work)
     if (decision.kind === 'unverifiable') {
       stage.counts.failed++
-      this._failure ??= { stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error: { name: 'VerificationError', message: `no majority among ${maxReplicasText(group.replicas)} replicas on distinct workers (${decision.versions} different outputs)` } }
-      return this.advanceAggregates()
+      this.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error: { name: 'VerificationError', message: `no majority among up to ${maxReplicas(group.replicas)} replicas on distinct workers (${decision.versions} different outputs)` } })
+      return
     }
-    const deliveries: SinkDelivery[] = []
-    if (!this.applyOutputs(stage, work, decision.outputs, worker, deliveries)) return this.advanceAggregates()
+    if (!this.router.accept(stage, work, decision.outputs, worker, deliveries)) return
     stage.counts.done++
     for (const w of decision.agreed) this.perWorker.set(w, (this.perWorker.get(w) ?? 0) + 1)
     for (const refused of this.verification.accepted(decision, group.disputed)) {
       this.release(refused)
       this.refusedListener?.(refused)
     }
-    for (const d of this.advanceAggregates()) deliveries.push(d)
-    return deliveries
   }
 
   /** Verified work leaves its stage: no replica of it is out any more. */
   private decided (stage: StageState, work: Work): void {
     stage.verifying!.delete(work)
-    this.queued--
+    this.status.queued--
   }
 
   /** Whether `worker` was refused for disagreeing with the quorum too often (it gets no jobs, may not rejoin). */
@@ -301,37 +326,6 @@ export class RunState {
   /** Called once for each worker refused by verification. */
   onRefused (listener: (worker: string) => void): void {
     this.refusedListener = listener
-  }
-
-  /**
-   * Routes a job's outputs (or folds a combine job's value into its aggregate). Returns false, after failing
-   * the attempt, when the outputs break the stage's shape (wrong port, combine not emitting exactly one value).
-   */
-  private applyOutputs (stage: StageState, work: Work, outputs: readonly Emitted[], worker: string, deliveries: SinkDelivery[]): boolean {
-    const outcome = { outputs }
-    const record = { worker }
-    if (work.key != null) {
-      // a combine job: exactly one value goes back into the aggregate
-      if (outcome.outputs.length !== 1 || outcome.outputs[0].port !== 0) {
-        this.failAttempt(stage, work, { name: 'OutputLimitError', message: `aggregate function "${stage.spec.function}" must emit exactly one value on port 0, emitted ${outcome.outputs.length}` })
-        return false
-      }
-      stage.aggregate!.combined(work.key, outcome.outputs[0].bytes)
-    } else {
-      for (const output of outcome.outputs) {
-        if (output.port >= stage.portStreams.length || output.port < 0) {
-          this.failAttempt(stage, work, { name: 'OutputLimitError', message: `emitted on port ${output.port}, but stage "${stage.spec.name}" has ${stage.portStreams.length} output(s): ${stage.spec.outputs.join(', ')}` })
-          return false
-        }
-      }
-      // a pinned stage's outputs are tagged with the member that ran it; others pass their input's tag on
-      const tag = stage.cluster != null ? record.worker : work.tag
-      for (const output of outcome.outputs) {
-        stage.counts.emitted++
-        this.route(stage.portStreams[output.port], output.bytes, deliveries, tag)
-      }
-    }
-    return true
   }
 
   /**
@@ -368,7 +362,7 @@ export class RunState {
     this.membership.leave(worker)
     this.withoutSide.delete(worker)
     this.threads.delete(worker)
-    for (const stage of this.stages.values()) if (stage.members != null) this.queued -= stage.members.memberLeft(worker)
+    for (const stage of this.stages.values()) if (stage.members != null) this.status.queued -= stage.members.memberLeft(worker)
     let count = 0
     for (const [id, record] of this.out) {
       if (record.worker !== worker) continue
@@ -390,7 +384,7 @@ export class RunState {
   }
 
   get failure (): JobFailure | undefined {
-    return this._failure
+    return this.status.failure
   }
 
   get jobsOut (): number {
@@ -398,21 +392,18 @@ export class RunState {
   }
 
   get itemsQueued (): number {
-    return this.queued
+    return this.status.queued
   }
 
   /** All sources read, nothing queued or out, every aggregate emitted. */
   isFinished (): boolean {
-    if (this.openSources.size > 0 || this.queued > 0 || this.out.size > 0) return false
-    for (const stage of this.stages.values()) {
-      if (stage.aggregate != null && !stage.aggregate.emitted) return false
-    }
-    return true
+    if (this.openSources.size > 0 || this.status.queued > 0 || this.out.size > 0) return false
+    return this.completion.aggregatesDone()
   }
 
   /** Once failed: true when no job is out any more (nothing else will happen). */
   isSettled (): boolean {
-    return this._failure != null ? this.out.size === 0 : this.isFinished()
+    return this.status.failure != null ? this.out.size === 0 : this.isFinished()
   }
 
   stageCounts (): Record<string, StageCounts> {
@@ -423,140 +414,9 @@ export class RunState {
 
   private requeue (id: number, record: OutJob): void {
     this.out.delete(id)
-    this.settle(record)
+    this.jobEnded(record)
     // a replica's work is still queued (in `verifying`): only its slot opens again
     if (record.work.group != null) record.work.group.lost(record.worker)
-    else this.putBack(record.stage, record.work)
+    else this.router.putBack(record.stage, record.work)
   }
-
-  /** Work goes back to the front of its queue (a member's, for member stages: dropped if that member left). */
-  private putBack (stage: StageState, work: Work): void {
-    if (stage.members != null) {
-      if (stage.members.putBack(work)) this.queued++
-      return
-    }
-    stage.queue.unshift(work)
-    this.queued++
-  }
-
-  /** Work of a stage waiting to be handed out, in its queue or its members' queues. */
-  private waiting (stage: StageState): number {
-    return stage.queue.size + (stage.members?.size ?? 0) + (stage.verifying?.size ?? 0)
-  }
-
-  private failAttempt (stage: StageState, work: Work, error: ErrorData): void {
-    if (work.group != null) {
-      // verified outputs that break the stage's shape: every honest replica agrees, so retrying cannot help
-      stage.counts.failed++
-      this._failure ??= { stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error }
-      return
-    }
-    work.attempts++
-    if (work.attempts <= stage.spec.retries) {
-      stage.counts.retried++
-      this.putBack(stage, work)
-      return
-    }
-    stage.counts.failed++
-    this._failure ??= { stage: stage.spec.name, input: work.input, attempts: work.attempts, error }
-  }
-
-  private route (stream: string, bytes: Uint8Array, deliveries: SinkDelivery[], tag?: string): void {
-    if (this.sideStreams.has(stream)) this.setSideValue(stream, bytes)
-    const consumers = this.init.graph.consumers.get(stream)
-    if (consumers == null) return
-    for (const consumer of consumers) {
-      if (consumer.kind === 'sink') {
-        deliveries.push(tag == null ? { sink: consumer.name, bytes } : { sink: consumer.name, bytes, tag })
-        continue
-      }
-      const stage = this.stages.get(consumer.name)!
-      if (stage.aggregate != null) {
-        try {
-          stage.aggregate.add(bytes)
-        } catch (err) {
-          stage.counts.failed++
-          this._failure ??= { stage: stage.spec.name, input: bytes, attempts: 0, error: errorToData(err) }
-        }
-      } else if (stage.members != null) {
-        const partition = stage.spec.partition
-        if (partition == null) {
-          stage.members.add({ input: bytes, attempts: 0 })
-        } else {
-          const partKey = partitionKey(bytes, partition.by)
-          if (partKey == null) {
-            stage.counts.failed++
-            this._failure ??= { stage: stage.spec.name, input: bytes, attempts: 0, error: { name: 'PartitionInputError', message: `stage "${stage.spec.name}" is partitioned by ${partition.by}${partition.by === 'key' ? ' and reads [key, value] pairs' : ''}, but received ${describeBytes(bytes)}` } }
-            continue
-          }
-          stage.members.add({ input: bytes, attempts: 0, partKey })
-        }
-        this.queued++
-      } else {
-        stage.queue.push(tag == null ? { input: bytes, attempts: 0 } : { input: bytes, attempts: 0, tag })
-        this.queued++
-      }
-    }
-  }
-
-  private queueCombines (stage: StageState): void {
-    for (const work of stage.aggregate!.takeCombines()) {
-      stage.queue.push({ input: work.input, attempts: 0, key: work.key })
-      this.queued++
-    }
-  }
-
-  /** Finalises aggregates whose upstream is quiet and emits those that are complete. */
-  private advanceAggregates (): SinkDelivery[] {
-    const deliveries: SinkDelivery[] = []
-    // An aggregate that emits may make a downstream aggregate's upstream quiet: repeat until nothing changes.
-    let changed = true
-    while (changed && this._failure == null) {
-      changed = false
-      for (const stage of this.priority) {
-        const agg = stage.aggregate
-        if (agg == null || agg.emitted) continue
-        if (!agg.isFinalizing && this.upstreamQuiet(stage.spec.name)) {
-          agg.finalize()
-          this.queueCombines(stage)
-        }
-        if (agg.readyToEmit() && this.waiting(stage) === 0 && stage.inFlight === 0) {
-          for (const item of agg.emit()) {
-            stage.counts.emitted++
-            this.route(stage.portStreams[0], item, deliveries)
-          }
-          changed = true
-        }
-      }
-    }
-    return deliveries
-  }
-
-  /** A side input can be used once it has a value, or once its stream has ended (the value is then nil). */
-  private sideReady (stream: string): boolean {
-    if (this.sideValues.get(stream) != null) return true
-    const producer = producerOf(stream)
-    if (this.openSources.has(producer)) return false
-    const stage = this.stages.get(producer)
-    if (stage == null) return true // an exhausted source
-    if (this.waiting(stage) > 0 || stage.inFlight > 0) return false
-    if (stage.aggregate != null && !stage.aggregate.emitted) return false
-    return this.upstreamQuiet(producer)
-  }
-
-  private upstreamQuiet (name: string): boolean {
-    for (const up of this.init.graph.upstream.get(name) ?? []) {
-      if (this.openSources.has(up)) return false
-      const stage = this.stages.get(up)
-      if (stage == null) continue
-      if (this.waiting(stage) > 0 || stage.inFlight > 0) return false
-      if (stage.aggregate != null && !stage.aggregate.emitted) return false
-    }
-    return true
-  }
-}
-
-
-function maxReplicasText (replicas: number): string {
-  return `up to ${maxReplicas(replicas)}`
 }

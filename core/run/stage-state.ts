@@ -44,6 +44,11 @@ export interface StageState {
   readonly members?: MemberQueues<Work>
   /** Stages with `verify`: work whose replicas are out or still wanted (still counted as queued). */
   readonly verifying?: Set<Work>
+  /**
+   * Outputs depend on the input alone (a map stage without side input, not broadcast): a journaled job of it
+   * can stand in for running it again.
+   */
+  readonly memoizable: boolean
   inFlight: number
   readonly counts: StageCounts
 }
@@ -53,6 +58,8 @@ export interface StageCounts {
   failed: number
   retried: number
   emitted: number
+  /** Jobs not run again on a resumed run: their outputs came from the journal (included in `done`). */
+  replayed: number
 }
 
 export interface OutJob {
@@ -78,8 +85,9 @@ export function createStageState (stage: StageSpec, fn: FunctionRef): StageState
       ? new MemberQueues<Work>('broadcast', (w, member) => ({ input: w.input, attempts: 0, member }))
       : stage.partition != null ? new MemberQueues<Work>('partition', w => w) : undefined,
     verifying: stage.verify != null ? new Set() : undefined,
+    memoizable: stage.kind === 'map' && stage.sideInput == null && stage.broadcast !== true,
     inFlight: 0,
-    counts: { done: 0, failed: 0, retried: 0, emitted: 0 }
+    counts: { done: 0, failed: 0, retried: 0, emitted: 0, replayed: 0 }
   }
 }
 

@@ -1,0 +1,188 @@
+/**
+ * Where work goes: routes an item on a stream to its consumers (stage queues, aggregates, per-member queues,
+ * sinks), applies a finished job's outputs, and puts failed work back for another attempt. On a resumed run
+ * it also replays: work whose job the journal already holds takes the journaled outputs instead of a queue
+ * slot. Shared by the run state's dispatch (run-state.ts) and its completion logic (completion.ts).
+ */
+import type { Emitted } from '../abi/abi.js'
+import { errorToData } from '../errors.js'
+import type { FlowGraph } from '../flow/graph.js'
+import type { ErrorData } from '../jobs.js'
+import { describeBytes } from './aggregate.js'
+import { Fifo } from './fifo.js'
+import type { JobRecord, ResumePoint } from './journal.js'
+import type { RunStatus } from './run-status.js'
+import { partitionKey } from './stage-state.js'
+import type { StageState, Work } from './stage-state.js'
+
+export interface SinkDelivery {
+  readonly sink: string
+  readonly bytes: Uint8Array
+  /** The cluster member the item comes from, if it was produced on (or derived from) a pinned stage. */
+  readonly tag?: string
+}
+
+export interface RouterInit {
+  readonly graph: FlowGraph
+  readonly stages: ReadonlyMap<string, StageState>
+  readonly status: RunStatus
+  /** Streams read as side inputs: their items also set the side value. */
+  readonly sideStreams: ReadonlySet<string>
+  readonly setSide: (stream: string, bytes: Uint8Array) => void
+  /** Record finished jobs for the journal. */
+  readonly journal: boolean
+  /** A resumed run: jobs the journal holds are replayed, not queued. */
+  readonly resume?: ResumePoint
+}
+
+interface Replay {
+  readonly stage: StageState
+  readonly work: Work
+  readonly record: JobRecord
+}
+
+export class Router {
+  private readonly replays = new Fifo<Replay>()
+  private records: JobRecord[] = []
+
+  constructor (private readonly init: RouterInit) {}
+
+  route (stream: string, bytes: Uint8Array, deliveries: SinkDelivery[], tag?: string): void {
+    const { graph, stages, status } = this.init
+    if (this.init.sideStreams.has(stream)) this.init.setSide(stream, bytes)
+    const consumers = graph.consumers.get(stream)
+    if (consumers == null) return
+    for (const consumer of consumers) {
+      if (consumer.kind === 'sink') {
+        deliveries.push(tag == null ? { sink: consumer.name, bytes } : { sink: consumer.name, bytes, tag })
+        continue
+      }
+      const stage = stages.get(consumer.name)!
+      if (stage.aggregate != null) {
+        try {
+          stage.aggregate.add(bytes)
+        } catch (err) {
+          stage.counts.failed++
+          status.fail({ stage: stage.spec.name, input: bytes, attempts: 0, error: errorToData(err) })
+        }
+        continue
+      }
+      const work: Work = tag == null ? { input: bytes, attempts: 0 } : { input: bytes, attempts: 0, tag }
+      const record = stage.memoizable ? this.init.resume?.lookup(stage.spec.name, bytes) : undefined
+      if (record != null) {
+        this.replays.push({ stage, work, record })
+      } else if (stage.members != null) {
+        const partition = stage.spec.partition
+        if (partition == null) {
+          stage.members.add(work)
+        } else {
+          const partKey = partitionKey(bytes, partition.by)
+          if (partKey == null) {
+            stage.counts.failed++
+            status.fail({ stage: stage.spec.name, input: bytes, attempts: 0, error: { name: 'PartitionInputError', message: `stage "${stage.spec.name}" is partitioned by ${partition.by}${partition.by === 'key' ? ' and reads [key, value] pairs' : ''}, but received ${describeBytes(bytes)}` } })
+            continue
+          }
+          stage.members.add({ ...work, partKey })
+        }
+      } else {
+        stage.queue.push(work)
+      }
+      status.queued++
+    }
+  }
+
+  /**
+   * A job's outputs are accepted (it succeeded, or its replicas agreed): routes them and records the job for
+   * the journal. Returns false, after failing the attempt, when the outputs break the stage's shape.
+   */
+  accept (stage: StageState, work: Work, outputs: readonly Emitted[], worker: string, deliveries: SinkDelivery[]): boolean {
+    if (!this.applyOutputs(stage, work, outputs, worker, deliveries)) return false
+    if (this.init.journal && stage.memoizable && work.key == null) {
+      this.records.push(stage.cluster != null ? { stage: stage.spec.name, input: work.input, outputs, tag: worker } : { stage: stage.spec.name, input: work.input, outputs })
+    }
+    return true
+  }
+
+  /** Finished jobs since the last call, for the journal. */
+  takeRecords (): JobRecord[] {
+    const records = this.records
+    this.records = []
+    return records
+  }
+
+  /** Work waiting to be replayed from the journal. */
+  get replaying (): number {
+    return this.replays.size
+  }
+
+  /** Applies the journaled outputs of every pending replay (which may route more). Returns how many. */
+  replay (deliveries: SinkDelivery[]): number {
+    let count = 0
+    for (let next = this.replays.shift(); next != null; next = this.replays.shift()) {
+      const { stage, work, record } = next
+      this.init.status.queued--
+      if (!this.applyOutputs(stage, work, record.outputs, record.tag ?? '', deliveries)) continue
+      stage.counts.done++
+      stage.counts.replayed++
+      count++
+    }
+    return count
+  }
+
+  /** Counts a failed attempt: the work goes back to the front of its queue, or the run fails. */
+  failAttempt (stage: StageState, work: Work, error: ErrorData): void {
+    if (work.group != null) {
+      // verified outputs that break the stage's shape: every honest replica agrees, so retrying cannot help
+      stage.counts.failed++
+      this.init.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error })
+      return
+    }
+    work.attempts++
+    if (work.attempts <= stage.spec.retries) {
+      stage.counts.retried++
+      this.putBack(stage, work)
+      return
+    }
+    stage.counts.failed++
+    this.init.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts, error })
+  }
+
+  /** Work goes back to the front of its queue (a member's, for member stages: dropped if that member left). */
+  putBack (stage: StageState, work: Work): void {
+    if (stage.members != null) {
+      if (stage.members.putBack(work)) this.init.status.queued++
+      return
+    }
+    stage.queue.unshift(work)
+    this.init.status.queued++
+  }
+
+  /**
+   * Routes a job's outputs (or folds a combine job's value into its aggregate). Returns false, after failing
+   * the attempt, when the outputs break the stage's shape (wrong port, combine not emitting exactly one value).
+   */
+  private applyOutputs (stage: StageState, work: Work, outputs: readonly Emitted[], worker: string, deliveries: SinkDelivery[]): boolean {
+    if (work.key != null) {
+      // a combine job: exactly one value goes back into the aggregate
+      if (outputs.length !== 1 || outputs[0].port !== 0) {
+        this.failAttempt(stage, work, { name: 'OutputLimitError', message: `aggregate function "${stage.spec.function}" must emit exactly one value on port 0, emitted ${outputs.length}` })
+        return false
+      }
+      stage.aggregate!.combined(work.key, outputs[0].bytes)
+      return true
+    }
+    for (const output of outputs) {
+      if (output.port >= stage.portStreams.length || output.port < 0) {
+        this.failAttempt(stage, work, { name: 'OutputLimitError', message: `emitted on port ${output.port}, but stage "${stage.spec.name}" has ${stage.portStreams.length} output(s): ${stage.spec.outputs.join(', ')}` })
+        return false
+      }
+    }
+    // a pinned stage's outputs are tagged with the member that ran it; others pass their input's tag on
+    const tag = stage.cluster != null ? worker : work.tag
+    for (const output of outputs) {
+      stage.counts.emitted++
+      this.route(stage.portStreams[output.port], output.bytes, deliveries, tag)
+    }
+    return true
+  }
+}
