@@ -1,0 +1,155 @@
+/**
+ * Chaos (issue 6): a 100,000-item flow (test/fixtures/chaos: a CPU-bound map into a JSONL sink, and a
+ * bucketing map into a keyed sum) runs on two real `grid-worker` processes while the test SIGKILLs a random
+ * worker every 1-2.5 s and restarts it under the same name, and SIGKILLs the coordinator once, when 30-50 % of
+ * the results are written, then starts it again with `--resume`. Both sinks must equal an independent
+ * computation exactly: every item once, nothing lost, nothing twice. Times only decide WHEN to kill; the
+ * kill schedule comes from a seeded PRNG (CHAOS_SEED=<n> replays one).
+ */
+import { after, before, describe, it } from 'node:test'
+import type { TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { loadOrCreateIdentity } from '../../node-peer/net/identity.js'
+import { checkCounts, checkResults, countLines, expectedHashes, ITEMS, prepareChaosFixture } from '../helpers/chaos.js'
+import type { ChaosFixture } from '../helpers/chaos.js'
+import { Proc } from '../helpers/processes.js'
+import { freePort } from './net/nodes.js'
+
+const WORKERS = 2
+/** Upper bound on worker kills (the loop also stops when the run ends). */
+const MAX_WORKER_KILLS = 12
+/** Bounds for any one wait: a join, the coordinator's first 30-50 %, the resumed run. */
+const JOIN_MS = 30_000
+const RUN_MS = 150_000
+
+const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
+
+/** mulberry32: a small seeded PRNG, so a failing kill schedule can be replayed. */
+function prng (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** Resolves when `p` exits; SIGKILLs it and fails after `ms`. */
+async function exitWithin (p: Proc, ms: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      p.kill('SIGKILL')
+      reject(new Error(`${p.bin} did not finish within ${ms} ms; output:\n${p.output.slice(-3000)}`))
+    }, ms)
+  })
+  try {
+    return await Promise.race([p.exited, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+describe('chaos: workers SIGKILLed and restarted, the coordinator SIGKILLed once and resumed', () => {
+  let fx: ChaosFixture
+  let hashes: Uint32Array
+  let coordinatorArgs: string[]
+  let bootstrap: string
+  /** every process this suite started, for cleanup whatever happens */
+  const started: Proc[] = []
+
+  before(async () => {
+    fx = await prepareChaosFixture()
+    hashes = expectedHashes(fx.rounds)
+    const identity = join(fx.dir, 'coordinator.key')
+    const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(identity))
+    const tcp = await freePort()
+    bootstrap = `/ip4/127.0.0.1/tcp/${tcp}/p2p/${peerId.toString()}`
+    coordinatorArgs = [fx.flow, '--workers', '0', '--identity', identity, '--listen', `/ip4/127.0.0.1/tcp/${tcp}`,
+      '--wait-workers', String(WORKERS), '--report', join(fx.dir, 'report.json')]
+  })
+
+  after(async () => {
+    await Promise.all(started.map(async p => await p.stop('SIGKILL')))
+  })
+
+  const start = (bin: string, args: string[]): Proc => {
+    const p = new Proc(bin, args, { cwd: fx.dir })
+    started.push(p)
+    return p
+  }
+  const startWorker = (i: number): Proc => start('grid-worker',
+    ['--bootstrap', bootstrap, '--threads', '1', '--name', `w${i}`, '--cache', join(fx.dir, `cache-${i}`), '--quiet'])
+
+  it('both sinks equal the independent computation exactly; the resumed run replays the journal', { timeout: 240_000 }, async (t: TestContext) => {
+    const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31))
+    const random = prng(seed)
+    const t0 = Date.now()
+    const log = (what: string): void => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`)
+    log(`seed ${seed} (CHAOS_SEED=${seed} replays this kill schedule), ${fx.rounds} rounds per item, dir ${fx.dir}`)
+
+    const workers = Array.from({ length: WORKERS }, (_, i) => startWorker(i))
+    let coordinator = start('grid-coordinator', coordinatorArgs)
+    for (let i = 0; i < WORKERS; i++) await coordinator.waitFor(new RegExp(`\\+ worker/w${i} joined`), JOIN_MS)
+    log('both workers joined')
+
+    // Worker chaos: one worker down at a time, so the other one keeps the run going most of the time.
+    let finished = false
+    let workerKills = 0
+    const workerChaos = (async () => {
+      while (workerKills < MAX_WORKER_KILLS && !finished) {
+        await sleep(1000 + random() * 1500)
+        if (finished) break
+        const i = Math.floor(random() * WORKERS)
+        workers[i].kill('SIGKILL')
+        await workers[i].exited
+        workerKills++
+        log(`SIGKILL worker w${i} (kill ${workerKills})`)
+        await sleep(200 + random() * 600)
+        workers[i] = startWorker(i)
+      }
+    })()
+
+    // Coordinator chaos: SIGKILL once 30-50 % of the results are written, then resume.
+    const results = join(fx.dir, 'out', 'results.jsonl')
+    const killAt = Math.round(ITEMS * (0.3 + random() * 0.2))
+    const deadline = Date.now() + RUN_MS
+    let written = 0
+    while ((written = await countLines(results)) < killAt) {
+      assert.ok(Date.now() < deadline, `${killAt} results within ${RUN_MS} ms; coordinator:\n${coordinator.output.slice(-3000)}`)
+      const exited = await Promise.race([coordinator.exited, sleep(100)])
+      assert.equal(exited, undefined, `the coordinator ran until the kill; it exited early: ${JSON.stringify(exited)}\n${coordinator.output.slice(-3000)}`)
+    }
+    coordinator.kill('SIGKILL')
+    const killed = await coordinator.exited
+    const atKill = await countLines(results)
+    assert.equal(killed.signal, 'SIGKILL')
+    assert.ok(atKill < ITEMS, `the coordinator was killed mid-run (${atKill} of ${ITEMS} results written)`)
+    log(`SIGKILL coordinator at ${written} results (target ${killAt}; ${atKill} after exit)`)
+
+    coordinator = start('grid-coordinator', [...coordinatorArgs, '--resume'])
+    let outcome
+    try {
+      outcome = await exitWithin(coordinator, RUN_MS)
+    } finally {
+      finished = true
+      await workerChaos
+    }
+    log(`resumed coordinator exited ${JSON.stringify(outcome)} after ${workerKills} worker kills`)
+    assert.equal(outcome.code, 0, `the resumed run exits 0; output:\n${coordinator.output.slice(-3000)}`)
+
+    await checkResults(fx.dir, hashes)
+    await checkCounts(fx.dir, hashes)
+    const report = JSON.parse(await readFile(join(fx.dir, 'report.json'), 'utf8')) as { stages: Record<string, { done: number, replayed?: number }> }
+    log(`report stages ${JSON.stringify(report.stages)}`)
+    assert.ok((report.stages.work.replayed ?? 0) > 0, `the resumed run took work jobs from the journal: ${JSON.stringify(report.stages.work)}`)
+    assert.ok(report.stages.work.done < ITEMS, `the resumed run did not recompute every work job: ${JSON.stringify(report.stages.work)}`)
+    assert.ok(workerKills >= 2, `the chaos happened: ${workerKills} worker kills during the run`)
+    const journals = await readdir(join(fx.dir, '.edge-grid', 'journals')).catch(() => [])
+    assert.deepEqual(journals, [], 'the journal is deleted once the run ends by itself')
+  })
+})
