@@ -14,6 +14,7 @@ import type { SideValue } from './side-inputs.js'
 import type { SourceCursor, SourceOpener } from './sources.js'
 import { describeBytes } from './aggregate.js'
 import type { VerificationReport } from './verification.js'
+import type { ResumePoint, RunJournal } from './journal.js'
 
 export interface SinkWriter {
   /**
@@ -23,9 +24,21 @@ export interface SinkWriter {
   write (items: readonly Uint8Array[], tags?: ReadonlyArray<string | undefined>): Promise<void>
   /** Finishes the sink (e.g. writes the PNG file). */
   close (): Promise<void>
+  /**
+   * Items are out for good once `write` resolves (stdout, files), so a journal records them and a resumed run
+   * does not write them again. False (the default) for sinks that write only at `close` (PNG): a resumed run
+   * delivers all their items again.
+   */
+  readonly keepsWrites?: boolean
+  /** File sinks: the file's size after the last write (a resumed run cuts the file back to it). */
+  position?: () => number
 }
 
-export type SinkOpener = (spec: SinkSpec) => Promise<SinkWriter>
+/**
+ * Opens a sink. `resume`: a resumed run continues the sink where the journal left it (`position`: the file
+ * size after its last journaled write, 0 if none) instead of starting it afresh.
+ */
+export type SinkOpener = (spec: SinkSpec, resume?: { readonly position: number }) => Promise<SinkWriter>
 
 export interface FlowRunInit {
   readonly spec: FlowSpec
@@ -35,6 +48,10 @@ export interface FlowRunInit {
   readonly openSink: SinkOpener
   readonly highWater?: number
   readonly now?: () => number
+  /** Where finished jobs and sink writes are recorded as they happen. */
+  readonly journal?: RunJournal
+  /** Resume an interrupted run: journaled jobs are replayed, items the sinks wrote are not written again. */
+  readonly resume?: ResumePoint
 }
 
 export interface RunFailure {
@@ -58,6 +75,8 @@ export interface RunSummary {
   readonly clusters?: Record<string, ClusterView>
   /** Stages with `verify`: jobs verified, jobs whose replicas disagreed, suspicious workers (absent otherwise). */
   readonly verification?: VerificationReport
+  /** A resumed run: jobs taken from the journal instead of run again, sink items not written again. */
+  readonly resumed?: { readonly jobsReplayed: number, readonly sinkItemsSkipped: number }
 }
 
 export interface ClusterView {
@@ -101,7 +120,7 @@ export class FlowRun {
   private started = 0
 
   constructor (private readonly init: FlowRunInit) {
-    this.state = new RunState(init)
+    this.state = new RunState({ ...init, journal: init.journal != null })
     this.state.onSideValue((name, value) => { for (const listener of this.sideListeners) listener(name, value) })
     this.state.onRefused(worker => { for (const listener of this.refusedListeners) listener(worker) })
     this.now = init.now ?? (() => Date.now())
@@ -118,6 +137,8 @@ export class FlowRun {
       const deliveries = this.state.complete(outcome)
       if (deliveries != null) this.deliver(deliveries)
     }
+    // journaled before their items reach any sink: a crash in between replays them, never loses them
+    if (this.init.journal != null) this.init.journal.jobsDone(this.state.takeJournalRecords())
     this.changed()
   }
 
@@ -198,8 +219,9 @@ export class FlowRun {
     this.started = this.now()
     const { spec } = this.init
     for (const source of Object.values(spec.sources)) this.cursors.set(source.name, this.init.openSource(source))
+    const resume = this.init.resume
     for (const sink of Object.values(spec.sinks)) {
-      this.sinks.set(sink.name, await this.init.openSink(sink))
+      this.sinks.set(sink.name, await this.init.openSink(sink, resume != null ? { position: resume.sinkPosition(sink.name) ?? 0 } : undefined))
       this.sinkQueues.set(sink.name, [])
       this.sinkTags.set(sink.name, [])
     }
@@ -253,12 +275,15 @@ export class FlowRun {
       perWorker: Object.fromEntries(this.state.perWorker),
       wallMs: this.now() - this.started,
       ...(this.state.membership.hasClusters ? { clusters: this.state.membership.snapshot() } : {}),
-      ...(Object.values(spec.stages).some(s => s.verify != null) ? { verification: this.state.verification.snapshot() } : {})
+      ...(Object.values(spec.stages).some(s => s.verify != null) ? { verification: this.state.verification.snapshot() } : {}),
+      ...(this.init.resume != null ? { resumed: { jobsReplayed: counts.reduce((n, c) => n + c.replayed, 0), sinkItemsSkipped: this.init.resume.skipped } } : {})
     }
   }
 
   private deliver (deliveries: readonly SinkDelivery[]): void {
+    const resume = this.init.resume
     for (const d of deliveries) {
+      if (resume?.alreadyWritten(d.sink, d.bytes, d.tag) === true) continue
       this.sinkQueues.get(d.sink)!.push(d.bytes)
       this.sinkTags.get(d.sink)!.push(d.tag)
       this.pendingSink++
@@ -278,7 +303,9 @@ export class FlowRun {
         const batch = queue.splice(0, queue.length)
         const tags = tagQueue.splice(0, tagQueue.length)
         try {
-          await writer.write(batch, tags.some(t => t != null) ? tags : undefined)
+          const tagged = tags.some(t => t != null) ? tags : undefined
+          await writer.write(batch, tagged)
+          if (writer.keepsWrites === true) this.init.journal?.sinkWritten({ sink: name, items: batch, ...(tagged != null ? { tags: tagged } : {}), ...(writer.position != null ? { position: writer.position() } : {}) })
         } catch (err) {
           this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` }
         }

@@ -14,6 +14,7 @@ import { buildGraph } from '../../core/flow/graph.js'
 import { loadFlow } from '../../core/flow/validate.js'
 import { FlowRun } from '../../core/run/flow-run.js'
 import type { RunSummary } from '../../core/run/flow-run.js'
+import { JournalError } from '../../core/run/journal.js'
 import { REFUSE_AFTER_DISAGREEMENTS } from '../../core/run/verification.js'
 import type { VerificationReport } from '../../core/run/verification.js'
 import type { FunctionRef } from '../../core/jobs.js'
@@ -24,6 +25,9 @@ import { CoordinatorNetwork } from '../coordinator-network.js'
 import { SpawnedWorkers } from '../spawned-workers.js'
 import { startPageServer } from '../http/page-server.js'
 import type { PageServer } from '../http/page-server.js'
+import { flowFingerprint } from '../flow-fingerprint.js'
+import { defaultJournalPath, setUpJournal } from '../run-journal.js'
+import type { RunJournalSetup } from '../run-journal.js'
 import { openSink } from '../sinks/open-sink.js'
 import { SinkItemError } from '../sinks/png-sink.js'
 import { openSource, SourceDataError } from '../sources.js'
@@ -69,13 +73,22 @@ Options:
   --secret S       a join secret volunteers must prove (HMAC over a fresh
                    nonce, the secret is never sent) before they get jobs;
                    default: the EDGE_GRID_SECRET environment variable, if set
+  --resume         continue an interrupted run (stopped, killed, crashed) from
+                   its journal: finished jobs are not run again and sinks do
+                   not get items twice; refused if the flow or an input changed
+  --fresh          start over, discarding an interrupted run's journal
+  --journal PATH   where the journal is kept (default
+                   .edge-grid/journals/<flow>-<hash>.journal); a run that ends
+                   by itself removes it
+  --no-journal     keep no journal (a crash then loses the run's progress)
   --report FILE    write a JSON summary (jobs done/failed/retried, per stage and
                    per worker, wall time) to FILE
   --quiet          no progress display and no summary (sink output still printed)
   -h, --help       show this help
 
 Exit codes: 0 success, 1 the flow failed while running (a job failed on every
-attempt), 2 bad input (invalid flow.json, missing files, malformed input data).
+attempt), 2 bad input (invalid flow.json, missing files, malformed input data,
+a journal that does not fit: see --resume / --fresh).
 
 Example:
   npx grid-coordinator examples/mandelbrot/flow.json --workers 2 --report report.json
@@ -96,6 +109,10 @@ interface Options {
   report?: string
   quiet: boolean
   secret?: string
+  /** undefined with --no-journal; '' for the default path */
+  journal?: string
+  resume: boolean
+  fresh: boolean
 }
 
 function parseOptions (argv: string[]): Options | 'help' {
@@ -113,6 +130,10 @@ function parseOptions (argv: string[]): Options | 'help' {
       spawn: { type: 'string' },
       report: { type: 'string' },
       secret: { type: 'string' },
+      journal: { type: 'string' },
+      'no-journal': { type: 'boolean', default: false },
+      resume: { type: 'boolean', default: false },
+      fresh: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
@@ -128,6 +149,10 @@ function parseOptions (argv: string[]): Options | 'help' {
   if (localOnly && (values.listen != null || values.mdns === true)) throw new UsageError('--local-only cannot be combined with --listen or --mdns')
   const waitWorkers = intOption('--wait-workers', values['wait-workers'], 0, 4096, 0)
   if (localOnly && waitWorkers > 0) throw new UsageError('--local-only cannot wait for volunteers')
+  if (values.resume === true && values.fresh === true) throw new UsageError('--resume and --fresh contradict each other')
+  if (values['no-journal'] === true && (values.resume === true || values.fresh === true || values.journal != null)) {
+    throw new UsageError('--no-journal cannot be combined with --resume, --fresh or --journal')
+  }
   return {
     flow: positionals[0],
     waitWorkers: Math.max(waitWorkers, spawn),
@@ -141,7 +166,10 @@ function parseOptions (argv: string[]): Options | 'help' {
     http: values.http != null ? intOption('--http', values.http, 0, 65535, 0) : undefined,
     report: values.report,
     quiet: values.quiet === true,
-    secret: secretOption(values.secret ?? process.env.EDGE_GRID_SECRET)
+    secret: secretOption(values.secret ?? process.env.EDGE_GRID_SECRET),
+    journal: values['no-journal'] === true ? undefined : values.journal ?? '',
+    resume: values.resume === true,
+    fresh: values.fresh === true
   }
 }
 
@@ -154,6 +182,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   let spawned: SpawnedWorkers | undefined
   let page: PageServer | undefined
   let scratch: string | undefined
+  let journal: RunJournalSetup | undefined
   try {
     const { file, text } = await readFlowFile(options.flow)
     const { spec, modules, warnings } = await loadFlow(file, text, nodeFlowFiles)
@@ -175,14 +204,21 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       for (const [hash, bytes] of moduleBytes) await pool.addModule(hash, bytes)
     }
 
+    const log = (line: string): void => { if (!options.quiet) terminal.log(line) }
+    if (options.journal != null) {
+      const fingerprint = await flowFingerprint(text, spec, new Map([...functions].map(([name, fn]) => [name, fn.module])))
+      journal = await setUpJournal(options.journal === '' ? defaultJournalPath(file, spec.name) : options.journal, spec.name, fingerprint, options)
+      if (journal.note != null) log(journal.note)
+    }
     const run = new FlowRun({
       spec,
       graph,
       functions,
       openSource,
-      openSink: async sink => await openSink(sink, terminal)
+      openSink: async (sink, resume) => await openSink(sink, terminal, resume),
+      journal: journal?.journal,
+      resume: journal?.resume
     })
-    const log = (line: string): void => { if (!options.quiet) terminal.log(line) }
     if (!options.localOnly) {
       if (options.identity == null) scratch = await mkdtemp(join(tmpdir(), 'edge-grid-coordinator-'))
       const identity = options.identity ?? join(scratch!, 'coordinator.key')
@@ -222,14 +258,23 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     }
     run.onRefused(worker => { log(`! ${worker} refused: its results disagreed with other workers ${REFUSE_AFTER_DISAGREEMENTS} times (result verification)`) })
     if (!options.quiet) progress.start()
+    const interrupted = (): void => {
+      progress.stop()
+      terminal.log(`\ninterrupted${journal != null ? ": run the same command with --resume to continue" : ''}`)
+      process.exit(130)
+    }
+    process.once('SIGINT', interrupted)
     workers?.start()
     let summary: RunSummary
     try {
       summary = await run.run()
     } finally {
+      process.off('SIGINT', interrupted)
       workers?.stop()
       progress.stop()
     }
+    // the run ended by itself (done or failed): there is nothing to resume
+    await journal?.journal.remove()
     // the flow is over: workers hear "done" first (and say so), the spawned ones leave, then the node stops
     network?.finish(summary.ok)
     await spawned?.stop()
@@ -249,11 +294,11 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
         terminal.log(`cluster ${name}: ${c.members.length > 0 ? c.members.join(', ') : 'no members'}${c.size != null ? ` (${c.members.length}/${c.size})` : ''}`)
       }
       if (summary.verification != null) terminal.log(verificationLine(summary.verification))
-      terminal.log(`done: ${formatCount(summary.jobsDone)} jobs in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${volunteers > 0 ? ` and ${volunteers} volunteer${volunteers === 1 ? '' : 's'}` : ''}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}`)
+      terminal.log(`done: ${formatCount(summary.jobsDone)} jobs in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${volunteers > 0 ? ` and ${volunteers} volunteer${volunteers === 1 ? '' : 's'}` : ''}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}${summary.resumed != null ? `, ${formatCount(summary.resumed.jobsReplayed)} taken from the journal` : ''}`)
     }
     return EXIT_OK
   } catch (err) {
-    if (err instanceof FlowValidationError || err instanceof SourceDataError || err instanceof UsageError) {
+    if (err instanceof FlowValidationError || err instanceof SourceDataError || err instanceof UsageError || err instanceof JournalError) {
       terminal.log(`error: ${err.message}`)
       return EXIT_BAD_INPUT
     }
@@ -267,6 +312,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     await spawned?.stop()
     await network?.stop(false)
     await pool?.close()
+    journal?.journal.close()
     if (scratch != null) await rm(scratch, { recursive: true, force: true })
   }
 }
@@ -320,6 +366,7 @@ async function writeReport (path: string, flow: string, workers: number, summary
     stages: summary.stages,
     ...(summary.clusters != null ? { clusters: summary.clusters } : {}),
     ...(summary.verification != null ? { verification: summary.verification } : {}),
+    ...(summary.resumed != null ? { resumed: summary.resumed } : {}),
     failures: summary.failure != null ? [summary.failure] : []
   }
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`)

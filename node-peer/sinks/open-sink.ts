@@ -5,10 +5,11 @@ import { jsonlSink } from './jsonl-sink.js'
 import { pngSink } from './png-sink.js'
 import { stdoutSink } from './stdout-sink.js'
 
-export async function openSink (spec: SinkSpec, terminal: Terminal): Promise<SinkWriter> {
+/** `resume`: continue the sink of an interrupted run (see SinkOpener). */
+export async function openSink (spec: SinkSpec, terminal: Terminal, resume?: { readonly position: number }): Promise<SinkWriter> {
   switch (spec.kind) {
     case 'stdout': return stdoutSink(spec.name, terminal)
-    case 'jsonl': return await jsonlSink(spec.path)
+    case 'jsonl': return await jsonlSink(spec.path, resume)
     case 'png': return await pngSink(spec)
   }
 }

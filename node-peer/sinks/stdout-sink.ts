@@ -10,6 +10,7 @@ import { toText } from './format.js'
 export function stdoutSink (name: string, terminal: Terminal): SinkWriter {
   const prefix = `[${name}] `
   return {
+    keepsWrites: true,
     async write (items, tags) {
       let text = ''
       for (let i = 0; i < items.length; i++) {

@@ -1,0 +1,120 @@
+/**
+ * The coordinator's journal on disk: an append-only file of frames `[u32 length][u32 crc32][entry]`, the
+ * first entry a header saying which flow and inputs it belongs to (core/run/journal.ts).
+ *
+ * Every entry is written with one synchronous write(2) before the coordinator goes on, so a `kill -9` loses
+ * nothing that was journaled: the data is in the kernel. A frame cut short (the process died mid-write) or
+ * failing its checksum ends the journal there; reopening cuts it off and appends after the last good frame.
+ */
+import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs'
+import { mkdir, open, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { crc32 } from 'node:zlib'
+import { decodeEntry, encodeEntry, JournalError } from '../core/run/journal.js'
+import type { JobRecord, JournalEntry, JournalHeader, RunJournal, SinkRecord } from '../core/run/journal.js'
+
+const FRAME_HEAD = 8
+
+export interface JournalContents {
+  readonly header: JournalHeader
+  readonly entries: readonly JournalEntry[]
+  /** Bytes up to the end of the last good frame. */
+  readonly validLength: number
+  /** Bytes after it (a torn last write), dropped when the journal is reopened. */
+  readonly tornBytes: number
+}
+
+export class JournalFile implements RunJournal {
+  /** Where the next frame goes. */
+  private position = 0
+
+  private constructor (readonly path: string, private fd: number | undefined) {}
+
+  /** Starts a new journal (replacing any file at `path`) with its header. */
+  static async create (path: string, header: JournalHeader): Promise<JournalFile> {
+    await mkdir(dirname(path), { recursive: true })
+    const journal = new JournalFile(path, openSync(path, 'w'))
+    journal.append({ kind: 'header', header })
+    return journal
+  }
+
+  /** Continues a journal after its last good frame (`contents` from `read`). */
+  static reopen (path: string, contents: JournalContents): JournalFile {
+    const fd = openSync(path, 'r+')
+    ftruncateSync(fd, contents.validLength)
+    const journal = new JournalFile(path, fd)
+    journal.position = contents.validLength
+    return journal
+  }
+
+  /** Reads a journal; undefined when there is none. Throws JournalError when it is not a journal at all. */
+  static async read (path: string): Promise<JournalContents | undefined> {
+    let bytes: Uint8Array
+    try {
+      const handle = await open(path, 'r')
+      try {
+        bytes = new Uint8Array(await handle.readFile())
+      } finally {
+        await handle.close()
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+      throw err
+    }
+    const entries: JournalEntry[] = []
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    let at = 0
+    while (at + FRAME_HEAD <= bytes.length) {
+      const length = view.getUint32(at)
+      const end = at + FRAME_HEAD + length
+      if (end > bytes.length) break
+      const payload = bytes.subarray(at + FRAME_HEAD, end)
+      if (crc32(payload) !== view.getUint32(at + 4)) break
+      let entry: JournalEntry
+      try {
+        entry = decodeEntry(payload)
+      } catch (err) {
+        // a frame with a right checksum that does not decode was written by something else
+        throw new JournalError(`${path}: ${(err as Error).message}`)
+      }
+      entries.push(entry)
+      at = end
+    }
+    const first = entries[0]
+    if (first?.kind !== 'header') throw new JournalError(`${path} is not an edge-grid journal (or lost its header); remove it or pass --fresh`)
+    return { header: first.header, entries: entries.slice(1), validLength: at, tornBytes: bytes.length - at }
+  }
+
+  jobsDone (jobs: readonly JobRecord[]): void {
+    if (jobs.length > 0) this.append({ kind: 'jobs', jobs })
+  }
+
+  sinkWritten (record: SinkRecord): void {
+    this.append({ kind: 'sink', record })
+  }
+
+  close (): void {
+    if (this.fd != null) closeSync(this.fd)
+    this.fd = undefined
+  }
+
+  /** The run ended by itself: nothing to resume. */
+  async remove (): Promise<void> {
+    this.close()
+    await rm(this.path, { force: true })
+  }
+
+  private append (entry: JournalEntry): void {
+    if (this.fd == null) return // closed: the run is over
+    const payload = encodeEntry(entry)
+    const frame = new Uint8Array(FRAME_HEAD + payload.length)
+    const view = new DataView(frame.buffer)
+    view.setUint32(0, payload.length)
+    view.setUint32(4, crc32(payload))
+    frame.set(payload, FRAME_HEAD)
+    // one write call per frame, at an explicit offset: a short write would leave a torn frame, never a gap
+    let done = 0
+    while (done < frame.length) done += writeSync(this.fd, frame, done, frame.length - done, this.position + done)
+    this.position += frame.length
+  }
+}
