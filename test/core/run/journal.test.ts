@@ -1,0 +1,81 @@
+/**
+ * Journal entries survive encoding exactly, anything else is refused, a changed flow is named precisely, and
+ * a resume point tells equal sink items apart by count.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { encodeValue } from '../../../core/codec.js'
+import { decodeEntry, encodeEntry, fingerprintChange, JOURNAL_FORMAT, JournalError, ResumePoint } from '../../../core/run/journal.js'
+import type { FlowFingerprint, JournalEntry, JournalHeader } from '../../../core/run/journal.js'
+
+const fingerprint: FlowFingerprint = { flow: 'f1', modules: { step: 'm1', keyed: 'm2' }, inputs: { words: 'i1' } }
+const header: JournalHeader = { format: JOURNAL_FORMAT, name: 'demo', fingerprint, started: 1_790_000_000_000 }
+const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b)
+/** Decoded bytes are Node Buffers: compare contents, not classes. */
+const plain = (v: unknown): unknown => v instanceof Uint8Array
+  ? Uint8Array.from(v)
+  : Array.isArray(v) ? v.map(plain) : v != null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v
+
+describe('journal entries', () => {
+  it('round-trip header, jobs (with and without tag, several ports) and sink writes', () => {
+    const entries: JournalEntry[] = [
+      { kind: 'header', header },
+      { kind: 'jobs', jobs: [{ stage: 'a', input: bytes(1), outputs: [] }, { stage: 'b', input: bytes(2, 3), outputs: [{ port: 0, bytes: bytes(4) }, { port: 2, bytes: bytes(5, 6) }], tag: 'worker/1' }] },
+      { kind: 'sink', record: { sink: 'out', items: [bytes(7), bytes(7)], tags: ['worker/0', undefined], position: 123 } },
+      { kind: 'sink', record: { sink: 'print', items: [bytes(8)] } }
+    ]
+    for (const entry of entries) assert.deepEqual(plain(decodeEntry(encodeEntry(entry))), entry)
+  })
+
+  it('refuses other formats and malformed entries with a JournalError', () => {
+    const cases: unknown[] = [
+      42,
+      [9, 'x'],
+      [0, JOURNAL_FORMAT + 1, 'demo', 'f', {}, {}, 0],
+      [0, JOURNAL_FORMAT, 'demo', 'f', { a: 1 }, {}, 0],
+      [1, [['a', 'not bytes', []]]],
+      [1, [['a', bytes(1), [[0, 'x']]]]],
+      [2, 'out', [bytes(1)], ['t1', 't2'], null],
+      [2, 'out', [bytes(1)], null, 'far']
+    ]
+    for (const value of cases) assert.throws(() => decodeEntry(encodeValue(value)), JournalError, JSON.stringify(value))
+  })
+})
+
+describe('fingerprints', () => {
+  it('say exactly what changed', () => {
+    assert.equal(fingerprintChange(fingerprint, { ...fingerprint }), undefined)
+    assert.equal(fingerprintChange(fingerprint, { ...fingerprint, flow: 'f2' }), 'the flow file changed')
+    assert.equal(fingerprintChange(fingerprint, { ...fingerprint, modules: { step: 'm1', keyed: 'm3' } }), 'the module of function "keyed" changed')
+    assert.equal(fingerprintChange(fingerprint, { ...fingerprint, modules: { step: 'm1' } }), 'the module of function "keyed" changed')
+    assert.equal(fingerprintChange(fingerprint, { ...fingerprint, inputs: { words: 'i2' } }), 'the input file of source "words" changed')
+  })
+})
+
+describe('resume point', () => {
+  it('finds journaled jobs by stage and exact input bytes', () => {
+    const point = new ResumePoint(header, [{ kind: 'jobs', jobs: [{ stage: 'a', input: bytes(1, 0x80, 0xff), outputs: [{ port: 0, bytes: bytes(9) }] }] }])
+    assert.deepEqual(plain(point.lookup('a', bytes(1, 0x80, 0xff))?.outputs), [{ port: 0, bytes: bytes(9) }])
+    assert.equal(point.lookup('b', bytes(1, 0x80, 0xff)), undefined)
+    assert.equal(point.lookup('a', bytes(1, 0x80)), undefined)
+    assert.equal(point.lookup('a', bytes(1, 0x81, 0xff)), undefined)
+    assert.equal(point.jobCount, 1)
+  })
+
+  it('excuses exactly as many copies of an item as the sink wrote, per sink and tag; keeps the last position', () => {
+    const point = new ResumePoint(header, [
+      { kind: 'sink', record: { sink: 'out', items: [bytes(1), bytes(1), bytes(2)], position: 10 } },
+      { kind: 'sink', record: { sink: 'out', items: [bytes(1)], tags: ['worker/0'], position: 30 } }
+    ])
+    assert.equal(point.sinkItemCount, 4)
+    assert.equal(point.sinkPosition('out'), 30)
+    assert.equal(point.sinkPosition('other'), undefined)
+    const seen = [bytes(1), bytes(1), bytes(1), bytes(2), bytes(2)].map(b => point.alreadyWritten('out', b, undefined))
+    assert.deepEqual(seen, [true, true, false, true, false])
+    assert.equal(point.alreadyWritten('other', bytes(1), 'worker/0'), false)
+    assert.equal(point.alreadyWritten('out', bytes(1), 'worker/1'), false)
+    assert.equal(point.alreadyWritten('out', bytes(1), 'worker/0'), true)
+    assert.equal(point.alreadyWritten('out', bytes(1), 'worker/0'), false)
+    assert.equal(point.skipped, 4)
+  })
+})
