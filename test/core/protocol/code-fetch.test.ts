@@ -77,12 +77,11 @@ describe('code shipping (/edge-grid/code/1.0.0)', () => {
     try {
       await silent.handle(CODE_PROTOCOL, () => {})
       await client.dial(multiaddr(addrOf(silent)))
-      const started = Date.now()
+      // the fetch ends with the caller's TimeoutError (a fetch ignoring the signal would hang the test instead)
       await assert.rejects(fetchCode(client, silent.peerId, hash, { signal: AbortSignal.timeout(300) }), (err: unknown) => {
         assert.equal((err as Error).name, 'TimeoutError')
         return true
       })
-      assert.ok(Date.now() - started < 3000)
     } finally {
       await silent.stop()
     }
