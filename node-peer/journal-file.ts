@@ -27,14 +27,21 @@ export interface JournalContents {
 export class JournalFile implements RunJournal {
   /** Where the next frame goes. */
   private position = 0
+  /** A new journal's header, until the file is opened with it. */
+  private header: JournalHeader | undefined
+  private closed = false
 
   private constructor (readonly path: string, private fd: number | undefined) {}
 
-  /** Starts a new journal (replacing any file at `path`) with its header. */
+  /**
+   * Starts a new journal at `path`. The file (replacing any file there) is written with its first entry, not
+   * before: a run that finished no job leaves nothing to resume.
+   */
   static async create (path: string, header: JournalHeader): Promise<JournalFile> {
     await mkdir(dirname(path), { recursive: true })
-    const journal = new JournalFile(path, openSync(path, 'w'))
-    journal.append({ kind: 'header', header })
+    await rm(path, { force: true })
+    const journal = new JournalFile(path, undefined)
+    journal.header = header
     return journal
   }
 
@@ -96,6 +103,7 @@ export class JournalFile implements RunJournal {
   close (): void {
     if (this.fd != null) closeSync(this.fd)
     this.fd = undefined
+    this.closed = true
   }
 
   /** The run ended by itself: nothing to resume. */
@@ -105,7 +113,13 @@ export class JournalFile implements RunJournal {
   }
 
   private append (entry: JournalEntry): void {
-    if (this.fd == null) return // closed: the run is over
+    if (this.closed) return // the run is over
+    if (this.fd == null) {
+      this.fd = openSync(this.path, 'w')
+      const header = this.header!
+      this.header = undefined
+      this.append({ kind: 'header', header })
+    }
     const payload = encodeEntry(entry)
     const frame = new Uint8Array(FRAME_HEAD + payload.length)
     const view = new DataView(frame.buffer)

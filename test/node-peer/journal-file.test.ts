@@ -21,9 +21,12 @@ async function scratch (): Promise<string> {
 }
 
 describe('journal file', () => {
-  it('reads back what was appended; a missing file is no journal', async () => {
+  it('reads back what was appended; a missing file is no journal; a journal with no entry leaves no file', async () => {
     const path = await scratch()
     assert.equal(await JournalFile.read(path), undefined)
+    const idle = await JournalFile.create(path, header)
+    idle.close()
+    assert.equal(await JournalFile.read(path), undefined, 'a run that finished no job has nothing to resume')
     const journal = await JournalFile.create(path, header)
     journal.jobsDone([job(1), job(2)])
     journal.jobsDone([])
