@@ -21,8 +21,9 @@ import { w3Cpu } from './workloads/w3-cpu.js'
 import { w4Stream } from './workloads/w4-stream.js'
 import { w5Browser } from './workloads/w5-browser.js'
 import { w6Join } from './workloads/w6-join.js'
+import { w7Journal } from './workloads/w7-journal.js'
 
-const WORKLOADS: Record<string, Workload> = { W1: w1Tiny, W2: w2Latency, W3: w3Cpu, W4: w4Stream, W5: w5Browser, W6: w6Join }
+const WORKLOADS: Record<string, Workload> = { W1: w1Tiny, W2: w2Latency, W3: w3Cpu, W4: w4Stream, W5: w5Browser, W6: w6Join, W7: w7Journal }
 
 interface Options {
   json?: string

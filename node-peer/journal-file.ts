@@ -10,7 +10,8 @@ import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs'
 import { mkdir, open, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { crc32 } from 'node:zlib'
-import { decodeEntry, encodeEntry, JournalError } from '../core/run/journal.js'
+import { JournalError } from '../core/run/journal.js'
+import { decodeEntry, encodeEntry } from '../core/run/journal-codec.js'
 import type { JobRecord, JournalEntry, JournalHeader, RunJournal, SinkRecord } from '../core/run/journal.js'
 
 const FRAME_HEAD = 8

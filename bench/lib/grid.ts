@@ -42,6 +42,8 @@ export interface CoordinatorInit {
   /** Start the run once this many volunteers joined (when the CLI supports it). */
   readonly waitWorkers?: number
   readonly report: string
+  /** More command-line options (e.g. --no-journal). */
+  readonly extraArgs?: readonly string[]
   readonly keepStdout?: boolean
   readonly onLine?: (line: Line) => void
 }
@@ -57,6 +59,7 @@ export async function startCoordinator (env: GridEnv, init: CoordinatorInit): Pr
   if (init.localOnly === true) args.push('--local-only', '--quiet')
   else args.push(...LISTEN, '--identity', join(env.dir, `coordinator-${process.pid}-${++probeSeq}.key`))
   if (init.waitWorkers != null && init.waitWorkers > 0 && await supportsWaitWorkers()) args.push('--wait-workers', String(init.waitWorkers))
+  args.push(...init.extraArgs ?? [])
   const proc = new BenchProc({ script: COORDINATOR, args, probeFile: probeFile(env, 'coordinator'), nodeFlags: env.nodeFlags, keepStdout: init.keepStdout, onLine: init.onLine })
   if (init.localOnly === true) return { proc, bootstrap: undefined }
   const { match } = await proc.waitForLine(/listening on (\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/\S+)/)

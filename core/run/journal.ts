@@ -7,10 +7,9 @@
  * the same items at every sink. A sink skips the items the journal says it already wrote (counted per
  * item, so equal items are told apart by number), hence nothing reaches a sink twice.
  *
- * Platform-neutral: the file format (framing, checksums, torn tails) lives with the file, in node-peer.
+ * Platform-neutral. Entries as bytes: journal-codec.ts; the file (framing, checksums, torn tails): node-peer.
  */
 import type { Emitted } from '../abi/abi.js'
-import { decodeValue, encodeValue } from '../codec.js'
 import { GridError } from '../errors.js'
 
 export const JOURNAL_FORMAT = 1
@@ -65,72 +64,6 @@ export type JournalEntry =
 export interface RunJournal {
   jobsDone (jobs: readonly JobRecord[]): void
   sinkWritten (record: SinkRecord): void
-}
-
-// Compact tuples: the journal holds one entry per result message, so field names would dominate.
-const HEADER = 0
-const JOBS = 1
-const SINK = 2
-
-export function encodeEntry (entry: JournalEntry): Uint8Array {
-  switch (entry.kind) {
-    case 'header': {
-      const h = entry.header
-      return encodeValue([HEADER, h.format, h.name, h.fingerprint.flow, h.fingerprint.modules, h.fingerprint.inputs, h.started])
-    }
-    case 'jobs':
-      return encodeValue([JOBS, entry.jobs.map(j => [j.stage, j.input, j.outputs.map(o => [o.port, o.bytes]), j.tag ?? null])])
-    case 'sink': {
-      const r = entry.record
-      return encodeValue([SINK, r.sink, r.items, r.tags ?? null, r.position ?? null])
-    }
-  }
-}
-
-/** Decodes one entry; throws JournalError when it is not one this version wrote. */
-export function decodeEntry (bytes: Uint8Array): JournalEntry {
-  const v = decodeValue(bytes)
-  if (!Array.isArray(v)) throw new JournalError('journal entry is not a tuple')
-  switch (v[0]) {
-    case HEADER: {
-      const [, format, name, flow, modules, inputs, started] = v as [number, unknown, unknown, unknown, unknown, unknown, unknown]
-      if (format !== JOURNAL_FORMAT) throw new JournalError(`journal format ${String(format)}, this coordinator reads format ${JOURNAL_FORMAT}`)
-      if (typeof name !== 'string' || typeof flow !== 'string' || !isStringRecord(modules) || !isStringRecord(inputs) || typeof started !== 'number') {
-        throw new JournalError('journal header is malformed')
-      }
-      return { kind: 'header', header: { format, name, fingerprint: { flow, modules, inputs }, started } }
-    }
-    case JOBS: {
-      const jobs = v[1]
-      if (!Array.isArray(jobs)) throw new JournalError('journal jobs entry is malformed')
-      return { kind: 'jobs', jobs: jobs.map(decodeJob) }
-    }
-    case SINK: {
-      const [, sink, items, tags, position] = v as [number, unknown, unknown, unknown, unknown]
-      if (typeof sink !== 'string' || !Array.isArray(items) || !items.every(i => i instanceof Uint8Array)) throw new JournalError('journal sink entry is malformed')
-      if (tags != null && !(Array.isArray(tags) && tags.length === items.length)) throw new JournalError('journal sink entry has malformed tags')
-      if (position != null && typeof position !== 'number') throw new JournalError('journal sink entry has a malformed position')
-      return {
-        kind: 'sink',
-        record: { sink, items, ...(tags != null ? { tags: (tags as unknown[]).map(t => typeof t === 'string' ? t : undefined) } : {}), ...(position != null ? { position } : {}) }
-      }
-    }
-    default:
-      throw new JournalError(`unknown journal entry kind ${String(v[0])}`)
-  }
-}
-
-function decodeJob (j: unknown): JobRecord {
-  if (!Array.isArray(j) || typeof j[0] !== 'string' || !(j[1] instanceof Uint8Array) || !Array.isArray(j[2])) throw new JournalError('journal job record is malformed')
-  const outputs: Emitted[] = (j[2] as unknown[]).map(o => {
-    if (!Array.isArray(o) || typeof o[0] !== 'number' || !(o[1] instanceof Uint8Array)) throw new JournalError('journal job output is malformed')
-    return { port: o[0], bytes: o[1] }
-  })
-  return typeof j[3] === 'string' ? { stage: j[0], input: j[1], outputs, tag: j[3] } : { stage: j[0], input: j[1], outputs }
-}
-
-function isStringRecord (v: unknown): v is Record<string, string> {
-  return v != null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) && Object.values(v).every(x => typeof x === 'string')
 }
 
 /** Says precisely what changed between the journal's fingerprint and the current one; undefined if nothing. */

@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeValue } from '../../../core/codec.js'
-import { decodeEntry, encodeEntry, fingerprintChange, JOURNAL_FORMAT, JournalError, ResumePoint } from '../../../core/run/journal.js'
+import { fingerprintChange, JOURNAL_FORMAT, JournalError, ResumePoint } from '../../../core/run/journal.js'
+import { decodeEntry, encodeEntry } from '../../../core/run/journal-codec.js'
 import type { FlowFingerprint, JournalEntry, JournalHeader } from '../../../core/run/journal.js'
 
 const fingerprint: FlowFingerprint = { flow: 'f1', modules: { step: 'm1', keyed: 'm2' }, inputs: { words: 'i1' } }
@@ -28,17 +29,21 @@ describe('journal entries', () => {
   })
 
   it('refuses other formats and malformed entries with a JournalError', () => {
-    const cases: unknown[] = [
-      42,
-      [9, 'x'],
-      [0, JOURNAL_FORMAT + 1, 'demo', 'f', {}, {}, 0],
-      [0, JOURNAL_FORMAT, 'demo', 'f', { a: 1 }, {}, 0],
-      [1, [['a', 'not bytes', []]]],
-      [1, [['a', bytes(1), [[0, 'x']]]]],
-      [2, 'out', [bytes(1)], ['t1', 't2'], null],
-      [2, 'out', [bytes(1)], null, 'far']
+    const header = (value: unknown): Uint8Array => Uint8Array.from([0, ...encodeValue(value)])
+    const jobs = encodeEntry({ kind: 'jobs', jobs: [{ stage: 'a', input: bytes(1, 2), outputs: [{ port: 0, bytes: bytes(3) }] }] })
+    const sink = encodeEntry({ kind: 'sink', record: { sink: 'out', items: [bytes(1)], position: 5 } })
+    const cases: Array<[string, Uint8Array]> = [
+      ['empty', bytes()],
+      ['unknown kind', bytes(9, 1, 2)],
+      ['other format', header([JOURNAL_FORMAT + 1, 'demo', 'f', {}, {}, 0])],
+      ['header with a non-string module hash', header([JOURNAL_FORMAT, 'demo', 'f', { a: 1 }, {}, 0])],
+      ['header that is not msgpack', bytes(0, 0xc1)],
+      ['jobs cut short', jobs.subarray(0, jobs.length - 1)],
+      ['jobs with trailing bytes', Uint8Array.from([...jobs, 0])],
+      ['sink cut short', sink.subarray(0, 9)],
+      ['a name that is not UTF-8', bytes(2, 0, 1, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)]
     ]
-    for (const value of cases) assert.throws(() => decodeEntry(encodeValue(value)), JournalError, JSON.stringify(value))
+    for (const [what, b] of cases) assert.throws(() => decodeEntry(b), JournalError, what)
   })
 })
 
