@@ -87,6 +87,26 @@ describe('grid-coordinator --resume', () => {
     assert.deepEqual(await journals(dir), [], 'a run that ends by itself removes its journal')
   })
 
+  it('Ctrl-C (SIGINT) mid-run keeps the journal and says how to continue', async () => {
+    const dir = await copyExample('collatz')
+    const flowPath = join(dir, 'flow.json')
+    const flow = JSON.parse(await readFile(flowPath, 'utf8'))
+    flow.sources.starts.end = STARTS + 1
+    await writeFile(flowPath, JSON.stringify(flow, null, 2))
+    const out = join(dir, 'out', 'lengths.jsonl')
+    const run = new Proc('grid-coordinator', [flowPath, '--local-only', '--workers', '2'], { cwd: dir })
+    try {
+      for (let i = 0; i < 600 && await lineCount(out) < 1000; i++) await new Promise(resolve => setTimeout(resolve, 50))
+      run.kill('SIGINT')
+      const exit = await run.exited
+      assert.equal(exit.code, 130, `exit ${JSON.stringify(exit)}:\n${run.output.slice(-2000)}`)
+    } finally {
+      await run.stop('SIGKILL')
+    }
+    assert.match(run.output, /interrupted: run the same command with --resume to continue/)
+    assert.equal((await journals(dir)).length, 1)
+  })
+
   it('refuses to resume a changed flow file or a changed input file, names what changed; --fresh starts over', async () => {
     const dir = await copyExample('wordcount')
     const flowPath = join(dir, 'flow.json')
