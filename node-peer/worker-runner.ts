@@ -1,14 +1,16 @@
 /**
  * Keeps a grid-worker attached to a coordinator: when a trusted peer that speaks the job protocol is
- * connected (bootstrap peer ids or --coordinator; with mDNS and no pin, the first coordinator found, which
- * is then the only one for the life of the process), opens the job stream and runs a
- * WorkerAgent session on it; when the session ends, waits for the next connection (the re-dial loop in
- * node-peer/net brings the coordinator back after a restart).
+ * connected (bootstrap peer ids or --coordinator; with mDNS and no pin, the first coordinator joined, which
+ * is then the only one for the life of the process — with a join secret, the first that PROVED the secret,
+ * so a decoy on the LAN cannot capture the pin), opens the job stream and runs a WorkerAgent session on it;
+ * when the session ends, waits for the next connection (the re-dial loop in node-peer/net brings the
+ * coordinator back after a restart). A coordinator that failed to prove the secret is not tried again for
+ * UNPROVEN_RETRY_MS.
  */
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { WorkerAgent } from '../core/peer/worker-agent.js'
+import { UntrustedCoordinatorError, WorkerAgent } from '../core/peer/worker-agent.js'
 import type { WorkerEvents } from '../core/peer/worker-agent.js'
 import { MessageChannel } from '../core/protocol/channel.js'
 import { fetchCode } from '../core/protocol/code-fetch.js'
@@ -22,6 +24,11 @@ import type { ModuleCache } from './module-cache.js'
 
 /** How often the runner looks for a coordinator when it has none (events usually come first). */
 const CHECK_MS = 500
+/**
+ * A coordinator that did not prove the join secret is left alone this long: it will not know it a second
+ * later, and each try costs both sides a session and a log line (it may be restarted with the secret).
+ */
+export const UNPROVEN_RETRY_MS = 30_000
 
 export interface WorkerRunnerInit {
   readonly node: GridNode
@@ -29,15 +36,19 @@ export interface WorkerRunnerInit {
   readonly info: WorkerInfo
   /** Bootstrap multiaddrs: their peer ids are the coordinators this worker trusts. */
   readonly bootstrap: readonly string[]
-  /** Also accept a coordinator found on the LAN by mDNS: the pinned one, else the first found (then pinned). */
+  /**
+   * Also accept a coordinator found on the LAN by mDNS: the pinned one, else the first joined (then pinned;
+   * with a secret, the first that proves it).
+   */
   readonly mdns: boolean
   /** Peer id of the only coordinator to take jobs from (besides the bootstrap peers). */
   readonly coordinator?: string
-  /** The join secret, proven when the coordinator challenges (core/protocol/join-proof.ts). */
+  /** The join secret: the coordinator must prove it, then the worker proves it (core/protocol/join-proof.ts). */
   readonly secret?: string
   readonly cache?: ModuleCache
   readonly events?: WorkerEvents & {
     attached?: (peer: string) => void
+    /** `reason` is an UntrustedCoordinatorError when this worker left because the coordinator did not prove the secret. */
     detached?: (peer: string, reason?: Error) => void
     /** A side input value arrived by gossip (newer than the one held). */
     sideValue?: (name: string, version: number, path: 'gossip') => void
@@ -51,6 +62,8 @@ export class WorkerRunner {
   private checking = false
   private stopped = false
   private timer: ReturnType<typeof setInterval> | undefined
+  /** Coordinators that failed to prove the join secret → when they may be tried again. */
+  private readonly unproven = new Map<string, number>()
 
   constructor (private readonly init: WorkerRunnerInit) {
     this.trusted = new Set(init.bootstrap.map(a => multiaddr(a).getComponents().findLast(c => c.name === 'p2p')?.value).filter((v): v is string => v != null))
@@ -60,7 +73,14 @@ export class WorkerRunner {
       info: init.info,
       secret: init.secret,
       fetchModule: async hash => await this.fetchModule(hash),
-      events: init.events
+      events: {
+        ...init.events,
+        // with a secret, a coordinator is pinned only once it proved it (a decoy must not capture the pin)
+        proven: peer => {
+          this.trusted.add(peer)
+          init.events?.proven?.(peer)
+        }
+      }
     })
   }
 
@@ -107,8 +127,11 @@ export class WorkerRunner {
   private async findCoordinator (): Promise<PeerId | undefined> {
     for (const connection of this.init.node.getConnections()) {
       const peerId = connection.remotePeer
-      // mDNS with nothing pinned: any coordinator until the first one is joined (attach pins it)
-      if (!this.trusted.has(peerId.toString()) && !(this.init.mdns && this.trusted.size === 0)) continue
+      const peer = peerId.toString()
+      // mDNS with nothing pinned: any coordinator until the first one is joined (attach pins it; with a
+      // secret, its proof does)
+      if (!this.trusted.has(peer) && !(this.init.mdns && this.trusted.size === 0)) continue
+      if ((this.unproven.get(peer) ?? 0) > Date.now()) continue
       try {
         if ((await this.init.node.peerStore.get(peerId)).protocols.includes(JOB_PROTOCOL)) return peerId
       } catch { /* not in the peer store yet */ }
@@ -119,13 +142,14 @@ export class WorkerRunner {
   private async attach (peerId: PeerId): Promise<void> {
     const peer = peerId.toString()
     this.current = peer
-    this.trusted.add(peer)
+    if (this.init.secret == null) this.trusted.add(peer)
     try {
       const stream = await this.init.node.dialProtocol(peerId, JOB_PROTOCOL)
       const channel = new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
       this.init.events?.attached?.(peer)
       // a join proof is bound to both peer ids of this Noise-authenticated connection
       const reason = await this.agent.attach(channel, { self: this.init.node.peerId.toString(), coordinator: peer })
+      if (reason instanceof UntrustedCoordinatorError) this.unproven.set(peer, Date.now() + UNPROVEN_RETRY_MS)
       if (!this.stopped) this.init.events?.detached?.(peer, reason) // leaving by our own choice is not "gone"
     } catch (err) {
       this.init.events?.log?.(`could not open the job stream to …${peer.slice(-8)}: ${(err as Error).message}`)

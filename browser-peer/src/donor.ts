@@ -5,7 +5,7 @@
  * Closing the tab needs nothing: the coordinator re-queues whatever the tab held.
  */
 import type { PeerId } from '@libp2p/interface'
-import { WorkerAgent } from '../../core/peer/worker-agent.js'
+import { UntrustedCoordinatorError, WorkerAgent } from '../../core/peer/worker-agent.js'
 import { MessageChannel } from '../../core/protocol/channel.js'
 import { isCoordinatorMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../core/protocol/job-messages.js'
@@ -224,6 +224,8 @@ export class Donor {
     this.totals.sessions++
     // a join proof is bound to both peer ids of this Noise-authenticated connection
     const reason = await agent.attach(channel, { self: this.init.node.peerId.toString(), coordinator: coordinator.toString() })
+    // a coordinator that cannot prove the join secret will not know it a moment later: back off
+    if (reason instanceof UntrustedCoordinatorError) this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS)
     if (this.wanted) {
       this.init.events.log(`session ended${reason != null ? `: ${reason.message}` : ''}`)
       this.setState(this.init.node.getConnections(coordinator).length > 0 ? 'joining' : 'reconnecting')

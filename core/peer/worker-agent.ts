@@ -2,16 +2,20 @@
  * The worker side of the job protocol, shared by `grid-worker` (Node) and the browser page: says hello,
  * grants credits, fetches missing modules by hash, runs jobs on the local executor in right-sized batches,
  * and returns results in batches. A graceful leave finishes what it holds before saying bye.
+ *
+ * With a join secret the coordinator must prove it first (core/protocol/join-proof.ts): until its challenge
+ * carried a valid proof over this session's nonce, the worker grants no credits, answers nothing and takes
+ * no job; anything else ends the session with an UntrustedCoordinatorError.
  */
 import type { JobExecutor, Job, JobOutcome } from '../jobs.js'
 import { BatchSizer } from '../run/batch-sizer.js'
 import { Fifo } from '../run/fifo.js'
-import { errorToData } from '../errors.js'
+import { errorToData, GridError } from '../errors.js'
 import type { Channel } from './channel.js'
 import { CreditWindow } from './credits.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
 import { SideValues, withSideValue } from '../run/side-inputs.js'
-import { joinProof } from '../protocol/join-proof.js'
+import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../protocol/join-proof.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 
 export interface WorkerAgentInit {
@@ -20,9 +24,29 @@ export interface WorkerAgentInit {
   /** Fetches a module's bytes by content hash (verified by the fetcher). */
   readonly fetchModule: (hash: string) => Promise<Uint8Array>
   readonly events?: WorkerEvents
-  /** The join secret, proven (never sent) when a coordinator challenges. */
+  /**
+   * The join secret, proven (never sent) when a coordinator challenges; with it, only a coordinator that
+   * proves it knows the same secret gets an answer and work.
+   */
   readonly secret?: string
 }
+
+/** A worker with a secret has this long after its hello to get a challenge with a valid coordinator proof. */
+export const COORDINATOR_PROOF_TIMEOUT_MS = 10_000
+
+/** The session ended because the coordinator did not prove it knows the join secret. */
+export class UntrustedCoordinatorError extends GridError {
+  static override name = 'UntrustedCoordinatorError'
+  constructor (readonly coordinator: string, readonly detail: string) {
+    super(`coordinator ${coordinator} does not know the join secret (${detail}): left it without answering, no job taken`)
+  }
+}
+
+/**
+ * Where a session stands with the coordinator: `open` without a secret (nothing to prove); with one,
+ * `awaiting` its challenge, `checking` the proof in it, then `proven`.
+ */
+type Trust = 'open' | 'awaiting' | 'checking' | 'proven'
 
 /** The two ends of a session, from the authenticated connection: what a join proof is bound to. */
 export interface SessionPeers {
@@ -35,6 +59,8 @@ export interface WorkerEvents {
   batchDone?: (jobs: number, failed: number, busyMs: number) => void
   flowDone?: (ok: boolean) => void
   refused?: (reason: string) => void
+  /** With a secret: the coordinator of this session proved it knows it (before the worker answers). */
+  proven?: (coordinator: string) => void
   log?: (line: string) => void
 }
 
@@ -68,12 +94,21 @@ export class WorkerAgent {
   private sides = new SideValues()
   private runId: string | undefined
   private peers: SessionPeers | undefined
+  private trust: Trust = 'open'
+  /** The nonce of this session's hello (with a secret): the coordinator's proof must cover it. */
+  private helloNonce: Uint8Array | undefined
+  /** Set when this session's coordinator failed to prove the secret; attach() returns it. */
+  private untrusted: UntrustedCoordinatorError | undefined
+  private trustTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor (private readonly init: WorkerAgentInit) {
     this.credits = new CreditWindow(init.executor.slots)
   }
 
-  /** Runs one session on `channel`; resolves when the channel closes. */
+  /**
+   * Runs one session on `channel`; resolves when the channel closes, with the reason (an
+   * UntrustedCoordinatorError when this worker left because the coordinator did not prove the secret).
+   */
   async attach (channel: WorkerChannel, peers?: SessionPeers): Promise<Error | undefined> {
     this.channel = channel
     this.peers = peers
@@ -86,13 +121,25 @@ export class WorkerAgent {
     // a new session may be a new flow with jobs of another cost: learn again from a small window,
     // or a worker that learned "tiny jobs" would grab every heavy job at once
     this.credits = new CreditWindow(this.init.executor.slots)
+    this.untrusted = undefined
+    this.trust = this.init.secret == null ? 'open' : 'awaiting'
+    this.helloNonce = this.init.secret == null ? undefined : newJoinNonce()
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
-    this.send({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: this.init.info, features: [FEATURE_SIDE_INPUTS] })
-    this.grant()
+    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: this.init.info, features: [FEATURE_SIDE_INPUTS] } as const
+    this.send(this.helloNonce == null ? hello : { ...hello, nonce: this.helloNonce })
+    if (this.trust === 'open') this.grant()
+    else if (peers == null) this.distrust('no authenticated peer ids for this session, so no proof can be checked')
+    else {
+      const session = this.session
+      this.trustTimer = setTimeout(() => {
+        if (session === this.session && this.trust !== 'proven') this.distrust(`no challenge with a valid proof within ${COORDINATOR_PROOF_TIMEOUT_MS} ms`)
+      }, COORDINATOR_PROOF_TIMEOUT_MS)
+    }
     const reason = await closed
+    clearTimeout(this.trustTimer)
     if (this.channel === channel) this.channel = undefined
-    return reason
+    return this.untrusted ?? reason
   }
 
   /**
@@ -129,6 +176,14 @@ export class WorkerAgent {
   }
 
   private onMessage (message: CoordinatorMessage): void {
+    if (this.untrusted != null) return
+    if (this.trust === 'awaiting' || this.trust === 'checking') {
+      // with a secret, nothing but the challenge (or a refusal) is heard before the coordinator proved itself
+      if (message.t === 'refused') this.init.events?.refused?.(message.reason)
+      else if (message.t === 'challenge' && this.trust === 'awaiting') void this.checkCoordinator(message.nonce, message.proof)
+      else this.distrust(message.t === 'welcome' ? 'it sent `welcome` without a challenge: it has no secret' : `it sent \`${message.t}\` before proving it`)
+      return
+    }
     switch (message.t) {
       case 'welcome':
         this.runId = message.run
@@ -149,22 +204,56 @@ export class WorkerAgent {
         this.init.events?.refused?.(message.reason)
         break
       case 'challenge':
-        void this.prove(message.nonce)
+        // with a secret the one challenge was answered in checkCoordinator; a second one gets nothing
+        if (this.trust === 'open') this.answerWithoutSecret()
         break
     }
   }
 
   /**
-   * Answers a challenge. Without a secret (or without the peer ids) it answers with an empty proof, so the
-   * coordinator refuses with a reason both sides log instead of waiting for a timeout.
+   * A challenge to a worker without a secret: answered with an empty proof, so the coordinator refuses with
+   * a reason both sides log instead of waiting for a timeout.
    */
-  private async prove (nonce: Uint8Array): Promise<void> {
+  private answerWithoutSecret (): void {
+    this.init.events?.log?.('the coordinator asks for a join secret and this worker has none (--secret / EDGE_GRID_SECRET)')
+    this.send({ t: 'proof', proof: new Uint8Array(0) })
+  }
+
+  /**
+   * With a secret: checks the coordinator's proof over this session's hello nonce, and only then answers its
+   * challenge and starts granting credits.
+   */
+  private async checkCoordinator (nonce: Uint8Array, proof: Uint8Array | undefined): Promise<void> {
+    this.trust = 'checking'
     const session = this.session
-    const { secret } = this.init
-    const peers = this.peers
-    if (secret == null || peers == null) this.init.events?.log?.('the coordinator asks for a join secret and this worker has none (--secret / EDGE_GRID_SECRET)')
-    const proof = secret != null && peers != null ? await joinProof(secret, nonce, peers.self, peers.coordinator) : new Uint8Array(0)
-    if (session === this.session) this.send({ t: 'proof', proof })
+    const secret = this.init.secret!
+    const peers = this.peers!
+    let ok = false
+    try {
+      ok = proof != null && await verifyCoordinatorProof(secret, this.helloNonce!, peers.coordinator, peers.self, proof)
+    } catch { /* a proof that cannot be checked is a wrong one */ }
+    if (session !== this.session || this.untrusted != null) return
+    if (!ok) {
+      this.distrust(proof == null ? 'its challenge carries no proof: a coordinator older than mutual proof cannot show it' : 'the proof in its challenge is wrong: another secret')
+      return
+    }
+    this.trust = 'proven'
+    clearTimeout(this.trustTimer)
+    this.init.events?.proven?.(peers.coordinator)
+    const answer = await joinProof(secret, nonce, peers.self, peers.coordinator)
+    if (session !== this.session) return
+    this.send({ t: 'proof', proof: answer })
+    this.grant()
+  }
+
+  /** Leaves a coordinator that did not prove the secret: says bye (it is owed no answer) and closes. */
+  private distrust (detail: string): void {
+    if (this.untrusted != null) return
+    this.untrusted = new UntrustedCoordinatorError(this.peers?.coordinator ?? '(unknown peer)', detail)
+    clearTimeout(this.trustTimer)
+    const channel = this.channel
+    this.send({ t: 'bye' })
+    void channel?.close().catch(() => { /* closed already: attach() resolves through onClose */ })
   }
 
   /** Jobs of stages with a side input get `[item, current value]` as their input. */
@@ -265,7 +354,7 @@ export class WorkerAgent {
    * one pull per finished batch would make the coordinator answer with as many small job messages.
    */
   private grant (): void {
-    if (this.leaving || this.channel == null) return
+    if (this.leaving || this.channel == null || (this.trust !== 'open' && this.trust !== 'proven')) return
     const target = this.credits.target()
     const want = target - this.granted - this.held
     if (want <= 0 || (want < target / 4 && this.granted + this.held > 0)) return

@@ -5,7 +5,7 @@
 import type { FlowRun } from '../run/flow-run.js'
 import type { Channel } from './channel.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
-import { newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
+import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
 import type { Job } from '../jobs.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
@@ -40,8 +40,10 @@ export interface WorkerSessionEvents {
   /** The stream was closed because the peer broke the protocol (bad frame, bad message). */
   violation?: (reason: string) => void
   /**
-   * The worker was refused and its stream closed; `breach`: for breaking a rule (no or a wrong join proof,
-   * a result for a job it does not hold), which counts against the peer.
+   * The worker was refused and its stream closed, or it left before proving the join secret (then `breach` is
+   * false: a worker whose secret differs does not trust this coordinator's proof and leaves without
+   * answering); `breach`: for breaking a rule (no or a wrong join proof, a result for a job it does not hold),
+   * which counts against the peer.
    */
   refused?: (reason: string, breach: boolean) => void
 }
@@ -82,6 +84,7 @@ export class WorkerSession {
       // only a peer that broke the protocol earns a strike: resets, aborts and half-closed streams race with
       // honest leaves (pause, SIGKILL, reconnect) and must not get an honest worker banned
       if (reason != null && PROTOCOL_VIOLATIONS.has(reason.name)) this.events.violation?.(`${reason.name}: ${reason.message}`)
+      else this.leftUnproven()
       this.end(reason != null ? `disconnected (${reason.message})` : 'disconnected')
     })
   }
@@ -128,8 +131,8 @@ export class WorkerSession {
           return
         }
         this.nonce = newJoinNonce()
-        this.send({ t: 'challenge', nonce: this.nonce })
         this.proofTimer = setTimeout(() => { this.refuse(`no join proof within ${JOIN_PROOF_TIMEOUT_MS} ms`, true) }, JOIN_PROOF_TIMEOUT_MS)
+        this.challenge(this.auth, this.nonce, message.nonce)
         break
       }
       case 'proof':
@@ -152,6 +155,7 @@ export class WorkerSession {
         this.run.complete(message.results.map(outcomeFromWire))
         break
       case 'bye':
+        this.leftUnproven()
         this.end('left')
         void this.channel.close()
         break
@@ -159,6 +163,26 @@ export class WorkerSession {
   }
 
   private features: readonly string[] | undefined
+
+  /**
+   * Sends the challenge; to a worker that sent a nonce (it has a secret and wants this coordinator to prove
+   * it first), with this coordinator's proof over that nonce.
+   */
+  private challenge (auth: SessionAuth, nonce: Uint8Array, workerNonce: Uint8Array | undefined): void {
+    if (workerNonce == null) {
+      this.send({ t: 'challenge', nonce })
+      return
+    }
+    coordinatorProof(auth.secret, workerNonce, auth.coordinatorPeer, auth.workerPeer).then(proof => {
+      if (!this.ended) this.send({ t: 'challenge', nonce, proof })
+    }, (err: Error) => { this.refuse(`could not compute this coordinator's join proof (${err.message})`, false) })
+  }
+
+  /** A worker that goes away while challenged did not join: say so (its secret may differ from ours). */
+  private leftUnproven (): void {
+    if (this.ended || this.auth == null || this.nonce == null) return
+    this.events.refused?.('left before proving the join secret (a worker with another secret does not accept this coordinator\'s proof and leaves without answering)', false)
+  }
 
   private async check (auth: SessionAuth, nonce: Uint8Array, proof: Uint8Array): Promise<void> {
     clearTimeout(this.proofTimer)

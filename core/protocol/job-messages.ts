@@ -18,12 +18,17 @@
  *                                   first jobs that need it; jobs name their side input in `side`)
  *                               ←  done {ok}  (the flow ended; the worker may stay for the next)
  *
- * With a join secret (optional; core/protocol/join-proof.ts) the coordinator answers the hello with
- *                               ←  challenge {nonce}
- *     proof {proof}             →  HMAC-SHA256(secret, nonce ‖ worker peer id ‖ coordinator peer id)
- * and sends `welcome` (and any job) only after a valid proof; a missing or wrong one gets `refused` and the
- * stream is closed. Both additions are optional members of the v1 unions: peers without a secret never
- * see them (an old worker meeting a coordinator with a secret rejects the unknown `challenge` and leaves).
+ * With a join secret (optional; core/protocol/join-proof.ts) the proof goes both ways:
+ *     hello {…, nonce}          →  (only a worker with a secret sends a nonce)
+ *                               ←  challenge {nonce, proof}  proof = HMAC(secret, coordinator label ‖ worker's
+ *                                   nonce ‖ coordinator peer id ‖ worker peer id), only when the hello had one
+ *     proof {proof}             →  HMAC(secret, worker label ‖ challenge nonce ‖ worker peer id ‖ coordinator peer id)
+ * The coordinator sends `welcome` (and any job) only after a valid worker proof; a missing or wrong one gets
+ * `refused` and the stream is closed. A worker with a secret answers only a challenge whose proof it verified:
+ * a challenge without one (a coordinator older than this field), a wrong one, or anything but a challenge
+ * (`welcome` from a coordinator without a secret) makes it say `bye` and leave without answering.
+ * All of it is optional members and fields of the v1 unions: peers without a secret never see them (an old
+ * worker meeting a coordinator with a secret rejects the unknown `challenge` and leaves).
  */
 import type { Emitted } from '../abi/abi.js'
 import type { Job, JobOutcome } from '../jobs.js'
@@ -49,7 +54,8 @@ export interface WorkerInfo {
 export const FEATURE_SIDE_INPUTS = 'side-inputs'
 
 export type WorkerMessage =
-  | { readonly t: 'hello', readonly v: number, readonly worker: WorkerInfo, readonly features?: readonly string[] }
+  /** `nonce`: only from a worker with a join secret, which wants the coordinator's proof in the challenge. */
+  | { readonly t: 'hello', readonly v: number, readonly worker: WorkerInfo, readonly features?: readonly string[], readonly nonce?: Uint8Array }
   | { readonly t: 'pull', readonly credits: number }
   | { readonly t: 'results', readonly results: readonly WireOutcome[] }
   | { readonly t: 'bye' }
@@ -64,8 +70,11 @@ export type CoordinatorMessage =
   | { readonly t: 'side', readonly name: string, readonly version: number, readonly value: Uint8Array }
   | { readonly t: 'done', readonly ok: boolean }
   | { readonly t: 'refused', readonly reason: string }
-  /** This coordinator has a join secret: answer with a `proof` before anything else is sent. */
-  | { readonly t: 'challenge', readonly nonce: Uint8Array }
+  /**
+   * This coordinator has a join secret: answer with a `proof` before anything else is sent. `proof`: the
+   * coordinator's own proof over the hello's nonce (present whenever the hello had one).
+   */
+  | { readonly t: 'challenge', readonly nonce: Uint8Array, readonly proof?: Uint8Array }
 
 export function jobToWire (job: Job): WireJob {
   return [job.id, job.fn.module, job.fn.export, job.input, job.timeoutMs]
@@ -91,6 +100,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => v != null && type
 const isCount = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max
 const isId = (v: unknown): v is number => isCount(v, Number.MAX_SAFE_INTEGER)
 const isShortString = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length <= max
+/** A nonce of either side: long enough to be unguessable, short enough to cost nothing. */
+const isNonce = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length >= 16 && v.length <= 64
+/** An HMAC-SHA256 proof is 32 bytes; the check says whether it is right, the guard only bounds it. */
+const isProof = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length <= 64
 
 function isWireOutcome (v: unknown): v is WireOutcome {
   if (!Array.isArray(v) || !isId(v[0])) return false
@@ -111,12 +124,13 @@ export function isWorkerMessage (v: unknown): v is WorkerMessage {
       const w = v.worker
       return isCount(v.v, 1000) && isObject(w) && isShortString(w.name) && isCount(w.threads, 4096) && isShortString(w.platform) &&
         Array.isArray(w.labels) && w.labels.length <= 64 && w.labels.every(l => isShortString(l, 64)) &&
-        (v.features === undefined || (Array.isArray(v.features) && v.features.length <= 64 && v.features.every(f => isShortString(f, 64))))
+        (v.features === undefined || (Array.isArray(v.features) && v.features.length <= 64 && v.features.every(f => isShortString(f, 64)))) &&
+        (v.nonce === undefined || isNonce(v.nonce))
     }
     case 'pull': return isCount(v.credits, 1_000_000)
     case 'results': return Array.isArray(v.results) && v.results.every(isWireOutcome)
     case 'bye': return true
-    case 'proof': return v.proof instanceof Uint8Array && v.proof.length <= 64
+    case 'proof': return isProof(v.proof)
     default: return false
   }
 }
@@ -130,7 +144,7 @@ export function isCoordinatorMessage (v: unknown): v is CoordinatorMessage {
     case 'side': return isShortString(v.name) && isId(v.version) && v.value instanceof Uint8Array
     case 'done': return typeof v.ok === 'boolean'
     case 'refused': return isShortString(v.reason, 1024)
-    case 'challenge': return v.nonce instanceof Uint8Array && v.nonce.length >= 16 && v.nonce.length <= 64
+    case 'challenge': return isNonce(v.nonce) && (v.proof === undefined || isProof(v.proof))
     default: return false
   }
 }

@@ -1,17 +1,25 @@
 /**
- * The optional join secret: a coordinator started with a secret sends each new worker a random nonce in a
- * `challenge`; the worker answers with HMAC-SHA256(secret, label ‖ nonce ‖ worker peer id ‖ coordinator
- * peer id). The secret never travels; the nonce makes a proof good for one session only, and the two peer
- * ids (from the Noise-authenticated connection, not from any message) make it useless against another
- * coordinator or from another peer. WebCrypto only, so Node and browsers share it.
+ * The optional join secret, proven both ways without ever sending it (WebCrypto only, so Node and browsers
+ * share it):
+ * - a worker with a secret sends a random nonce in its `hello`; the coordinator's `challenge` carries
+ *   HMAC-SHA256(secret, coordinator label ‖ worker nonce ‖ coordinator peer id ‖ worker peer id), which the
+ *   worker checks BEFORE it answers (a decoy coordinator gets neither the worker's proof nor its work);
+ * - the coordinator's challenge carries its own random nonce; the worker answers with
+ *   HMAC-SHA256(secret, worker label ‖ nonce ‖ worker peer id ‖ coordinator peer id).
+ * Each nonce makes a proof good for one session only; the two peer ids (from the Noise-authenticated
+ * connection, not from any message) make it useless against another peer; the two labels make a proof of
+ * one direction never valid in the other (a coordinator cannot reflect a worker's proof back, nor the reverse).
+ * Every function takes the prover's peer id before the verifier's, in the order they are MACed.
  */
 
-/** Bytes of the challenge nonce: unguessable, so a proof cannot be computed ahead of time. */
+/** Bytes of a nonce (either direction): unguessable, so a proof cannot be computed ahead of time. */
 export const JOIN_NONCE_BYTES = 32
 /** HMAC-SHA256 output. */
 export const JOIN_PROOF_BYTES = 32
 /** Domain separation: a proof for this protocol is never a valid MAC of anything else made with the secret. */
-const LABEL = 'edge-grid/join/1'
+const WORKER_LABEL = 'edge-grid/join/1'
+/** ... and a coordinator's proof is never a valid worker proof, nor the reverse. */
+const COORDINATOR_LABEL = 'edge-grid/coordinator/1'
 
 const encoder = new TextEncoder()
 
@@ -19,9 +27,9 @@ export function newJoinNonce (): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(JOIN_NONCE_BYTES))
 }
 
-/** What the proof binds together; each part is length-prefixed so no two inputs share an encoding. */
-function proofInput (nonce: Uint8Array, workerPeer: string, coordinatorPeer: string): Uint8Array<ArrayBuffer> {
-  const parts = [encoder.encode(LABEL), nonce, encoder.encode(workerPeer), encoder.encode(coordinatorPeer)]
+/** What a proof binds together; each part is length-prefixed so no two inputs share an encoding. */
+function macInput (label: string, nonce: Uint8Array, prover: string, verifier: string): Uint8Array<ArrayBuffer> {
+  const parts = [encoder.encode(label), nonce, encoder.encode(prover), encoder.encode(verifier)]
   const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0))
   const view = new DataView(out.buffer)
   let at = 0
@@ -37,13 +45,32 @@ async function hmacKey (secret: string): Promise<CryptoKey> {
   return await globalThis.crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify'])
 }
 
-export async function joinProof (secret: string, nonce: Uint8Array, workerPeer: string, coordinatorPeer: string): Promise<Uint8Array> {
-  const mac = await globalThis.crypto.subtle.sign('HMAC', await hmacKey(secret), proofInput(nonce, workerPeer, coordinatorPeer))
-  return new Uint8Array(mac)
+async function sign (secret: string, input: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
+  return new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', await hmacKey(secret), input))
 }
 
-/** Constant-time check (WebCrypto's verify) of a proof for this nonce and these two peers. */
-export async function verifyJoinProof (secret: string, nonce: Uint8Array, workerPeer: string, coordinatorPeer: string, proof: Uint8Array): Promise<boolean> {
+/** Constant-time check (WebCrypto's verify). */
+async function verify (secret: string, input: Uint8Array<ArrayBuffer>, proof: Uint8Array): Promise<boolean> {
   if (proof.length !== JOIN_PROOF_BYTES) return false
-  return await globalThis.crypto.subtle.verify('HMAC', await hmacKey(secret), Uint8Array.from(proof), proofInput(nonce, workerPeer, coordinatorPeer))
+  return await globalThis.crypto.subtle.verify('HMAC', await hmacKey(secret), Uint8Array.from(proof), input)
+}
+
+/** The worker's answer to a coordinator's `challenge` nonce. */
+export async function joinProof (secret: string, nonce: Uint8Array, workerPeer: string, coordinatorPeer: string): Promise<Uint8Array> {
+  return await sign(secret, macInput(WORKER_LABEL, nonce, workerPeer, coordinatorPeer))
+}
+
+/** Checks a worker's proof for this nonce and these two peers. */
+export async function verifyJoinProof (secret: string, nonce: Uint8Array, workerPeer: string, coordinatorPeer: string, proof: Uint8Array): Promise<boolean> {
+  return await verify(secret, macInput(WORKER_LABEL, nonce, workerPeer, coordinatorPeer), proof)
+}
+
+/** The coordinator's proof, sent in its `challenge`, over the nonce from the worker's `hello`. */
+export async function coordinatorProof (secret: string, workerNonce: Uint8Array, coordinatorPeer: string, workerPeer: string): Promise<Uint8Array> {
+  return await sign(secret, macInput(COORDINATOR_LABEL, workerNonce, coordinatorPeer, workerPeer))
+}
+
+/** Checks a coordinator's proof for the nonce this worker sent and these two peers. */
+export async function verifyCoordinatorProof (secret: string, workerNonce: Uint8Array, coordinatorPeer: string, workerPeer: string, proof: Uint8Array): Promise<boolean> {
+  return await verify(secret, macInput(COORDINATOR_LABEL, workerNonce, coordinatorPeer, workerPeer), proof)
 }

@@ -16,7 +16,8 @@ import { loadOrCreateIdentity } from '../net/identity.js'
 import { createGridNode } from '../net/node.js'
 import { ANNOUNCE_TOPIC, WORKER_HEARTBEAT_MS } from '../../core/protocol/announce.js'
 import { encodeValue } from '../../core/codec.js'
-import { WorkerRunner } from '../worker-runner.js'
+import { UNPROVEN_RETRY_MS, WorkerRunner } from '../worker-runner.js'
+import { UntrustedCoordinatorError } from '../../core/peer/worker-agent.js'
 import { formatCount, formatRate } from './progress.js'
 import { Terminal } from './terminal.js'
 import { intOption, parseCommandLine, UsageError } from './usage.js'
@@ -36,11 +37,16 @@ Options:
                      with --mdns); off by default, as it multicasts on every
                      interface. Jobs are taken from one coordinator only:
                      the --coordinator peer id if given, else the first
-                     one found (for the life of this process)
+                     one found (for the life of this process); with
+                     --secret, the first one that proves it knows the
+                     secret
   --coordinator ID   with --mdns: take jobs only from the coordinator with
                      this peer id
-  --secret S         the coordinator's join secret, proven without sending
-                     it (default: the EDGE_GRID_SECRET environment variable)
+  --secret S         the coordinator's join secret, proven both ways without
+                     sending it: the coordinator proves it first, and one
+                     that cannot (no secret, another one, or a version
+                     without mutual proof) is left, tried again after ${UNPROVEN_RETRY_MS / 1000} s
+                     (default: the EDGE_GRID_SECRET environment variable)
   --threads N        worker threads (default: CPU count, here ${availableParallelism()})
   --name NAME        name shown by the coordinator (default: host-pid)
   --label L          a label for placement (repeatable)
@@ -156,7 +162,11 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     cache: new ModuleCache(o.cache),
     events: {
       attached: peer => { log(`connected to coordinator …${peer.slice(-8)}`) },
-      detached: (peer, reason) => { log(`coordinator …${peer.slice(-8)} gone${reason != null ? ` (${reason.message})` : ''}; waiting for it to come back`) },
+      detached: (peer, reason) => {
+        if (reason instanceof UntrustedCoordinatorError) log(`${reason.message}; trying it again in ${UNPROVEN_RETRY_MS / 1000} s`)
+        else log(`coordinator …${peer.slice(-8)} gone${reason != null ? ` (${reason.message})` : ''}; waiting for it to come back`)
+      },
+      proven: peer => { log(`coordinator …${peer.slice(-8)} proved it knows the join secret`) },
       welcome: name => { flow = name; log(`joined flow "${name}"`) },
       flowDone: ok => { log(`flow "${flow}" ${ok ? 'finished' : 'failed'}; ${formatCount(runner.agent.stats.jobsDone)} jobs done here`) },
       refused: reason => { log(`refused by the coordinator: ${reason}`) },
