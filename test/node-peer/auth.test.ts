@@ -1,6 +1,8 @@
 /**
  * Authentication and abuse limits against a real coordinator process with a join secret (127.0.0.1 only):
- * workers without the secret or with a wrong one are refused and get no jobs, a proof replayed from another
+ * workers without the secret are refused and get no jobs, a worker with a wrong one refuses the coordinator
+ * (its proof does not check out) and never answers, the coordinator proves the secret to a worker that sends
+ * a nonce and still admits one that sends none (an older worker), a proof replayed from another
  * session or made for another coordinator is refused, a result for a job another worker holds is refused,
  * peers that keep breaking the protocol, hoard job streams over several connections or flood gossip are
  * disconnected and then refused by the connection gater, and an honest worker with the secret (from
@@ -20,7 +22,7 @@ import { MessageChannel } from '../../core/protocol/channel.js'
 import { encodeFrame } from '../../core/protocol/frames.js'
 import { isCoordinatorMessage, JOB_PROTOCOL, JOB_PROTOCOL_VERSION, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../core/protocol/job-messages.js'
-import { joinProof } from '../../core/protocol/join-proof.js'
+import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../../core/protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND } from '../../core/peer/peer-limits.js'
 import { loadOrCreateIdentity } from '../../node-peer/net/identity.js'
 import type { GridNode } from '../../node-peer/net/node.js'
@@ -41,10 +43,12 @@ class Session {
     channel.onClose(() => { this.closed = true })
   }
 
-  static async open (node: GridNode, coordinator: PeerId, name: string): Promise<Session> {
+  /** `nonce`: as a worker with a secret sends it (asks for the coordinator's proof); none, as older workers. */
+  static async open (node: GridNode, coordinator: PeerId, name: string, nonce?: Uint8Array): Promise<Session> {
     const stream = await node.dialProtocol(coordinator, JOB_PROTOCOL)
     const session = new Session(new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES }))
-    session.channel.send({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name, threads: 1, platform: 'test', labels: [] } })
+    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name, threads: 1, platform: 'test', labels: [] } } as const
+    session.channel.send(nonce == null ? hello : { ...hello, nonce })
     return session
   }
 
@@ -56,7 +60,7 @@ class Session {
   }
 }
 
-it('join secret: refused without it, with a wrong one or a replayed proof; broken frames, stream hoarding and gossip floods get the peer refused; an honest worker completes the flow', async () => {
+it('join secret: refused without it or with a replayed proof, a worker with a wrong one leaves unanswered; broken frames, stream hoarding and gossip floods get the peer refused; an honest worker completes the flow', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'edge-grid-auth-'))
   const identity = join(dir, 'coordinator.key')
   const coordinatorId = peerIdFromPrivateKey(await loadOrCreateIdentity(identity))
@@ -90,23 +94,28 @@ it('join secret: refused without it, with a wrong one or a replayed proof; broke
     await anonymous.waitFor(/refused by the coordinator: this coordinator requires a join secret/)
     await coordinator.waitFor(/! refused peer …\S+: this coordinator requires a join secret/)
     anonymous.kill()
-    // 2. a wrong secret
+    // 2. a wrong secret: the coordinator's proof does not check out, so the worker leaves without answering
     const wrong = worker('wrong', ['--secret', 'not the secret'])
-    await wrong.waitFor(/refused by the coordinator: wrong join proof/)
+    await wrong.waitFor(new RegExp(`coordinator ${coordinatorId.toString()} does not know the join secret \\(the proof in its challenge is wrong`))
+    await coordinator.waitFor(/! refused peer …\S+: left before proving the join secret/)
+    assert.doesNotMatch(coordinator.output, /wrong join proof/, 'the worker never sent its proof')
     wrong.kill()
     await Promise.all([anonymous.exited, wrong.exited])
 
-    // 3. replays: a hand-made session proves it can join with a right proof, then its proof is replayed
+    // 3. replays: a hand-made session proves it can join with a right proof, then its proof is replayed. It
+    // sends a nonce, as workers with a secret do: the challenge carries the coordinator's proof over it
     const thief = await rogue()
-    const first = await Session.open(thief, coordinatorId, 'thief')
-    const { nonce } = await first.next('challenge')
+    const helloNonce = newJoinNonce()
+    const first = await Session.open(thief, coordinatorId, 'thief', helloNonce)
+    const { nonce, proof: shown } = await first.next('challenge')
+    assert.ok(shown != null && await verifyCoordinatorProof(SECRET, helloNonce, coordinatorId.toString(), thief.peerId.toString(), shown), 'the coordinator proves the secret')
     const proof = await joinProof(SECRET, nonce, thief.peerId.toString(), coordinatorId.toString())
     first.channel.send({ t: 'proof', proof })
     assert.equal((await first.next('welcome')).t, 'welcome', 'the test computes proofs the way workers do')
     first.channel.send({ t: 'bye' })
     await first.channel.close()
-    const replayed = await Session.open(thief, coordinatorId, 'thief')
-    await replayed.next('challenge')
+    const replayed = await Session.open(thief, coordinatorId, 'thief') // no nonce: an older worker, still served
+    assert.equal((await replayed.next('challenge')).proof, undefined, 'no coordinator proof without a worker nonce')
     replayed.channel.send({ t: 'proof', proof }) // valid once, for another nonce
     assert.match((await replayed.next('refused')).reason, /wrong join proof/)
     await waitFor(() => replayed.closed, 10_000, 'the replay session to be closed')
