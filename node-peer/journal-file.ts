@@ -6,19 +6,22 @@
  * nothing that was journaled: the data is in the kernel. A frame cut short (the process died mid-write) or
  * failing its checksum ends the journal there; reopening cuts it off and appends after the last good frame.
  */
-import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs'
-import { mkdir, open, rm } from 'node:fs/promises'
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { JournalError } from '../core/run/journal.js'
-import { decodeEntry, encodeEntry } from '../core/run/journal-codec.js'
+import { decodeEntry, encodeEntry, entryInfo } from '../core/run/journal-codec.js'
 import type { JobRecord, JournalEntry, JournalHeader, RunJournal, SinkRecord } from '../core/run/journal.js'
 
 const FRAME_HEAD = 8
 
 export interface JournalContents {
   readonly header: JournalHeader
-  readonly entries: readonly JournalEntry[]
+  /** The encoded entries after the header (journal-codec.ts), checksums verified. */
+  readonly payloads: readonly Uint8Array[]
+  /** Finished jobs recorded. */
+  readonly jobs: number
   /** Bytes up to the end of the last good frame. */
   readonly validLength: number
   /** Bytes after it (a torn last write), dropped when the journal is reopened. */
@@ -55,42 +58,55 @@ export class JournalFile implements RunJournal {
     return journal
   }
 
-  /** Reads a journal; undefined when there is none. Throws JournalError when it is not a journal at all. */
+  /**
+   * Reads a journal frame by frame (each frame its own buffer: no size limit, and entries are kept encoded);
+   * undefined when there is none. Throws JournalError when it is not a journal at all.
+   */
   static async read (path: string): Promise<JournalContents | undefined> {
-    let bytes: Uint8Array
+    let fd: number
     try {
-      const handle = await open(path, 'r')
-      try {
-        bytes = new Uint8Array(await handle.readFile())
-      } finally {
-        await handle.close()
-      }
+      fd = openSync(path, 'r')
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw err
     }
-    const entries: JournalEntry[] = []
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    let at = 0
-    while (at + FRAME_HEAD <= bytes.length) {
-      const length = view.getUint32(at)
-      const end = at + FRAME_HEAD + length
-      if (end > bytes.length) break
-      const payload = bytes.subarray(at + FRAME_HEAD, end)
-      if (crc32(payload) !== view.getUint32(at + 4)) break
-      let entry: JournalEntry
-      try {
-        entry = decodeEntry(payload)
-      } catch (err) {
-        // a frame with a right checksum that does not decode was written by something else
-        throw new JournalError(`${path}: ${(err as Error).message}`)
+    try {
+      const size = fstatSync(fd).size
+      const head = new Uint8Array(FRAME_HEAD)
+      const view = new DataView(head.buffer)
+      const payloads: Uint8Array[] = []
+      let header: JournalHeader | undefined
+      let jobs = 0
+      let at = 0
+      while (at + FRAME_HEAD <= size) {
+        readFully(fd, head, at)
+        const length = view.getUint32(0)
+        if (at + FRAME_HEAD + length > size) break
+        const payload = new Uint8Array(length)
+        readFully(fd, payload, at + FRAME_HEAD)
+        if (crc32(payload) !== view.getUint32(4)) break
+        try {
+          if (header == null) {
+            const entry = decodeEntry(payload)
+            if (entry.kind !== 'header') break
+            header = entry.header
+          } else {
+            const info = entryInfo(payload)
+            if (info.kind === 'header') throw new JournalError('a second header')
+            if (info.kind === 'jobs') jobs += info.records
+            payloads.push(payload)
+          }
+        } catch (err) {
+          // a frame with a right checksum that does not decode was written by something else
+          throw new JournalError(`${path}: ${(err as Error).message}`)
+        }
+        at += FRAME_HEAD + length
       }
-      entries.push(entry)
-      at = end
+      if (header == null) throw new JournalError(`${path} is not an edge-grid journal (or lost its header); remove it or pass --fresh`)
+      return { header, payloads, jobs, validLength: at, tornBytes: size - at }
+    } finally {
+      closeSync(fd)
     }
-    const first = entries[0]
-    if (first?.kind !== 'header') throw new JournalError(`${path} is not an edge-grid journal (or lost its header); remove it or pass --fresh`)
-    return { header: first.header, entries: entries.slice(1), validLength: at, tornBytes: bytes.length - at }
   }
 
   jobsDone (jobs: readonly JobRecord[]): void {
@@ -131,5 +147,14 @@ export class JournalFile implements RunJournal {
     let done = 0
     while (done < frame.length) done += writeSync(this.fd, frame, done, frame.length - done, this.position + done)
     this.position += frame.length
+  }
+}
+
+function readFully (fd: number, into: Uint8Array, position: number): void {
+  let done = 0
+  while (done < into.length) {
+    const n = readSync(fd, into, done, into.length - done, position + done)
+    if (n === 0) throw new JournalError('journal file shrank while being read')
+    done += n
   }
 }

@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { fingerprintChange, JOURNAL_FORMAT, JournalError, ResumePoint } from '../core/run/journal.js'
+import { fingerprintChange, JOURNAL_FORMAT, JournalError } from '../core/run/journal.js'
+import { ResumePoint } from '../core/run/resume-point.js'
 import type { FlowFingerprint } from '../core/run/journal.js'
 import { JournalFile } from './journal-file.js'
 
@@ -39,14 +40,19 @@ export async function setUpJournal (path: string, flowName: string, fingerprint:
     const journal = await JournalFile.create(path, { format: JOURNAL_FORMAT, name: flowName, fingerprint, started: Date.now() })
     return found != null ? { journal, note: `started over: the interrupted run's journal was discarded (--fresh)` } : { journal }
   }
-  const jobs = found.entries.reduce((n, e) => n + (e.kind === 'jobs' ? e.jobs.length : 0), 0)
   const since = new Date(found.header.started).toISOString().replace('T', ' ').slice(0, 19)
   if (!choice.resume) {
-    throw new JournalError(`an interrupted run of flow "${found.header.name}" (started ${since} UTC, ${jobs} jobs done) left its journal at ${path}: continue it with --resume, or start over with --fresh`)
+    throw new JournalError(`an interrupted run of flow "${found.header.name}" (started ${since} UTC, ${found.jobs} jobs done) left its journal at ${path}: continue it with --resume, or start over with --fresh`)
   }
   const change = fingerprintChange(found.header.fingerprint, fingerprint)
   if (change != null) throw new JournalError(`cannot resume from ${path}: ${change} since the run started (${since} UTC); start over with --fresh`)
-  const resume = new ResumePoint(found.header, found.entries)
+  let resume: ResumePoint
+  try {
+    resume = new ResumePoint(found.header, found.payloads)
+  } catch (err) {
+    if (err instanceof JournalError) throw new JournalError(`${path}: ${err.message}; start over with --fresh`)
+    throw err
+  }
   const journal = JournalFile.reopen(path, found)
   const torn = found.tornBytes > 0 ? `; a torn last write (${found.tornBytes} bytes) was dropped` : ''
   return { journal, resume, note: `resuming the run started ${since} UTC: ${resume.jobCount} finished jobs and ${resume.sinkItemCount} written sink items from ${path}${torn}` }

@@ -46,10 +46,13 @@ class Writer {
 
 class Reader {
   private readonly view: DataView
-  private at = 0
 
-  constructor (private readonly bytes: Uint8Array) {
+  constructor (private readonly bytes: Uint8Array, public at = 0) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  get done (): boolean {
+    return this.at >= this.bytes.length
   }
 
   private need (n: number): void {
@@ -61,6 +64,12 @@ class Reader {
   f64 (): number { this.need(8); const n = this.view.getFloat64(this.at); this.at += 8; return n }
   raw (n: number): Uint8Array { this.need(n); const b = this.bytes.subarray(this.at, this.at + n); this.at += n; return b }
   bytesField (): Uint8Array { return this.raw(this.u32()) }
+  /** A name's raw bytes (no decoding), or undefined for none. */
+  strBytes (): Uint8Array | undefined {
+    const n = this.u16()
+    return n === NO_STRING ? undefined : this.raw(n)
+  }
+
   str (): string | undefined {
     const n = this.u16()
     if (n === NO_STRING) return undefined
@@ -150,26 +159,14 @@ function encodeSink (record: SinkRecord): Uint8Array {
 /** Decodes one entry; throws JournalError when it is not one this version wrote. */
 export function decodeEntry (bytes: Uint8Array): JournalEntry {
   if (bytes.length === 0) throw new JournalError('journal entry is empty')
-  const r = new Reader(bytes.subarray(1))
+  const r = new Reader(bytes, 1)
   switch (bytes[0]) {
     case HEADER:
       return decodeHeader(bytes.subarray(1))
     case JOBS: {
       const count = r.u32()
       const jobs: JobRecord[] = []
-      for (let i = 0; i < count; i++) {
-        const stage = r.str()
-        if (stage == null) throw new JournalError('journal job record has no stage')
-        const tag = r.str()
-        const input = r.bytesField()
-        const n = r.u16()
-        const outputs: Emitted[] = []
-        for (let k = 0; k < n; k++) {
-          const port = r.u16()
-          outputs.push({ port, bytes: r.bytesField() })
-        }
-        jobs.push(tag != null ? { stage, input, outputs, tag } : { stage, input, outputs })
-      }
+      for (let i = 0; i < count; i++) jobs.push(readJob(r))
       r.end()
       return { kind: 'jobs', jobs }
     }
@@ -191,6 +188,106 @@ export function decodeEntry (bytes: Uint8Array): JournalEntry {
     default:
       throw new JournalError(`unknown journal entry kind ${bytes[0]}`)
   }
+}
+
+function readJob (r: Reader): JobRecord {
+  const stage = r.str()
+  if (stage == null) throw new JournalError('journal job record has no stage')
+  const tag = r.str()
+  const input = r.bytesField()
+  const n = r.u16()
+  const outputs: Emitted[] = []
+  for (let k = 0; k < n; k++) {
+    const port = r.u16()
+    outputs.push({ port, bytes: r.bytesField() })
+  }
+  return tag != null ? { stage, input, outputs, tag } : { stage, input, outputs }
+}
+
+/** Skips one job record, returning its stage name's bytes and its input (views into `r`'s bytes). */
+function skipJob (r: Reader): { stage: Uint8Array, input: Uint8Array } {
+  const stage = r.strBytes()
+  if (stage == null) throw new JournalError('journal job record has no stage')
+  r.strBytes()
+  const input = r.bytesField()
+  const n = r.u16()
+  for (let k = 0; k < n; k++) {
+    r.u16()
+    r.bytesField()
+  }
+  return { stage, input }
+}
+
+/** The kind of an encoded entry and how many records (jobs or sink items) it holds, without decoding it. */
+export function entryInfo (payload: Uint8Array): { kind: JournalEntry['kind'], records: number } {
+  switch (payload[0]) {
+    case HEADER: return { kind: 'header', records: 0 }
+    case JOBS: return { kind: 'jobs', records: new Reader(payload, 1).u32() }
+    case SINK: {
+      const r = new Reader(payload, 1)
+      r.strBytes()
+      r.f64()
+      return { kind: 'sink', records: r.u32() }
+    }
+    default: throw new JournalError(`unknown journal entry kind ${String(payload[0])}`)
+  }
+}
+
+/**
+ * Walks the job records of an encoded jobs entry without building them: `visit` gets each record's offset
+ * (for `jobAt`), its stage name's UTF-8 bytes and its input. Throws JournalError for a malformed entry.
+ */
+export function visitJobs (payload: Uint8Array, visit: (at: number, stage: Uint8Array, input: Uint8Array) => void): void {
+  const r = new Reader(payload, 1)
+  const count = r.u32()
+  for (let i = 0; i < count; i++) {
+    const at = r.at
+    const { stage, input } = skipJob(r)
+    visit(at, stage, input)
+  }
+  if (!r.done) throw new JournalError('journal entry has trailing bytes')
+}
+
+/** The job record at `at` of an encoded jobs entry (an offset `visitJobs` gave). */
+export function jobAt (payload: Uint8Array, at: number): JobRecord {
+  return readJob(new Reader(payload, at))
+}
+
+/** The stage name bytes and input of the job record at `at`, without decoding its outputs. */
+export function jobKeyAt (payload: Uint8Array, at: number): { stage: Uint8Array, input: Uint8Array } {
+  return skipJob(new Reader(payload, at))
+}
+
+/**
+ * Walks an encoded sink entry: returns its sink and position, and gives `visit` each item's offset, tag bytes
+ * and item bytes (views). Throws JournalError for a malformed entry.
+ */
+export function visitSinkItems (payload: Uint8Array, visit: (at: number, sink: Uint8Array, tag: Uint8Array | undefined, item: Uint8Array) => void): { sink: string, position?: number } {
+  const r = new Reader(payload, 1)
+  const sinkBytes = r.strBytes()
+  if (sinkBytes == null) throw new JournalError('journal sink entry has no sink')
+  const sink = new Reader(payload, 1).str()!
+  const position = r.f64()
+  const count = r.u32()
+  for (let i = 0; i < count; i++) {
+    const at = r.at
+    const tag = r.strBytes()
+    visit(at, sinkBytes, tag, r.bytesField())
+  }
+  if (!r.done) throw new JournalError('journal entry has trailing bytes')
+  return position >= 0 ? { sink, position } : { sink }
+}
+
+/** The tag and bytes of the sink item at `at` (an offset `visitSinkItems` gave). */
+export function sinkItemAt (payload: Uint8Array, at: number): { tag: Uint8Array | undefined, item: Uint8Array } {
+  const r = new Reader(payload, at)
+  const tag = r.strBytes()
+  return { tag, item: r.bytesField() }
+}
+
+/** A name as the journal stores it (UTF-8, cached). */
+export function encodedName (name: string): Uint8Array {
+  return nameBytes(name)
 }
 
 function decodeHeader (body: Uint8Array): JournalEntry {

@@ -11,6 +11,7 @@
  * members' queues. Pure bookkeeping: the run state decides when to distribute and counts queued work.
  */
 import { Fifo } from './fifo.js'
+import { finishHash, HASH_SEED, hashText } from './hash.js'
 
 export interface MemberWork {
   /** The member this work is for (set by distribute). */
@@ -139,26 +140,11 @@ export function rendezvous (key: string, members: readonly string[]): string {
   let best = members[0]
   let bestScore = -1
   for (const member of members) {
-    const score = fnv1a(`${member}\u0000${key}`)
+    const score = finishHash(hashText(HASH_SEED, `${member}\u0000${key}`))
     if (score > bestScore || (score === bestScore && member < best)) {
       best = member
       bestScore = score
     }
   }
   return best
-}
-
-/** 32-bit FNV-1a over UTF-16 code units, finished with a murmur-style mix so short keys spread well. */
-function fnv1a (text: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
 }

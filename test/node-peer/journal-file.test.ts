@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JOURNAL_FORMAT, JournalError } from '../../core/run/journal.js'
 import type { JournalHeader } from '../../core/run/journal.js'
+import { decodeEntry } from '../../core/run/journal-codec.js'
 import { JournalFile } from '../../node-peer/journal-file.js'
 
 const header: JournalHeader = { format: JOURNAL_FORMAT, name: 'demo', fingerprint: { flow: 'f', modules: { fn: 'm' }, inputs: {} }, started: 1 }
@@ -34,7 +35,7 @@ describe('journal file', () => {
     journal.close()
     const contents = (await JournalFile.read(path))!
     assert.deepEqual(contents.header, header)
-    assert.deepEqual(contents.entries.map(e => e.kind), ['jobs', 'sink'])
+    assert.deepEqual(contents.payloads.map(p => decodeEntry(p).kind), ['jobs', 'sink'])
     assert.equal(contents.tornBytes, 0)
     assert.equal(contents.validLength, (await stat(path)).size)
   })
@@ -50,13 +51,13 @@ describe('journal file', () => {
     const torn = (await JournalFile.read(path))!
     assert.equal(torn.validLength, good)
     assert.equal(torn.tornBytes, 11)
-    assert.equal(torn.entries.length, 1)
+    assert.equal(torn.payloads.length, 1)
     const reopened = JournalFile.reopen(path, torn)
     reopened.jobsDone([job(2)])
     reopened.close()
     const after = (await JournalFile.read(path))!
     assert.equal(after.tornBytes, 0)
-    assert.deepEqual(after.entries.flatMap(e => e.kind === 'jobs' ? e.jobs.map(j => j.input[0]) : []), [1, 2])
+    assert.deepEqual(after.payloads.map(decodeEntry).flatMap(e => e.kind === 'jobs' ? e.jobs.map(j => j.input[0]) : []), [1, 2])
   })
 
   it('a frame failing its checksum ends the journal there', async () => {
@@ -71,7 +72,7 @@ describe('journal file', () => {
     await writeFile(path, bytes)
     const contents = (await JournalFile.read(path))!
     assert.equal(contents.validLength, before)
-    assert.equal(contents.entries.length, 1)
+    assert.equal(contents.payloads.length, 1)
   })
 
   it('a file that is not a journal is refused with a JournalError saying what to do', async () => {

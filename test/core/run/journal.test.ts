@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeValue } from '../../../core/codec.js'
-import { fingerprintChange, JOURNAL_FORMAT, JournalError, ResumePoint } from '../../../core/run/journal.js'
+import { fingerprintChange, JOURNAL_FORMAT, JournalError } from '../../../core/run/journal.js'
+import { ResumePoint } from '../../../core/run/resume-point.js'
 import { decodeEntry, encodeEntry } from '../../../core/run/journal-codec.js'
 import type { FlowFingerprint, JournalEntry, JournalHeader } from '../../../core/run/journal.js'
 
@@ -59,7 +60,7 @@ describe('fingerprints', () => {
 
 describe('resume point', () => {
   it('finds journaled jobs by stage and exact input bytes', () => {
-    const point = new ResumePoint(header, [{ kind: 'jobs', jobs: [{ stage: 'a', input: bytes(1, 0x80, 0xff), outputs: [{ port: 0, bytes: bytes(9) }] }] }])
+    const point = new ResumePoint(header, [encodeEntry({ kind: 'jobs', jobs: [{ stage: 'a', input: bytes(1, 0x80, 0xff), outputs: [{ port: 0, bytes: bytes(9) }] }] })])
     assert.deepEqual(plain(point.lookup('a', bytes(1, 0x80, 0xff))?.outputs), [{ port: 0, bytes: bytes(9) }])
     assert.equal(point.lookup('b', bytes(1, 0x80, 0xff)), undefined)
     assert.equal(point.lookup('a', bytes(1, 0x80)), undefined)
@@ -68,10 +69,10 @@ describe('resume point', () => {
   })
 
   it('excuses exactly as many copies of an item as the sink wrote, per sink and tag; keeps the last position', () => {
-    const point = new ResumePoint(header, [
+    const point = new ResumePoint(header, ([
       { kind: 'sink', record: { sink: 'out', items: [bytes(1), bytes(1), bytes(2)], position: 10 } },
       { kind: 'sink', record: { sink: 'out', items: [bytes(1)], tags: ['worker/0'], position: 30 } }
-    ])
+    ] as JournalEntry[]).map(encodeEntry))
     assert.equal(point.sinkItemCount, 4)
     assert.equal(point.sinkPosition('out'), 30)
     assert.equal(point.sinkPosition('other'), undefined)

@@ -11,7 +11,9 @@ import { compileModule, FunctionInstance } from '../../../core/abi/host.js'
 import { buildGraph } from '../../../core/flow/graph.js'
 import { loadFlow } from '../../../core/flow/validate.js'
 import type { LoadedFlow } from '../../../core/flow/validate.js'
-import { JOURNAL_FORMAT, ResumePoint } from '../../../core/run/journal.js'
+import { JOURNAL_FORMAT } from '../../../core/run/journal.js'
+import { encodeEntry } from '../../../core/run/journal-codec.js'
+import { ResumePoint } from '../../../core/run/resume-point.js'
 import type { JournalEntry } from '../../../core/run/journal.js'
 import { RunState } from '../../../core/run/run-state.js'
 import type { SinkDelivery } from '../../../core/run/run-state.js'
@@ -111,7 +113,7 @@ describe('resume from a journal (run state with the example modules)', () => {
       assert.ok(journaledJobs > 0)
 
       const header = { format: JOURNAL_FORMAT, name: example, fingerprint: { flow: '', modules: {}, inputs: {} }, started: 0 }
-      const point = new ResumePoint(header, journal)
+      const point = new ResumePoint(header, journal.map(encodeEntry))
       const resumed = await drive(loaded, [], point)
       assert.equal(resumed.finished, true)
 
