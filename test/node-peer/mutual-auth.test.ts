@@ -5,6 +5,9 @@
  * speaking the job protocol: a challenge with a garbage proof, a challenge with no proof (as an older
  * coordinator sends), and a welcome with jobs but no challenge. Then the honest coordinator starts, and the
  * worker completes its flow.
+ * And on a LAN (mDNS, ONLY inside a private network namespace this test creates, as mdns-pin.test.ts): a
+ * `grid-worker --mdns --secret S` without --coordinator that finds two decoys first (no secret, a wrong one)
+ * refuses both and pins the first coordinator that proves S.
  */
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -22,6 +25,7 @@ import type { GridNode } from '../../node-peer/net/node.js'
 import { copyExample } from '../helpers/example-copy.js'
 import { checkExample } from '../helpers/example-checks.js'
 import { Proc } from '../helpers/processes.js'
+import { binDir } from '../helpers/cli.js'
 import { addrOf, freePort, startNode, waitFor } from './net/nodes.js'
 
 const SECRET = 'only the honest coordinator knows this'
@@ -115,5 +119,59 @@ it('a worker with a secret works only for the coordinator that proves it: coordi
     await Promise.all(nodes.map(async n => await n.stop()))
     for (const p of procs) p.kill('SIGKILL')
     await Promise.all(procs.map(async p => await p.exited))
+  }
+})
+
+it('mDNS without --coordinator: decoys found first do not capture the pin; the first coordinator that proves the secret does', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'edge-grid-mdns-secret-'))
+  delete process.env.EDGE_GRID_SECRET
+  const ids: Record<string, string> = {}
+  for (const name of ['decoy', 'wrong', 'honest']) ids[name] = peerIdFromPrivateKey(await loadOrCreateIdentity(join(dir, `${name}.key`))).toString()
+  const decoyRun = await copyExample('collatz')
+  const wrongRun = await copyExample('wordcount')
+  const run = await copyExample('primes')
+  const node = process.execPath
+  const coordinator = (name: string, flowDir: string, extra: string): string =>
+    `"${node}" "${binDir}grid-coordinator.js" "${join(flowDir, 'flow.json')}" --workers 0 --mdns --listen /ip4/127.0.0.1/tcp/0 --identity "${join(dir, `${name}.key`)}" --wait-workers 1 ${extra}`
+  const workerLog = join(dir, 'worker.log')
+  const script = [
+    'set -e',
+    'ip link set lo up multicast on',
+    'ip route add 224.0.0.0/4 dev lo',
+    // refuse to multicast anywhere but the namespace's own loopback
+    '[ "$(ip -o link show | wc -l)" = "1" ] || { echo "unexpected interfaces: $(ip -o link show)"; exit 97; }',
+    `${coordinator('decoy', decoyRun, '')} > "${join(dir, 'decoy.log')}" 2>&1 & D=$!`,
+    `${coordinator('wrong', wrongRun, '--secret "a guess"')} > "${join(dir, 'wrong.log')}" 2>&1 & X=$!`,
+    'sleep 2',
+    `"${node}" "${binDir}grid-worker.js" --mdns --secret "${SECRET}" --listen /ip4/127.0.0.1/tcp/0 --threads 1 --name lan --cache "${join(dir, 'cache')}" --quiet > "${workerLog}" 2>&1 & W=$!`,
+    // the honest coordinator starts only once the worker has refused both decoys (bounded: 60 s)
+    `for i in $(seq 1 300); do [ "$(grep -c -e '${ids.decoy} does not know the join secret' -e '${ids.wrong} does not know the join secret' "${workerLog}")" -ge 2 ] && break; sleep 0.2; done`,
+    'set +e',
+    `${coordinator('honest', run, `--secret "${SECRET}" --report "${join(run, 'report.json')}"`)}; C=$?`,
+    'kill -INT $W; wait $W; kill -KILL $D $X; exit $C'
+  ].join('\n')
+  const proc = new Proc('unshare', [], { command: ['unshare', '-n', 'sh', '-c', script] })
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 120_000)
+  try {
+    const { code } = await proc.exited
+    if (/unshare: /.test(proc.output)) assert.fail(`cannot create a private network namespace (unshare -n needs root): ${proc.output}`)
+    const worker = await readFile(workerLog, 'utf8')
+    assert.equal(code, 0, `${proc.output.slice(-2000)}\nworker:\n${worker.slice(-2000)}`)
+    assert.match(worker, new RegExp(`coordinator ${ids.decoy} does not know the join secret \\(it sent \`welcome\` without a challenge`))
+    assert.match(worker, new RegExp(`coordinator ${ids.wrong} does not know the join secret \\(the proof in its challenge is wrong`))
+    assert.match(worker, new RegExp(`coordinator …${ids.honest.slice(-8)} proved it knows the join secret`))
+    assert.deepEqual([...worker.matchAll(/joined flow "([^"]+)"/g)].map(m => m[1]), ['primes'], 'welcomed only by the honest coordinator')
+    assert.match(proc.output, /\+ worker\/lan joined/)
+    const report = JSON.parse(await readFile(join(run, 'report.json'), 'utf8'))
+    await checkExample('primes', run, proc.output, report)
+    assert.deepEqual(Object.keys(report.perWorker), ['worker/lan'])
+    const wrong = await readFile(join(dir, 'wrong.log'), 'utf8')
+    assert.match(wrong, /! refused peer …\S+: left before proving the join secret/)
+    assert.doesNotMatch(wrong, /\+ worker\/lan joined/)
+    const decoy = await readFile(join(dir, 'decoy.log'), 'utf8')
+    assert.match(decoy, /- worker\/lan left/, 'the decoy without a secret admitted the worker, which left at once')
+  } finally {
+    clearTimeout(timer)
+    proc.kill('SIGKILL')
   }
 })
