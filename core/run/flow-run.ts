@@ -254,7 +254,13 @@ export class FlowRun {
       clearInterval(leaseTimer)
       for (const cursor of this.cursors.values()) await cursor.close()
     }
-    for (const sink of this.sinks.values()) await sink.close()
+    for (const [name, sink] of this.sinks) {
+      try {
+        await sink.close()
+      } catch (err) {
+        this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` }
+      }
+    }
     return this.summary()
   }
 

@@ -273,8 +273,11 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       workers?.stop()
       progress.stop()
     }
-    // the run ended by itself (done or failed): there is nothing to resume
-    await journal?.journal.remove()
+    // The run ended by itself. A job that failed on every attempt fails again on a resume (functions are pure):
+    // nothing to resume. A sink that could not write (disk full, …) is the machine's problem: keep the journal.
+    const sinkFailed = summary.failure?.error.name === 'SinkError'
+    if (sinkFailed) journal?.journal.close()
+    else await journal?.journal.remove()
     // the flow is over: workers hear "done" first (and say so), the spawned ones leave, then the node stops
     network?.finish(summary.ok)
     await spawned?.stop()
@@ -284,6 +287,10 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     if (options.report != null) await writeReport(options.report, spec.name, options.workers, summary)
     if (!summary.ok) {
       const f = summary.failure!
+      if (sinkFailed) {
+        terminal.log(`error: flow "${spec.name}" failed: ${f.error.message}${journal != null ? '\nthe journal is kept: fix the sink, then run the same command with --resume to continue' : ''}`)
+        return EXIT_FAILED
+      }
       terminal.log(`error: flow "${spec.name}" failed: stage "${f.stage}", input ${f.input}: ${f.error.name}: ${f.error.message} (after ${f.attempts} attempt${f.attempts === 1 ? '' : 's'})`)
       return EXIT_FAILED
     }

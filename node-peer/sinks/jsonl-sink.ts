@@ -25,10 +25,14 @@ export async function jsonlSink (path: string, resume?: { readonly position: num
   }
   const stream = createWriteStream(path, { flags: position > 0 ? 'a' : 'w' })
   await once(stream, 'open')
+  // a failed write (disk full, …) fails that write and every later one; the run reports it, never crashes
+  let failed: Error | undefined
+  stream.on('error', err => { failed ??= err })
   return {
     keepsWrites: true,
     position: () => position,
     async write (items, tags) {
+      if (failed != null) throw failed
       let text = ''
       for (let i = 0; i < items.length; i++) {
         const value = decodeValue(items[i])
@@ -40,6 +44,7 @@ export async function jsonlSink (path: string, resume?: { readonly position: num
       position += Buffer.byteLength(text)
     },
     async close () {
+      if (failed != null) return // the stream is already closed, and the failure reported by `write`
       await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => err != null ? reject(err) : resolve()))
     }
   }

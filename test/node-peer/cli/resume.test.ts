@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { access, readFile, readdir, writeFile } from 'node:fs/promises'
+import { access, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { encodeValue } from '../../../core/codec.js'
 import { loadFlow } from '../../../core/flow/validate.js'
@@ -105,6 +105,28 @@ describe('grid-coordinator --resume', () => {
     }
     assert.match(run.output, /interrupted: run the same command with --resume to continue/)
     assert.equal((await journals(dir)).length, 1)
+  })
+
+  it('a sink that cannot write (disk full) fails the run but keeps the journal; --resume finishes it once fixed', async () => {
+    const dir = await copyExample('collatz')
+    const flowPath = join(dir, 'flow.json')
+    const out = join(dir, 'out', 'lengths.jsonl')
+    await mkdir(join(dir, 'out'), { recursive: true })
+    await symlink('/dev/full', out) // every write fails with ENOSPC
+    const args = [flowPath, '--local-only', '--workers', '2']
+    const full = await runCoordinator(args, { cwd: dir })
+    assert.equal(full.code, 1, full.stderr)
+    assert.match(full.stderr, /sink "lengths".*ENOSPC.*\nthe journal is kept: fix the sink, then run the same command with --resume/s)
+    assert.equal((await journals(dir)).length, 1)
+
+    await rm(out)
+    const resumed = await runCoordinator([...args, '--resume'], { cwd: dir })
+    assert.equal(resumed.code, 0, resumed.stderr)
+    const lines = (await readFile(out, 'utf8')).trim().split('\n').map(l => JSON.parse(l) as [number, number])
+    assert.equal(lines.length, 10_000)
+    for (const [n, steps] of lines.filter((_, i) => i % 97 === 0)) assert.equal(steps, collatzSteps(n))
+    assert.equal(new Set(lines.map(([n]) => n)).size, 10_000)
+    assert.deepEqual(await journals(dir), [])
   })
 
   it('refuses to resume a changed flow file or a changed input file, names what changed; --fresh starts over', async () => {
