@@ -6,7 +6,7 @@
  * nothing that was journaled: the data is in the kernel. A frame cut short (the process died mid-write) or
  * failing its checksum ends the journal there; reopening cuts it off and appends after the last good frame.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { crc32 } from 'node:zlib'
@@ -28,6 +28,50 @@ export interface JournalContents {
   readonly tornBytes: number
 }
 
+/**
+ * One coordinator per journal: `<journal>.lock` holds the pid of the coordinator using it, so a second
+ * coordinator started on the same flow in the same folder is refused instead of mixing two runs' entries (and
+ * their sink files). A lock left by a process that is gone (kill -9) is taken over.
+ */
+export class JournalLock {
+  private held = true
+
+  private constructor (readonly path: string) {}
+
+  static acquire (journalPath: string): JournalLock {
+    const path = `${journalPath}.lock`
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        writeFileSync(path, `${process.pid}\n`, { flag: 'wx' })
+        return new JournalLock(path)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      }
+      const pid = Number.parseInt(readFileSync(path, 'utf8'), 10)
+      if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) {
+        throw new JournalError(`another coordinator (pid ${pid}) is running this flow with the journal ${journalPath}; stop it first (or remove ${path} if that process is not a coordinator)`)
+      }
+      rmSync(path, { force: true }) // left by a coordinator that is gone
+    }
+    throw new JournalError(`could not take the lock ${path}: another coordinator is starting on this flow`)
+  }
+
+  release (): void {
+    if (!this.held) return
+    this.held = false
+    rmSync(this.path, { force: true })
+  }
+}
+
+function isAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // alive, but someone else's
+  }
+}
+
 export class JournalFile implements RunJournal {
   /** Where the next frame goes. */
   private position = 0
@@ -35,25 +79,25 @@ export class JournalFile implements RunJournal {
   private header: JournalHeader | undefined
   private closed = false
 
-  private constructor (readonly path: string, private fd: number | undefined) {}
+  private constructor (readonly path: string, private fd: number | undefined, private readonly lock?: JournalLock) {}
 
   /**
    * Starts a new journal at `path`. The file (replacing any file there) is written with its first entry, not
    * before: a run that finished no job leaves nothing to resume.
    */
-  static async create (path: string, header: JournalHeader): Promise<JournalFile> {
+  static async create (path: string, header: JournalHeader, lock?: JournalLock): Promise<JournalFile> {
     await mkdir(dirname(path), { recursive: true })
     await rm(path, { force: true })
-    const journal = new JournalFile(path, undefined)
+    const journal = new JournalFile(path, undefined, lock)
     journal.header = header
     return journal
   }
 
   /** Continues a journal after its last good frame (`contents` from `read`). */
-  static reopen (path: string, contents: JournalContents): JournalFile {
+  static reopen (path: string, contents: JournalContents, lock?: JournalLock): JournalFile {
     const fd = openSync(path, 'r+')
     ftruncateSync(fd, contents.validLength)
-    const journal = new JournalFile(path, fd)
+    const journal = new JournalFile(path, fd, lock)
     journal.position = contents.validLength
     return journal
   }
@@ -117,10 +161,12 @@ export class JournalFile implements RunJournal {
     this.append({ kind: 'sink', record })
   }
 
+  /** Stops writing (the journal stays for a later --resume) and releases the lock. */
   close (): void {
     if (this.fd != null) closeSync(this.fd)
     this.fd = undefined
     this.closed = true
+    this.lock?.release()
   }
 
   /** The run ended by itself: nothing to resume. */

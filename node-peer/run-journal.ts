@@ -3,11 +3,12 @@
  * or refuse, saying why, when the journal and the command do not fit together.
  */
 import { createHash } from 'node:crypto'
-import { join } from 'node:path'
+import { mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { fingerprintChange, JOURNAL_FORMAT, JournalError } from '../core/run/journal.js'
 import { ResumePoint } from '../core/run/resume-point.js'
 import type { FlowFingerprint } from '../core/run/journal.js'
-import { JournalFile } from './journal-file.js'
+import { JournalFile, JournalLock } from './journal-file.js'
 
 export interface JournalChoice {
   /** --resume: continue the interrupted run. */
@@ -30,6 +31,17 @@ export function defaultJournalPath (flowFile: string, flowName: string): string 
 }
 
 export async function setUpJournal (path: string, flowName: string, fingerprint: FlowFingerprint, choice: JournalChoice): Promise<RunJournalSetup> {
+  await mkdir(dirname(path), { recursive: true })
+  const lock = JournalLock.acquire(path)
+  try {
+    return await openJournal(path, flowName, fingerprint, choice, lock)
+  } catch (err) {
+    lock.release()
+    throw err
+  }
+}
+
+async function openJournal (path: string, flowName: string, fingerprint: FlowFingerprint, choice: JournalChoice, lock: JournalLock): Promise<RunJournalSetup> {
   const found = await JournalFile.read(path).catch(err => {
     // --fresh replaces even a journal that cannot be read
     if (choice.fresh && err instanceof JournalError) return undefined
@@ -37,7 +49,7 @@ export async function setUpJournal (path: string, flowName: string, fingerprint:
   })
   if (found == null || choice.fresh) {
     if (choice.resume) throw new JournalError(`--resume: there is no journal at ${path}, so nothing to resume (a run that ends by itself removes its journal; pass --journal if it was written elsewhere)`)
-    const journal = await JournalFile.create(path, { format: JOURNAL_FORMAT, name: flowName, fingerprint, started: Date.now() })
+    const journal = await JournalFile.create(path, { format: JOURNAL_FORMAT, name: flowName, fingerprint, started: Date.now() }, lock)
     return found != null ? { journal, note: `started over: the interrupted run's journal was discarded (--fresh)` } : { journal }
   }
   const since = new Date(found.header.started).toISOString().replace('T', ' ').slice(0, 19)
@@ -53,7 +65,7 @@ export async function setUpJournal (path: string, flowName: string, fingerprint:
     if (err instanceof JournalError) throw new JournalError(`${path}: ${err.message}; start over with --fresh`)
     throw err
   }
-  const journal = JournalFile.reopen(path, found)
+  const journal = JournalFile.reopen(path, found, lock)
   const torn = found.tornBytes > 0 ? `; a torn last write (${found.tornBytes} bytes) was dropped` : ''
   return { journal, resume, note: `resuming the run started ${since} UTC: ${resume.jobCount} finished jobs and ${resume.sinkItemCount} written sink items from ${path}${torn}` }
 }

@@ -259,6 +259,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     run.onRefused(worker => { log(`! ${worker} refused: its results disagreed with other workers ${REFUSE_AFTER_DISAGREEMENTS} times (result verification)`) })
     if (!options.quiet) progress.start()
     const interrupted = (): void => {
+      journal?.journal.close()
       progress.stop()
       terminal.log(`\ninterrupted${journal != null ? ": run the same command with --resume to continue" : ''}`)
       process.exit(130)

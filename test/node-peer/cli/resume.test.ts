@@ -27,9 +27,10 @@ async function lineCount (path: string): Promise<number> {
   }
 }
 
-async function journals (dir: string): Promise<string[]> {
+/** Journals under dir's .edge-grid/journals; `all`: every file there, locks included. */
+async function journals (dir: string, all = false): Promise<string[]> {
   try {
-    return await readdir(join(dir, '.edge-grid', 'journals'))
+    return (await readdir(join(dir, '.edge-grid', 'journals'))).filter(name => all || name.endsWith('.journal'))
   } catch {
     return []
   }
@@ -84,7 +85,7 @@ describe('grid-coordinator --resume', () => {
     assert.ok(report.resumed.sinkItemsSkipped > 0 && report.resumed.sinkItemsSkipped <= writtenBefore, `${report.resumed.sinkItemsSkipped} skipped of ${writtenBefore}`)
     assert.ok(report.stages.iterate.replayed > 0 && report.stages.keyed.replayed > 0)
     assert.equal(report.stages.iterate.replayed + report.stages.keyed.replayed, report.resumed.jobsReplayed)
-    assert.deepEqual(await journals(dir), [], 'a run that ends by itself removes its journal')
+    assert.deepEqual(await journals(dir, true), [], 'a run that ends by itself removes its journal (and its lock)')
   })
 
   it('Ctrl-C (SIGINT) mid-run keeps the journal and says how to continue', async () => {
@@ -127,6 +128,25 @@ describe('grid-coordinator --resume', () => {
     for (const [n, steps] of lines.filter((_, i) => i % 97 === 0)) assert.equal(steps, collatzSteps(n))
     assert.equal(new Set(lines.map(([n]) => n)).size, 10_000)
     assert.deepEqual(await journals(dir), [])
+  })
+
+  it('one coordinator per journal: a second one on the same flow is refused; a lock left by a killed one is taken over', async () => {
+    const dir = await copyExample('wordcount')
+    const flowPath = join(dir, 'flow.json')
+    const first = new Proc('grid-coordinator', [flowPath, '--workers', '1', '--listen', '/ip4/127.0.0.1/tcp/0', '--wait-workers', '1', '--identity', join(dir, 'c.key')], { cwd: dir })
+    try {
+      await first.waitFor(/waiting for 1 volunteer/)
+      const second = await runCoordinator([flowPath, '--local-only', '--workers', '1'], { cwd: dir })
+      assert.equal(second.code, 2)
+      assert.match(second.stderr, new RegExp(`another coordinator \\(pid ${first.pid!}\\) is running this flow with the journal .*stop it first`))
+      first.kill('SIGKILL')
+      await first.exited
+    } finally {
+      await first.stop('SIGKILL')
+    }
+    const after = await runCoordinator([flowPath, '--local-only', '--workers', '1'], { cwd: dir })
+    assert.equal(after.code, 0, after.stderr)
+    assert.deepEqual(await journals(dir, true), [], 'no journal and no lock left')
   })
 
   it('refuses to resume a changed flow file or a changed input file, names what changed; --fresh starts over', async () => {
