@@ -163,16 +163,21 @@ export class JournalFile implements RunJournal {
 
   /** Stops writing (the journal stays for a later --resume) and releases the lock. */
   close (): void {
-    if (this.fd != null) closeSync(this.fd)
-    this.fd = undefined
-    this.closed = true
+    this.stop()
     this.lock?.release()
   }
 
-  /** The run ended by itself: nothing to resume. */
+  /** The run ended by itself: nothing to resume. The journal goes before the lock, so no one sees it half gone. */
   async remove (): Promise<void> {
-    this.close()
+    this.stop()
     await rm(this.path, { force: true })
+    this.lock?.release()
+  }
+
+  private stop (): void {
+    if (this.fd != null) closeSync(this.fd)
+    this.fd = undefined
+    this.closed = true
   }
 
   private append (entry: JournalEntry): void {
