@@ -153,6 +153,11 @@ export class JournalFile implements RunJournal {
     }
   }
 
+  /** Whether anything was journaled (the file exists): only then is there something to resume. */
+  get hasEntries (): boolean {
+    return this.header == null
+  }
+
   jobsDone (jobs: readonly JobRecord[]): void {
     if (jobs.length > 0) this.append({ kind: 'jobs', jobs })
   }

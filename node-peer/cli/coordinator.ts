@@ -87,7 +87,7 @@ Options:
   -h, --help       show this help
 
 Exit codes: 0 success, 1 the flow failed while running (a job failed on every
-attempt), 2 bad input (invalid flow.json, missing files, malformed input data,
+attempt, or a sink could not write), 130 interrupted (Ctrl-C), 2 bad input (invalid flow.json, missing files, malformed input data,
 a journal that does not fit: see --resume / --fresh).
 
 Example:
@@ -261,7 +261,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     const interrupted = (): void => {
       journal?.journal.close()
       progress.stop()
-      terminal.log(`\ninterrupted${journal != null ? ": run the same command with --resume to continue" : ''}`)
+      terminal.log(`\ninterrupted${journal?.journal.hasEntries === true ? ': run the same command with --resume to continue' : ' (no job had finished: nothing to resume)'}`)
       process.exit(130)
     }
     process.once('SIGINT', interrupted)
