@@ -173,7 +173,7 @@ export function decodeEntry (bytes: Uint8Array): JournalEntry {
     case SINK: {
       const sink = r.str()
       if (sink == null) throw new JournalError('journal sink entry has no sink')
-      const position = r.f64()
+      const position = readPosition(r)
       const count = r.u32()
       const items: Uint8Array[] = []
       const tags: Array<string | undefined> = []
@@ -222,15 +222,33 @@ function skipJob (r: Reader): { stage: Uint8Array, input: Uint8Array } {
 export function entryInfo (payload: Uint8Array): { kind: JournalEntry['kind'], records: number } {
   switch (payload[0]) {
     case HEADER: return { kind: 'header', records: 0 }
-    case JOBS: return { kind: 'jobs', records: new Reader(payload, 1).u32() }
+    case JOBS: return { kind: 'jobs', records: claimedRecords(new Reader(payload, 1), payload, MIN_JOB_BYTES) }
     case SINK: {
       const r = new Reader(payload, 1)
       r.strBytes()
       r.f64()
-      return { kind: 'sink', records: r.u32() }
+      return { kind: 'sink', records: claimedRecords(r, payload, MIN_ITEM_BYTES) }
     }
     default: throw new JournalError(`unknown journal entry kind ${String(payload[0])}`)
   }
+}
+
+/** A sink's file size after a write, or -1 for none. */
+function readPosition (r: Reader): number {
+  const position = r.f64()
+  if (position !== -1 && !(Number.isSafeInteger(position) && position >= 0)) throw new JournalError(`journal sink entry has a malformed position ${position}`)
+  return position
+}
+
+/** Smallest encodings: a job (stage, no tag, input and output count) and a sink item (no tag, bytes). */
+const MIN_JOB_BYTES = 2 + 2 + 4 + 2
+const MIN_ITEM_BYTES = 2 + 4
+
+/** A record count that the entry's size can hold (a damaged count must not size anything). */
+function claimedRecords (r: Reader, payload: Uint8Array, minBytes: number): number {
+  const count = r.u32()
+  if (count * minBytes > payload.length - r.at) throw new JournalError(`journal entry claims ${count} records, more than its ${payload.length} bytes can hold`)
+  return count
 }
 
 /**
@@ -267,7 +285,7 @@ export function visitSinkItems (payload: Uint8Array, visit: (at: number, sink: U
   const sinkBytes = r.strBytes()
   if (sinkBytes == null) throw new JournalError('journal sink entry has no sink')
   const sink = new Reader(payload, 1).str()!
-  const position = r.f64()
+  const position = readPosition(r)
   const count = r.u32()
   for (let i = 0; i < count; i++) {
     const at = r.at
