@@ -29,6 +29,8 @@ export interface SpawnInit {
   readonly log: (line: string) => void
   /** The join secret, handed to the workers in their environment (never on a command line others can read). */
   readonly secret?: string
+  /** Labels of worker i (`grid-worker --label`), for clusters chosen by label. */
+  readonly labels?: (index: number) => readonly string[]
 }
 
 interface Child {
@@ -49,7 +51,7 @@ export class SpawnedWorkers {
       const name = String(i)
       const child = spawn(process.execPath, [WORKER_BIN,
         '--bootstrap', init.bootstrap, '--name', name, '--threads', String(init.threads ?? 1),
-        '--cache', cacheDir, '--quiet', '--attached'], {
+        '--cache', cacheDir, '--quiet', '--attached', ...(init.labels?.(i) ?? []).flatMap(label => ['--label', label])], {
         stdio: ['pipe', 'pipe', 'pipe'],
         ...(init.secret != null ? { env: { ...process.env, EDGE_GRID_SECRET: init.secret } } : {})
       })

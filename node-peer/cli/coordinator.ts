@@ -66,6 +66,10 @@ Options:
                    with [worker/i], wait for them to join, stop them at the end.
                    Implies --workers 0 and listening on 127.0.0.1 only, unless
                    --workers / --listen say otherwise
+  --spawn-label [I[-J]=]L
+                   a label for spawned workers I…J (all without I=), for
+                   clusters chosen by label (repeatable): --spawn 3
+                   --spawn-label 0=gpu --spawn-label 1-2=cpu
   --http PORT      serve the browser worker page on PORT (0: any free port), on
                    the interface of the first --listen address; anyone who
                    opens the printed URL donates compute from a browser tab
@@ -104,6 +108,8 @@ interface Options {
   identity?: string
   localOnly: boolean
   spawn: number
+  /** Labels of spawned worker i. */
+  spawnLabels: (index: number) => string[]
   http?: number
   waitWorkers: number
   report?: string
@@ -128,6 +134,7 @@ function parseOptions (argv: string[]): Options | 'help' {
       http: { type: 'string' },
       'wait-workers': { type: 'string' },
       spawn: { type: 'string' },
+      'spawn-label': { type: 'string', multiple: true, default: [] },
       report: { type: 'string' },
       secret: { type: 'string' },
       journal: { type: 'string' },
@@ -163,6 +170,7 @@ function parseOptions (argv: string[]): Options | 'help' {
     identity: values.identity ?? (spawn > 0 ? undefined : join('.edge-grid', 'coordinator.key')),
     localOnly,
     spawn,
+    spawnLabels: spawnLabelsOption(values['spawn-label'] ?? [], spawn),
     http: values.http != null ? intOption('--http', values.http, 0, 65535, 0) : undefined,
     report: values.report,
     quiet: values.quiet === true,
@@ -243,7 +251,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     }
     if (network != null && options.spawn > 0) {
       log(`spawning ${options.spawn} local grid-worker process${options.spawn === 1 ? '' : 'es'}…`)
-      spawned = await SpawnedWorkers.start({ count: options.spawn, bootstrap: loopbackAddress(network), log: line => { terminal.log(line) }, secret: options.secret })
+      spawned = await SpawnedWorkers.start({ count: options.spawn, bootstrap: loopbackAddress(network), log: line => { terminal.log(line) }, secret: options.secret, labels: options.spawnLabels })
     }
     if (network != null && options.waitWorkers > 0) {
       log(`waiting for ${options.waitWorkers} volunteer${options.waitWorkers === 1 ? '' : 's'} to join…`)
@@ -336,6 +344,20 @@ function loopbackAddress (network: CoordinatorNetwork): string {
   const pick = tcp.find(a => a.startsWith('/ip4/127.')) ?? tcp.find(a => a.startsWith('/ip6/::1')) ?? tcp[0]
   if (pick == null) throw new SpawnError('--spawn needs a TCP listen address (e.g. --listen /ip4/127.0.0.1/tcp/0)')
   return pick
+}
+
+/** `--spawn-label [I[-J]=]LABEL`, repeatable: which spawned workers get which labels. */
+function spawnLabelsOption (specs: readonly string[], spawn: number): (index: number) => string[] {
+  if (specs.length > 0 && spawn === 0) throw new UsageError('--spawn-label needs --spawn N')
+  const rules = specs.map(spec => {
+    const m = /^(?:(\d+)(?:-(\d+))?=)?([A-Za-z0-9_.:-]{1,64})$/.exec(spec)
+    if (m == null) throw new UsageError(`--spawn-label ${spec}: expected LABEL, I=LABEL or I-J=LABEL (labels: letters, digits, _ . : -)`)
+    const from = m[1] != null ? Number(m[1]) : 0
+    const to = m[2] != null ? Number(m[2]) : m[1] != null ? from : spawn - 1
+    if (from > to || to >= spawn) throw new UsageError(`--spawn-label ${spec}: workers are numbered 0…${spawn - 1}`)
+    return { from, to, label: m[3] }
+  })
+  return index => rules.filter(r => index >= r.from && index <= r.to).map(r => r.label)
 }
 
 /** An empty secret would protect nothing: treat "" (e.g. an unset variable in a script) as a mistake. */

@@ -71,6 +71,33 @@ describe('clusters: pinned stages with real grid-worker processes', () => {
     }
   })
 
+  it('--spawn 3 --spawn-label 0=gpu --spawn-label 1-2=cpu: the gpu cluster is worker/0 alone, the cpu cluster the others', async () => {
+    const grid = await clusterGrid({
+      name: 'spawn-labels',
+      functions: fnsFunctions,
+      clusters: { gpu: { labels: ['gpu'] }, cpu: { labels: ['cpu'] } },
+      sources: { nums: { type: 'range', start: 0, end: N } },
+      stages: {
+        prep: { function: 'echo', input: 'nums', cluster: 'cpu' },
+        heavy: { function: 'slow_echo', input: 'prep', cluster: 'gpu' }
+      },
+      sinks: { out: { type: 'stdout', input: 'heavy' } }
+    })
+    const report = join(grid.dir, 'report.json')
+    const result = await runCoordinator([join(grid.dir, 'flow.json'), '--spawn', '3', '--spawn-label', '0=gpu', '--spawn-label', '1-2=cpu', '--report', report], { timeoutMs: 90_000 })
+    assert.equal(result.code, 0, result.stderr.slice(-3000))
+    assert.deepEqual(sinkLines(result.stdout, 'worker/0').map(Number).sort((a, b) => a - b), Array.from({ length: N }, (_, i) => i))
+    const r = JSON.parse(await readFile(report, 'utf8'))
+    assert.deepEqual(r.clusters.gpu.members, ['worker/0'])
+    assert.deepEqual([...r.clusters.cpu.members].sort(), ['worker/1', 'worker/2'])
+    assert.equal(r.perWorker['worker/0'], N, 'worker/0 ran the gpu stage only')
+    assert.equal((r.perWorker['worker/1'] ?? 0) + (r.perWorker['worker/2'] ?? 0), N, 'the cpu members ran prep')
+
+    const bad = await runCoordinator([join(grid.dir, 'flow.json'), '--spawn', '2', '--spawn-label', '2=gpu'])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /--spawn-label 2=gpu: workers are numbered 0…1/)
+  })
+
   it('broadcast with --spawn 2: every item once per member, printed as [worker/i] item', async () => {
     const grid = await clusterGrid({
       name: 'broadcast',
