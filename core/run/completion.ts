@@ -78,9 +78,9 @@ export class Completion {
     return this.stageQuiet(stage) && this.upstreamQuiet(producer)
   }
 
-  /** Work of a stage waiting to be handed out, in its queue, its members' queues or awaiting replicas. */
+  /** Work of a stage waiting to be handed out: its queue, its members' queues, replicas, work staying on members. */
   waiting (stage: StageState): number {
-    return stage.queue.size + (stage.members?.size ?? 0) + (stage.verifying?.size ?? 0)
+    return stage.queue.size + (stage.members?.size ?? 0) + (stage.verifying?.size ?? 0) + (stage.follows?.size ?? 0)
   }
 
   private stageQuiet (stage: StageState): boolean {

@@ -34,6 +34,8 @@ export interface RouterInit {
   readonly journal: boolean
   /** A resumed run: jobs the journal holds are replayed, not queued. */
   readonly resume?: ResumePoint
+  /** Whether `worker` is a member of `cluster` now (work produced on a member stays on it). */
+  readonly isMember: (cluster: string, worker: string) => boolean
 }
 
 interface Replay {
@@ -85,6 +87,8 @@ export class Router {
           }
           stage.members.add({ ...work, partKey })
         }
+      } else if (stage.follows != null && tag != null && this.init.isMember(stage.cluster!, tag)) {
+        stage.follows.add(tag, work)
       } else {
         stage.queue.push(work)
       }
@@ -154,7 +158,7 @@ export class Router {
       if (stage.members.putBack(work)) this.init.status.queued++
       return
     }
-    stage.queue.unshift(work)
+    if (stage.follows?.putBack(work) !== true) stage.queue.unshift(work)
     this.init.status.queued++
   }
 

@@ -115,7 +115,8 @@ export class RunState {
       sideStreams: this.sideStreams,
       setSide: (stream, bytes) => { this.setSideValue(stream, bytes) },
       journal: init.journal === true,
-      resume: init.resume
+      resume: init.resume,
+      isMember: (cluster, worker) => this.membership.isMember(cluster, worker)
     })
     this.completion = new Completion({
       graph,
@@ -175,6 +176,13 @@ export class RunState {
         this.takeReplicas(stage, worker, max, jobs, now)
         if (jobs.length >= max) break
         continue
+      }
+      // a member runs the work that stays on it first, then shared work
+      while (stage.follows != null && stage.follows.size > 0 && jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
+        const work = stage.follows.take(worker)
+        if (work == null) break
+        this.status.queued--
+        this.handOut(stage, work, worker, now, jobs)
       }
       while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0 && this.belowWorkerCap(stage, worker)) {
         const work = stage.queue.shift()!
@@ -363,7 +371,12 @@ export class RunState {
     this.membership.leave(worker)
     this.withoutSide.delete(worker)
     this.threads.delete(worker)
-    for (const stage of this.stages.values()) if (stage.members != null) this.status.queued -= stage.members.memberLeft(worker)
+    for (const stage of this.stages.values()) {
+      if (stage.members != null) this.status.queued -= stage.members.memberLeft(worker)
+      // its waiting work goes to the shared queue, first in line (still counted as queued)
+      const left = stage.follows?.memberLeft(worker) ?? []
+      for (let i = left.length - 1; i >= 0; i--) stage.queue.unshift(left[i])
+    }
     let count = 0
     for (const [id, record] of this.out) {
       if (record.worker !== worker) continue

@@ -104,8 +104,11 @@ describe('clusters: pinned stages with real grid-worker processes', () => {
       functions: fnsFunctions,
       clusters: { workers: { members: 2 } },
       sources: { nums: { type: 'range', start: 0, end: N } },
-      stages: { show: { function: 'echo', input: 'nums', cluster: 'workers', broadcast: true } },
-      sinks: { out: { type: 'stdout', input: 'show' }, all: { type: 'jsonl', input: 'show', path: 'out/all.jsonl' } }
+      stages: {
+        show: { function: 'echo', input: 'nums', cluster: 'workers', broadcast: true },
+        again: { function: 'slow_echo', input: 'show', cluster: 'workers' }
+      },
+      sinks: { out: { type: 'stdout', input: 'show' }, all: { type: 'jsonl', input: 'show', path: 'out/all.jsonl' }, again_out: { type: 'jsonl', input: 'again', path: 'out/again.jsonl' } }
     })
     const report = join(grid.dir, 'report.json')
     const result = await runCoordinator([join(grid.dir, 'flow.json'), '--spawn', '2', '--report', report], { timeoutMs: 90_000 })
@@ -117,10 +120,15 @@ describe('clusters: pinned stages with real grid-worker processes', () => {
     const all = (await readFile(join(grid.dir, 'out', 'all.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l))
     assert.equal(all.length, 2 * N)
     assert.deepEqual(new Set(all.map(r => `${r.member as string}:${r.value as number}`)).size, 2 * N, 'jsonl: {member, value}, each pair once')
+    // the stage after the broadcast, pinned to the same cluster, ran each member's copies on that member
+    const again = (await readFile(join(grid.dir, 'out', 'again.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l) as { member: string, value: number })
+    for (const member of ['worker/0', 'worker/1']) {
+      assert.deepEqual(again.filter(r => r.member === member).map(r => r.value).sort((a, b) => a - b), expected, `${member} ran again on its own copies`)
+    }
     const r = JSON.parse(await readFile(report, 'utf8'))
     assert.deepEqual({ ...r.clusters.workers, members: [...r.clusters.workers.members].sort() }, { members: ['worker/0', 'worker/1'], labels: [], size: 2 })
-    assert.equal(r.perWorker['worker/0'], N)
-    assert.equal(r.perWorker['worker/1'], N)
+    assert.equal(r.perWorker['worker/0'], 2 * N, 'its broadcast copies and the stage after them')
+    assert.equal(r.perWorker['worker/1'], 2 * N)
   })
 
   it('partition by key: a key never splits between members while membership is stable', async () => {

@@ -92,3 +92,44 @@ describe('RunState: broadcast stages', () => {
     assert.equal(state.stageCounts().show.retried, 2)
   })
 })
+
+describe('RunState: a stage pinned to the cluster after a broadcast stays on each member', () => {
+  const pinnedAfter = (): ReturnType<typeof flow> => flow([values('nums', list(0, 10))],
+    [stage('show', 'show', ['nums'], { cluster: 'workers', broadcast: true }), stage('plus', 'plus', ['show'], { cluster: 'workers' }), stage('mix', 'mix', ['nums'], { cluster: 'workers' })],
+    [stdout('after', ['plus']), stdout('mixed', ['mix'])],
+    [{ name: 'workers', labels: [], members: 2 }])
+
+  it("each member runs the downstream stage on its own copies; untagged items go to any member", () => {
+    const state = makeState(pinnedAfter())
+    state.workerJoined('worker/0', [])
+    state.workerJoined('worker/1', [])
+    const sim = new Sim(state, { show: identity, plus: x => [[0, x + 100]], mix: identity })
+    sim.offer('nums', list(0, 10))
+    // worker/1 asks far more often: without the rule it would run most of worker/0's copies too
+    sim.drive(['worker/0', 'worker/1', 'worker/1', 'worker/1'], 1)
+    assert.deepEqual(byMember(sim.sinks.after), { 'worker/0': list(100, 110), 'worker/1': list(100, 110) })
+    assert.deepEqual((sim.ran.plus['worker/0'] as number[]).sort((a, b) => a - b), list(0, 10), 'worker/0 ran plus on its own copies')
+    assert.deepEqual((sim.ran.plus['worker/1'] as number[]).sort((a, b) => a - b), list(0, 10))
+    const mixed = Object.values(sim.ran.mix).flat() as number[]
+    assert.deepEqual(mixed.sort((a, b) => a - b), list(0, 10), 'untagged work: each item once, on whichever member asked')
+    assert.ok((sim.ran.mix['worker/1']?.length ?? 0) > 5, `the member that asks more takes more untagged work: ${JSON.stringify(sim.ran.mix)}`)
+  })
+
+  it('a member that leaves hands the work that stayed on it to the other members; nothing is lost or doubled', () => {
+    const state = makeState(pinnedAfter())
+    state.workerJoined('worker/0', [])
+    state.workerJoined('worker/1', [])
+    const sim = new Sim(state, { show: identity, plus: x => [[0, x + 100]], mix: identity })
+    sim.offer('nums', list(0, 10))
+    // worker/0 runs its broadcast copies (and some shared work), then leaves before running plus on them
+    sim.run('worker/0', sim.take('worker/0', 1000))
+    assert.equal(sim.ran.plus?.['worker/0'], undefined)
+    state.release('worker/0')
+    sim.drive(['worker/1'])
+    // the 10 copies that had stayed on worker/0 ran on worker/1 (whose outputs carry its tag): 20 in all
+    assert.deepEqual(byMember(sim.sinks.after), { 'worker/1': [...list(100, 110), ...list(100, 110)].sort((a, b) => a - b) })
+    assert.equal(sim.ran.plus['worker/1'].length, 20)
+    const mixed = Object.values(sim.ran.mix).flat() as number[]
+    assert.deepEqual(mixed.sort((a, b) => a - b), list(0, 10), 'shared work: each item once')
+  })
+})

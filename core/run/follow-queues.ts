@@ -1,0 +1,63 @@
+/**
+ * Work that stays on a cluster member: an item produced on a member of the cluster a stage is pinned to
+ * (a broadcast copy's output, or any output of a stage pinned to that cluster) is run by that member, as each
+ * member of a Hydro cluster runs its own copy of the dataflow downstream of a broadcast. Other items of the
+ * stage go to its shared queue (any member takes them). When a member leaves, its waiting work goes back to
+ * the shared queue: nothing is lost, and someone else in the cluster runs it.
+ */
+import { Fifo } from './fifo.js'
+
+export interface FollowWork {
+  /** The member this work stays on. */
+  member?: string
+}
+
+export class FollowQueues<W extends FollowWork> {
+  private readonly queues = new Map<string, Fifo<W>>()
+  private count = 0
+
+  get size (): number {
+    return this.count
+  }
+
+  /** Work for `member` (a member of the stage's cluster now). */
+  add (member: string, work: W): void {
+    work.member = member
+    let queue = this.queues.get(member)
+    if (queue == null) {
+      queue = new Fifo()
+      this.queues.set(member, queue)
+    }
+    queue.push(work)
+    this.count++
+  }
+
+  /** The next work that stays on `member`, if any. */
+  take (member: string): W | undefined {
+    const work = this.queues.get(member)?.shift()
+    if (work != null) this.count--
+    return work
+  }
+
+  /** Puts work back at the front of its member's queue (a retry); false if that member is gone. */
+  putBack (work: W): boolean {
+    const queue = work.member != null ? this.queues.get(work.member) : undefined
+    if (queue == null) return false
+    queue.unshift(work)
+    this.count++
+    return true
+  }
+
+  /** `member` left: returns its waiting work, in order, for the shared queue (no longer bound to anyone). */
+  memberLeft (member: string): W[] {
+    const queue = this.queues.get(member)
+    this.queues.delete(member)
+    const items: W[] = []
+    for (let w = queue?.shift(); w != null; w = queue!.shift()) {
+      w.member = undefined
+      items.push(w)
+    }
+    this.count -= items.length
+    return items
+  }
+}
