@@ -11,6 +11,7 @@
  * members' queues. Pure bookkeeping: the run state decides when to distribute and counts queued work.
  */
 import { Fifo } from './fifo.js'
+import { MemberFifos } from './member-fifos.js'
 import { finishHash, HASH_SEED, hashText } from './hash.js'
 
 export interface MemberWork {
@@ -24,17 +25,16 @@ export type MemberMode = 'broadcast' | 'partition'
 
 export class MemberQueues<W extends MemberWork> {
   private readonly pending = new Fifo<W>()
-  private readonly queues = new Map<string, Fifo<W>>()
+  private readonly fifos = new MemberFifos<W>()
   /** partition: key id → owning member */
   private readonly owners = new Map<string, string>()
-  private count = 0
 
   /** `copy(work, member)` makes a member's copy of a broadcast item. */
   constructor (readonly mode: MemberMode, private readonly copy: (work: W, member: string) => W) {}
 
   /** Work waiting here, pending or in members' queues. */
   get size (): number {
-    return this.count
+    return this.pending.size + this.fifos.size
   }
 
   /** Keys assigned so far (partition), for tests and reports. */
@@ -45,7 +45,6 @@ export class MemberQueues<W extends MemberWork> {
   /** A new item for this stage; it waits until distributed. */
   add (work: W): void {
     this.pending.push(work)
-    this.count++
   }
 
   /**
@@ -58,7 +57,7 @@ export class MemberQueues<W extends MemberWork> {
     const present = this.mode === 'partition' ? new Set(members) : undefined
     for (let work = this.pending.shift(); work != null; work = this.pending.shift()) {
       if (this.mode === 'broadcast') {
-        for (const member of members) this.queueFor(member).push(this.copy(work, member))
+        for (const member of members) this.fifos.add(member, this.copy(work, member))
         grown += members.length - 1
       } else {
         const key = work.partKey ?? ''
@@ -67,19 +66,15 @@ export class MemberQueues<W extends MemberWork> {
           owner = rendezvous(key, members)
           this.owners.set(key, owner)
         }
-        work.member = owner
-        this.queueFor(owner).push(work)
+        this.fifos.add(owner, work)
       }
     }
-    this.count += grown
     return grown
   }
 
   /** The next work for `member`, if any. */
   take (member: string): W | undefined {
-    const work = this.queues.get(member)?.shift()
-    if (work != null) this.count--
-    return work
+    return this.fifos.take(member)
   }
 
   /**
@@ -88,16 +83,10 @@ export class MemberQueues<W extends MemberWork> {
    * a member that left).
    */
   putBack (work: W): boolean {
-    const queue = work.member != null ? this.queues.get(work.member) : undefined
-    if (queue != null) {
-      queue.unshift(work)
-    } else if (this.mode === 'partition') {
-      work.member = undefined
-      this.pending.unshift(work)
-    } else {
-      return false
-    }
-    this.count++
+    if (this.fifos.putBack(work)) return true
+    if (this.mode !== 'partition') return false
+    work.member = undefined
+    this.pending.unshift(work)
     return true
   }
 
@@ -107,31 +96,11 @@ export class MemberQueues<W extends MemberWork> {
    * Returns how much the number of queued items shrank.
    */
   memberLeft (member: string): number {
-    const queue = this.queues.get(member)
-    this.queues.delete(member)
-    if (this.mode === 'partition') {
-      for (const [key, owner] of this.owners) if (owner === member) this.owners.delete(key)
-      if (queue == null) return 0
-      const items: W[] = []
-      for (let w = queue.shift(); w != null; w = queue.shift()) items.push(w)
-      for (let i = items.length - 1; i >= 0; i--) {
-        items[i].member = undefined
-        this.pending.unshift(items[i])
-      }
-      return 0
-    }
-    const dropped = queue?.size ?? 0
-    this.count -= dropped
-    return dropped
-  }
-
-  private queueFor (member: string): Fifo<W> {
-    let queue = this.queues.get(member)
-    if (queue == null) {
-      queue = new Fifo()
-      this.queues.set(member, queue)
-    }
-    return queue
+    const items = this.fifos.memberLeft(member)
+    if (this.mode === 'broadcast') return items.length
+    for (const [key, owner] of this.owners) if (owner === member) this.owners.delete(key)
+    for (let i = items.length - 1; i >= 0; i--) this.pending.unshift(items[i])
+    return 0
   }
 }
 

@@ -8,7 +8,7 @@ import type { FunctionRef, Job } from '../jobs.js'
 import { decodeValue } from '../codec.js'
 import { Fifo } from './fifo.js'
 import { KeyedAggregate, keyId } from './aggregate.js'
-import { FollowQueues } from './follow-queues.js'
+import { MemberFifos } from './member-fifos.js'
 import { MemberQueues } from './member-queues.js'
 import type { ReplicaGroup } from './verification.js'
 
@@ -44,7 +44,7 @@ export interface StageState {
   /** Broadcast and partitioned stages: work per member instead of `queue`. */
   readonly members?: MemberQueues<Work>
   /** Other pinned stages (no verify): work that stays on the member it comes from, besides `queue`. */
-  readonly follows?: FollowQueues<Work>
+  readonly follows?: MemberFifos<Work>
   /** Stages with `verify`: work whose replicas are out or still wanted (still counted as queued). */
   readonly verifying?: Set<Work>
   /**
@@ -88,7 +88,7 @@ export function createStageState (stage: StageSpec, fn: FunctionRef): StageState
       ? new MemberQueues<Work>('broadcast', (w, member) => ({ input: w.input, attempts: 0, member }))
       : stage.partition != null ? new MemberQueues<Work>('partition', w => w) : undefined,
     verifying: stage.verify != null ? new Set() : undefined,
-    follows: stage.cluster != null && stage.broadcast !== true && stage.partition == null && stage.verify == null ? new FollowQueues<Work>() : undefined,
+    follows: stage.cluster != null && stage.broadcast !== true && stage.partition == null && stage.verify == null ? new MemberFifos<Work>() : undefined,
     memoizable: stage.kind === 'map' && stage.sideInput == null && stage.broadcast !== true,
     inFlight: 0,
     counts: { done: 0, failed: 0, retried: 0, emitted: 0, replayed: 0 }

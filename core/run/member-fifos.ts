@@ -1,18 +1,18 @@
 /**
- * Work that stays on a cluster member: an item produced on a member of the cluster a stage is pinned to
- * (a broadcast copy's output, or any output of a stage pinned to that cluster) is run by that member, as each
- * member of a Hydro cluster runs its own copy of the dataflow downstream of a broadcast. Other items of the
- * stage go to its shared queue (any member takes them). When a member leaves, its waiting work goes back to
- * the shared queue: nothing is lost, and someone else in the cluster runs it.
+ * One FIFO of work per cluster member, with the total. Used for broadcast copies and partitioned items
+ * (member-queues.ts), and for work that stays on a member: an item produced on a member of the cluster a
+ * stage is pinned to (a broadcast copy's output, or any output of a stage pinned to that cluster) is run by
+ * that member, as each member of a Hydro cluster runs its own copy of the dataflow after a broadcast; when
+ * the member leaves, the run state gives its waiting work to the stage's shared queue.
  */
 import { Fifo } from './fifo.js'
 
-export interface FollowWork {
+export interface MemberBound {
   /** The member this work stays on. */
   member?: string
 }
 
-export class FollowQueues<W extends FollowWork> {
+export class MemberFifos<W extends MemberBound> {
   private readonly queues = new Map<string, Fifo<W>>()
   private count = 0
 
@@ -20,7 +20,7 @@ export class FollowQueues<W extends FollowWork> {
     return this.count
   }
 
-  /** Work for `member` (a member of the stage's cluster now). */
+  /** Work for `member` (a member of the stage's cluster now), at the back of its queue. */
   add (member: string, work: W): void {
     work.member = member
     let queue = this.queues.get(member)
@@ -32,7 +32,7 @@ export class FollowQueues<W extends FollowWork> {
     this.count++
   }
 
-  /** The next work that stays on `member`, if any. */
+  /** The next work for `member`, if any. */
   take (member: string): W | undefined {
     const work = this.queues.get(member)?.shift()
     if (work != null) this.count--
@@ -48,7 +48,7 @@ export class FollowQueues<W extends FollowWork> {
     return true
   }
 
-  /** `member` left: returns its waiting work, in order, for the shared queue (no longer bound to anyone). */
+  /** `member` left: returns its waiting work, in order, no longer bound to anyone. */
   memberLeft (member: string): W[] {
     const queue = this.queues.get(member)
     this.queues.delete(member)
