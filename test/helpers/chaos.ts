@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compileAssemblyScript } from '../../examples/build-examples.js'
 import { repoRoot } from './cli.js'
+import { finishHash } from '../../core/run/hash.js'
 
 const FIXTURE = 'test/fixtures/chaos'
 const SOURCE = `${FIXTURE}/assembly/chaos.ts`
@@ -37,15 +38,8 @@ export async function prepareChaosFixture (): Promise<ChaosFixture> {
   return { dir, flow, rounds: Number(m[1]) }
 }
 
-/** Murmur3's fmix32, as the module computes it in u32. */
-function fmix (h: number): number {
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
+/** Murmur3's fmix32, as the module computes it in u32 (the same finaliser the coordinator's tables use). */
+const fmix = finishHash
 
 function xorshiftStep (x: number): number {
   x ^= x << 13
