@@ -130,7 +130,13 @@ export class FlowRun {
   /** Hands out up to `max` jobs. `leased`: the worker may vanish, so jobs expire (network peers). */
   takeJobs (max: number, worker: string, leased = false): Job[] {
     if (this.pendingSink > SINK_HIGH_WATER || this.sinkError != null) return []
-    return this.state.takeJobs(max, worker, leased ? this.now() : undefined)
+    const jobs = this.state.takeJobs(max, worker, leased ? this.now() : undefined)
+    const replayed = this.state.takeReplayedDeliveries()
+    if (replayed.length > 0) {
+      this.deliver(replayed)
+      this.changed()
+    }
+    return jobs
   }
 
   complete (outcomes: readonly JobOutcome[]): void {

@@ -71,7 +71,8 @@ export class Router {
         continue
       }
       const work: Work = tag == null ? { input: bytes, attempts: 0 } : { input: bytes, attempts: 0, tag }
-      const record = stage.memoizable ? this.init.resume?.lookup(stage.spec.name, bytes) : undefined
+      // broadcast copies are replayed per member when handed out (RunState.takeMemberJobs)
+      const record = stage.memoizable && stage.spec.broadcast !== true ? this.init.resume?.lookup(stage.spec.name, bytes) : undefined
       if (record != null) {
         this.replays.push({ stage, work, record })
       } else if (stage.members != null) {
@@ -126,12 +127,25 @@ export class Router {
     for (let next = this.replays.shift(); next != null; next = this.replays.shift()) {
       const { stage, work, record } = next
       this.init.status.queued--
-      if (!this.applyOutputs(stage, work, record.outputs, record.tag ?? '', deliveries)) continue
-      stage.counts.done++
-      stage.counts.replayed++
-      count++
+      if (this.replayNow(stage, work, record, record.tag ?? '', deliveries)) count++
     }
     return count
+  }
+
+  /** The journaled job for this work, if a resumed run has one (the stage must be memoizable). */
+  journaled (stage: StageState, work: Work): JobRecord | undefined {
+    return stage.memoizable ? this.init.resume?.lookup(stage.spec.name, work.input) : undefined
+  }
+
+  /**
+   * Takes `record`'s outputs for `work` instead of running it (`tag`: the member a pinned stage's outputs are
+   * tagged with). False if they break the stage's shape (the work was put back to run).
+   */
+  replayNow (stage: StageState, work: Work, record: JobRecord, tag: string, deliveries: SinkDelivery[]): boolean {
+    if (!this.applyOutputs(stage, work, record.outputs, tag, deliveries)) return false
+    stage.counts.done++
+    stage.counts.replayed++
+    return true
   }
 
   /** Counts a failed attempt: the work goes back to the front of its queue, or the run fails. */

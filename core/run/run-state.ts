@@ -79,6 +79,8 @@ export class RunState {
   private readonly status = new RunStatus()
   private readonly router: Router
   private readonly completion: Completion
+  /** Deliveries of broadcast copies replayed during takeJobs, until FlowRun takes them. */
+  private replayed: SinkDelivery[] = []
   private nextId = 1
   readonly perWorker = new Map<string, number>()
   readonly membership: ClusterMembership
@@ -245,17 +247,31 @@ export class RunState {
     }
   }
 
-  /** Jobs of a broadcast or partitioned stage for `worker`, a member of its cluster: distributes pending items first. */
+  /**
+   * Jobs of a broadcast or partitioned stage for `worker`, a member of its cluster: distributes pending items
+   * first. On a resumed run, a broadcast copy whose job the journal holds takes its outputs (tagged with this
+   * member) instead of running again.
+   */
   private takeMemberJobs (stage: StageState, worker: string, max: number, jobs: Job[], now: number | undefined): void {
     const members = stage.members!
     const cluster = stage.cluster!
     if (this.membership.isReady(cluster)) this.status.queued += members.distribute(this.membership.members(cluster))
     while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
       const work = members.take(worker)
-      if (work == null) return
+      if (work == null) break
       this.status.queued--
-      this.handOut(stage, work, worker, now, jobs)
+      const record = stage.spec.broadcast === true ? this.router.journaled(stage, work) : undefined
+      if (record != null) this.router.replayNow(stage, work, record, worker, this.replayed)
+      else this.handOut(stage, work, worker, now, jobs)
     }
+    if (this.replayed.length > 0) this.completion.settle(this.replayed)
+  }
+
+  /** Sink deliveries of broadcast copies replayed while jobs were handed out (FlowRun delivers them). */
+  takeReplayedDeliveries (): SinkDelivery[] {
+    const deliveries = this.replayed
+    this.replayed = []
+    return deliveries
   }
 
   /**

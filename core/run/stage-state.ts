@@ -48,8 +48,8 @@ export interface StageState {
   /** Stages with `verify`: work whose replicas are out or still wanted (still counted as queued). */
   readonly verifying?: Set<Work>
   /**
-   * Outputs depend on the input alone (a map stage without side input, not broadcast): a journaled job of it
-   * can stand in for running it again.
+   * Outputs depend on the input alone (a map stage without side input): a journaled job of it can stand in
+   * for running it again. Replayed when routed, except broadcast copies: when handed to each member.
    */
   readonly memoizable: boolean
   inFlight: number
@@ -89,7 +89,7 @@ export function createStageState (stage: StageSpec, fn: FunctionRef): StageState
       : stage.partition != null ? new MemberQueues<Work>('partition', w => w) : undefined,
     verifying: stage.verify != null ? new Set() : undefined,
     follows: stage.cluster != null && stage.broadcast !== true && stage.partition == null && stage.verify == null ? new MemberFifos<Work>() : undefined,
-    memoizable: stage.kind === 'map' && stage.sideInput == null && stage.broadcast !== true,
+    memoizable: stage.kind === 'map' && stage.sideInput == null,
     inFlight: 0,
     counts: { done: 0, failed: 0, retried: 0, emitted: 0, replayed: 0 }
   }

@@ -6,6 +6,9 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { flow, list, makeState, Sim, stage, stdout, values } from './cluster-helpers.js'
 import type { Delivered } from './cluster-helpers.js'
+import { JOURNAL_FORMAT } from '../../../core/run/journal.js'
+import { encodeEntry } from '../../../core/run/journal-codec.js'
+import { ResumePoint } from '../../../core/run/resume-point.js'
 
 const identity = (x: unknown): Array<[number, unknown]> => [[0, x]]
 
@@ -131,5 +134,32 @@ describe('RunState: a stage pinned to the cluster after a broadcast stays on eac
     assert.equal(sim.ran.plus['worker/1'].length, 20)
     const mixed = Object.values(sim.ran.mix).flat() as number[]
     assert.deepEqual(mixed.sort((a, b) => a - b), list(0, 10), 'shared work: each item once')
+  })
+})
+
+describe('RunState: broadcast stages on a resumed run', () => {
+  it('replays each member\'s copies from the journal when handed out: no copy runs again, each (member, item) once', () => {
+    const fns = { show: identity, plus: (x: number) => [[0, x + 100]] as Array<[number, unknown]> }
+    const first = makeState(spec(2), undefined, { journal: true })
+    first.workerJoined('worker/0', [])
+    first.workerJoined('worker/1', [])
+    const whole = new Sim(first, fns)
+    whole.offer('nums', list(0, 10))
+    whole.drive(['worker/0', 'worker/1'])
+    const header = { format: JOURNAL_FORMAT, name: 'broadcast', fingerprint: { flow: '', modules: {}, inputs: {} }, started: 0 }
+    const point = new ResumePoint(header, [encodeEntry({ kind: 'jobs', jobs: first.takeJournalRecords() })])
+
+    const resumed = makeState(spec(2), undefined, { resume: point })
+    resumed.workerJoined('worker/0', [])
+    resumed.workerJoined('worker/1', [])
+    const again = new Sim(resumed, fns)
+    again.offer('nums', list(0, 10))
+    again.drive(['worker/0', 'worker/1'])
+    assert.equal(again.ran.show, undefined, 'no broadcast copy ran again')
+    assert.equal(again.ran.plus, undefined, 'nor the stage after it')
+    assert.deepEqual(byMember(again.sinks.out), byMember(whole.sinks.out))
+    assert.deepEqual(byMember(again.sinks.after), byMember(whole.sinks.after))
+    assert.equal(resumed.stageCounts().show.replayed, 20)
+    assert.equal(resumed.isFinished(), true)
   })
 })

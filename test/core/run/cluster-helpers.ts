@@ -5,7 +5,7 @@ import type { ClusterSpec, FlowSpec, SinkSpec, SourceSpec, StageSpec } from '../
 import type { FunctionRef, Job, JobOutcome } from '../../../core/jobs.js'
 import { RunState } from '../../../core/run/run-state.js'
 import { withSideValue } from '../../../core/run/side-inputs.js'
-import type { SinkDelivery } from '../../../core/run/run-state.js'
+import type { RunStateInit, SinkDelivery } from '../../../core/run/run-state.js'
 
 export type Fn = (input: any) => Array<[number, unknown]>
 
@@ -27,10 +27,10 @@ export function flow (sources: SourceSpec[], stages: StageSpec[], sinks: SinkSpe
   }
 }
 
-export function makeState (spec: FlowSpec, highWater?: number): RunState {
+export function makeState (spec: FlowSpec, highWater?: number, journal?: Pick<RunStateInit, 'journal' | 'resume'>): RunState {
   const functions = new Map<string, FunctionRef>()
   for (const name of Object.keys(spec.functions)) functions.set(name, { module: `hash-${name}`, export: name })
-  return new RunState({ spec, graph: buildGraph(spec), functions, highWater })
+  return new RunState({ spec, graph: buildGraph(spec), functions, highWater, ...journal })
 }
 
 export function execute (job: Job, fns: Record<string, Fn>): JobOutcome {
@@ -65,7 +65,9 @@ export class Sim {
 
   /** Jobs `worker` takes now (not yet run). */
   take (worker: string, max = 1000): Job[] {
-    return this.state.takeJobs(max, worker, 0)
+    const jobs = this.state.takeJobs(max, worker, 0)
+    this.collect(this.state.takeReplayedDeliveries())
+    return jobs
   }
 
   /** Runs jobs as a worker would: a job with a side input gets `[item, current value]`. */
