@@ -15,20 +15,16 @@
  * - The flow is finished when every source is exhausted, no work is queued or out, and every aggregate
  *   stage has emitted.
  * - A stage pinned to a cluster is handed only to the cluster's members (placement.ts); its outputs are
- *   tagged with the member that ran the job, and items derived from them downstream keep the tag.
- * - A broadcast stage's items are copied to every member (member-queues.ts): one job per (item, member),
- *   taken only by that member and accepted once; a member that leaves drops its unfinished copies.
- * - A partitioned stage's items go to the member owning their key (member-queues.ts); a member that leaves
- *   hands its keys, queued items and running jobs back for the remaining members.
+ *   tagged with the member that ran the job, items derived from them keep the tag, and items tagged with a
+ *   member of a pinned stage's cluster stay on that member (member-fifos.ts). Broadcast copies (one job per
+ *   (item, member)) and partitioned items (by key owner) are in member-queues.ts.
  * - A stage with `verify` runs each job on `replicas` distinct workers (verification.ts): the work stays
  *   queued until agreeing outputs are accepted, then routed once; a worker disagreeing too often is refused
  *   (it gets no more jobs, its jobs go back). Work waits while too few distinct workers ask for it.
  * - A stream read as a side input keeps its latest item as a versioned value (side-inputs.ts); jobs of a
  *   stage with a side input are handed out once the value exists (or its stream ended), marked `side`.
- * - With a journal, finished jobs are recorded; a resumed run replays them instead of running them again
- *   (journal.ts, router.ts).
- *
- * Where items go is router.ts; when aggregates and side inputs are complete is completion.ts.
+ * - With a journal, finished jobs are recorded; a resumed run replays them instead of running them again.
+ * Where items go (and replays) is router.ts; when aggregates and side inputs are complete, completion.ts.
  */
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec } from '../flow/model.js'
