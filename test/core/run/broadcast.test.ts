@@ -4,8 +4,8 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { flow, list, makeState, Sim, stage, stdout, values } from './cluster-helpers.js'
-import type { Delivered } from './cluster-helpers.js'
+import { flow, list, makeState, Sim, stage, stdout, values } from './run-helpers.js'
+import type { Delivered } from './run-helpers.js'
 import { JOURNAL_FORMAT } from '../../../core/run/journal.js'
 import { encodeEntry } from '../../../core/run/journal-codec.js'
 import { ResumePoint } from '../../../core/run/resume-point.js'

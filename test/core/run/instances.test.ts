@@ -1,7 +1,7 @@
 /** maxInstances as clusterer's num_process: N instances side by side, spread over workers by their threads. */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { flow, list, makeState, Sim, stage, stdout, values } from './cluster-helpers.js'
+import { flow, list, makeState, Sim, stage, stdout, values } from './run-helpers.js'
 
 const identity = (x: unknown): Array<[number, unknown]> => [[0, x]]
 const spec = flow([values('nums', list(0, 20))], [stage('B', 'B', ['nums'], { maxInstances: 3 })], [stdout('out', ['B'])])

@@ -5,8 +5,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { MemberQueues, rendezvous } from '../../../core/run/member-queues.js'
-import { flow, makeState, Sim, stage, stdout, values } from './cluster-helpers.js'
-import type { Delivered } from './cluster-helpers.js'
+import { flow, makeState, Sim, stage, stdout, values } from './run-helpers.js'
+import type { Delivered } from './run-helpers.js'
 
 const identity = (x: unknown): Array<[number, unknown]> => [[0, x]]
 const KEYS = Array.from({ length: 12 }, (_, i) => `k${i}`)

@@ -1,7 +1,7 @@
 /** RunState with stages pinned to clusters: only members take their jobs; outputs carry the member's tag. */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { flow, list, makeState, Sim, stage, stdout, values } from './cluster-helpers.js'
+import { flow, list, makeState, Sim, stage, stdout, values } from './run-helpers.js'
 
 const identity = (x: unknown): Array<[number, unknown]> => [[0, x]]
 

@@ -1,45 +1,10 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
-import { buildGraph } from '../../../core/flow/graph.js'
-import type { FlowSpec, SinkSpec, SourceSpec, StageSpec } from '../../../core/flow/model.js'
-import type { FunctionRef, Job, JobOutcome } from '../../../core/jobs.js'
-import { RunState } from '../../../core/run/run-state.js'
-import type { SinkDelivery } from '../../../core/run/run-state.js'
-
-type Fn = (input: any) => Array<[number, unknown]>
-
-function stage (name: string, fn: string, inputs: string[], extra: Partial<StageSpec> = {}): StageSpec {
-  return { kind: 'map', name, function: fn, inputs, outputs: ['out'], timeoutMs: 1000, retries: 2, ...extra } as StageSpec
-}
-
-function flow (sources: SourceSpec[], stages: StageSpec[], sinks: SinkSpec[]): FlowSpec {
-  const functions: Record<string, FlowSpec['functions'][string]> = {}
-  for (const s of stages) functions[s.function] = { name: s.function, wasm: `${s.function}.wasm`, export: s.function }
-  return {
-    name: 'test',
-    file: 'flow.json',
-    functions,
-    sources: Object.fromEntries(sources.map(s => [s.name, s])),
-    stages: Object.fromEntries(stages.map(s => [s.name, s])),
-    sinks: Object.fromEntries(sinks.map(s => [s.name, s]))
-  }
-}
-
-function makeState (spec: FlowSpec, highWater?: number): RunState {
-  const functions = new Map<string, FunctionRef>()
-  for (const name of Object.keys(spec.functions)) functions.set(name, { module: `hash-${name}`, export: name })
-  return new RunState({ spec, graph: buildGraph(spec), functions, highWater })
-}
-
-function execute (job: Job, fns: Record<string, Fn>): JobOutcome {
-  try {
-    const outputs = fns[job.fn.export](decodeValue(job.input)).map(([port, v]) => ({ port, bytes: encodeValue(v) }))
-    return { id: job.id, ok: true, outputs }
-  } catch (err) {
-    return { id: job.id, ok: false, error: { name: 'WasmTrapError', message: (err as Error).message } }
-  }
-}
+import type { SourceSpec, StageSpec } from '../../../core/flow/model.js'
+import type { RunState, SinkDelivery } from '../../../core/run/run-state.js'
+import { execute, flow, list, makeState, stage, stdout, values } from './run-helpers.js'
+import type { Fn } from './run-helpers.js'
 
 /** Drives a run to the end with simulated functions; bounded by `maxSteps`. */
 function drive (state: RunState, sources: Record<string, unknown[]>, fns: Record<string, Fn>, maxSteps = 100_000): Record<string, unknown[]> {
@@ -63,9 +28,6 @@ function drive (state: RunState, sources: Record<string, unknown[]>, fns: Record
 }
 
 const range = (name: string, start: number, end: number): SourceSpec => ({ kind: 'range', name, start, end, step: 1 })
-const values = (name: string, vs: unknown[]): SourceSpec => ({ kind: 'values', name, values: vs })
-const stdout = (name: string, inputs: string[]): SinkSpec => ({ kind: 'stdout', name, inputs })
-const list = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i)
 
 describe('RunState', () => {
   it('runs a pipeline: every item reaches the sink exactly once', () => {

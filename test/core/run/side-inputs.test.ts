@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { SideValues, withSideValue } from '../../../core/run/side-inputs.js'
-import { flow, makeState, Sim, stage, stdout, values } from './cluster-helpers.js'
+import { flow, makeState, Sim, stage, stdout, values } from './run-helpers.js'
 
 const spec = (side = 'params'): ReturnType<typeof flow> => flow([values('nums', [1, 2, 3]), values('params', [10])],
   [stage('scale', 'scale', ['nums'], { sideInput: side } as object), stage('double', 'double', ['params'])],

@@ -1,4 +1,4 @@
-/** A small simulated grid for RunState tests with clusters: several named workers, simulated functions. */
+/** A small simulated grid for RunState tests: flow builders, simulated functions, several named workers. */
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { buildGraph } from '../../../core/flow/graph.js'
 import type { ClusterSpec, FlowSpec, SinkSpec, SourceSpec, StageSpec } from '../../../core/flow/model.js'
