@@ -6,6 +6,9 @@
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import wabtInit from 'wabt'
+import assert from 'node:assert/strict'
+import { FlowValidationError } from '../../../core/errors.js'
+import { loadFlow } from '../../../core/flow/validate.js'
 import type { FlowFiles } from '../../../core/flow/validate.js'
 
 /** test/fixtures/flows/ in the source tree (tests run from dist/, fixtures are not copied). */
@@ -74,4 +77,31 @@ export async function standardTree (extra: Record<string, Uint8Array | string> =
     '/flows/records.jsonl': '{"a":1}\n',
     ...extra
   }
+}
+
+/** flow.json as users write it: a loose type on purpose, tests mutate it freely. */
+export type Flow = Record<string, any>
+
+/** A fresh `base()` changed by `change`. */
+export function variant (base: () => Flow, change: (flow: Flow) => void): Flow {
+  const flow = base()
+  change(flow)
+  return flow
+}
+
+/** Loads a flow (an object, or JSON text as written) as /flows/flow.json, with `tree` as its files. */
+export async function loadFromTree (tree: Record<string, Uint8Array | string>, flow: Flow | string): ReturnType<typeof loadFlow> {
+  return await loadFlow('/flows/flow.json', typeof flow === 'string' ? flow : JSON.stringify(flow, null, 2), memoryFiles(tree))
+}
+
+/** Asserts the flow is refused with a FlowValidationError at `path` whose message includes every part. */
+export async function assertRejected (tree: Record<string, Uint8Array | string>, flow: Flow | string, path: string, ...parts: string[]): Promise<void> {
+  await assert.rejects(loadFromTree(tree, flow), (err: unknown) => {
+    assert.ok(err instanceof FlowValidationError, `expected FlowValidationError, got ${String(err)}`)
+    assert.equal(err.file, '/flows/flow.json')
+    assert.equal(err.path, path, err.message)
+    for (const part of parts) assert.ok(err.expected.includes(part), `message "${err.expected}" should include "${part}"`)
+    assert.ok(err.message.startsWith(`/flows/flow.json: ${path === '' ? '(top level)' : path}: `), err.message)
+    return true
+  })
 }

@@ -5,12 +5,9 @@
  */
 import { before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { FlowValidationError } from '../../../core/errors.js'
 import { loadFlow } from '../../../core/flow/validate.js'
-import { memoryFiles, standardTree } from './helpers.js'
-
-// JSON as written by users: a loose type on purpose, tests mutate it freely.
-type Flow = Record<string, any>
+import { assertRejected, memoryFiles, standardTree, variant as variantOf } from './helpers.js'
+import type { Flow } from './helpers.js'
 
 function base (): Flow {
   return {
@@ -22,26 +19,12 @@ function base (): Flow {
   }
 }
 
-function variant (change: (flow: Flow) => void): Flow {
-  const flow = base()
-  change(flow)
-  return flow
-}
+const variant = (change: (flow: Flow) => void): Flow => variantOf(base, change)
 
 let tree: Record<string, Uint8Array | string>
 before(async () => { tree = await standardTree() })
 
-async function rejects (flow: Flow | string, path: string, ...parts: string[]): Promise<void> {
-  const text = typeof flow === 'string' ? flow : JSON.stringify(flow, null, 2)
-  await assert.rejects(loadFlow('/flows/flow.json', text, memoryFiles(tree)), (err: unknown) => {
-    assert.ok(err instanceof FlowValidationError, `expected FlowValidationError, got ${String(err)}`)
-    assert.equal(err.file, '/flows/flow.json')
-    assert.equal(err.path, path, err.message)
-    for (const part of parts) assert.ok(err.expected.includes(part), `message "${err.expected}" should include "${part}"`)
-    assert.ok(err.message.startsWith(`/flows/flow.json: ${path === '' ? '(top level)' : path}: `), err.message)
-    return true
-  })
-}
+const rejects = async (flow: Flow | string, path: string, ...parts: string[]): Promise<void> => await assertRejected(tree, flow, path, ...parts)
 
 describe('loadFlow rejects', () => {
   it('the base flow is valid (so each variant below fails for its own reason)', async () => {

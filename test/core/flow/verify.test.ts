@@ -4,14 +4,11 @@
  */
 import { before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { FlowValidationError } from '../../../core/errors.js'
-import { loadFlow } from '../../../core/flow/validate.js'
-import { memoryFiles, standardTree } from './helpers.js'
+import { assertRejected, loadFromTree, standardTree, variant as variantOf } from './helpers.js'
+import type { Flow } from './helpers.js'
 
-type Flow = Record<string, any>
-
-function variant (change: (flow: Flow) => void): Flow {
-  const flow: Flow = {
+function base (): Flow {
+  return {
     name: 'test',
     functions: { double: { wasm: 'fns.wasm', export: 'double' } },
     clusters: { gpu: { labels: ['gpu'] } },
@@ -19,25 +16,15 @@ function variant (change: (flow: Flow) => void): Flow {
     stages: { doubled: { function: 'double', input: 'nums' } },
     sinks: { print: { type: 'stdout', input: 'doubled' } }
   }
-  change(flow)
-  return flow
 }
+
+const variant = (change: (flow: Flow) => void): Flow => variantOf(base, change)
 
 let tree: Record<string, Uint8Array | string>
 before(async () => { tree = await standardTree() })
 
-async function load (flow: Flow): ReturnType<typeof loadFlow> {
-  return await loadFlow('/flows/flow.json', JSON.stringify(flow, null, 2), memoryFiles(tree))
-}
-
-async function rejects (flow: Flow, path: string, ...parts: string[]): Promise<void> {
-  await assert.rejects(load(flow), (err: unknown) => {
-    assert.ok(err instanceof FlowValidationError, `expected FlowValidationError, got ${String(err)}`)
-    assert.equal(err.path, path, err.message)
-    for (const part of parts) assert.ok(err.expected.includes(part), `message "${err.expected}" should include "${part}"`)
-    return true
-  })
-}
+const load = async (flow: Flow): ReturnType<typeof loadFromTree> => await loadFromTree(tree, flow)
+const rejects = async (flow: Flow, path: string, ...parts: string[]): Promise<void> => await assertRejected(tree, flow, path, ...parts)
 
 describe('flow.json verify', () => {
   it('is absent unless asked for', async () => {
