@@ -11,35 +11,22 @@ import { join } from 'node:path'
 import { binDir } from '../helpers/cli.js'
 import { copyExample } from '../helpers/example-copy.js'
 import { checkExample } from '../helpers/example-checks.js'
-import { Proc } from '../helpers/processes.js'
+import { runInNetns } from '../helpers/netns.js'
 
 it('a worker finds a coordinator by mDNS inside a private network namespace and runs its flow', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'edge-grid-mdns-'))
   const run = await copyExample('wordcount')
   const node = process.execPath
-  const script = [
-    'set -e',
-    'ip link set lo up multicast on',
-    'ip route add 224.0.0.0/4 dev lo',
-    // refuse to multicast anywhere but the namespace's own loopback
-    '[ "$(ip -o link show | wc -l)" = "1" ] || { echo "unexpected interfaces: $(ip -o link show)"; exit 97; }',
+  const lines = [
     `"${node}" "${binDir}grid-worker.js" --mdns --listen /ip4/127.0.0.1/tcp/0 --threads 1 --name lan --cache "${join(dir, 'cache')}" --quiet & W=$!`,
     'set +e',
     `"${node}" "${binDir}grid-coordinator.js" "${join(run, 'flow.json')}" --workers 0 --mdns --listen /ip4/127.0.0.1/tcp/0 --identity "${join(dir, 'key')}" --wait-workers 1 --report "${join(run, 'report.json')}"; C=$?`,
     'kill -INT $W; wait $W; exit $C'
-  ].join('\n')
-  const proc = new Proc('unshare', [], { command: ['unshare', '-n', 'sh', '-c', script] })
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000)
-  try {
-    const { code } = await proc.exited
-    if (/unshare: /.test(proc.output)) assert.fail(`cannot create a private network namespace (unshare -n needs root): ${proc.output}`)
-    assert.equal(code, 0, proc.output.slice(-3000))
-    assert.match(proc.output, /\+ worker\/lan joined/)
-    const report = JSON.parse(await readFile(join(run, 'report.json'), 'utf8'))
-    await checkExample('wordcount', run, proc.output, report)
-    assert.ok(report.perWorker['worker/lan'] > 0)
-  } finally {
-    clearTimeout(timer)
-    proc.kill('SIGKILL')
-  }
+  ]
+  const { code, output } = await runInNetns(lines, 60_000)
+  assert.equal(code, 0, output.slice(-3000))
+  assert.match(output, /\+ worker\/lan joined/)
+  const report = JSON.parse(await readFile(join(run, 'report.json'), 'utf8'))
+  await checkExample('wordcount', run, output, report)
+  assert.ok(report.perWorker['worker/lan'] > 0)
 })

@@ -24,6 +24,7 @@ import { loadOrCreateIdentity } from '../../node-peer/net/identity.js'
 import type { GridNode } from '../../node-peer/net/node.js'
 import { copyExample } from '../helpers/example-copy.js'
 import { checkExample } from '../helpers/example-checks.js'
+import { runInNetns } from '../helpers/netns.js'
 import { Proc } from '../helpers/processes.js'
 import { binDir } from '../helpers/cli.js'
 import { addrOf, freePort, startNode, waitFor } from './net/nodes.js'
@@ -134,12 +135,7 @@ it('mDNS without --coordinator: decoys found first do not capture the pin; the f
   const coordinator = (name: string, flowDir: string, extra: string): string =>
     `"${node}" "${binDir}grid-coordinator.js" "${join(flowDir, 'flow.json')}" --workers 0 --mdns --listen /ip4/127.0.0.1/tcp/0 --identity "${join(dir, `${name}.key`)}" --wait-workers 1 ${extra}`
   const workerLog = join(dir, 'worker.log')
-  const script = [
-    'set -e',
-    'ip link set lo up multicast on',
-    'ip route add 224.0.0.0/4 dev lo',
-    // refuse to multicast anywhere but the namespace's own loopback
-    '[ "$(ip -o link show | wc -l)" = "1" ] || { echo "unexpected interfaces: $(ip -o link show)"; exit 97; }',
+  const lines = [
     `${coordinator('decoy', decoyRun, '')} > "${join(dir, 'decoy.log')}" 2>&1 & D=$!`,
     `${coordinator('wrong', wrongRun, '--secret "a guess"')} > "${join(dir, 'wrong.log')}" 2>&1 & X=$!`,
     'sleep 2',
@@ -149,29 +145,21 @@ it('mDNS without --coordinator: decoys found first do not capture the pin; the f
     'set +e',
     `${coordinator('honest', run, `--secret "${SECRET}" --report "${join(run, 'report.json')}"`)}; C=$?`,
     'kill -INT $W; wait $W; kill -KILL $D $X; exit $C'
-  ].join('\n')
-  const proc = new Proc('unshare', [], { command: ['unshare', '-n', 'sh', '-c', script] })
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 120_000)
-  try {
-    const { code } = await proc.exited
-    if (/unshare: /.test(proc.output)) assert.fail(`cannot create a private network namespace (unshare -n needs root): ${proc.output}`)
-    const worker = await readFile(workerLog, 'utf8')
-    assert.equal(code, 0, `${proc.output.slice(-2000)}\nworker:\n${worker.slice(-2000)}`)
-    assert.match(worker, new RegExp(`coordinator ${ids.decoy} does not know the join secret \\(it sent \`welcome\` without a challenge`))
-    assert.match(worker, new RegExp(`coordinator ${ids.wrong} does not know the join secret \\(the proof in its challenge is wrong`))
-    assert.match(worker, new RegExp(`coordinator …${ids.honest.slice(-8)} proved it knows the join secret`))
-    assert.deepEqual([...worker.matchAll(/joined flow "([^"]+)"/g)].map(m => m[1]), ['primes'], 'welcomed only by the honest coordinator')
-    assert.match(proc.output, /\+ worker\/lan joined/)
-    const report = JSON.parse(await readFile(join(run, 'report.json'), 'utf8'))
-    await checkExample('primes', run, proc.output, report)
-    assert.deepEqual(Object.keys(report.perWorker), ['worker/lan'])
-    const wrong = await readFile(join(dir, 'wrong.log'), 'utf8')
-    assert.match(wrong, /! refused peer …\S+: left before proving the join secret/)
-    assert.doesNotMatch(wrong, /\+ worker\/lan joined/)
-    const decoy = await readFile(join(dir, 'decoy.log'), 'utf8')
-    assert.match(decoy, /- worker\/lan left/, 'the decoy without a secret admitted the worker, which left at once')
-  } finally {
-    clearTimeout(timer)
-    proc.kill('SIGKILL')
-  }
+  ]
+  const { code, output } = await runInNetns(lines, 120_000)
+  const worker = await readFile(workerLog, 'utf8')
+  assert.equal(code, 0, `${output.slice(-2000)}\nworker:\n${worker.slice(-2000)}`)
+  assert.match(worker, new RegExp(`coordinator ${ids.decoy} does not know the join secret \\(it sent \`welcome\` without a challenge`))
+  assert.match(worker, new RegExp(`coordinator ${ids.wrong} does not know the join secret \\(the proof in its challenge is wrong`))
+  assert.match(worker, new RegExp(`coordinator …${ids.honest.slice(-8)} proved it knows the join secret`))
+  assert.deepEqual([...worker.matchAll(/joined flow "([^"]+)"/g)].map(m => m[1]), ['primes'], 'welcomed only by the honest coordinator')
+  assert.match(output, /\+ worker\/lan joined/)
+  const report = JSON.parse(await readFile(join(run, 'report.json'), 'utf8'))
+  await checkExample('primes', run, output, report)
+  assert.deepEqual(Object.keys(report.perWorker), ['worker/lan'])
+  const wrong = await readFile(join(dir, 'wrong.log'), 'utf8')
+  assert.match(wrong, /! refused peer …\S+: left before proving the join secret/)
+  assert.doesNotMatch(wrong, /\+ worker\/lan joined/)
+  const decoy = await readFile(join(dir, 'decoy.log'), 'utf8')
+  assert.match(decoy, /- worker\/lan left/, 'the decoy without a secret admitted the worker, which left at once')
 })
