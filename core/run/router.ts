@@ -110,15 +110,11 @@ export class Router {
   }
 
   /** Finished jobs since the last call, for the journal. */
-  takeRecords (): JobRecord[] {
+  takeRecords (): readonly JobRecord[] {
+    if (this.records.length === 0) return this.records
     const records = this.records
     this.records = []
     return records
-  }
-
-  /** Work waiting to be replayed from the journal. */
-  get replaying (): number {
-    return this.replays.size
   }
 
   /** Applies the journaled outputs of every pending replay (which may route more). Returns how many. */

@@ -149,7 +149,7 @@ export class RunState {
   }
 
   /** Jobs finished since the last call (stages whose outputs depend only on their input), for the journal. */
-  takeJournalRecords (): JobRecord[] {
+  takeJournalRecords (): readonly JobRecord[] {
     return this.router.takeRecords()
   }
 
@@ -264,7 +264,9 @@ export class RunState {
   }
 
   /** Sink deliveries of broadcast copies replayed while jobs were handed out (FlowRun delivers them). */
-  takeReplayedDeliveries (): SinkDelivery[] {
+  takeReplayedDeliveries (): readonly SinkDelivery[] {
+    // called on every takeJobs: nothing to allocate in the common case
+    if (this.replayed.length === 0) return this.replayed
     const deliveries = this.replayed
     this.replayed = []
     return deliveries

@@ -54,7 +54,7 @@ export class Sim {
 
   constructor (readonly state: RunState, readonly fns: Record<string, Fn>, readonly stageOf: (job: Job) => string = job => job.fn.export) {}
 
-  collect (ds: SinkDelivery[] | undefined): void {
+  collect (ds: readonly SinkDelivery[] | undefined): void {
     for (const d of ds ?? []) (this.sinks[d.sink] ??= []).push(d.tag == null ? { value: decodeValue(d.bytes) } : { value: decodeValue(d.bytes), tag: d.tag })
   }
 
