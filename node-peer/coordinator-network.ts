@@ -100,7 +100,7 @@ export class CoordinatorNetwork {
   joinCommand (): string {
     const tcp = this.addresses().filter(a => a.includes('/tcp/') && !a.includes('/ws'))
     const pick = tcp.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1')) ?? tcp[0] ?? this.addresses()[0]
-    return `npx grid-worker --bootstrap ${pick}`
+    return `npx --no-install grid-worker --bootstrap ${pick}`
   }
 
   /** Tells every worker the flow ended, flushes, and stops the node. */

@@ -48,8 +48,8 @@ const HELP = `Usage: grid-coordinator <flow.json> [options]
 Runs a flow of WebAssembly functions: validates flow.json, starts embedded worker
 threads and runs every source item through the stages to the sinks.
 
-Volunteers join with the command printed at start (npx grid-worker --bootstrap
-...), or by themselves on the LAN with --mdns on both sides.
+Volunteers join with the command printed at start (npx --no-install grid-worker
+--bootstrap ...), or by themselves on the LAN with --mdns on both sides.
 
 Options:
   --workers N      embedded worker threads (default: CPU count, here ${availableParallelism()});

@@ -61,7 +61,7 @@ Options:
   -h, --help         show this help
 
 Example:
-  npx grid-worker --bootstrap /ip4/192.168.1.20/tcp/4747/p2p/12D3KooW...
+  npx --no-install grid-worker --bootstrap /ip4/192.168.1.20/tcp/4747/p2p/12D3KooW...
 `
 
 interface Options {
