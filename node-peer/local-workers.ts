@@ -4,7 +4,7 @@
  */
 import type { JobExecutor } from '../core/jobs.js'
 import type { FlowRun } from '../core/run/flow-run.js'
-import { BatchSizer } from '../core/run/batch-sizer.js'
+import { BatchSizer } from '../core/worker/batch-sizer.js'
 import { withSideValue } from '../core/run/side-inputs.js'
 
 export class LocalWorkers {

@@ -8,11 +8,11 @@
  * no job; anything else ends the session with an UntrustedCoordinatorError.
  */
 import type { JobExecutor, Job, JobOutcome } from '../jobs.js'
-import { BatchSizer } from '../run/batch-sizer.js'
-import { Fifo } from '../run/fifo.js'
+import { BatchSizer } from '../worker/batch-sizer.js'
+import { Fifo } from '../util/fifo.js'
 import { errorToData, GridError } from '../errors.js'
 import type { Channel } from './channel.js'
-import { CreditWindow } from './credits.js'
+import { CreditWindow } from '../worker/credits.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
 import { SideValues, withSideValue } from '../run/side-inputs.js'
 import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../protocol/join-proof.js'

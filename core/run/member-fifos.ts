@@ -5,7 +5,7 @@
  * that member, as each member of a Hydro cluster runs its own copy of the dataflow after a broadcast; when
  * the member leaves, the run state gives its waiting work to the stage's shared queue.
  */
-import { Fifo } from './fifo.js'
+import { Fifo } from '../util/fifo.js'
 
 export interface MemberBound {
   /** The member this work stays on. */

@@ -10,7 +10,7 @@
  * Items wait in `pending` until the cluster is ready (placement.ts), then `distribute` moves them to the
  * members' queues. Pure bookkeeping: the run state decides when to distribute and counts queued work.
  */
-import { Fifo } from './fifo.js'
+import { Fifo } from '../util/fifo.js'
 import { MemberFifos } from './member-fifos.js'
 import { finishHash, HASH_SEED, hashText } from './hash.js'
 

@@ -3,7 +3,7 @@
  * trip when jobs are tiny; few when jobs are heavy, so that one worker does not hoard the last jobs of a
  * flow while others idle. Learns the cost per job like TCP's window: starts small, grows with evidence.
  */
-import { JobCost } from '../run/job-cost.js'
+import { JobCost } from './job-cost.js'
 
 /** Work a worker holds ahead, in milliseconds of computation per thread. */
 const WINDOW_MS = 50
