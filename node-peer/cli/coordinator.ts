@@ -30,6 +30,7 @@ import { defaultJournalPath, setUpJournal } from '../run-journal.js'
 import type { RunJournalSetup } from '../run-journal.js'
 import { openSink } from '../sinks/open-sink.js'
 import { SinkItemError } from '../sinks/png-sink.js'
+import { SinkFileError } from '../sinks/output-file.js'
 import { openSource, SourceDataError } from '../sources.js'
 import { formatCount, formatDuration, formatRate, ProgressDisplay } from './progress.js'
 import { Terminal } from './terminal.js'
@@ -318,7 +319,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       terminal.log(`error: ${err.message}`)
       return EXIT_BAD_INPUT
     }
-    if (err instanceof SinkItemError || err instanceof SpawnError) {
+    if (err instanceof SinkItemError || err instanceof SinkFileError || err instanceof SpawnError) {
       terminal.log(`error: ${err.message}`)
       return EXIT_FAILED
     }

@@ -185,6 +185,11 @@ describe('loadFlow rejects', () => {
         f.sinks.b = { type: 'jsonl', input: 'nums', path: './out/../out/x.jsonl' }
       }), 'sinks.b.path', 'sink "a" writes "/flows/out/x.jsonl" too')
     })
+    it('a sink path ending in .partial (the name of the file a run writes before replacing its output)', async () => {
+      await rejects(variant(f => {
+        f.sinks.a = { type: 'jsonl', input: 'doubled', path: 'out/x.jsonl.partial' }
+      }), 'sinks.a.path', 'a path not ending in ".partial"')
+    })
   })
 
   describe('feedback loops', () => {
