@@ -35,6 +35,7 @@ export interface DonorEvents {
   state: (state: DonorState) => void
   log: (line: string) => void
   flow: (flow: string) => void
+  flowDone?: (ok: boolean) => void // the flow of the session ended (the page then resets its jobs/s)
 }
 
 export interface DonorStats {
@@ -215,7 +216,7 @@ export class Donor {
           this.totals.jobsFailed += failed
           this.recent.push([performance.now(), jobs])
         },
-        flowDone: ok => { this.init.events.log(`flow "${this.flowName ?? '?'}" ${ok ? 'finished' : 'failed'}; waiting for the next one`) },
+        flowDone: ok => { this.init.events.flowDone?.(ok); this.init.events.log(`flow "${this.flowName ?? '?'}" ${ok ? 'finished' : 'failed'}; waiting for the next one`) },
         refused: reason => { this.init.events.log(`the coordinator refused this worker: ${reason}`) },
         log: line => { this.init.events.log(line) }
       }

@@ -237,7 +237,7 @@ function parseStage (r: FieldReader, path: string, name: string, value: unknown,
     const known = Object.keys(functions)
     r.fail(`${path}.function`, known.length === 0
       ? `a function declared in "functions", but the flow declares none (got ${JSON.stringify(fn)})`
-      : `one of the functions declared in "functions" (${known.join(', ')}), got ${JSON.stringify(fn)}`)
+      : `one of the functions declared in "functions" (${known.join(', ')}), got ${JSON.stringify(fn)}${didYouMean(fn, known)}`)
   }
   const inputs = parseInput(r, path, obj, sites)
   const outputs = parseOutputs(r, `${path}.outputs`, obj.outputs)
