@@ -12,7 +12,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { UntrustedCoordinatorError, WorkerAgent } from '../core/peer/worker-agent.js'
 import type { WorkerEvents } from '../core/peer/worker-agent.js'
-import { MessageChannel } from '../core/protocol/channel.js'
+import { FrameChannel } from '../core/protocol/frame-channel.js'
 import { fetchCode } from '../core/protocol/code-fetch.js'
 import { isSideGossip, SIDE_TOPIC } from '../core/protocol/side-gossip.js'
 import { decodeValue } from '../core/codec.js'
@@ -145,7 +145,7 @@ export class WorkerRunner {
     if (this.init.secret == null) this.trusted.add(peer)
     try {
       const stream = await this.init.node.dialProtocol(peerId, JOB_PROTOCOL)
-      const channel = new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
+      const channel = new FrameChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
       this.init.events?.attached?.(peer)
       // a join proof is bound to both peer ids of this Noise-authenticated connection
       const reason = await this.agent.attach(channel, { self: this.init.node.peerId.toString(), coordinator: peer })

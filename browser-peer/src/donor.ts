@@ -6,7 +6,7 @@
  */
 import type { PeerId } from '@libp2p/interface'
 import { UntrustedCoordinatorError, WorkerAgent } from '../../core/peer/worker-agent.js'
-import { MessageChannel } from '../../core/protocol/channel.js'
+import { FrameChannel } from '../../core/protocol/frame-channel.js'
 import { isCoordinatorMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../core/protocol/job-messages.js'
 import { keepConnected } from '../../core/peer/redial.js'
@@ -185,10 +185,10 @@ export class Donor {
       await this.init.tabs.waitForTabs(this.init.discoverMs)
       if (!this.wanted) return
     }
-    let channel: MessageChannel<CoordinatorMessage, WorkerMessage>
+    let channel: FrameChannel<CoordinatorMessage, WorkerMessage>
     try {
       const stream = await this.init.node.dialProtocol(coordinator, JOB_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-      channel = new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
+      channel = new FrameChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
     } catch (err) {
       this.init.events.log(`could not open the job stream: ${(err as Error).message}`)
       this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS)

@@ -11,7 +11,7 @@ import type { JobExecutor, Job, JobOutcome } from '../jobs.js'
 import { BatchSizer } from '../worker/batch-sizer.js'
 import { Fifo } from '../util/fifo.js'
 import { errorToData, GridError } from '../errors.js'
-import type { Channel } from './channel.js'
+import type { SessionChannel } from './session-channel.js'
 import { CreditWindow } from '../worker/credits.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
 import { SideValues, withSideValue } from '../run/side-inputs.js'
@@ -70,7 +70,7 @@ export interface WorkerStats {
   busyMs: number
 }
 
-type WorkerChannel = Channel<CoordinatorMessage, WorkerMessage>
+type WorkerChannel = SessionChannel<CoordinatorMessage, WorkerMessage>
 
 export class WorkerAgent {
   readonly stats: WorkerStats = { jobsDone: 0, jobsFailed: 0, busyMs: 0 }
