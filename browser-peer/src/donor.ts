@@ -5,7 +5,7 @@
  * Closing the tab needs nothing: the coordinator re-queues whatever the tab held.
  */
 import type { PeerId } from '@libp2p/interface'
-import { UntrustedCoordinatorError, WorkerAgent } from '../../core/peer/worker-agent.js'
+import { UntrustedCoordinatorError, WorkerAgent } from '../../core/worker/worker-agent.js'
 import { FrameChannel } from '../../core/protocol/frame-channel.js'
 import { isCoordinatorMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../core/protocol/job-messages.js'
