@@ -108,13 +108,15 @@ async function compileNow (entry: string, options: AssemblyScriptOptions): Promi
   const located = diagnostics.map(d => locate(d, fileOf, texts, show))
   if (kitReadByPath.length > 0) throw kitImportedByPath(entry, texts, show)
   if (result.error != null || binary == null) {
-    const errors = located.filter(d => d.severity === 'error')
+    // AS111 on our own `--use abort=…` element: the program never imported the kit
+    const noKit = (d: Diagnostic): boolean => d.code === 'AS111' && d.message.includes(`${KIT_LIBRARY_PATH}abi/gridAbort`)
+    const errors = located.filter(d => d.severity === 'error').map(d => noKit(d)
+      ? { ...d, message: `does not import the kit ("${KIT_IMPORT}"), which provides the ABI exports and the abort handler`, file: show(entry) }
+      : d)
     const shown = errors.length > 0
       ? errors
       : [{ severity: 'error' as const, code: '', message: stderr.toString().trim() || (result.error?.message ?? 'asc wrote no module') }]
-    const hints = diagnostics.some(d => d.code === 111 && d.message.includes('gridAbort'))
-      ? [`import the kit: export { grid_abi_1, grid_alloc } from "${KIT_IMPORT}"; (grid-build wires its abort handler)`]
-      : []
+    const hints = located.some(noKit) ? [`start the file with: export { grid_abi_1, grid_alloc } from "${KIT_IMPORT}";`] : []
     throw new CompileError(show(entry), shown, hints)
   }
   return { bytes: binary, warnings: located.filter(d => d.severity !== 'error') }

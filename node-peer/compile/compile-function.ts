@@ -9,7 +9,7 @@ import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } 
 import { checkAbi } from './abi-check.js'
 import { compileAssemblyScript } from './assemblyscript.js'
 import type { Diagnostic } from './errors.js'
-import { SourceNotFoundError, UnsupportedSourceError } from './errors.js'
+import { OutputWriteError, SourceNotFoundError, UnsupportedSourceError } from './errors.js'
 import { compileWat } from './wat.js'
 
 export type SourceKind = 'assemblyscript' | 'wat'
@@ -94,13 +94,17 @@ export interface BuiltFunction extends CompiledFunction {
   readonly ms: number
 }
 
-/** compileFunction, then writes the module. */
+/** compileFunction, then writes the module; throws what compileFunction throws, or OutputWriteError. */
 export async function buildFunction (source: string, options: BuildFunctionOptions = {}): Promise<BuiltFunction> {
   const started = performance.now()
   const compiled = await compileFunction(source, options)
   const output = resolve(options.output ?? defaultOutput(compiled.source))
-  await mkdir(dirname(output), { recursive: true })
-  await writeFile(output, compiled.bytes)
+  try {
+    await mkdir(dirname(output), { recursive: true })
+    await writeFile(output, compiled.bytes)
+  } catch (err) {
+    throw new OutputWriteError(showPath(output), { cause: err })
+  }
   return { ...compiled, output, ms: performance.now() - started }
 }
 

@@ -62,3 +62,11 @@ export class AbiCheckError extends BuildError {
     super(`${file}: the module ${reason}${hints.map(h => `\nhint: ${h}`).join('')}`, options)
   }
 }
+
+/** The module was built but could not be written (permissions, a full disk, a file where a folder should be). */
+export class OutputWriteError extends BuildError {
+  static override name = 'OutputWriteError'
+  constructor (readonly file: string, options?: ErrorOptions) {
+    super(`cannot write ${file}: ${(options?.cause as Error | undefined)?.message ?? 'unknown error'}`, options)
+  }
+}
