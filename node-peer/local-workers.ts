@@ -4,6 +4,7 @@
  * running and one waiting, sized by BatchSizer; here the jobs come straight from the run and the outcomes go
  * straight back to it.
  */
+import { errorToData, ExecutorError } from '../core/errors.js'
 import type { Job, JobExecutor, JobOutcome } from '../core/jobs.js'
 import type { FlowRun } from '../core/run/flow-run.js'
 import { BatchDispatcher } from '../core/worker/batch-dispatcher.js'
@@ -46,6 +47,7 @@ export class LocalWorkers implements BatchSource, BatchSink {
 
   readonly failed = (batch: readonly Job[], err: unknown): void => {
     // The executor itself failed (closed): report every job as failed so nothing hangs.
-    this.run.complete(batch.map(job => ({ id: job.id, ok: false as const, error: { name: 'ExecutorError', message: String((err as Error)?.message ?? err) } })))
+    const error = errorToData(new ExecutorError(String((err as Error)?.message ?? err)))
+    this.run.complete(batch.map(job => ({ id: job.id, ok: false as const, error })))
   }
 }
