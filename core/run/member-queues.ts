@@ -12,7 +12,7 @@
  */
 import { Fifo } from '../util/fifo.js'
 import { MemberFifos } from './member-fifos.js'
-import { finishHash, HASH_SEED, hashText } from './hash.js'
+import { finishHash, HASH_SEED, hashText } from '../util/hash.js'
 
 export interface MemberWork {
   /** The member this work is for (set by distribute). */
