@@ -5,7 +5,7 @@
  * Shared by the run state's dispatch (run-state.ts) and its completion logic (completion.ts).
  */
 import type { Emitted } from '../abi/abi.js'
-import { errorToData } from '../errors.js'
+import { errorToData, OutputLimitError } from '../errors.js'
 import type { FlowGraph } from '../flow/graph.js'
 import type { ErrorData } from '../jobs.js'
 import { Fifo } from '../util/fifo.js'
@@ -151,7 +151,7 @@ export class Router {
     if (work.key != null) {
       // a combine job: exactly one value goes back into the aggregate
       if (outputs.length !== 1 || outputs[0].port !== 0) {
-        this.failAttempt(stage, work, worker, { name: 'OutputLimitError', message: `aggregate function "${stage.spec.function}" must emit exactly one value on port 0, emitted ${outputs.length}` })
+        this.failAttempt(stage, work, worker, errorToData(new OutputLimitError(`aggregate function "${stage.spec.function}" must emit exactly one value on port 0, emitted ${outputs.length}`)))
         return false
       }
       stage.aggregate!.combined(work.key, outputs[0].bytes)
@@ -159,7 +159,7 @@ export class Router {
     }
     for (const output of outputs) {
       if (output.port >= stage.portStreams.length || output.port < 0) {
-        this.failAttempt(stage, work, worker, { name: 'OutputLimitError', message: `emitted on port ${output.port}, but stage "${stage.spec.name}" has ${stage.portStreams.length} output(s): ${stage.spec.outputs.join(', ')}` })
+        this.failAttempt(stage, work, worker, errorToData(new OutputLimitError(`emitted on port ${output.port}, but stage "${stage.spec.name}" has ${stage.portStreams.length} output(s): ${stage.spec.outputs.join(', ')}`)))
         return false
       }
     }

@@ -29,6 +29,7 @@
  * Where items go (and replays) is router.ts; when aggregates and side inputs are complete, completion.ts.
  * Every transition, each with the test that proves it: TRANSITIONS.md.
  */
+import { errorToData, VerificationError } from '../errors.js'
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
@@ -273,7 +274,7 @@ export class RunState {
     stage.queue.decided(work)
     if (decision.kind === 'unverifiable') {
       stage.counts.failed++
-      this.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error: { name: 'VerificationError', message: `no majority among up to ${maxReplicas(group.replicas)} replicas on distinct workers (${decision.versions} different outputs)` } })
+      this.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error: errorToData(new VerificationError(`no majority among up to ${maxReplicas(group.replicas)} replicas on distinct workers (${decision.versions} different outputs)`)) })
       return
     }
     if (!this.router.accept(stage, work, decision.outputs, worker, deliveries)) return

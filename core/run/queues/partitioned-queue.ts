@@ -6,17 +6,12 @@
  * until the cluster is ready (placement.ts).
  */
 import { decodeValue } from '../../codec.js'
-import { GridError } from '../../errors.js'
+import { PartitionInputError } from '../../errors.js'
 import { Fifo } from '../../util/fifo.js'
 import { finishHash, HASH_SEED, hashText } from '../../util/hash.js'
 import { describeBytes, keyId } from '../aggregate.js'
 import { MemberFifos } from './member-fifos.js'
 import type { MembershipView, StageQueue, Work } from './stage-queue.js'
-
-/** An item reached a stage partitioned by key but is not a `[key, value]` pair. */
-export class PartitionInputError extends GridError {
-  static override name = 'PartitionInputError'
-}
 
 export class PartitionedQueue implements StageQueue {
   readonly replaysOnTake = false
