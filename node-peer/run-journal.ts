@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { fingerprintChange, JOURNAL_FORMAT, JournalError } from '../core/run/journal.js'
-import { ResumePoint } from '../core/run/resume-point.js'
+import { fingerprintChange, JOURNAL_FORMAT, JournalError } from '../core/journal/journal.js'
+import { ResumePoint } from '../core/journal/resume-point.js'
 import { plural } from '../core/util/plural.js'
-import type { FlowFingerprint } from '../core/run/journal.js'
+import type { FlowFingerprint } from '../core/journal/journal.js'
 import { JournalFile, JournalLock } from './journal-file.js'
 
 export interface JournalChoice {

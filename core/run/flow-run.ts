@@ -14,8 +14,8 @@ import type { SideValue } from './side-inputs.js'
 import type { SourceCursor, SourceOpener } from './sources.js'
 import { describeBytes } from './aggregate.js'
 import type { VerificationReport } from './verification.js'
-import type { RunJournal } from './journal.js'
-import type { ResumePoint } from './resume-point.js'
+import type { RunJournal } from '../journal/journal.js'
+import type { ResumePoint } from '../journal/resume-point.js'
 
 export interface SinkWriter {
   /**

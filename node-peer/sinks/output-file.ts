@@ -10,7 +10,7 @@ import { mkdir, rename, stat, truncate } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { GridError } from '../../core/errors.js'
 import { PARTIAL_SUFFIX } from '../../core/flow/model.js'
-import { JournalError } from '../../core/run/journal.js'
+import { JournalError } from '../../core/journal/journal.js'
 
 /** An output file cannot be prepared or put in place (its target is a folder, its folder is a file, …). */
 export class SinkFileError extends GridError {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compileFunction } from '../../node-peer/compile/index.js'
 import { repoRoot } from './cli.js'
-import { finishHash } from '../../core/run/hash.js'
+import { finishHash } from '../../core/util/hash.js'
 
 const FIXTURE = 'test/fixtures/chaos'
 const SOURCE = `${FIXTURE}/assembly/chaos.ts`
