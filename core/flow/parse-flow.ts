@@ -231,7 +231,7 @@ function parseInput (r: FieldReader, path: string, obj: Record<string, unknown>,
 function parseStage (r: FieldReader, path: string, name: string, value: unknown, functions: Record<string, FunctionSpec>, clusters: Record<string, ClusterSpec>, sites: Map<string, InputSite>): StageSpec {
   const obj = r.object(path, value, 'a stage: { "function": "…", "input": "…" }')
   const kind = typeOf<keyof typeof FIELDS.stage>(r, path, obj, FIELDS.stage, 'a stage', 'map')
-  r.fields(path, obj, FIELDS.stage[kind], ['function', 'input'], `a ${kind} stage`)
+  r.fields(path, obj, FIELDS.stage[kind], ['function', 'input'], `${kind === 'aggregate' ? 'an' : 'a'} ${kind} stage`)
   const fn = r.name(`${path}.function`, obj.function, 'the name of a function declared in "functions"')
   if (!(fn in functions)) {
     const known = Object.keys(functions)

@@ -122,7 +122,7 @@ describe('flow.json clusters', () => {
     })
     it('broadcast on an aggregate stage', async () => {
       await rejects(variant(f => { f.stages.again = { type: 'aggregate', function: 'double', input: 'doubled', cluster: 'pair', broadcast: true } }),
-        'stages.again.broadcast', 'a known field of a aggregate stage')
+        'stages.again.broadcast', 'a known field of an aggregate stage')
     })
     it('a broadcast stage inside a feedback loop', async () => {
       await rejects(variant(f => {
@@ -156,7 +156,7 @@ describe('flow.json clusters', () => {
       await rejects(variant(f => { f.stages.doubled.sideInput = 'again' }), 'stages.doubled.sideInput', 'downstream of it')
     })
     it('a sideInput on an aggregate stage, or not a string', async () => {
-      await rejects(variant(f => { f.stages.again = { type: 'aggregate', function: 'double', input: 'doubled', sideInput: 'nums' } }), 'stages.again.sideInput', 'a known field of a aggregate stage')
+      await rejects(variant(f => { f.stages.again = { type: 'aggregate', function: 'double', input: 'doubled', sideInput: 'nums' } }), 'stages.again.sideInput', 'a known field of an aggregate stage')
       await rejects(variant(f => { f.stages.doubled.sideInput = 3 }), 'stages.doubled.sideInput', 'a stream id')
     })
     it('a source read only as a side input is read', async () => {
