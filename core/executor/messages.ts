@@ -25,7 +25,10 @@ export interface AddModule {
   readonly hash: string
   /** Compiled once by the pool; modules are structured-cloneable, so sandboxes never recompile. */
   readonly module: WebAssembly.Module
+  /** ABI v1: the `env.memory` import's limits. WASI: the capped memory's limits (the module defines it). */
   readonly memory: MemoryLimits
+  /** Present for a WASI command (core/abi/wasi/): its memory is already capped in `module`. */
+  readonly abi?: 'wasi'
 }
 
 export interface RunBatch {
