@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import asc from 'assemblyscript/asc'
 import wabtInit from 'wabt'
 import { compileModule } from '../core/abi/host.js'
+import { buildNativeExamples } from './build-native.js'
 
 /** The repository root (this file runs as dist/examples/build-examples.js). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -213,6 +214,7 @@ async function main (argv: readonly string[]): Promise<void> {
   try {
     const report = await buildExamples({ force, log: line => { console.log(line) } })
     console.log(`examples: ${report.built.length} built, ${report.upToDate.length} up to date`)
+    await buildNativeExamples(REPO_ROOT, force)
   } catch (err) {
     console.error(err instanceof BuildError ? `build-examples: ${err.message}` : err)
     process.exitCode = 1
