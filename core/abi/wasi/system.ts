@@ -60,9 +60,11 @@ export class WasiSystem {
   imports (): WebAssembly.Imports {
     const fns: Record<string, WasiFunction> = {}
     for (const name of PREVIEW1_FUNCTIONS) {
-      fns[name] = name.startsWith('path_') || name.startsWith('fd_') || name.startsWith('sock_')
-        ? (fd) => this.isOpen(Number(fd)) ? Errno.NOSYS : Errno.BADF // path_* take a directory fd: none exists
-        : () => Errno.NOSYS
+      fns[name] = name.startsWith('path_')
+        ? () => Errno.BADF // path_* take a directory fd, and no directory is open
+        : name.startsWith('fd_') || name.startsWith('sock_')
+          ? (fd) => this.isOpen(Number(fd)) ? Errno.NOSYS : Errno.BADF
+          : () => Errno.NOSYS
     }
     const implemented: Record<string, WasiFunction> = {
       args_sizes_get: (argc, size) => { this.u32(argc, 1); this.u32(size, this.argv.length); return Errno.SUCCESS },
