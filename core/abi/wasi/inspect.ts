@@ -6,11 +6,18 @@
 import { ModuleRejectedError } from '../../errors.js'
 import { MEMORY_EXPORT, PREVIEW1_FUNCTIONS, START_EXPORT, WASI_MODULE } from './preview1.js'
 
-/** True when the module is meant for a WASI host: it imports from WASI preview 1, or is a command. */
+/**
+ * True when the module is meant for a WASI host: it imports from WASI preview 1 or exports `_start`, and shows
+ * no sign of ABI v1 (a `grid_abi_N` export, an `env.memory` or `grid.*` import), which wins: an ABI v1 module
+ * importing a WASI function is an ABI v1 module with a forbidden import, and is told so.
+ */
 export function looksLikeWasi (module: WebAssembly.Module): boolean {
-  if (WebAssembly.Module.imports(module).some(i => i.module === WASI_MODULE)) return true
+  const imports = WebAssembly.Module.imports(module)
   const exports = WebAssembly.Module.exports(module)
-  return exports.some(e => e.name === START_EXPORT) && !exports.some(e => /^grid_abi_\d+$/.test(e.name))
+  const abiV1 = exports.some(e => /^grid_abi_\d+$/.test(e.name)) ||
+    imports.some(i => i.module === 'grid' || (i.module === 'env' && i.name === 'memory'))
+  if (abiV1) return false
+  return imports.some(i => i.module === WASI_MODULE) || exports.some(e => e.name === START_EXPORT)
 }
 
 /** Throws ModuleRejectedError (its message follows "the module …") unless the module is a WASI command we can run. */
