@@ -52,7 +52,7 @@ async function run (command: string, args: readonly string[]): Promise<Run> {
 export function compileCommand (language: Language, source: string, output: string): [string, string[]] {
   return language === 'c'
     ? [CLANG, ['--target=wasm32-wasi', '-O2', '-o', output, source]]
-    : [RUSTC, ['--target', 'wasm32-wasi', '-O', '--edition', '2021', '-o', output, source]]
+    : [RUSTC, ['--target', 'wasm32-wasi', '-O', '--edition', '2021', '-C', 'strip=debuginfo', '-o', output, source]]
 }
 
 /** Compiles one WASI source file to `output`; NativeBuildError (with `toolchainMissing`) on failure. */
