@@ -1,0 +1,59 @@
+/**
+ * The C and Rust WASI examples through the real `grid-coordinator` process (one embedded worker), checked
+ * against the AssemblyScript examples they mirror and against an independent computation
+ * (test/helpers/expected.ts). They borrow modules and inputs from their AssemblyScript siblings, so each test
+ * copies both folders side by side.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { cp, mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { repoRoot, runCoordinator, sinkLines } from '../helpers/cli.js'
+import { collatzSteps, wordCounts } from '../helpers/expected.js'
+
+async function copyExamples (names: readonly string[]): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'edge-grid-wasi-examples-'))
+  for (const name of names) {
+    await cp(join(repoRoot, 'examples', name), join(root, name), { recursive: true, filter: src => !src.startsWith(join(repoRoot, 'examples', name, 'out')) })
+  }
+  return root
+}
+
+async function run (flow: string): Promise<{ stdout: string, report: any }> {
+  const report = join(flow, '..', 'report.json')
+  const result = await runCoordinator([flow, '--local-only', '--workers', '1', '--report', report])
+  assert.equal(result.code, 0, `exit code; stderr:\n${result.stderr}`)
+  return { stdout: result.stdout, report: JSON.parse(await readFile(report, 'utf8')) }
+}
+
+const jsonLines = async (file: string): Promise<unknown[]> => (await readFile(file, 'utf8')).trim().split('\n').map(l => JSON.parse(l))
+
+describe('WASI examples through grid-coordinator', () => {
+  it('wordcount-c (split in C) gives the AssemblyScript wordcount\'s counts, and the independent ones', async () => {
+    const root = await copyExamples(['wordcount', 'wordcount-c'])
+    const c = await run(join(root, 'wordcount-c', 'flow.json'))
+    const as = await run(join(root, 'wordcount', 'flow.json'))
+    assert.equal(c.report.jobs.failed, 0)
+    const cCounts = new Map(await jsonLines(join(root, 'wordcount-c', 'out', 'counts.jsonl')) as Array<[string, number]>)
+    const asCounts = new Map(await jsonLines(join(root, 'wordcount', 'out', 'counts.jsonl')) as Array<[string, number]>)
+    assert.deepEqual(cCounts, asCounts)
+    assert.deepEqual(cCounts, wordCounts(await readFile(join(root, 'wordcount', 'input.txt'), 'utf8')))
+    assert.deepEqual(sinkLines(c.stdout, 'words'), sinkLines(as.stdout, 'words'))
+    assert.deepEqual(sinkLines(c.stdout, 'words').map(l => JSON.parse(l)), [['words', 2367]])
+  })
+
+  it('collatz-rust (a Rust WASI command on two ports) gives the independently computed lengths and longest', async () => {
+    const root = await copyExamples(['collatz', 'collatz-rust'])
+    const { stdout, report } = await run(join(root, 'collatz-rust', 'flow.json'))
+    assert.equal(report.jobs.failed, 0)
+    const lengths = new Map(await jsonLines(join(root, 'collatz-rust', 'out', 'lengths.jsonl')) as Array<[number, number]>)
+    assert.equal(lengths.size, 1000)
+    let best: [number, number] = [1, 0]
+    for (let n = 1; n <= 1000; n++) {
+      assert.equal(lengths.get(n), collatzSteps(n), `steps of ${n}`)
+      if (collatzSteps(n) > best[1]) best = [n, collatzSteps(n)]
+    }
+    assert.deepEqual(sinkLines(stdout, 'result').map(l => JSON.parse(l)), [['longest', best]])
+  })
+})
