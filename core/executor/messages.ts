@@ -29,6 +29,8 @@ export interface AddModule {
   readonly memory: MemoryLimits
   /** Present for a WASI command (core/abi/wasi/): its memory is already capped in `module`. */
   readonly abi?: 'wasi'
+  /** WASI only: an instance may serve several calls (core/abi/wasi/reuse.ts). */
+  readonly reusable?: boolean
 }
 
 export interface RunBatch {

@@ -216,8 +216,8 @@ export class SandboxPool implements JobExecutor {
     const found = await compileFunctionModule(bytes, cap)
     let message: AddModule
     if (found.abi === 'wasi') {
-      const { module, minimumPages, maximumPages } = found.compiled
-      message = { type: 'module', hash, module, memory: { minimumPages, maximumPages }, abi: 'wasi' }
+      const { module, minimumPages, maximumPages, reusable } = found.compiled
+      message = { type: 'module', hash, module, memory: { minimumPages, maximumPages }, abi: 'wasi', reusable }
     } else {
       const compiled = found.compiled
       if (compiled.memory.minimumPages > cap) {

@@ -7,7 +7,7 @@
  */
 import type { Emitted } from '../abi/abi.js'
 import { FunctionInstance } from '../abi/host.js'
-import { runWasiCommand } from '../abi/wasi/command.js'
+import { WasiRunner } from '../abi/wasi/command.js'
 import { ModuleRejectedError, errorToData } from '../errors.js'
 import type { FunctionRef } from '../jobs.js'
 import type { AddModule, RunBatch, SandboxInit } from './messages.js'
@@ -19,6 +19,8 @@ interface LoadedModule {
   readonly message: AddModule
   /** Undefined until first used, and again after a failed call left it broken. */
   instance: FunctionInstance | undefined
+  /** A WASI command's runner (it keeps a clean instance between calls when it may). */
+  wasi?: WasiRunner
 }
 
 interface Settings {
@@ -42,11 +44,13 @@ export function serveSandbox (port: SandboxPort): void {
   }
 
   async function call (fn: FunctionRef, input: Uint8Array, init: SandboxInit): Promise<Emitted[]> {
-    const message = modules.get(fn.module)?.message
-    if (message?.abi === 'wasi') {
+    const loaded = modules.get(fn.module)
+    const message = loaded?.message
+    if (loaded != null && message?.abi === 'wasi') {
       if (fn.wasi === undefined) throw new ModuleRejectedError(`${fn.module} is a WASI command, but the function is declared as ABI v1: declare it with "abi": "wasi"`)
       const { module, memory } = message
-      return await runWasiCommand({ module, minimumPages: memory.minimumPages, maximumPages: memory.maximumPages ?? memory.minimumPages }, fn.wasi, input, init.limits)
+      loaded.wasi ??= new WasiRunner({ module, minimumPages: memory.minimumPages, maximumPages: memory.maximumPages ?? memory.minimumPages, reusable: message.reusable === true })
+      return loaded.wasi.run(fn.wasi, input, init.limits)
     }
     if (message != null && fn.wasi !== undefined) throw new ModuleRejectedError(`${fn.module} is an ABI v1 module, but the function is declared "abi": "wasi": drop "abi" (ABI v1 is the default)`)
     const instance = await instanceOf(fn.module, init)

@@ -37,22 +37,36 @@ const utf8 = new TextEncoder()
 
 type WasiFunction = (...args: Array<number | bigint>) => number
 
+/**
+ * One system per instance; `begin` starts each run afresh (stdin, outputs, stderr, clock, random), so an
+ * instance that is reused (command.ts) sees exactly what a fresh one would.
+ */
 export class WasiSystem {
   /** Set once the instance exists: the command's own exported memory. */
   memory: WebAssembly.Memory | undefined
   private view: DataView | undefined
   private bytes: Uint8Array | undefined
+  private init: WasiSystemInit = { stdin: new Uint8Array(0), seed: new Uint8Array(0), maxOutputBytes: 0, maxStderrBytes: 0 }
   private stdinPos = 0
-  private readonly ports: Uint8Array[][] = []
+  private ports: Uint8Array[][] = []
   private outputBytes = 0
-  private readonly stderrChunks: Uint8Array[] = []
+  private stderrChunks: Uint8Array[] = []
   private stderrBytes = 0
   private stderrDropped = 0
   private clockTicks = 0n
-  private readonly random: SeededRandom
+  private random = new SeededRandom(new Uint8Array(0))
   private readonly argv = utf8.encode(`${PROGRAM_NAME}\0`)
 
-  constructor (private readonly init: WasiSystemInit) {
+  /** Resets every per-run state for a run on `init`. */
+  begin (init: WasiSystemInit): void {
+    this.init = init
+    this.stdinPos = 0
+    this.ports = []
+    this.outputBytes = 0
+    this.stderrChunks = []
+    this.stderrBytes = 0
+    this.stderrDropped = 0
+    this.clockTicks = 0n
     this.random = new SeededRandom(init.seed)
   }
 

@@ -11,10 +11,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import wabtInit from 'wabt'
 import { DEFAULT_LIMITS } from '../../../core/abi/abi.js'
-import { compileWasiCommand, runWasiCommand } from '../../../core/abi/wasi/command.js'
+import { compileWasiCommand, runWasiCommand, WasiRunner } from '../../../core/abi/wasi/command.js'
 import type { CompiledWasiCommand } from '../../../core/abi/wasi/command.js'
 import { outputsFrom, splitMsgpack, stdinFor } from '../../../core/abi/wasi/io.js'
 import { capMemory } from '../../../core/abi/wasi/memory-cap.js'
+import { mutableGlobalCount } from '../../../core/abi/wasi/reuse.js'
 import { SeededRandom } from '../../../core/abi/wasi/seeded-random.js'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { ModuleRejectedError, OutputLimitError, WasiIoError } from '../../../core/errors.js'
@@ -98,6 +99,37 @@ describe('WASI io modes (a C program copying stdin to stdout twice)', () => {
     const fill = (seed: Uint8Array): Uint8Array => { const out = new Uint8Array(16); new SeededRandom(seed).fill(out); return out }
     assert.deepEqual(fill(encodeValue(1)), fill(encodeValue(1)))
     assert.notDeepEqual(fill(encodeValue(1)), fill(encodeValue(2)))
+  })
+})
+
+describe('WASI instance reuse (memory restored to its snapshot after a clean run)', () => {
+  it('gives exactly the outputs and failures of fresh instances, and a fresh instance after any failure', async () => {
+    const bytes = await buildWasiFixture()
+    assert.equal(mutableGlobalCount(bytes), 1, 'clang output: only __stack_pointer is mutable')
+    const wasi = await compileWasiCommand(bytes, 64)
+    assert.equal(wasi.reusable, true)
+    const runner = new WasiRunner(wasi)
+    const items: unknown[] = ['a', 'rand', { k: [1, 2] }, 'exit', 'rand', 'trap', 'open', 'b', 'bomb', 'rand', 'c']
+    const outcome = async (run: () => Promise<unknown> | unknown): Promise<unknown> => {
+      try { return await run() } catch (err) { return `${(err as Error).name}: ${(err as Error).message}` }
+    }
+    for (const item of items) {
+      const fresh = await outcome(async () => await runWasiCommand(wasi, 'json', encodeValue(item), DEFAULT_LIMITS))
+      const reused = await outcome(() => runner.run('json', encodeValue(item), DEFAULT_LIMITS))
+      assert.deepEqual(reused, fresh, JSON.stringify(item))
+    }
+    // new instances: the first, after the exit, after the trap, after the bomb grew memory
+    assert.equal(runner.instances, 4)
+  })
+
+  it('a module with other mutable globals is never reused', async () => {
+    const bytes = await wat('(module (global $a (mut i32) (i32.const 0)) (global $b (mut i64) (i64.const 1)) (memory (export "memory") 1) (func (export "_start")))')
+    assert.equal(mutableGlobalCount(bytes), 2)
+    const command = await compileWasiCommand(bytes, 64)
+    assert.equal(command.reusable, false)
+    const runner = new WasiRunner(command)
+    for (let i = 0; i < 3; i++) runner.run('json', encodeValue(i), DEFAULT_LIMITS)
+    assert.equal(runner.instances, 3)
   })
 })
 
