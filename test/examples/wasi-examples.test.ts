@@ -20,9 +20,9 @@ async function copyExamples (names: readonly string[]): Promise<string> {
   return root
 }
 
-async function run (flow: string): Promise<{ stdout: string, report: any }> {
+async function run (flow: string, where: readonly string[] = ['--local-only', '--workers', '1']): Promise<{ stdout: string, report: any }> {
   const report = join(flow, '..', 'report.json')
-  const result = await runCoordinator([flow, '--local-only', '--workers', '1', '--report', report])
+  const result = await runCoordinator([flow, ...where, '--report', report], { timeoutMs: 120_000 })
   assert.equal(result.code, 0, `exit code; stderr:\n${result.stderr}`)
   return { stdout: result.stdout, report: JSON.parse(await readFile(report, 'utf8')) }
 }
@@ -41,6 +41,14 @@ describe('WASI examples through grid-coordinator', () => {
     assert.deepEqual(cCounts, wordCounts(await readFile(join(root, 'wordcount', 'input.txt'), 'utf8')))
     assert.deepEqual(sinkLines(c.stdout, 'words'), sinkLines(as.stdout, 'words'))
     assert.deepEqual(sinkLines(c.stdout, 'words').map(l => JSON.parse(l)), [['words', 2367]])
+  })
+
+  it('wordcount-c on a spawned grid-worker process (jobs carry the io mode over the wire) gives the same counts', async () => {
+    const root = await copyExamples(['wordcount', 'wordcount-c'])
+    const { report } = await run(join(root, 'wordcount-c', 'flow.json'), ['--workers', '0', '--spawn', '1'])
+    assert.equal(report.jobs.failed, 0)
+    const counts = new Map(await jsonLines(join(root, 'wordcount-c', 'out', 'counts.jsonl')) as Array<[string, number]>)
+    assert.deepEqual(counts, wordCounts(await readFile(join(root, 'wordcount', 'input.txt'), 'utf8')))
   })
 
   it('collatz-rust (a Rust WASI command on two ports) gives the independently computed lengths and longest', async () => {
