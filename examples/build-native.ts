@@ -1,8 +1,11 @@
 /**
- * Builds the C and Rust example functions with Debian's toolchains (core/abi/README.md, "WASI commands"):
- *   examples/<name>/wasi/<file>.c    →  examples/<name>/build/<file>.wasm   clang --target=wasm32-wasi -O2
- *   examples/<name>/wasi/<file>.rs   →  examples/<name>/build/<file>.wasm   /usr/bin/rustc --target wasm32-wasi -O
- * Every output is checked as a WASI command (core/abi/wasi/command.ts). A missing or incomplete toolchain
+ * Builds the C and Rust example functions with Debian's toolchains (core/abi/README.md, "WASI commands" and
+ * "Native kits"):
+ *   examples/<name>/wasi/<file>.c    →  examples/<name>/build/<file>.wasm   a WASI command (clang)
+ *   examples/<name>/wasi/<file>.rs   →  examples/<name>/build/<file>.wasm   a WASI command (/usr/bin/rustc)
+ *   examples/<name>/native/<file>.c  →  examples/<name>/build/<file>.wasm   ABI v1 with core/abi/c/grid.h
+ *   examples/<name>/native/<file>.rs →  examples/<name>/build/<file>.wasm   ABI v1 with core/abi/rust/grid.rs
+ * Every output is checked against its ABI (a WASI command, or ABI v1 as build-examples.ts does). A missing or incomplete toolchain
  * is not an error: its examples are listed as skipped, with the reason and the packages to install, and the
  * rest of the build goes on (so `npm install` succeeds on a machine without clang or rustc). The test set-up
  * installs both toolchains (test/setup/ensure-toolchains.ts), so tests never skip.
@@ -13,12 +16,16 @@ import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, dirname, extname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { DEFAULT_LIMITS } from '../core/abi/abi.js'
+import { compileModule } from '../core/abi/host.js'
 import { compileWasiCommand } from '../core/abi/wasi/command.js'
 
 /** Debian's rustc by path: a rustup toolchain first on PATH usually lacks the wasm32 targets. */
 export const RUSTC = process.env.GRID_RUSTC ?? '/usr/bin/rustc'
 export const CLANG = process.env.GRID_CLANG ?? 'clang'
+/** The repository root (this file runs as dist/examples/build-native.js). */
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 export const TOOLCHAIN_PACKAGES = {
   c: ['clang', 'lld', 'wasi-libc', 'libclang-rt-14-dev-wasm32'],
@@ -26,6 +33,12 @@ export const TOOLCHAIN_PACKAGES = {
 } as const
 
 export type Language = keyof typeof TOOLCHAIN_PACKAGES
+/** `wasi`: a WASI command; `v1`: an ABI v1 module built with the native kit of its language. */
+export type NativeAbi = 'wasi' | 'v1'
+
+/** The kits, relative to the repository root. */
+export const C_KIT_DIR = 'core/abi/c'
+export const RUST_KIT_FILE = 'core/abi/rust/grid.rs'
 
 export class NativeBuildError extends Error {
   static override name = 'NativeBuildError'
@@ -48,31 +61,38 @@ async function run (command: string, args: readonly string[]): Promise<Run> {
   })
 }
 
-/** Compiler command lines, also shown in each example's README. */
-export function compileCommand (language: Language, source: string, output: string): [string, string[]] {
-  return language === 'c'
-    ? [CLANG, ['--target=wasm32-wasi', '-O2', '-o', output, source]]
-    : [RUSTC, ['--target', 'wasm32-wasi', '-O', '--edition', '2021', '-C', 'strip=debuginfo', '-o', output, source]]
+/** Compiler command lines, also shown in each example's README. `root`: where the kits are. */
+export function compileCommand (language: Language, source: string, output: string, abi: NativeAbi = 'wasi', root = REPO_ROOT): [string, string[]] {
+  if (language === 'c') {
+    return abi === 'wasi'
+      ? [CLANG, ['--target=wasm32-wasi', '-O2', '-o', output, source]]
+      // ABI v1: no _start (no WASI start-up), memory imported as env.memory, wasi-libc only for malloc & co.
+      : [CLANG, ['--target=wasm32-wasi', '-O2', '-nostartfiles', '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-debug', '-I', join(root, C_KIT_DIR), '-o', output, source]]
+  }
+  return abi === 'wasi'
+    ? [RUSTC, ['--target', 'wasm32-wasi', '-O', '--edition', '2021', '-C', 'strip=debuginfo', '-o', output, source]]
+    : [RUSTC, ['--target', 'wasm32-unknown-unknown', '-O', '--edition', '2021', '--crate-type', 'cdylib', '-C', 'strip=debuginfo', '-C', 'link-arg=--import-memory', '-o', output, source]]
 }
 
-/** Compiles one WASI source file to `output`; NativeBuildError (with `toolchainMissing`) on failure. */
-export async function compileNative (language: Language, source: string, output: string): Promise<Uint8Array> {
+/** Compiles one source file to `output` and checks it; NativeBuildError (with `toolchainMissing`) on failure. */
+export async function compileNative (language: Language, source: string, output: string, abi: NativeAbi = 'wasi'): Promise<Uint8Array> {
   await mkdir(dirname(output), { recursive: true })
-  const [command, args] = compileCommand(language, source, output)
+  const [command, args] = compileCommand(language, source, output, abi)
   const result = await run(command, args)
   if (result.missing) throw new NativeBuildError(`${command} not found`, true)
   if (result.code !== 0) throw new NativeBuildError(`${source}: ${command} failed\n${result.output.trim()}`)
   const bytes = new Uint8Array(await readFile(output))
   try {
-    await compileWasiCommand(bytes, DEFAULT_LIMITS.maxMemoryPages)
+    if (abi === 'wasi') await compileWasiCommand(bytes, DEFAULT_LIMITS.maxMemoryPages)
+    else await compileModule(bytes)
   } catch (err) {
-    throw new NativeBuildError(`${source}: the module ${(err as Error).message}`)
+    throw new NativeBuildError(`${source}: the module ${(err as Error).message}${abi === 'v1' ? ' (printf, fopen and the like import WASI, which ABI v1 refuses)' : ''}`)
   }
   return bytes
 }
 
-export const compileC = async (source: string, output: string): Promise<Uint8Array> => await compileNative('c', source, output)
-export const compileRust = async (source: string, output: string): Promise<Uint8Array> => await compileNative('rust', source, output)
+export const compileC = async (source: string, output: string, abi: NativeAbi = 'wasi'): Promise<Uint8Array> => await compileNative('c', source, output, abi)
+export const compileRust = async (source: string, output: string, abi: NativeAbi = 'wasi'): Promise<Uint8Array> => await compileNative('rust', source, output, abi)
 
 /**
  * Whether a toolchain can build a WASI command here: compiles a one-line program. Undefined when it can,
@@ -94,21 +114,29 @@ export async function toolchainProblem (language: Language): Promise<string | un
 
 export interface NativeTarget {
   readonly language: Language
+  readonly abi: NativeAbi
   readonly source: string
+  /** Files whose changes make the output stale (the source, and the kit for ABI v1). */
+  readonly inputs: readonly string[]
   readonly output: string
 }
 
-/** Every `examples/<name>/wasi/*.c|*.rs`. */
+/** Every `examples/<name>/wasi/*.c|*.rs` and `examples/<name>/native/*.c|*.rs`. */
 export async function findNativeTargets (root: string): Promise<NativeTarget[]> {
   const examplesDir = join(root, 'examples')
   const targets: NativeTarget[] = []
   for (const entry of (await readdir(examplesDir, { withFileTypes: true })).filter(e => e.isDirectory()).sort((a, b) => a.name.localeCompare(b.name))) {
-    const dir = join(examplesDir, entry.name, 'wasi')
-    const files = await readdir(dir).catch(() => [] as string[])
-    for (const file of files.sort()) {
-      const ext = extname(file)
-      if (ext !== '.c' && ext !== '.rs') continue
-      targets.push({ language: ext === '.c' ? 'c' : 'rust', source: join(dir, file), output: join(examplesDir, entry.name, 'build', `${basename(file, ext)}.wasm`) })
+    for (const [folder, abi] of [['wasi', 'wasi'], ['native', 'v1']] as const) {
+      const dir = join(examplesDir, entry.name, folder)
+      const files = await readdir(dir).catch(() => [] as string[])
+      for (const file of files.sort()) {
+        const ext = extname(file)
+        if (ext !== '.c' && ext !== '.rs') continue
+        const language: Language = ext === '.c' ? 'c' : 'rust'
+        const source = join(dir, file)
+        const kit = abi === 'wasi' ? [] : [language === 'c' ? join(root, C_KIT_DIR, 'grid.h') : join(root, RUST_KIT_FILE)]
+        targets.push({ language, abi, source, inputs: [source, ...kit], output: join(examplesDir, entry.name, 'build', `${basename(file, ext)}.wasm`) })
+      }
     }
   }
   return targets
@@ -116,7 +144,9 @@ export async function findNativeTargets (root: string): Promise<NativeTarget[]> 
 
 async function upToDate (target: NativeTarget): Promise<boolean> {
   try {
-    return (await stat(target.output)).mtimeMs >= (await stat(target.source)).mtimeMs
+    const out = (await stat(target.output)).mtimeMs
+    for (const input of target.inputs) if ((await stat(input)).mtimeMs > out) return false
+    return true
   } catch {
     return false
   }
@@ -151,7 +181,7 @@ export async function buildNative (options: { root: string, force?: boolean, log
       continue
     }
     const started = performance.now()
-    const bytes = await compileNative(target.language, target.source, target.output)
+    const bytes = await compileNative(target.language, target.source, target.output, target.abi)
     built.push(shown)
     log(`built ${shown} (${(bytes.length / 1024).toFixed(1)} KiB, ${((performance.now() - started) / 1000).toFixed(1)} s)`)
   }

@@ -1,5 +1,5 @@
 /**
- * The C and Rust WASI examples through the real `grid-coordinator` process (one embedded worker), checked
+ * The C and Rust examples (WASI commands and native-kit modules) through the real `grid-coordinator` process, checked
  * against the AssemblyScript examples they mirror and against an independent computation
  * (test/helpers/expected.ts). They borrow modules and inputs from their AssemblyScript siblings, so each test
  * copies both folders side by side.
@@ -10,6 +10,7 @@ import { cp, mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot, runCoordinator, sinkLines } from '../helpers/cli.js'
+import { checkExample } from '../helpers/example-checks.js'
 import { collatzSteps, wordCounts } from '../helpers/expected.js'
 
 async function copyExamples (names: readonly string[]): Promise<string> {
@@ -63,5 +64,19 @@ describe('WASI examples through grid-coordinator', () => {
       if (collatzSteps(n) > best[1]) best = [n, collatzSteps(n)]
     }
     assert.deepEqual(sinkLines(stdout, 'result').map(l => JSON.parse(l)), [['longest', best]])
+  })
+})
+
+describe('native-kit examples through grid-coordinator', () => {
+  it('mandelbrot-c (C, core/abi/c/grid.h) renders every pixel as the independent computation', async () => {
+    const root = await copyExamples(['mandelbrot-c'])
+    const { stdout, report } = await run(join(root, 'mandelbrot-c', 'flow.json'), ['--local-only', '--workers', '2'])
+    await checkExample('mandelbrot', join(root, 'mandelbrot-c'), stdout, report)
+  })
+
+  it('collatz-rust/flow-native.json (Rust, core/abi/rust/grid.rs) gives every chain and the longest', async () => {
+    const root = await copyExamples(['collatz-rust'])
+    const { stdout, report } = await run(join(root, 'collatz-rust', 'flow-native.json'), ['--local-only', '--workers', '2'])
+    await checkExample('collatz', join(root, 'collatz-rust'), stdout, report)
   })
 })
