@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { cp, mkdtemp, readFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot, runCoordinator, sinkLines } from '../helpers/cli.js'
@@ -48,6 +48,20 @@ describe('WASI examples through grid-coordinator', () => {
     const root = await copyExamples(['wordcount', 'wordcount-c'])
     const { report } = await run(join(root, 'wordcount-c', 'flow.json'), ['--workers', '0', '--spawn', '1'])
     assert.equal(report.jobs.failed, 0)
+    const counts = new Map(await jsonLines(join(root, 'wordcount-c', 'out', 'counts.jsonl')) as Array<[string, number]>)
+    assert.deepEqual(counts, wordCounts(await readFile(join(root, 'wordcount', 'input.txt'), 'utf8')))
+  })
+
+  it('wordcount-c verified by two replicas on two grid-worker processes: WASI runs agree byte for byte', async () => {
+    const root = await copyExamples(['wordcount', 'wordcount-c'])
+    const flowFile = join(root, 'wordcount-c', 'flow.json')
+    const flow = JSON.parse(await readFile(flowFile, 'utf8'))
+    flow.stages.split.verify = { replicas: 2 }
+    await writeFile(flowFile, JSON.stringify(flow))
+    const { report } = await run(flowFile, ['--workers', '0', '--spawn', '2'])
+    assert.equal(report.jobs.failed, 0)
+    assert.equal(report.verification.verified, 207)
+    assert.equal(report.verification.disagreements, 0)
     const counts = new Map(await jsonLines(join(root, 'wordcount-c', 'out', 'counts.jsonl')) as Array<[string, number]>)
     assert.deepEqual(counts, wordCounts(await readFile(join(root, 'wordcount', 'input.txt'), 'utf8')))
   })
