@@ -31,7 +31,7 @@ export class WasmTrapError extends GridError {
   static override name = 'WasmTrapError'
 }
 
-/** A WASI command ended with a non-zero exit code (`proc_exit(n)`, `exit(n)` in C, a Rust panic's 101); the message has its stderr. */
+/** A WASI command ended with a non-zero exit code (`proc_exit(n)`, `exit(n)` in C, `std::process::exit(n)` in Rust); the message has its stderr. */
 export class WasiExitError extends GridError {
   static override name = 'WasiExitError'
 }

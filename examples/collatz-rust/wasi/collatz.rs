@@ -2,7 +2,7 @@
 //! stdin: one line, a start n ≥ 1. Outputs, one JSON value per line:
 //!   stdout (port 0, "out"):   [n, steps]               steps until the trajectory reaches 1
 //!   fd 3   (port 1, "keyed"): ["longest", [n, steps]]  for the `longest` aggregate (examples/collatz)
-//! A bad input fails the job: the panic message goes to stderr and the exit code is 101.
+//! A bad input fails the job: the panic message goes to stderr, then the program aborts (a trap).
 //!
 //! Build: /usr/bin/rustc --target wasm32-wasi -O --edition 2021 -C strip=debuginfo -o build/collatz.wasm wasi/collatz.rs
 use std::fs::File;
