@@ -18,8 +18,8 @@ import { capMemory } from '../../../core/abi/wasi/memory-cap.js'
 import { mutableGlobalCount } from '../../../core/abi/wasi/reuse.js'
 import { SeededRandom } from '../../../core/abi/wasi/seeded-random.js'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
-import { ModuleRejectedError, OutputLimitError, WasiIoError } from '../../../core/errors.js'
-import { compileC } from '../../../examples/build-native.js'
+import { ModuleRejectedError, OutputLimitError, WasiIoError, WasmTrapError } from '../../../core/errors.js'
+import { compileC, compileRust } from '../../../examples/build-native.js'
 import { buildWasiFixture } from '../../fixtures/executor/fixtures.js'
 import { assertRejected, loadFromTree, standardTree } from '../flow/helpers.js'
 
@@ -99,6 +99,18 @@ describe('WASI io modes (a C program copying stdin to stdout twice)', () => {
     const fill = (seed: Uint8Array): Uint8Array => { const out = new Uint8Array(16); new SeededRandom(seed).fill(out); return out }
     assert.deepEqual(fill(encodeValue(1)), fill(encodeValue(1)))
     assert.notDeepEqual(fill(encodeValue(1)), fill(encodeValue(2)))
+  })
+})
+
+describe('WASI in Rust (examples/collatz-rust/wasi/collatz.rs)', () => {
+  it('writes port 0 on stdout and port 1 on fd 3; a panic fails the job with its message', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'grid-wasi-rust-'))
+    const example = fileURLToPath(new URL('../../../../examples/collatz-rust/wasi/collatz.rs', import.meta.url))
+    const command = await compileWasiCommand(await compileRust(example, join(dir, 'collatz.wasm')), DEFAULT_LIMITS.maxMemoryPages)
+    const runner = new WasiRunner(command)
+    assert.deepEqual(values(runner.run('json', encodeValue(27), DEFAULT_LIMITS)), [[0, [27, 111]], [1, ['longest', [27, 111]]]])
+    assert.throws(() => runner.run('json', encodeValue('x'), DEFAULT_LIMITS), (err: Error) => err instanceof WasmTrapError && err.message.includes('panicked') && err.message.includes('expected a start n >= 1'))
+    assert.deepEqual(values(runner.run('json', encodeValue(1), DEFAULT_LIMITS)), [[0, [1, 0]], [1, ['longest', [1, 0]]]])
   })
 })
 
