@@ -9,7 +9,7 @@ import { WorkerSession } from '../core/peer/worker-session.js'
 import { MAX_GOSSIP_PER_SECOND, PeerStrikes, PerSecondLimit } from '../core/peer/peer-limits.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { ANNOUNCE_TOPIC, COORDINATOR_ANNOUNCE_MS, isAnnouncement } from '../core/protocol/announce.js'
-import { MessageChannel } from '../core/protocol/channel.js'
+import { FrameChannel as MessageChannel } from '../core/protocol/frame-channel.js' // renamed (shadowed the DOM global): say FrameChannel when this file is next edited
 import { serveCode } from '../core/protocol/code-fetch.js'
 import { MAX_GOSSIP_SIDE_BYTES, SIDE_TOPIC } from '../core/protocol/side-gossip.js'
 import { isWorkerMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../core/protocol/job-messages.js'

@@ -1,11 +1,11 @@
 /**
  * What a journal is bound to: the flow file's text, every module's hash and every input file's content.
- * A resumed run recomputes it and refuses to continue when any part differs (core/run/journal.ts).
+ * A resumed run recomputes it and refuses to continue when any part differs (core/journal/journal.ts).
  */
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import type { FlowSpec } from '../core/flow/model.js'
-import type { FlowFingerprint } from '../core/run/journal.js'
+import type { FlowFingerprint } from '../core/journal/journal.js'
 
 export async function flowFingerprint (text: string, spec: FlowSpec, moduleHashes: ReadonlyMap<string, string>): Promise<FlowFingerprint> {
   const inputs: Record<string, string> = {}

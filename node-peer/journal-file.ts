@@ -1,6 +1,6 @@
 /**
  * The coordinator's journal on disk: an append-only file of frames `[u32 length][u32 crc32][entry]`, the
- * first entry a header saying which flow and inputs it belongs to (core/run/journal.ts).
+ * first entry a header saying which flow and inputs it belongs to (core/journal/journal.ts).
  *
  * Every entry is written with one synchronous write(2) before the coordinator goes on, so a `kill -9` loses
  * nothing that was journaled: the data is in the kernel. A frame cut short (the process died mid-write) or
@@ -10,9 +10,9 @@ import { closeSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, 
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { crc32 } from 'node:zlib'
-import { JournalError } from '../core/run/journal.js'
-import { decodeEntry, encodeEntry, entryInfo } from '../core/run/journal-codec.js'
-import type { JobRecord, JournalEntry, JournalHeader, RunJournal, SinkRecord } from '../core/run/journal.js'
+import { JournalError } from '../core/journal/journal.js'
+import { decodeEntry, encodeEntry, entryInfo } from '../core/journal/journal-codec.js'
+import type { JobRecord, JournalEntry, JournalHeader, RunJournal, SinkRecord } from '../core/journal/journal.js'
 
 const FRAME_HEAD = 8
 

@@ -16,8 +16,8 @@
 import type { Connection, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { decodeValue, encodeValue } from '../../core/codec.js'
-import { ANNOUNCE_TOPIC, WORKER_HEARTBEAT_MS, isAnnouncement } from '../../core/protocol/announce.js'
+import { decodeValue } from '../../core/codec.js'
+import { ANNOUNCE_TOPIC, WORKER_HEARTBEAT_MS, isAnnouncement, publishAnnouncement } from '../../core/protocol/announce.js'
 import type { Announcement } from '../../core/protocol/announce.js'
 import { fetchCode, serveCode } from '../../core/protocol/code-fetch.js'
 import type { BrowserNode } from './node.js'
@@ -205,8 +205,7 @@ export class TabPeers {
   }
 
   private publish (): void {
-    const pubsub = this.init.node.services.pubsub
-    pubsub.publish(ANNOUNCE_TOPIC, encodeValue(this.init.heartbeat())).catch(() => { /* nobody listening yet */ })
+    publishAnnouncement(this.init.node.services.pubsub, this.init.heartbeat())
   }
 }
 

@@ -9,6 +9,7 @@ import type { Job, JobExecutor, JobOutcome } from '../jobs.js'
 import { decodeValue, encodeValue } from '../codec.js'
 import { sha256Hex } from '../abi/host.js'
 import { ExecutorClosedError, JobTimeoutError, ModuleRejectedError, UnknownModuleError, WasmTrapError } from '../errors.js'
+import { plural } from '../util/plural.js'
 
 /** ABI v1 modules the suite runs (test/fixtures/executor/*.wat). */
 export interface ExecutorFixtures {
@@ -229,7 +230,7 @@ export function executorSuite (t: TestRegistrar, make: () => Promise<JobExecutor
       const spinEnded = Promise.race(spinning).then(() => 'a spin ended first' as const)
       const last = ex.run([job(99, h.double, 'double', 21)]).then(outcomes => outcomes)
       const first = await Promise.race([last, spinEnded])
-      check(first !== 'a spin ended first', `with ${ex.slots - 1} threads spinning, the batch for the last thread waited for them: not run in parallel`)
+      check(first !== 'a spin ended first', `with ${plural(ex.slots - 1, 'thread')} spinning, the batch for the last thread waited for them: not run in parallel`)
       check(JSON.stringify(values(byId([job(99, h.double, 'double', 21)], first).get(99), 'double')) === '[[0,42]]', 'last batch result')
     })
   })

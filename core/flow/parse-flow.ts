@@ -4,7 +4,7 @@
  * rules (range bounds, png size, aggregate ports). Stream references are kept as written here; the next
  * step (check-streams.ts) resolves them, since a stage may read a stage declared after it.
  */
-import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, MAX_REPLICAS, MIN_REPLICAS, WASI_START } from './model.js'
+import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, MAX_REPLICAS, MIN_REPLICAS, PARTIAL_SUFFIX, WASI_START } from './model.js'
 import { FUNCTION_ABIS } from '../abi/modules.js'
 import type { FunctionAbi } from '../abi/modules.js'
 import { DEFAULT_WASI_IO, WASI_IO_MODES } from '../abi/wasi/io.js'
@@ -266,7 +266,7 @@ function parseStage (r: FieldReader, path: string, name: string, value: unknown,
     const known = Object.keys(functions)
     r.fail(`${path}.function`, known.length === 0
       ? `a function declared in "functions", but the flow declares none (got ${JSON.stringify(fn)})`
-      : `one of the functions declared in "functions" (${known.join(', ')}), got ${JSON.stringify(fn)}`)
+      : `one of the functions declared in "functions" (${known.join(', ')}), got ${JSON.stringify(fn)}${didYouMean(fn, known)}`)
   }
   const inputs = parseInput(r, path, obj, sites)
   const outputs = parseOutputs(r, `${path}.outputs`, obj.outputs)
@@ -333,6 +333,7 @@ function parseSink (r: FieldReader, path: string, name: string, value: unknown, 
   if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
   if (kind === 'stdout') return { kind, name, inputs }
   const file = resolve(r.nonEmptyString(`${path}.path`, obj.path, 'the path of the output file, relative to the flow file'))
+  if (file.endsWith(PARTIAL_SUFFIX)) r.fail(`${path}.path`, `a path not ending in "${PARTIAL_SUFFIX}" (a run writes <path>${PARTIAL_SUFFIX} before replacing <path>), got ${JSON.stringify(obj.path)}`)
   if (kind === 'jsonl') return { kind, name, inputs, path: file }
   const width = r.integer(`${path}.width`, obj.width, 1, MAX_PNG_SIDE, 'an image width in pixels')
   const height = r.integer(`${path}.height`, obj.height, 1, MAX_PNG_SIDE, 'an image height in pixels')

@@ -3,12 +3,14 @@
  * feeds results to the run, and on leave or disconnect puts the worker's jobs back in the queues.
  */
 import type { FlowRun } from '../run/flow-run.js'
-import type { Channel } from './channel.js'
+import type { SessionChannel } from './session-channel.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
 import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
 import type { Job } from '../jobs.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
+import { describeRefusal, describeSessionEnd, isBreach } from './session-reasons.js'
+import type { Refusal, SessionEnd } from './session-reasons.js'
 
 /** Jobs per `jobs` message: big enough to amortise framing, small enough to keep frames far below the cap. */
 /** Close reasons that mean the peer sent what the protocol forbids (see core/protocol/errors.ts). */
@@ -25,7 +27,7 @@ export const MAX_JOBS_IN_FLIGHT_PER_WORKER = 16_384
 export const JOIN_PROOF_TIMEOUT_MS = 10_000
 
 /** Why a worker whose outputs disagreed with the quorum too often (core/run/verification.ts) is refused. */
-export const REFUSED_BY_VERIFICATION = 'its results disagreed with other workers too often (result verification): refused for this run'
+export const REFUSED_BY_VERIFICATION = describeRefusal({ kind: 'verification' })
 
 /** The join secret and the two Noise-authenticated peer ids a proof must be bound to. */
 export interface SessionAuth {
@@ -36,7 +38,7 @@ export interface SessionAuth {
 
 export interface WorkerSessionEvents {
   joined?: (id: string, info: WorkerInfo) => void
-  left?: (id: string, reason: string) => void
+  left?: (id: string, reason: string, end: SessionEnd) => void
   /** The stream was closed because the peer broke the protocol (bad frame, bad message). */
   violation?: (reason: string) => void
   /**
@@ -45,10 +47,10 @@ export interface WorkerSessionEvents {
    * answering); `breach`: for breaking a rule (no or a wrong join proof, a result for a job it does not hold),
    * which counts against the peer.
    */
-  refused?: (reason: string, breach: boolean) => void
+  refused?: (reason: string, breach: boolean, refusal: Refusal) => void
 }
 
-type CoordinatorChannel = Channel<WorkerMessage, CoordinatorMessage>
+type CoordinatorChannel = SessionChannel<WorkerMessage, CoordinatorMessage>
 
 export class WorkerSession {
   private credits = 0
@@ -85,7 +87,7 @@ export class WorkerSession {
       // honest leaves (pause, SIGKILL, reconnect) and must not get an honest worker banned
       if (reason != null && PROTOCOL_VIOLATIONS.has(reason.name)) this.events.violation?.(`${reason.name}: ${reason.message}`)
       else this.leftUnproven()
-      this.end(reason != null ? `disconnected (${reason.message})` : 'disconnected')
+      this.end({ kind: 'disconnected', cause: reason?.message })
     })
   }
 
@@ -107,21 +109,21 @@ export class WorkerSession {
       this.channel.send(message)
     } catch (err) {
       // the channel closed under us: onClose ends the session and releases its jobs
-      if (!this.ended) this.end(`send failed (${(err as Error).message})`)
+      if (!this.ended) this.end({ kind: 'send-failed', cause: (err as Error).message })
     }
   }
 
   private onMessage (message: WorkerMessage): void {
     if (this.ended) return
     if (this.rate.take('stream') !== 'ok') {
-      this.refuse(`more than ${MAX_JOB_MESSAGES_PER_SECOND} messages in a second`, true)
+      this.refuse({ kind: 'flood', limit: MAX_JOB_MESSAGES_PER_SECOND })
       return
     }
     switch (message.t) {
       case 'hello': {
         if (this.info != null) return
         if (message.v !== JOB_PROTOCOL_VERSION) {
-          this.refuse(`job protocol version ${message.v} is not supported (this coordinator speaks ${JOB_PROTOCOL_VERSION})`, false)
+          this.refuse({ kind: 'version', version: message.v })
           return
         }
         this.info = message.worker
@@ -131,7 +133,7 @@ export class WorkerSession {
           return
         }
         this.nonce = newJoinNonce()
-        this.proofTimer = setTimeout(() => { this.refuse(`no join proof within ${JOIN_PROOF_TIMEOUT_MS} ms`, true) }, JOIN_PROOF_TIMEOUT_MS)
+        this.proofTimer = setTimeout(() => { this.refuse({ kind: 'proof-timeout', ms: JOIN_PROOF_TIMEOUT_MS }) }, JOIN_PROOF_TIMEOUT_MS)
         this.challenge(this.auth, this.nonce, message.nonce)
         break
       }
@@ -148,7 +150,7 @@ export class WorkerSession {
       case 'results':
         for (const result of message.results) {
           if (!this.held.delete(result[0])) {
-            this.refuse(`a result for job ${result[0]}, which this worker does not hold`, true)
+            this.refuse({ kind: 'not-held', job: result[0] })
             return
           }
         }
@@ -156,7 +158,7 @@ export class WorkerSession {
         break
       case 'bye':
         this.leftUnproven()
-        this.end('left')
+        this.end({ kind: 'left' })
         void this.channel.close()
         break
     }
@@ -175,13 +177,14 @@ export class WorkerSession {
     }
     coordinatorProof(auth.secret, workerNonce, auth.coordinatorPeer, auth.workerPeer).then(proof => {
       if (!this.ended) this.send({ t: 'challenge', nonce, proof })
-    }, (err: Error) => { this.refuse(`could not compute this coordinator's join proof (${err.message})`, false) })
+    }, (err: Error) => { this.refuse({ kind: 'coordinator-proof-failed', cause: err.message }) })
   }
 
   /** A worker that goes away while challenged did not join: say so (its secret may differ from ours). */
   private leftUnproven (): void {
     if (this.ended || this.auth == null || this.nonce == null) return
-    this.events.refused?.('left before proving the join secret (a worker with another secret does not accept this coordinator\'s proof and leaves without answering)', false)
+    const refusal: Refusal = { kind: 'left-unproven' }
+    this.events.refused?.(describeRefusal(refusal), isBreach(refusal), refusal)
   }
 
   private async check (auth: SessionAuth, nonce: Uint8Array, proof: Uint8Array): Promise<void> {
@@ -192,7 +195,7 @@ export class WorkerSession {
     } catch { /* a malformed proof is a wrong one */ }
     if (this.ended) return
     if (ok) this.admit()
-    else this.refuse(proof.length === 0 ? 'this coordinator requires a join secret and the worker has none (--secret / EDGE_GRID_SECRET)' : 'wrong join proof (wrong secret, or a proof made for another session or peer)', true)
+    else this.refuse({ kind: proof.length === 0 ? 'no-secret' : 'wrong-proof' })
   }
 
   /** Welcome and join the run: from here on the worker gets jobs. */
@@ -200,7 +203,7 @@ export class WorkerSession {
     const info = this.info!
     const id = this.makeId(info)
     if (this.run.isRefused(id)) {
-      this.refuse(REFUSED_BY_VERIFICATION, false)
+      this.refuse({ kind: 'verification' })
       return
     }
     this.id = id
@@ -208,17 +211,18 @@ export class WorkerSession {
     // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
     this.run.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads)
     const offWork = this.run.onWork(() => { this.pump() })
-    const offRefused = this.run.onRefused(worker => { if (worker === this.id) this.refuse(REFUSED_BY_VERIFICATION, false) })
+    const offRefused = this.run.onRefused(worker => { if (worker === this.id) this.refuse({ kind: 'verification' }) })
     this.unsubscribe = () => { offWork(); offRefused() }
     this.events.joined?.(this.id, info)
     this.pump()
   }
 
-  private refuse (reason: string, breach: boolean): void {
+  private refuse (refusal: Refusal): void {
     if (this.ended) return
+    const reason = describeRefusal(refusal)
     this.send({ t: 'refused', reason })
-    this.events.refused?.(reason, breach)
-    this.end(`refused (${reason})`)
+    this.events.refused?.(reason, isBreach(refusal), refusal)
+    this.end({ kind: 'refused', refusal })
     void this.channel.close()
   }
 
@@ -257,14 +261,14 @@ export class WorkerSession {
     return byName == null ? undefined : [...byName]
   }
 
-  private end (reason: string): void {
+  private end (end: SessionEnd): void {
     if (this.ended) return
     this.ended = true
     clearTimeout(this.proofTimer)
     this.unsubscribe?.()
     if (this.id != null) {
       this.run.release(this.id)
-      this.events.left?.(this.id, reason)
+      this.events.left?.(this.id, describeSessionEnd(end), end)
     }
   }
 }

@@ -4,6 +4,8 @@
  * capacity as a heartbeat.
  */
 import { isArrayOf, isCount, isLabels, isObject, isShortString } from './guards.js'
+import { publishBestEffort } from './gossip.js'
+import type { GossipPublisher } from './gossip.js'
 
 export const ANNOUNCE_TOPIC = '/edge-grid/announce/1.0.0'
 export const COORDINATOR_ANNOUNCE_MS = 2000
@@ -23,4 +25,9 @@ export function isAnnouncement (v: unknown): v is Announcement {
     return isShortString(v.name) && isCount(v.threads) && isShortString(v.platform) && isLabels(v.labels) && isCount(v.jobsDone)
   }
   return false
+}
+
+/** Publishes an announcement on ANNOUNCE_TOPIC (best effort). */
+export function publishAnnouncement (pubsub: GossipPublisher, announcement: Announcement): void {
+  publishBestEffort(pubsub, ANNOUNCE_TOPIC, announcement)
 }

@@ -4,6 +4,8 @@
  * job-messages.ts), so workers keep whichever version is newest from either path.
  */
 import { isBytes, isObject, isShortString } from './guards.js'
+import { publishBestEffort } from './gossip.js'
+import type { GossipPublisher } from './gossip.js'
 
 export const SIDE_TOPIC = '/edge-grid/side/1.0.0'
 /** Larger values travel on job streams only: gossipsub's default message limit is about 1 MiB. */
@@ -21,4 +23,9 @@ export interface SideGossip {
 export function isSideGossip (v: unknown): v is SideGossip {
   return isObject(v) && v.t === 'side' && isShortString(v.run) && isShortString(v.name) &&
     typeof v.version === 'number' && Number.isSafeInteger(v.version) && v.version > 0 && isBytes(v.value, MAX_GOSSIP_SIDE_BYTES)
+}
+
+/** Publishes a side value on SIDE_TOPIC (best effort: the job streams carry it too). */
+export function publishSideGossip (pubsub: GossipPublisher, message: SideGossip): void {
+  publishBestEffort(pubsub, SIDE_TOPIC, message)
 }

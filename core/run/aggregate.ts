@@ -5,16 +5,12 @@
  * combined until each key holds one value, then one `[key, value]` item per key is emitted.
  */
 import { decodeValue, encodeValue } from '../codec.js'
-import { GridError } from '../errors.js'
+import { AggregateInputError, GridError } from '../errors.js'
 import { packArray } from './msgpack-bytes.js'
 
 /** Values combined per job: large enough to amortise a job, small enough to spread a hot key over workers. */
 export const FAN_IN = 64
 
-/** An item reached an aggregate stage but is not a `[key, value]` pair. */
-export class AggregateInputError extends GridError {
-  static override name = 'AggregateInputError'
-}
 
 interface KeyState {
   readonly keyBytes: Uint8Array

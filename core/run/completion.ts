@@ -38,9 +38,9 @@ export class Completion {
         if (agg == null || agg.emitted) continue
         if (!agg.isFinalizing && this.upstreamQuiet(stage.spec.name)) {
           agg.finalize()
-          this.queueCombines(stage)
+          stage.queue.refill() // the remaining groups become combine jobs
         }
-        if (agg.readyToEmit() && this.waiting(stage) === 0 && stage.inFlight === 0) {
+        if (agg.readyToEmit() && stage.queue.size === 0 && stage.inFlight === 0) {
           for (const item of agg.emit()) {
             stage.counts.emitted++
             this.init.router.route(stage.portStreams[0], item, deliveries)
@@ -49,14 +49,6 @@ export class Completion {
           changed = true
         }
       }
-    }
-  }
-
-  /** Moves an aggregate's groups of values that should be combined now into its queue, as combine jobs. */
-  queueCombines (stage: StageState): void {
-    for (const work of stage.aggregate!.takeCombines()) {
-      stage.queue.push({ input: work.input, attempts: 0, key: work.key })
-      this.init.status.queued++
     }
   }
 
@@ -78,13 +70,8 @@ export class Completion {
     return this.stageQuiet(stage) && this.upstreamQuiet(producer)
   }
 
-  /** Work of a stage waiting to be handed out: its queue, its members' queues, replicas, work staying on members. */
-  waiting (stage: StageState): number {
-    return stage.queue.size + (stage.members?.size ?? 0) + (stage.verifying?.size ?? 0) + (stage.follows?.size ?? 0)
-  }
-
   private stageQuiet (stage: StageState): boolean {
-    if (this.waiting(stage) > 0 || stage.inFlight > 0) return false
+    if (stage.queue.size > 0 || stage.inFlight > 0) return false
     return stage.aggregate == null || stage.aggregate.emitted
   }
 

@@ -14,8 +14,8 @@ import type { SideValue } from './side-inputs.js'
 import type { SourceCursor, SourceOpener } from './sources.js'
 import { describeBytes } from './aggregate.js'
 import type { VerificationReport } from './verification.js'
-import type { RunJournal } from './journal.js'
-import type { ResumePoint } from './resume-point.js'
+import type { RunJournal } from '../journal/journal.js'
+import type { ResumePoint } from '../journal/resume-point.js'
 
 export interface SinkWriter {
   /**
@@ -23,8 +23,10 @@ export interface SinkWriter {
    * given, is the cluster member item i comes from (`worker/0`); sinks show it (stdout prints `[worker/0] v`).
    */
   write (items: readonly Uint8Array[], tags?: ReadonlyArray<string | undefined>): Promise<void>
-  /** Finishes the sink (e.g. writes the PNG file). */
-  close (): Promise<void>
+  /** Finishes the sink. `ok`: the run succeeded so far (a PNG sink writes its image only then). */
+  close (ok: boolean): Promise<void>
+  /** Called once every sink closed and the run succeeded: a file sink replaces its target with its output. */
+  commit?: () => Promise<void>
   /**
    * Items are out for good once `write` resolves (stdout, files), so a journal records them and a resumed run
    * does not write them again. False (the default) for sinks that write only at `close` (PNG): a resumed run
@@ -262,10 +264,15 @@ export class FlowRun {
     }
     for (const [name, sink] of this.sinks) {
       try {
-        await sink.close()
+        await sink.close(this.state.failure == null && this.sinkError == null)
       } catch (err) {
         this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` }
       }
+    }
+    // only a whole run replaces outputs: a failed one leaves the previous files as they were
+    for (const [name, sink] of this.sinks) {
+      if (this.state.failure != null || this.sinkError != null) break
+      await sink.commit?.().catch(err => { this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` } })
     }
     return this.summary()
   }

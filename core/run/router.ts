@@ -1,19 +1,17 @@
 /**
- * Where work goes: routes an item on a stream to its consumers (stage queues, aggregates, per-member queues,
- * sinks), applies a finished job's outputs, and puts failed work back for another attempt. On a resumed run
- * it also replays: work whose job the journal already holds takes the journaled outputs instead of a queue
- * slot. Shared by the run state's dispatch (run-state.ts) and its completion logic (completion.ts).
+ * Where work goes: routes an item on a stream to its consumers (each stage's queue, queues/, and sinks),
+ * applies a finished job's outputs, and puts failed work back for another attempt. On a resumed run it also
+ * replays: work whose job the journal already holds takes the journaled outputs instead of a queue slot.
+ * Shared by the run state's dispatch (run-state.ts) and its completion logic (completion.ts).
  */
 import type { Emitted } from '../abi/abi.js'
-import { errorToData } from '../errors.js'
+import { errorToData, OutputLimitError } from '../errors.js'
 import type { FlowGraph } from '../flow/graph.js'
 import type { ErrorData } from '../jobs.js'
-import { describeBytes } from './aggregate.js'
 import { Fifo } from '../util/fifo.js'
-import type { JobRecord } from './journal.js'
-import type { ResumePoint } from './resume-point.js'
+import type { JobRecord } from '../journal/journal.js'
+import type { ResumePoint } from '../journal/resume-point.js'
 import type { RunStatus } from './run-status.js'
-import { partitionKey } from './stage-state.js'
 import type { StageState, Work } from './stage-state.js'
 
 export interface SinkDelivery {
@@ -34,8 +32,6 @@ export interface RouterInit {
   readonly journal: boolean
   /** A resumed run: jobs the journal holds are replayed, not queued. */
   readonly resume?: ResumePoint
-  /** Whether `worker` is a member of `cluster` now (work produced on a member stays on it). */
-  readonly isMember: (cluster: string, worker: string) => boolean
 }
 
 interface Replay {
@@ -61,39 +57,20 @@ export class Router {
         continue
       }
       const stage = stages.get(consumer.name)!
-      if (stage.aggregate != null) {
-        try {
-          stage.aggregate.add(bytes)
-        } catch (err) {
-          stage.counts.failed++
-          status.fail({ stage: stage.spec.name, input: bytes, attempts: 0, error: errorToData(err) })
-        }
-        continue
-      }
       const work: Work = tag == null ? { input: bytes, attempts: 0 } : { input: bytes, attempts: 0, tag }
-      // broadcast copies are replayed per member when handed out (RunState.takeMemberJobs)
-      const record = stage.memoizable && stage.spec.broadcast !== true ? this.init.resume?.lookup(stage.spec.name, bytes) : undefined
+      // copies (broadcast) are replayed per member when taken (RunState.takeJobs)
+      const record = stage.memoizable && !stage.queue.replaysOnTake ? this.init.resume?.lookup(stage.spec.name, bytes) : undefined
       if (record != null) {
         this.replays.push({ stage, work, record })
-      } else if (stage.members != null) {
-        const partition = stage.spec.partition
-        if (partition == null) {
-          stage.members.add(work)
-        } else {
-          const partKey = partitionKey(bytes, partition.by)
-          if (partKey == null) {
-            stage.counts.failed++
-            status.fail({ stage: stage.spec.name, input: bytes, attempts: 0, error: { name: 'PartitionInputError', message: `stage "${stage.spec.name}" is partitioned by ${partition.by}${partition.by === 'key' ? ' and reads [key, value] pairs' : ''}, but received ${describeBytes(bytes)}` } })
-            continue
-          }
-          stage.members.add({ ...work, partKey })
-        }
-      } else if (stage.follows != null && tag != null && this.init.isMember(stage.cluster!, tag)) {
-        stage.follows.add(tag, work)
-      } else {
-        stage.queue.push(work)
+        continue
       }
-      status.queued++
+      try {
+        stage.queue.push(work)
+      } catch (err) {
+        // the item does not fit the stage (an aggregate's or a partitioned stage's input that is not a pair)
+        stage.counts.failed++
+        status.fail({ stage: stage.spec.name, input: bytes, attempts: 0, error: errorToData(err) })
+      }
     }
   }
 
@@ -117,12 +94,16 @@ export class Router {
     return records
   }
 
+  /** Routed work waiting to take its journaled outputs (counted as queued until `replay`). */
+  get pendingReplays (): number {
+    return this.replays.size
+  }
+
   /** Applies the journaled outputs of every pending replay (which may route more). Returns how many. */
   replay (deliveries: SinkDelivery[]): number {
     let count = 0
     for (let next = this.replays.shift(); next != null; next = this.replays.shift()) {
       const { stage, work, record } = next
-      this.init.status.queued--
       if (this.replayNow(stage, work, record, record.tag ?? '', deliveries)) count++
     }
     return count
@@ -144,8 +125,8 @@ export class Router {
     return true
   }
 
-  /** Counts a failed attempt: the work goes back to the front of its queue, or the run fails. */
-  failAttempt (stage: StageState, work: Work, error: ErrorData): void {
+  /** Counts a failed attempt of `worker`'s job: the work goes back to the front of its queue, or the run fails. */
+  failAttempt (stage: StageState, work: Work, worker: string, error: ErrorData): void {
     if (work.group != null) {
       // verified outputs that break the stage's shape: every honest replica agrees, so retrying cannot help
       stage.counts.failed++
@@ -155,21 +136,11 @@ export class Router {
     work.attempts++
     if (work.attempts <= stage.spec.retries) {
       stage.counts.retried++
-      this.putBack(stage, work)
+      stage.queue.putBack(work, worker)
       return
     }
     stage.counts.failed++
     this.init.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts, error })
-  }
-
-  /** Work goes back to the front of its queue (a member's, for member stages: dropped if that member left). */
-  putBack (stage: StageState, work: Work): void {
-    if (stage.members != null) {
-      if (stage.members.putBack(work)) this.init.status.queued++
-      return
-    }
-    if (stage.follows?.putBack(work) !== true) stage.queue.unshift(work)
-    this.init.status.queued++
   }
 
   /**
@@ -180,7 +151,7 @@ export class Router {
     if (work.key != null) {
       // a combine job: exactly one value goes back into the aggregate
       if (outputs.length !== 1 || outputs[0].port !== 0) {
-        this.failAttempt(stage, work, { name: 'OutputLimitError', message: `aggregate function "${stage.spec.function}" must emit exactly one value on port 0, emitted ${outputs.length}` })
+        this.failAttempt(stage, work, worker, errorToData(new OutputLimitError(`aggregate function "${stage.spec.function}" must emit exactly one value on port 0, emitted ${outputs.length}`)))
         return false
       }
       stage.aggregate!.combined(work.key, outputs[0].bytes)
@@ -188,7 +159,7 @@ export class Router {
     }
     for (const output of outputs) {
       if (output.port >= stage.portStreams.length || output.port < 0) {
-        this.failAttempt(stage, work, { name: 'OutputLimitError', message: `emitted on port ${output.port}, but stage "${stage.spec.name}" has ${stage.portStreams.length} output(s): ${stage.spec.outputs.join(', ')}` })
+        this.failAttempt(stage, work, worker, errorToData(new OutputLimitError(`emitted on port ${output.port}, but stage "${stage.spec.name}" has ${stage.portStreams.length} output(s): ${stage.spec.outputs.join(', ')}`)))
         return false
       }
     }

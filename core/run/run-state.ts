@@ -16,8 +16,10 @@
  *   stage has emitted.
  * - A stage pinned to a cluster is handed only to the cluster's members (placement.ts); its outputs are
  *   tagged with the member that ran the job, items derived from them keep the tag, and items tagged with a
- *   member of a pinned stage's cluster stay on that member (member-fifos.ts). Broadcast copies (one job per
- *   (item, member)) and partitioned items (by key owner) are in member-queues.ts.
+ *   member of a pinned stage's cluster stay on that member.
+ * - How a stage's work waits and who may take it is its queue (queues/stage-queue.ts: shared, pinned,
+ *   broadcast copies, partitioned by key owner, verified replicas, aggregate combines), chosen once per stage
+ *   (stage-state.ts). Work queued in the run is the sum of the queues' sizes: no counter is kept by hand.
  * - A stage with `verify` runs each job on `replicas` distinct workers (verification.ts): the work stays
  *   queued until agreeing outputs are accepted, then routed once; a worker disagreeing too often is refused
  *   (it gets no more jobs, its jobs go back). Work waits while too few distinct workers ask for it.
@@ -25,7 +27,9 @@
  *   stage with a side input are handed out once the value exists (or its stream ended), marked `side`.
  * - With a journal, finished jobs are recorded; a resumed run replays them instead of running them again.
  * Where items go (and replays) is router.ts; when aggregates and side inputs are complete, completion.ts.
+ * Every transition, each with the test that proves it: TRANSITIONS.md.
  */
+import { errorToData, VerificationError } from '../errors.js'
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
@@ -34,10 +38,10 @@ import { SideValues } from './side-inputs.js'
 import type { SideValue } from './side-inputs.js'
 import { createStageState } from './stage-state.js'
 import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
-import { maxReplicas, ReplicaGroup, VerificationLedger } from './verification.js'
+import { maxReplicas, VerificationLedger } from './verification.js'
 import { Completion } from './completion.js'
-import type { JobRecord } from './journal.js'
-import type { ResumePoint } from './resume-point.js'
+import type { JobRecord } from '../journal/journal.js'
+import type { ResumePoint } from '../journal/resume-point.js'
 import { Router } from './router.js'
 import type { SinkDelivery } from './router.js'
 import { RunStatus } from './run-status.js'
@@ -101,7 +105,7 @@ export class RunState {
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
-      this.stages.set(stage.name, createStageState(stage, fn))
+      this.stages.set(stage.name, createStageState(stage, fn, this.membership))
     }
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
@@ -113,8 +117,7 @@ export class RunState {
       sideStreams: this.sideStreams,
       setSide: (stream, bytes) => { this.setSideValue(stream, bytes) },
       journal: init.journal === true,
-      resume: init.resume,
-      isMember: (cluster, worker) => this.membership.isMember(cluster, worker)
+      resume: init.resume
     })
     this.completion = new Completion({
       graph,
@@ -130,7 +133,7 @@ export class RunState {
   /** How many source items may be offered now without exceeding the high-water mark. */
   sourceBudget (): number {
     if (this.status.failure != null) return 0
-    return Math.max(0, this.highWater - this.status.queued)
+    return Math.max(0, this.highWater - this.itemsQueued)
   }
 
   /** Routes one item read from a source; returns the sink deliveries it causes. */
@@ -164,29 +167,18 @@ export class RunState {
     for (const stage of this.priority) {
       if (stage.cluster != null && !this.membership.isMember(stage.cluster, worker)) continue
       if (stage.side != null && (this.withoutSide.has(worker) || !this.completion.sideReady(stage.side))) continue
-      if (stage.members != null) {
-        this.takeMemberJobs(stage, worker, max, jobs, now)
-        if (jobs.length >= max) break
-        continue
-      }
-      if (stage.aggregate != null) this.completion.queueCombines(stage)
-      if (stage.verifying != null) {
-        this.takeReplicas(stage, worker, max, jobs, now)
-        if (jobs.length >= max) break
-        continue
-      }
-      // a member runs the work that stays on it first, then shared work
-      while (stage.follows != null && stage.follows.size > 0 && jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
-        const work = stage.follows.take(worker)
+      const queue = stage.queue
+      queue.refill()
+      const replays = queue.replaysOnTake
+      while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
+        const work = queue.take(worker)
         if (work == null) break
-        this.status.queued--
-        this.handOut(stage, work, worker, now, jobs)
+        // a copy whose job a resumed run's journal holds takes its outputs (tagged with this member) instead
+        const record = replays ? this.router.journaled(stage, work) : undefined
+        if (record != null) this.router.replayNow(stage, work, record, worker, this.replayed)
+        else this.handOut(stage, work, worker, now, jobs)
       }
-      while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0 && this.belowWorkerCap(stage, worker)) {
-        const work = stage.queue.shift()!
-        this.status.queued--
-        this.handOut(stage, work, worker, now, jobs)
-      }
+      if (replays && this.replayed.length > 0) this.completion.settle(this.replayed)
       if (jobs.length >= max) break
     }
     return jobs
@@ -222,47 +214,6 @@ export class RunState {
     }
   }
 
-  /**
-   * Replicas for `worker` of a stage with `verify`: first of jobs already started (never a second replica of
-   * one job on the same worker), then new ones. The work stays counted as queued until it is decided.
-   */
-  private takeReplicas (stage: StageState, worker: string, max: number, jobs: Job[], now: number | undefined): void {
-    const verifying = stage.verifying!
-    for (const work of verifying) {
-      if (jobs.length >= max || stage.inFlight >= stage.maxInFlight || !this.belowWorkerCap(stage, worker)) return
-      if (!work.group!.wants(worker)) continue
-      work.group!.handedTo(worker)
-      this.handOut(stage, work, worker, now, jobs)
-    }
-    while (jobs.length < max && stage.inFlight < stage.maxInFlight && stage.queue.size > 0 && this.belowWorkerCap(stage, worker)) {
-      const work = stage.queue.shift()!
-      work.group = new ReplicaGroup(stage.spec.verify!.replicas)
-      verifying.add(work)
-      work.group.handedTo(worker)
-      this.handOut(stage, work, worker, now, jobs)
-    }
-  }
-
-  /**
-   * Jobs of a broadcast or partitioned stage for `worker`, a member of its cluster: distributes pending items
-   * first. On a resumed run, a broadcast copy whose job the journal holds takes its outputs (tagged with this
-   * member) instead of running again.
-   */
-  private takeMemberJobs (stage: StageState, worker: string, max: number, jobs: Job[], now: number | undefined): void {
-    const members = stage.members!
-    const cluster = stage.cluster!
-    if (this.membership.isReady(cluster)) this.status.queued += members.distribute(this.membership.members(cluster))
-    while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
-      const work = members.take(worker)
-      if (work == null) break
-      this.status.queued--
-      const record = stage.spec.broadcast === true ? this.router.journaled(stage, work) : undefined
-      if (record != null) this.router.replayNow(stage, work, record, worker, this.replayed)
-      else this.handOut(stage, work, worker, now, jobs)
-    }
-    if (this.replayed.length > 0) this.completion.settle(this.replayed)
-  }
-
   /** Sink deliveries of broadcast copies replayed while jobs were handed out (FlowRun delivers them). */
   takeReplayedDeliveries (): readonly SinkDelivery[] {
     // called on every takeJobs: nothing to allocate in the common case
@@ -291,7 +242,7 @@ export class RunState {
   private completeJob (record: OutJob, outcome: JobOutcome, deliveries: SinkDelivery[]): void {
     const { stage, work, worker } = record
     if (!outcome.ok) {
-      this.router.failAttempt(stage, work, outcome.error)
+      this.router.failAttempt(stage, work, worker, outcome.error)
       return
     }
     if (!this.router.accept(stage, work, outcome.outputs, worker, deliveries)) return
@@ -307,12 +258,12 @@ export class RunState {
     const { stage, work, worker } = record
     const group = work.group!
     if (!outcome.ok) {
-      group.lost(worker)
+      stage.queue.putBack(work, worker) // its replica slot opens again
       work.attempts++
       if (work.attempts <= stage.spec.retries) {
         stage.counts.retried++
       } else {
-        this.decided(stage, work)
+        stage.queue.decided(work)
         stage.counts.failed++
         this.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts, error: outcome.error })
       }
@@ -320,10 +271,10 @@ export class RunState {
     }
     const decision = group.result(worker, outcome.outputs)
     if (decision.kind === 'wait') return
-    this.decided(stage, work)
+    stage.queue.decided(work)
     if (decision.kind === 'unverifiable') {
       stage.counts.failed++
-      this.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error: { name: 'VerificationError', message: `no majority among up to ${maxReplicas(group.replicas)} replicas on distinct workers (${decision.versions} different outputs)` } })
+      this.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error: errorToData(new VerificationError(`no majority among up to ${maxReplicas(group.replicas)} replicas on distinct workers (${decision.versions} different outputs)`)) })
       return
     }
     if (!this.router.accept(stage, work, decision.outputs, worker, deliveries)) return
@@ -333,12 +284,6 @@ export class RunState {
       this.release(refused)
       this.refusedListener?.(refused)
     }
-  }
-
-  /** Verified work leaves its stage: no replica of it is out any more. */
-  private decided (stage: StageState, work: Work): void {
-    stage.verifying!.delete(work)
-    this.status.queued--
   }
 
   /** Whether `worker` was refused for disagreeing with the quorum too often (it gets no jobs, may not rejoin). */
@@ -385,12 +330,7 @@ export class RunState {
     this.membership.leave(worker)
     this.withoutSide.delete(worker)
     this.threads.delete(worker)
-    for (const stage of this.stages.values()) {
-      if (stage.members != null) this.status.queued -= stage.members.memberLeft(worker)
-      // its waiting work goes to the shared queue, first in line (still counted as queued)
-      const left = stage.follows?.memberLeft(worker) ?? []
-      for (let i = left.length - 1; i >= 0; i--) stage.queue.unshift(left[i])
-    }
+    for (const stage of this.stages.values()) stage.queue.memberLeft(worker)
     let count = 0
     for (const [id, record] of this.out) {
       if (record.worker !== worker) continue
@@ -419,13 +359,16 @@ export class RunState {
     return this.out.size
   }
 
+  /** Work waiting in queues (all stages, and replays not yet applied), not counting jobs out. */
   get itemsQueued (): number {
-    return this.status.queued
+    let queued = this.router.pendingReplays
+    for (const stage of this.priority) queued += stage.queue.size
+    return queued
   }
 
   /** All sources read, nothing queued or out, every aggregate emitted. */
   isFinished (): boolean {
-    if (this.openSources.size > 0 || this.status.queued > 0 || this.out.size > 0) return false
+    if (this.openSources.size > 0 || this.out.size > 0 || this.itemsQueued > 0) return false
     return this.completion.aggregatesDone()
   }
 
@@ -443,8 +386,6 @@ export class RunState {
   private requeue (id: number, record: OutJob): void {
     this.out.delete(id)
     this.jobEnded(record)
-    // a replica's work is still queued (in `verifying`): only its slot opens again
-    if (record.work.group != null) record.work.group.lost(record.worker)
-    else this.router.putBack(record.stage, record.work)
+    record.stage.queue.putBack(record.work, record.worker)
   }
 }

@@ -1,6 +1,6 @@
 /**
- * What every part of a run's state shares: how much work waits in queues (sources are throttled on it) and
- * the first job failure (after which nothing new is handed out).
+ * What every part of a run's state shares: the first job failure (after which nothing new is handed out).
+ * (How much work waits is no counter: it is the sum of the stage queues' sizes, RunState.itemsQueued.)
  */
 import type { ErrorData } from '../jobs.js'
 
@@ -13,8 +13,6 @@ export interface JobFailure {
 }
 
 export class RunStatus {
-  /** Work waiting in queues (all stages), not counting jobs out. */
-  queued = 0
   private first: JobFailure | undefined
 
   get failure (): JobFailure | undefined {

@@ -1,39 +1,31 @@
 /**
- * What the run state keeps per stage and per job out: the queue, the in-flight counts, the ports' streams,
- * the stage's aggregate or per-member queues. run-state.ts owns the transitions; this file only the shapes.
+ * What the run state keeps per stage and per job out: the stage's queue (its mode, chosen here once), the
+ * in-flight counts, the ports' streams, the aggregate. run-state.ts owns the transitions; this file only the
+ * shapes and the choice of queue.
  */
 import type { StageSpec } from '../flow/model.js'
 import { streamOf } from '../flow/model.js'
 import type { FunctionRef, Job } from '../jobs.js'
-import { decodeValue } from '../codec.js'
-import { Fifo } from '../util/fifo.js'
-import { KeyedAggregate, keyId } from './aggregate.js'
-import { MemberFifos } from './member-fifos.js'
-import { MemberQueues } from './member-queues.js'
-import type { ReplicaGroup } from './verification.js'
+import { KeyedAggregate } from './aggregate.js'
+import { AggregateQueue } from './queues/aggregate-queue.js'
+import { BroadcastQueue } from './queues/broadcast-queue.js'
+import { PartitionedQueue } from './queues/partitioned-queue.js'
+import { PinnedQueue } from './queues/pinned-queue.js'
+import { SharedQueue } from './queues/shared-queue.js'
+import type { MembershipView, StageQueue, Work } from './queues/stage-queue.js'
+import { VerifiedQueue } from './queues/verified-queue.js'
 
-export interface Work {
-  readonly input: Uint8Array
-  attempts: number
-  /** For combine jobs of an aggregate stage: the key they fold. */
-  readonly key?: string
-  /** The cluster member whose output this item derives from (shown by sinks as `[worker/0] value`). */
-  readonly tag?: string
-  /** Broadcast and partitioned stages, and work staying on a member: the member this work is for. */
-  member?: string
-  /** Partitioned stages: the identity of the item's key. */
-  readonly partKey?: string
-  /** Stages with `verify`: the replicas of this work (set when its first replica is handed out). */
-  group?: ReplicaGroup
-}
+export type { Work } from './queues/stage-queue.js'
 
 export interface StageState {
   readonly spec: StageSpec
   readonly fn: FunctionRef
-  readonly queue: Fifo<Work>
+  /** Where the stage's work waits (its mode: shared, pinned, broadcast, partitioned, verified, aggregate). */
+  readonly queue: StageQueue
   readonly maxInFlight: number
   /** Stream id written by each output port, by port index. */
   readonly portStreams: readonly string[]
+  /** Aggregate stages: the values folded so far (the queue holds their combine jobs). */
   readonly aggregate?: KeyedAggregate
   /** The cluster whose members alone run this stage. */
   readonly cluster?: string
@@ -41,15 +33,9 @@ export interface StageState {
   readonly side?: string
   /** Stages with maxInstances: jobs out per worker (each worker holds at most its thread count). */
   readonly byWorker?: Map<string, number>
-  /** Broadcast and partitioned stages: work per member instead of `queue`. */
-  readonly members?: MemberQueues<Work>
-  /** Other pinned stages (no verify): work that stays on the member it comes from, besides `queue`. */
-  readonly follows?: MemberFifos<Work>
-  /** Stages with `verify`: work whose replicas are out or still wanted (still counted as queued). */
-  readonly verifying?: Set<Work>
   /**
    * Outputs depend on the input alone (a map stage without side input): a journaled job of it can stand in
-   * for running it again. Replayed when routed, except broadcast copies: when handed to each member.
+   * for running it again. Replayed when routed, or when taken for queues that copy work (broadcast).
    */
   readonly memoizable: boolean
   inFlight: number
@@ -73,37 +59,32 @@ export interface OutJob {
   readonly leaseUntil: number
 }
 
-export function createStageState (stage: StageSpec, fn: FunctionRef): StageState {
+export function createStageState (stage: StageSpec, fn: FunctionRef, membership: MembershipView): StageState {
+  const aggregate = stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined
+  const queue = queueFor(stage, membership)
   return {
     spec: stage,
     fn,
-    queue: new Fifo(),
+    queue: aggregate != null ? new AggregateQueue(aggregate, queue) : queue,
     maxInFlight: stage.maxInstances ?? Number.POSITIVE_INFINITY,
     portStreams: stage.outputs.map(port => streamOf(stage.name, port)),
-    aggregate: stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined,
+    aggregate,
     cluster: stage.cluster,
     side: stage.kind === 'map' ? stage.sideInput : undefined,
     byWorker: stage.maxInstances != null ? new Map() : undefined,
-    members: stage.broadcast === true
-      ? new MemberQueues<Work>('broadcast', (w, member) => ({ input: w.input, attempts: 0, member }))
-      : stage.partition != null ? new MemberQueues<Work>('partition', w => w) : undefined,
-    verifying: stage.verify != null ? new Set() : undefined,
-    follows: stage.cluster != null && stage.broadcast !== true && stage.partition == null && stage.verify == null ? new MemberFifos<Work>() : undefined,
     memoizable: stage.kind === 'map' && stage.sideInput == null,
     inFlight: 0,
     counts: { done: 0, failed: 0, retried: 0, emitted: 0, replayed: 0 }
   }
 }
 
-/** The key identity of an item of a partitioned stage; undefined when `by: key` and the item is not a pair. */
-export function partitionKey (bytes: Uint8Array, by: 'key' | 'value'): string | undefined {
-  let value: unknown
-  try {
-    value = decodeValue(bytes)
-  } catch {
-    return undefined
+/** The stage's mode. The flow validator allows `verify` only without a cluster, and broadcast or partition only with one. */
+function queueFor (stage: StageSpec, membership: MembershipView): StageQueue {
+  if (stage.cluster != null) {
+    if (stage.broadcast === true) return new BroadcastQueue(stage.cluster, membership)
+    if (stage.partition != null) return new PartitionedQueue(stage.name, stage.partition.by, stage.cluster, membership)
   }
-  if (by === 'value') return keyId(value)
-  return Array.isArray(value) && value.length === 2 ? keyId(value[0]) : undefined
+  if (stage.verify != null) return new VerifiedQueue(stage.verify.replicas)
+  if (stage.cluster != null) return new PinnedQueue(stage.cluster, membership)
+  return new SharedQueue()
 }
-

@@ -14,7 +14,7 @@ import { buildGraph } from '../../core/flow/graph.js'
 import { loadFlow } from '../../core/flow/validate.js'
 import { FlowRun } from '../../core/run/flow-run.js'
 import type { RunSummary } from '../../core/run/flow-run.js'
-import { JournalError } from '../../core/run/journal.js'
+import { JournalError } from '../../core/journal/journal.js'
 import { REFUSE_AFTER_DISAGREEMENTS } from '../../core/run/verification.js'
 import type { VerificationReport } from '../../core/run/verification.js'
 import type { FunctionRef } from '../../core/jobs.js'
@@ -30,6 +30,7 @@ import { defaultJournalPath, setUpJournal } from '../run-journal.js'
 import type { RunJournalSetup } from '../run-journal.js'
 import { openSink } from '../sinks/open-sink.js'
 import { SinkItemError } from '../sinks/png-sink.js'
+import { SinkFileError } from '../sinks/output-file.js'
 import { openSource, SourceDataError } from '../sources.js'
 import { formatCount, formatDuration, formatRate, ProgressDisplay } from './progress.js'
 import { Terminal } from './terminal.js'
@@ -319,7 +320,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       terminal.log(`error: ${err.message}`)
       return EXIT_BAD_INPUT
     }
-    if (err instanceof SinkItemError || err instanceof SpawnError) {
+    if (err instanceof SinkItemError || err instanceof SinkFileError || err instanceof SpawnError) {
       terminal.log(`error: ${err.message}`)
       return EXIT_FAILED
     }

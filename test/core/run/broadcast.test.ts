@@ -6,9 +6,9 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { flow, list, makeState, Sim, stage, stdout, values } from './run-helpers.js'
 import type { Delivered } from './run-helpers.js'
-import { JOURNAL_FORMAT } from '../../../core/run/journal.js'
-import { encodeEntry } from '../../../core/run/journal-codec.js'
-import { ResumePoint } from '../../../core/run/resume-point.js'
+import { JOURNAL_FORMAT } from '../../../core/journal/journal.js'
+import { encodeEntry } from '../../../core/journal/journal-codec.js'
+import { ResumePoint } from '../../../core/journal/resume-point.js'
 
 const identity = (x: unknown): Array<[number, unknown]> => [[0, x]]
 

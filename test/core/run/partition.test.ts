@@ -4,7 +4,6 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { MemberQueues, rendezvous } from '../../../core/run/member-queues.js'
 import { flow, makeState, Sim, stage, stdout, values } from './run-helpers.js'
 import type { Delivered } from './run-helpers.js'
 
@@ -32,33 +31,6 @@ const spec = (by: 'key' | 'value' = 'key'): ReturnType<typeof flow> => flow([val
   [stage('count', 'count', ['items'], { cluster: 'workers', partition: { by } })],
   [stdout('out', ['count'])],
   [{ name: 'workers', labels: [] }])
-
-describe('rendezvous', () => {
-  it('is deterministic and spreads keys over members', () => {
-    const members = ['worker/0', 'worker/1', 'worker/2']
-    const counts = new Map<string, number>()
-    for (let i = 0; i < 3000; i++) {
-      const m = rendezvous(`key-${i}`, members)
-      assert.equal(rendezvous(`key-${i}`, [...members].reverse()), m, 'member order does not matter')
-      counts.set(m, (counts.get(m) ?? 0) + 1)
-    }
-    for (const m of members) assert.ok(counts.get(m)! > 800, `${m}: ${counts.get(m)}`)
-  })
-})
-
-describe('MemberQueues (partition)', () => {
-  it('keeps a key with its owner while it is present, even when others join', () => {
-    const q = new MemberQueues<{ member?: string, partKey?: string, n: number }>('partition', w => w)
-    q.add({ partKey: 'a', n: 1 })
-    q.distribute(['x'])
-    assert.equal(q.ownerOf('a'), 'x')
-    q.add({ partKey: 'a', n: 2 })
-    q.distribute(['x', 'y', 'z'])
-    assert.equal(q.ownerOf('a'), 'x')
-    assert.deepEqual([q.take('x')?.n, q.take('x')?.n, q.take('x')], [1, 2, undefined])
-    assert.equal(q.size, 0)
-  })
-})
 
 describe('RunState: partitioned stages', () => {
   it('while membership is stable, every key stays on one member; both members get keys', () => {

@@ -6,7 +6,7 @@
  */
 import { encodedName, entryInfo, jobAt, jobKeyAt, sinkItemAt, visitJobs, visitSinkItems } from './journal-codec.js'
 import type { JobRecord, JournalHeader } from './journal.js'
-import { finishHash, HASH_SEED, hashBytes, sameBytes } from './hash.js'
+import { finishHash, HASH_SEED, hashBytes, sameBytes } from '../util/hash.js'
 import { RefTable } from './ref-table.js'
 
 const NO_TAG = new Uint8Array(0)

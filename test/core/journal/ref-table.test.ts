@@ -4,8 +4,8 @@
  */
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
-import { RefTable } from '../../../core/run/ref-table.js'
-import { finishHash, HASH_SEED, hashBytes } from '../../../core/run/hash.js'
+import { RefTable } from '../../../core/journal/ref-table.js'
+import { finishHash, HASH_SEED, hashBytes } from '../../../core/util/hash.js'
 
 it('finds entries by hash and comparison, through collisions and used-up entries', () => {
   const keys = ['a', 'b', 'c', 'd', 'e']

@@ -1,11 +1,8 @@
 /**
- * One FIFO of work per cluster member, with the total. Used for broadcast copies and partitioned items
- * (member-queues.ts), and for work that stays on a member: an item produced on a member of the cluster a
- * stage is pinned to (a broadcast copy's output, or any output of a stage pinned to that cluster) is run by
- * that member, as each member of a Hydro cluster runs its own copy of the dataflow after a broadcast; when
- * the member leaves, the run state gives its waiting work to the stage's shared queue.
+ * One FIFO of work per cluster member, with the total: the building block of the queues whose work is for
+ * particular members (broadcast copies, partitioned items, work that stays on the member it comes from).
  */
-import { Fifo } from '../util/fifo.js'
+import { Fifo } from '../../util/fifo.js'
 
 export interface MemberBound {
   /** The member this work stays on. */

@@ -5,10 +5,10 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeValue } from '../../../core/codec.js'
-import { fingerprintChange, JOURNAL_FORMAT, JournalError } from '../../../core/run/journal.js'
-import { ResumePoint } from '../../../core/run/resume-point.js'
-import { decodeEntry, encodeEntry } from '../../../core/run/journal-codec.js'
-import type { FlowFingerprint, JournalEntry, JournalHeader } from '../../../core/run/journal.js'
+import { fingerprintChange, JOURNAL_FORMAT, JournalError } from '../../../core/journal/journal.js'
+import { ResumePoint } from '../../../core/journal/resume-point.js'
+import { decodeEntry, encodeEntry } from '../../../core/journal/journal-codec.js'
+import type { FlowFingerprint, JournalEntry, JournalHeader } from '../../../core/journal/journal.js'
 
 const fingerprint: FlowFingerprint = { flow: 'f1', modules: { step: 'm1', keyed: 'm2' }, inputs: { words: 'i1' } }
 const header: JournalHeader = { format: JOURNAL_FORMAT, name: 'demo', fingerprint, started: 1_790_000_000_000 }
