@@ -92,7 +92,12 @@ export class WasiSystem {
         this.u64(out, (Number(id) === 0 ? REALTIME_START_NS : 0n) + this.clockTicks)
         return Errno.SUCCESS
       },
-      random_get: (buf, len) => { this.random.fill(this.mem().subarray(Number(buf), Number(buf) + Number(len))); return Errno.SUCCESS },
+      random_get: (buf, len) => {
+        const mem = this.mem()
+        if (Number(buf) + Number(len) > mem.length) return Errno.FAULT
+        this.random.fill(mem.subarray(Number(buf), Number(buf) + Number(len)))
+        return Errno.SUCCESS
+      },
       sched_yield: () => Errno.SUCCESS,
       proc_exit: (code) => { throw new ProcExit(Number(code) >>> 0) },
       fd_read: (fd, iovs, count, nread) => this.fdRead(Number(fd), Number(iovs), Number(count), Number(nread)),
