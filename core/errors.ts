@@ -31,6 +31,16 @@ export class WasmTrapError extends GridError {
   static override name = 'WasmTrapError'
 }
 
+/** A WASI command ended with a non-zero exit code (`proc_exit(n)`, `exit(n)` in C, `std::process::exit(n)` in Rust); the message has its stderr. */
+export class WasiExitError extends GridError {
+  static override name = 'WasiExitError'
+}
+
+/** An item or an output does not fit a WASI function's `io` mode (a byte array as JSON, a malformed output line, …). */
+export class WasiIoError extends GridError {
+  static override name = 'WasiIoError'
+}
+
 /** The call ran longer than its stage's `timeoutMs`; its sandbox was stopped. */
 export class JobTimeoutError extends GridError {
   static override name = 'JobTimeoutError'
@@ -93,7 +103,7 @@ export class SinkError extends GridError {
 const known: Record<string, new (message: string) => GridError> = {
   GridError, ModuleRejectedError, WasmTrapError, JobTimeoutError, OutputLimitError, JobFailedError,
   ExecutorClosedError, SandboxCrashedError, UnknownModuleError, ExecutorError, AggregateInputError,
-  PartitionInputError, VerificationError, SinkError
+  PartitionInputError, VerificationError, SinkError, WasiExitError, WasiIoError
 }
 
 /** The names `errorFromData` rebuilds as their classes. */

@@ -3,11 +3,17 @@
  * coordinator's bookkeeping (attempts, leases, where outputs go), which lives in core/run.
  */
 import type { Emitted } from './abi/abi.js'
+import type { WasiIo } from './abi/wasi/io.js'
 
 /** A function to call: the module by content hash (sha256, hex) and the export name. */
 export interface FunctionRef {
   readonly module: string
   readonly export: string
+  /**
+   * Present for a WASI command (`"abi": "wasi"`; core/abi/README.md): how the item crosses stdin and the
+   * outputs stdout. Absent: an ABI v1 function. Optional, so ABI v1 jobs keep their old shape everywhere.
+   */
+  readonly wasi?: WasiIo
 }
 
 export interface Job {

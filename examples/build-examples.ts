@@ -15,6 +15,7 @@ import { buildFunction, defaultOutput, describeBuilt, sourceKind } from '../node
 import type { SourceKind } from '../node-peer/compile/compile-function.js'
 import { BuildError } from '../node-peer/compile/errors.js'
 import { KIT_DIR, REPO_ROOT } from '../node-peer/compile/kit.js'
+import { buildNativeExamples } from './build-native.js'
 
 export { REPO_ROOT }
 
@@ -114,6 +115,7 @@ async function main (argv: readonly string[]): Promise<void> {
   try {
     const report = await buildExamples({ force, log: line => { console.log(line) } })
     console.log(`examples: ${report.built.length} built, ${report.upToDate.length} up to date`)
+    await buildNativeExamples(REPO_ROOT, force)
   } catch (err) {
     console.error(err instanceof BuildError ? `build-examples: ${err.message}` : err)
     process.exitCode = 1

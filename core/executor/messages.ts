@@ -25,7 +25,12 @@ export interface AddModule {
   readonly hash: string
   /** Compiled once by the pool; modules are structured-cloneable, so sandboxes never recompile. */
   readonly module: WebAssembly.Module
+  /** ABI v1: the `env.memory` import's limits. WASI: the capped memory's limits (the module defines it). */
   readonly memory: MemoryLimits
+  /** Present for a WASI command (core/abi/wasi/): its memory is already capped in `module`. */
+  readonly abi?: 'wasi'
+  /** WASI only: an instance may serve several calls (core/abi/wasi/reuse.ts). */
+  readonly reusable?: boolean
 }
 
 export interface RunBatch {

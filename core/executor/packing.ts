@@ -18,7 +18,7 @@ const utf8Decoder = new TextDecoder()
 /** Packs jobs into one buffer; returns it with the function table it refers to. */
 export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: ArrayBuffer } {
   const fns: FunctionRef[] = []
-  // module hash → export → index; no string building per job (batches usually call one function)
+  // module hash → export (and WASI io mode) → index; no string building per job (batches usually call one function)
   const fnIndex = new Map<string, Map<string, number>>()
   const indexes = new Uint32Array(jobs.length)
   let last: FunctionRef | undefined
@@ -26,14 +26,15 @@ export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: Arr
   let bytes = 0
   for (let i = 0; i < jobs.length; i++) {
     const { fn, input } = jobs[i]
-    if (last === undefined || fn.module !== last.module || fn.export !== last.export) {
+    if (last === undefined || fn.module !== last.module || fn.export !== last.export || fn.wasi !== last.wasi) {
       let exports = fnIndex.get(fn.module)
       if (exports === undefined) fnIndex.set(fn.module, exports = new Map())
-      let index = exports.get(fn.export)
+      const key = fn.wasi === undefined ? fn.export : `${fn.export}\0${fn.wasi}`
+      let index = exports.get(key)
       if (index === undefined) {
         index = fns.length
-        exports.set(fn.export, index)
-        fns.push({ module: fn.module, export: fn.export })
+        exports.set(key, index)
+        fns.push(fn.wasi === undefined ? { module: fn.module, export: fn.export } : { module: fn.module, export: fn.export, wasi: fn.wasi })
       }
       last = fn
       lastIndex = index

@@ -2,7 +2,7 @@
  * SandboxPool: the JobExecutor logic shared by Node (worker_threads) and the browser (Web Workers). A
  * platform's pool extends it, supplying a SandboxHost (sandbox-host.ts), its default size and its `stats`.
  *
- * - Modules are compiled and checked once, here; the compiled WebAssembly.Module is posted to every sandbox
+ * - Modules are compiled and checked once, here, for the ABI they are built for (ABI v1 or a WASI command, core/abi/modules.ts); the compiled WebAssembly.Module is posted to every sandbox
  *   (sandboxes started later get all known modules), so sandboxes never recompile.
  * - A batch is queued whole (FIFO); a free sandbox takes it, runs its jobs in order and answers with all
  *   outcomes at once. Both directions travel as one transferred ArrayBuffer (packing.ts).
@@ -17,7 +17,8 @@
  */
 import { DEFAULT_LIMITS } from '../abi/abi.js'
 import type { AbiLimits, Emitted } from '../abi/abi.js'
-import { compileModule, sha256Hex } from '../abi/host.js'
+import { sha256Hex } from '../abi/host.js'
+import { compileFunctionModule } from '../abi/modules.js'
 import { ExecutorClosedError, JobTimeoutError, ModuleRejectedError, SandboxCrashedError, UnknownModuleError, errorToData } from '../errors.js'
 import type { ErrorData, Job, JobExecutor, JobOutcome } from '../jobs.js'
 import { Fifo } from '../util/fifo.js'
@@ -211,13 +212,20 @@ export class SandboxPool implements JobExecutor {
   private async compile (hash: string, bytes: Uint8Array): Promise<void> {
     const actual = await sha256Hex(bytes)
     if (actual !== hash) throw new ModuleRejectedError(`bytes hash to ${actual}, not to the announced ${hash}`)
-    const compiled = await compileModule(bytes)
     const cap = this.limits.maxMemoryPages
-    if (compiled.memory.minimumPages > cap) {
-      throw new ModuleRejectedError(`asks for ${compiled.memory.minimumPages} memory pages at start, above the cap of ${cap}`)
+    const found = await compileFunctionModule(bytes, cap)
+    let message: AddModule
+    if (found.abi === 'wasi') {
+      const { module, minimumPages, maximumPages, reusable } = found.compiled
+      message = { type: 'module', hash, module, memory: { minimumPages, maximumPages }, abi: 'wasi', reusable }
+    } else {
+      const compiled = found.compiled
+      if (compiled.memory.minimumPages > cap) {
+        throw new ModuleRejectedError(`asks for ${compiled.memory.minimumPages} memory pages at start, above the cap of ${cap}`)
+      }
+      message = { type: 'module', hash, module: compiled.module, memory: compiled.memory }
     }
     if (this.closed != null) throw this.closed
-    const message: AddModule = { type: 'module', hash, module: compiled.module, memory: compiled.memory }
     this.modules.set(hash, message)
     for (const slot of this.slotList) if (slot.alive) this.post(slot, message)
   }

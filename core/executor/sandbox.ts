@@ -1,11 +1,15 @@
 /**
- * The loop inside every sandbox: keeps one FunctionInstance per module, runs each batch's jobs in order and
+ * The loop inside every sandbox: keeps one FunctionInstance per ABI v1 module (a WASI command gets a fresh
+ * instance per call, core/abi/wasi/command.ts; the function's `wasi` field says which host to use), runs each batch's jobs in order and
  * posts all outcomes in one transferred buffer. Before each job it publishes which job runs and since when
  * (timeout-watch.ts): WASM cannot be interrupted, so the pool watches that and stops this sandbox if a job
  * overruns its timeout.
  */
+import type { Emitted } from '../abi/abi.js'
 import { FunctionInstance } from '../abi/host.js'
-import { errorToData } from '../errors.js'
+import { WasiRunner } from '../abi/wasi/command.js'
+import { ModuleRejectedError, errorToData } from '../errors.js'
+import type { FunctionRef } from '../jobs.js'
 import type { AddModule, RunBatch, SandboxInit } from './messages.js'
 import { OutcomeWriter, unpackJobs } from './packing.js'
 import type { SandboxPort } from './sandbox-host.js'
@@ -15,6 +19,8 @@ interface LoadedModule {
   readonly message: AddModule
   /** Undefined until first used, and again after a failed call left it broken. */
   instance: FunctionInstance | undefined
+  /** A WASI command's runner (it keeps a clean instance between calls when it may). */
+  wasi?: WasiRunner
 }
 
 interface Settings {
@@ -37,6 +43,20 @@ export function serveSandbox (port: SandboxPort): void {
     return loaded.instance
   }
 
+  async function call (fn: FunctionRef, input: Uint8Array, init: SandboxInit): Promise<Emitted[]> {
+    const loaded = modules.get(fn.module)
+    const message = loaded?.message
+    if (loaded != null && message?.abi === 'wasi') {
+      if (fn.wasi === undefined) throw new ModuleRejectedError(`${fn.module} is a WASI command, but the function is declared as ABI v1: declare it with "abi": "wasi"`)
+      const { module, memory } = message
+      loaded.wasi ??= new WasiRunner({ module, minimumPages: memory.minimumPages, maximumPages: memory.maximumPages ?? memory.minimumPages, reusable: message.reusable === true })
+      return loaded.wasi.run(fn.wasi, input, init.limits)
+    }
+    if (message != null && fn.wasi !== undefined) throw new ModuleRejectedError(`${fn.module} is an ABI v1 module, but the function is declared "abi": "wasi": drop "abi" (ABI v1 is the default)`)
+    const instance = await instanceOf(fn.module, init)
+    return instance.call(fn.export, input)
+  }
+
   async function runBatch (batch: RunBatch, { init, progress }: Settings): Promise<void> {
     const jobs = unpackJobs(batch.jobs)
     let inputBytes = 0
@@ -46,8 +66,7 @@ export function serveSandbox (port: SandboxPort): void {
       const fn = batch.fns[jobs[i].fn]
       progress.started(batch.seq, i)
       try {
-        const instance = await instanceOf(fn.module, init)
-        writer.ok(instance.call(fn.export, jobs[i].input))
+        writer.ok(await call(fn, jobs[i].input, init))
       } catch (err) {
         writer.error(errorToData(err))
       }

@@ -6,15 +6,33 @@
  * named port of a stage (`collatz.next`). Items travel between stages as msgpack bytes and are only
  * decoded where a value is needed (sinks, aggregation keys).
  */
+import type { WasiIo } from '../abi/wasi/io.js'
 
-/** A WebAssembly function as the flow names it. */
-export interface FunctionSpec {
+/** A WebAssembly function as the flow names it: an ABI v1 export (the default) or a WASI command. */
+export type FunctionSpec = AbiV1FunctionSpec | WasiFunctionSpec
+
+/** A function of an edge-grid ABI v1 module (core/abi/README.md §1). */
+export interface AbiV1FunctionSpec {
   readonly name: string
   /** Path of the .wasm file, resolved against the flow file's folder. */
   readonly wasm: string
   /** Name of the exported function to call (ABI v1: `(ptr: i32, len: i32) -> void`). */
   readonly export: string
+  /** Absent: flows written before `abi` existed keep exactly their shape. */
+  readonly abi?: undefined
 }
+
+/** A WASI preview 1 command (`"abi": "wasi"`): one call runs `_start` with the item on stdin (core/abi/README.md). */
+export interface WasiFunctionSpec {
+  readonly name: string
+  readonly wasm: string
+  readonly export: typeof WASI_START
+  readonly abi: 'wasi'
+  /** How the item crosses stdin and the outputs stdout (and fds 3…): `json` (default), `msgpack`, `bytes`. */
+  readonly io: WasiIo
+}
+
+export const WASI_START = '_start'
 
 export type SourceSpec =
   /** Integers `start, start+step, …` below `end` (end exclusive), generated lazily. */

@@ -4,7 +4,11 @@
  * rules (range bounds, png size, aggregate ports). Stream references are kept as written here; the next
  * step (check-streams.ts) resolves them, since a stage may read a stage declared after it.
  */
-import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, MAX_REPLICAS, MIN_REPLICAS, PARTIAL_SUFFIX } from './model.js'
+import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, MAX_REPLICAS, MIN_REPLICAS, PARTIAL_SUFFIX, WASI_START } from './model.js'
+import { FUNCTION_ABIS } from '../abi/modules.js'
+import type { FunctionAbi } from '../abi/modules.js'
+import { DEFAULT_WASI_IO, WASI_IO_MODES } from '../abi/wasi/io.js'
+import type { WasiIo } from '../abi/wasi/io.js'
 import type { ClusterSpec, FlowSpec, FunctionSpec, PartitionSpec, SinkSpec, SourceSpec, StageSpec, VerifySpec } from './model.js'
 import { describeJson, didYouMean, FIELDS, FieldReader, join } from './parse-fields.js'
 
@@ -58,7 +62,7 @@ export function parseFlow (file: string, json: unknown, resolve: Resolve): Parse
   const implicitExports = new Set<string>()
   for (const [fname, value] of entries(r, 'functions', top.functions, false)) {
     functions[fname] = parseFunction(r, `functions.${fname}`, fname, value, resolve)
-    if ((value as Record<string, unknown>).export === undefined) implicitExports.add(fname)
+    if ((value as Record<string, unknown>).export === undefined && functions[fname].abi === undefined) implicitExports.add(fname)
   }
 
   // clusters have their own namespace, like functions: a stage may be called like the cluster it runs on
@@ -125,10 +129,35 @@ function parseFunction (r: FieldReader, path: string, name: string, value: unkno
   const obj = r.object(path, value, 'a function: { "wasm": "path/to/module.wasm", "export": "name" }')
   r.fields(path, obj, FIELDS.function, ['wasm'], 'a function')
   const wasm = r.nonEmptyString(`${path}.wasm`, obj.wasm, 'the path of a .wasm file, relative to the flow file')
+  const wasi = parseWasi(r, path, obj)
+  if (wasi !== undefined) {
+    if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
+    return { name, wasm: resolve(wasm), export: WASI_START, abi: 'wasi', io: wasi }
+  }
   // The export defaults to the function's own name: `"double": { "wasm": "m.wasm" }` calls `double`.
   const exportName = obj.export === undefined ? name : r.nonEmptyString(`${path}.export`, obj.export, 'the name of an exported function')
   if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
   return { name, wasm: resolve(wasm), export: exportName }
+}
+
+/** `abi` and `io`: the WASI io mode when `"abi": "wasi"`, undefined for ABI v1 (the default). */
+function parseWasi (r: FieldReader, path: string, obj: Record<string, unknown>): WasiIo | undefined {
+  const abis = FUNCTION_ABIS.map(a => JSON.stringify(a)).join(' or ')
+  if (obj.abi !== undefined && !FUNCTION_ABIS.includes(obj.abi as FunctionAbi)) {
+    r.fail(`${path}.abi`, `${abis} (the default: "v1", the edge-grid function ABI; "wasi": a WASI preview 1 command), got ${describeJson(obj.abi)}`)
+  }
+  if (obj.abi !== 'wasi') {
+    if (obj.io !== undefined) r.fail(`${path}.io`, 'only for WASI commands: add "abi": "wasi" (ABI v1 functions take and emit msgpack through grid_alloc and grid.emit)')
+    return undefined
+  }
+  if (obj.export !== undefined && obj.export !== WASI_START) {
+    r.fail(`${path}.export`, `nothing (or "${WASI_START}"): a WASI command runs its ${WASI_START} once per item, got ${describeJson(obj.export)}`)
+  }
+  if (obj.io === undefined) return DEFAULT_WASI_IO
+  if (!WASI_IO_MODES.includes(obj.io as WasiIo)) {
+    r.fail(`${path}.io`, `${WASI_IO_MODES.map(m => JSON.stringify(m)).join(', ')} (how items cross stdin and stdout; default "${DEFAULT_WASI_IO}"), got ${describeJson(obj.io)}`)
+  }
+  return obj.io as WasiIo
 }
 
 function parseCluster (r: FieldReader, path: string, name: string, value: unknown): ClusterSpec {

@@ -11,7 +11,7 @@
  *     hello {name, threads, …}  →
  *                               ←  welcome {flow, run}
  *     pull {credits}            →
- *                               ←  jobs [[id, module, export, input, timeoutMs], …]
+ *                               ←  jobs [[id, module, export, input, timeoutMs(, wasi io mode)], …]  (the 6th element only for WASI commands)
  *     results [[id, 1, [[port, bytes], …]] | [id, 0, name, message], …] + pull
  *     bye                       →  (graceful leave: jobs not reported are handed back)
  *                               ←  side {name, version, value}  (a side input's value, sent before the
@@ -33,13 +33,16 @@
 import { isCount, isId, isLabels, isObject, isShortString } from './guards.js'
 import type { Emitted } from '../abi/abi.js'
 import type { Job, JobOutcome } from '../jobs.js'
+import type { WasiIo } from '../abi/wasi/io.js'
+import { WASI_IO_MODES } from '../abi/wasi/io.js'
 
 export const JOB_PROTOCOL = '/edge-grid/jobs/1.0.0'
 export const JOB_PROTOCOL_VERSION = 1
 /** Largest frame accepted on the job stream: a batch of jobs or results, never a whole data set. */
 export const MAX_JOB_FRAME_BYTES = 32 * 1024 * 1024
 
-export type WireJob = [id: number, module: string, exportName: string, input: Uint8Array, timeoutMs: number]
+/** `wasi`: only for a WASI command's jobs (its io mode); ABI v1 jobs keep the 5-tuple older peers know. */
+export type WireJob = [id: number, module: string, exportName: string, input: Uint8Array, timeoutMs: number, wasi?: WasiIo]
 export type WireOutcome =
   | [id: number, ok: 1, outputs: Array<[port: number, bytes: Uint8Array]>]
   | [id: number, ok: 0, errorName: string, errorMessage: string]
@@ -78,11 +81,13 @@ export type CoordinatorMessage =
   | { readonly t: 'challenge', readonly nonce: Uint8Array, readonly proof?: Uint8Array }
 
 export function jobToWire (job: Job): WireJob {
-  return [job.id, job.fn.module, job.fn.export, job.input, job.timeoutMs]
+  const wire: WireJob = [job.id, job.fn.module, job.fn.export, job.input, job.timeoutMs]
+  if (job.fn.wasi !== undefined) wire.push(job.fn.wasi)
+  return wire
 }
 
-export function jobFromWire ([id, module, exportName, input, timeoutMs]: WireJob): Job {
-  return { id, fn: { module, export: exportName }, input, timeoutMs }
+export function jobFromWire ([id, module, exportName, input, timeoutMs, wasi]: WireJob): Job {
+  return { id, fn: wasi === undefined ? { module, export: exportName } : { module, export: exportName, wasi }, input, timeoutMs }
 }
 
 export function outcomeToWire (outcome: JobOutcome): WireOutcome {
@@ -111,7 +116,7 @@ function isWireOutcome (v: unknown): v is WireOutcome {
 }
 
 function isWireJob (v: unknown): v is WireJob {
-  return Array.isArray(v) && v.length === 5 && isId(v[0]) && isShortString(v[1], 128) && isShortString(v[2]) && v[3] instanceof Uint8Array && isCount(v[4], 86_400_000)
+  return Array.isArray(v) && (v.length === 5 || (v.length === 6 && WASI_IO_MODES.includes(v[5]))) && isId(v[0]) && isShortString(v[1], 128) && isShortString(v[2]) && v[3] instanceof Uint8Array && isCount(v[4], 86_400_000)
 }
 
 export function isWorkerMessage (v: unknown): v is WorkerMessage {

@@ -35,6 +35,7 @@ import { openSource, SourceDataError } from '../sources.js'
 import { formatCount, formatDuration, formatRate, ProgressDisplay } from './progress.js'
 import { Terminal } from './terminal.js'
 import { EXIT_BAD_INPUT, intOption, parseCommandLine, UsageError } from './usage.js'
+import { functionRef } from '../../core/flow/function-ref.js'
 
 export const EXIT_OK = 0
 export { EXIT_BAD_INPUT }
@@ -206,7 +207,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     const moduleBytes = new Map<string, Uint8Array>()
     for (const [name, module] of modules) {
       moduleBytes.set(module.hash, module.bytes)
-      functions.set(name, { module: module.hash, export: spec.functions[name].export })
+      functions.set(name, functionRef(spec.functions[name], module.hash))
     }
     if (options.workers > 0) {
       pool = new ThreadPool({ threads: options.workers })

@@ -2,7 +2,8 @@
  * The executor compliance suite (core/executor/executor-suite.ts) run INSIDE real Chromium against WebWorkerPool,
  * on the built test page (browser-peer/dist/executor-suite.html) served by the page server: once on a
  * cross-origin-isolated page (timeouts watched through SharedArrayBuffer) and once without isolation
- * (timeouts watched through a message per job). Fixtures are assembled here in Node and passed in.
+ * (timeouts watched through a message per job). Fixtures are assembled here in Node and passed in; the WASI
+ * suite (core/executor/wasi-suite.ts) runs on the same page with a C command built by clang.
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -10,17 +11,20 @@ import { executorSuite } from '../../core/executor/executor-suite.js'
 import type { ExecutorFixtures } from '../../core/executor/executor-suite.js'
 import { startPageServer } from '../../node-peer/http/page-server.js'
 import type { PageServer } from '../../node-peer/http/page-server.js'
-import { loadExecutorFixtures } from '../fixtures/executor/fixtures.js'
+import { wasiExecutorSuite } from '../../core/executor/wasi-suite.js'
+import { buildWasiFixture, loadExecutorFixtures } from '../fixtures/executor/fixtures.js'
 import { withBrowser } from '../helpers/browser.js'
 import type { SuiteResult } from './page-types.js'
 
 
 const fixtures = await loadExecutorFixtures()
-const encoded = Object.fromEntries(Object.entries(fixtures).map(([k, v]) => [k, Buffer.from(v as Uint8Array).toString('base64')])) as Record<keyof ExecutorFixtures, string>
+const wasi = await buildWasiFixture()
+const encoded = Object.fromEntries(Object.entries({ ...fixtures, wasi }).map(([k, v]) => [k, Buffer.from(v as Uint8Array).toString('base64')])) as Record<keyof ExecutorFixtures | 'wasi', string>
 
 // the suite's test names, learned by registering it with a collector (nothing runs)
 const names: string[] = []
 executorSuite({ test: name => { names.push(name) } }, async () => { throw new Error('not run') }, fixtures)
+wasiExecutorSuite({ test: name => { names.push(name) } }, async () => { throw new Error('not run') }, { wasi, double: fixtures.double })
 
 for (const isolated of [true, false]) {
   describe(`WebWorkerPool in Chromium: executor compliance suite (${isolated ? 'cross-origin isolated, shared-memory timeouts' : 'not isolated, message timeouts'})`, () => {

@@ -8,6 +8,7 @@ import { decodeValue, encodeValue } from '../../../core/codec.js'
 import type { Job } from '../../../core/jobs.js'
 import { executorSuite } from '../../../core/executor/executor-suite.js'
 import type { ExecutorFixtures } from '../../../core/executor/executor-suite.js'
+import { wasiExecutorSuite } from '../../../core/executor/wasi-suite.js'
 import { WebWorkerPool } from '../executor/pool.js'
 
 export interface SuiteResult {
@@ -36,7 +37,8 @@ export interface BenchResult {
 }
 
 export interface ExecutorSuiteHandle {
-  run: (fixtures: Record<keyof ExecutorFixtures, string>, threads: number) => Promise<SuiteResult[]>
+  /** `wasi` (optional): the WASI suite's command; its tests run after the ABI v1 suite's. */
+  run: (fixtures: Record<keyof ExecutorFixtures, string> & { wasi?: string }, threads: number) => Promise<SuiteResult[]>
   bench: (request: BenchRequest) => Promise<BenchResult>
   /** building blocks for pool-specific checks scripted by the tests */
   lib: { WebWorkerPool: typeof WebWorkerPool, sha256Hex: typeof sha256Hex, encodeValue: typeof encodeValue, decodeValue: typeof decodeValue, fromBase64: typeof fromBase64 }
@@ -55,7 +57,7 @@ function fromBase64 (text: string): Uint8Array {
   return bytes
 }
 
-async function run (encoded: Record<keyof ExecutorFixtures, string>, threads: number): Promise<SuiteResult[]> {
+async function run (encoded: Record<keyof ExecutorFixtures, string> & { wasi?: string }, threads: number): Promise<SuiteResult[]> {
   const fixtures: ExecutorFixtures = {
     double: fromBase64(encoded.double),
     trap: fromBase64(encoded.trap),
@@ -64,6 +66,9 @@ async function run (encoded: Record<keyof ExecutorFixtures, string>, threads: nu
   }
   const tests: Array<{ name: string, fn: () => Promise<void> }> = []
   executorSuite({ test: (name, fn) => { tests.push({ name, fn }) } }, async () => new WebWorkerPool({ threads }), fixtures)
+  if (encoded.wasi !== undefined) {
+    wasiExecutorSuite({ test: (name, fn) => { tests.push({ name, fn }) } }, async limits => new WebWorkerPool({ threads, limits }), { wasi: fromBase64(encoded.wasi), double: fixtures.double })
+  }
   const results: SuiteResult[] = []
   for (const { name, fn } of tests) {
     const started = performance.now()

@@ -1,0 +1,8 @@
+/** The job-side reference to a flow's function: what an executor needs to call it, nothing more. */
+import type { FunctionRef } from '../jobs.js'
+import type { FunctionSpec } from './model.js'
+
+/** `hash`: the module's content hash (load-modules.ts). WASI commands carry their io mode. */
+export function functionRef (fn: FunctionSpec, hash: string): FunctionRef {
+  return fn.abi === 'wasi' ? { module: hash, export: fn.export, wasi: fn.io } : { module: hash, export: fn.export }
+}
