@@ -2,8 +2,8 @@
  * SandboxPool: the JobExecutor logic shared by Node (worker_threads) and the browser (Web Workers). A
  * platform's pool extends it, supplying a SandboxHost (sandbox-host.ts), its default size and its `stats`.
  *
- * - Modules are compiled and checked once, here, for the ABI they are built for (ABI v1 or a WASI command, core/abi/modules.ts); the compiled WebAssembly.Module is posted to every sandbox
- *   (sandboxes started later get all known modules), so sandboxes never recompile.
+ * - Modules are compiled and checked once (prepare-module.ts); the compiled WebAssembly.Module is posted to
+ *   every sandbox (sandboxes started later get all known modules), so sandboxes never recompile.
  * - A batch is queued whole (FIFO); a free sandbox takes it, runs its jobs in order and answers with all
  *   outcomes at once. Both directions travel as one transferred ArrayBuffer (packing.ts).
  * - Timeouts: each sandbox publishes the job it runs and its start time (timeout-watch.ts); while work runs, a
@@ -17,13 +17,12 @@
  */
 import { DEFAULT_LIMITS } from '../abi/abi.js'
 import type { AbiLimits, Emitted } from '../abi/abi.js'
-import { sha256Hex } from '../abi/host.js'
-import { compileFunctionModule } from '../abi/modules.js'
-import { ExecutorClosedError, JobTimeoutError, ModuleRejectedError, SandboxCrashedError, UnknownModuleError, errorToData } from '../errors.js'
+import { ExecutorClosedError, JobTimeoutError, SandboxCrashedError, UnknownModuleError, errorToData } from '../errors.js'
 import type { ErrorData, Job, JobExecutor, JobOutcome } from '../jobs.js'
 import { Fifo } from '../util/fifo.js'
 import type { AddModule, BatchDone, FromSandbox, ToSandbox } from './messages.js'
 import { packJobs, unpackOutcomes } from './packing.js'
+import { prepareModule } from './prepare-module.js'
 import type { Sandbox, SandboxHost } from './sandbox-host.js'
 import { ProgressView, WatchTimer } from './timeout-watch.js'
 
@@ -210,21 +209,7 @@ export class SandboxPool implements JobExecutor {
   }
 
   private async compile (hash: string, bytes: Uint8Array): Promise<void> {
-    const actual = await sha256Hex(bytes)
-    if (actual !== hash) throw new ModuleRejectedError(`bytes hash to ${actual}, not to the announced ${hash}`)
-    const cap = this.limits.maxMemoryPages
-    const found = await compileFunctionModule(bytes, cap)
-    let message: AddModule
-    if (found.abi === 'wasi') {
-      const { module, minimumPages, maximumPages, reusable } = found.compiled
-      message = { type: 'module', hash, module, memory: { minimumPages, maximumPages }, abi: 'wasi', reusable }
-    } else {
-      const compiled = found.compiled
-      if (compiled.memory.minimumPages > cap) {
-        throw new ModuleRejectedError(`asks for ${compiled.memory.minimumPages} memory pages at start, above the cap of ${cap}`)
-      }
-      message = { type: 'module', hash, module: compiled.module, memory: compiled.memory }
-    }
+    const message = await prepareModule(hash, bytes, this.limits)
     if (this.closed != null) throw this.closed
     this.modules.set(hash, message)
     for (const slot of this.slotList) if (slot.alive) this.post(slot, message)
