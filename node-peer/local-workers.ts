@@ -28,7 +28,7 @@ export class LocalWorkers {
   private fill (): void {
     const slots = this.executor.slots
     while (!this.stopped && this.running < slots * 2) {
-      const available = this.run.state.itemsQueued
+      const available = this.run.queued
       const size = this.sizer.next(Math.max(available, 1), slots)
       const taken = this.run.takeJobs(size, this.workerName)
       if (taken.length === 0) return
