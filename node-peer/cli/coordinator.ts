@@ -59,6 +59,8 @@ Options:
   --http PORT      serve the browser worker page on PORT (0: any free port), on
                    the interface of the first --listen address; anyone who
                    opens the printed URL donates compute from a browser tab
+                   (browsers need a /ws listen address: one is added beside
+                   the first TCP one when --listen has none)
   --local-only     no network at all: embedded workers only
   --secret S       a join secret volunteers must prove (HMAC over a fresh
                    nonce, the secret is never sent) before they get jobs;

@@ -72,7 +72,8 @@ export class ProgressDisplay {
       const bar = tty ? `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} ` : ''
       parts.push(`${bar}${(p.sourceFraction * 100).toFixed(0).padStart(3)}% read`)
     }
-    parts.push(`${formatCount(p.jobsDone)} jobs`, formatRate(this.rate), formatDuration(now - this.started), `${this.workers()} workers`)
+    const workers = this.workers()
+    parts.push(`${formatCount(p.jobsDone)} jobs`, formatRate(this.rate), formatDuration(now - this.started), `${workers} worker${workers === 1 ? '' : 's'}`)
     if (p.clusters != null) parts.push(formatClusters(p.clusters))
     const line = `${this.flowName} │ ${parts.join(' │ ')}`
     if (tty) this.terminal.status(line)
