@@ -89,6 +89,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   private spawned: SpawnedWorkers | undefined
   private scratch: string | undefined
   private current: HostedRun | undefined
+  /** Aborts the current run (stop() during a run interrupts it), and its end. */
+  private abortRun: (() => void) | undefined
+  private running: Promise<unknown> | undefined
   private readonly prepared = new Set<HostedRun>()
 
   constructor (private readonly components: CoordinatorComponents) {
@@ -106,7 +109,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   /** Starts the pool, the network, the page server. `signal` aborts the start (CoordinatorInterruptedError). */
   async start (init: CoordinatorInit, options: AbortOptions = {}): Promise<void> {
     this.init = init
-    const interrupted = (): never => { throw new CoordinatorInterruptedError('stopped while starting', false) }
+    const interrupted = (): never => { throw new CoordinatorInterruptedError('stopped while starting', [...this.prepared].some(r => r.resumable)) }
     if (options.signal?.aborted === true) interrupted()
     if (init.workers > 0) this.pool = new ThreadPool({ threads: init.workers })
     const net = init.network
@@ -139,14 +142,25 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
    * worker dies before the run could start.
    */
   async run (run: HostedRun, options: RunOptions = {}): Promise<RunResult> {
-    const init = this.init
-    if (init == null) throw new Error('Coordinator.run before start')
+    if (this.init == null) throw new Error('Coordinator.run before start')
     if (this.current != null) throw new Error('one run at a time')
-    const { signal } = options
+    const stopping = new AbortController()
+    this.abortRun = () => { stopping.abort() }
+    const signal = options.signal != null ? AbortSignal.any([options.signal, stopping.signal]) : stopping.signal
+    const running = this.runOnce(this.init, run, signal, options.waitWorkers ?? 0)
+    this.running = running
+    try {
+      return await running
+    } finally {
+      this.abortRun = this.running = undefined
+    }
+  }
+
+  private async runOnce (init: CoordinatorInit, run: HostedRun, signal: AbortSignal, waitFor: number): Promise<RunResult> {
     const { plan, flow } = run
     this.current = run
     const onAbort = (): void => { run.close() }
-    signal?.addEventListener('abort', onAbort, { once: true })
+    signal.addEventListener('abort', onAbort, { once: true })
     const spawn = init.network?.spawn?.count ?? 0
     let stopWorkers: (() => void) | undefined
     try {
@@ -160,8 +174,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       for (const [hash, bytes] of plan.modules) await this.pool?.addModule(hash, bytes)
       this.network?.attach({ run: flow, flowName: run.name, runId: run.runId }, plan.modules)
       if (this.network != null && spawn > 0 && this.spawned == null) await this.spawn(this.network, init.network!.spawn!)
-      const waitWorkers = Math.max(options.waitWorkers ?? 0, spawn)
-      if (this.network != null && waitWorkers > 0) await this.waitForWorkers(this.network, waitWorkers, options)
+      const waitWorkers = Math.max(waitFor, spawn)
+      if (this.network != null && waitWorkers > 0) await this.waitForWorkers(this.network, waitWorkers, { signal })
       const offRefused = flow.onRefused(id => { emit(this, 'worker:refused', { id, disagreements: REFUSE_AFTER_DISAGREEMENTS }) })
       const local = this.pool != null ? new LocalWorkers(flow, this.pool) : undefined
       const stopHint = watchClusters(plan.spec, flow, clusters => {
@@ -178,22 +192,27 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       emit(this, summary.ok ? 'run:done' : 'run:failed', summary)
       return { summary, journalKept }
     } catch (err) {
-      if (signal?.aborted === true || err instanceof RunAbortedError) {
+      if (signal.aborted || err instanceof RunAbortedError) {
         throw new CoordinatorInterruptedError(`flow "${run.name}" was interrupted`, run.resumable)
       }
       this.network?.finish(false)
       throw err
     } finally {
       stopWorkers?.()
-      signal?.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
       run.close()
       this.prepared.delete(run)
       this.current = undefined
     }
   }
 
-  /** Stops everything started (spawned workers leave, then the node stops); safe to call more than once. */
+  /**
+   * Stops everything started (a run going on is interrupted first; spawned workers leave, then the node
+   * stops). Safe to call more than once.
+   */
   async stop (): Promise<void> {
+    this.abortRun?.()
+    await this.running?.catch(() => { /* its caller has the error */ })
     const { page, spawned, network, pool, scratch } = this
     this.page = this.spawned = this.network = this.pool = this.scratch = undefined
     for (const run of this.prepared) run.close()
