@@ -61,10 +61,43 @@ export class UnknownModuleError extends GridError {
   static override name = 'UnknownModuleError'
 }
 
-const known: Record<string, new (message: string) => GridError> = {
-  ModuleRejectedError, WasmTrapError, JobTimeoutError, OutputLimitError, JobFailedError, GridError,
-  ExecutorClosedError, SandboxCrashedError, UnknownModuleError
+/** The executor could not run a batch at all (it threw instead of answering): every job of it failed. */
+export class ExecutorError extends GridError {
+  static override name = 'ExecutorError'
 }
+
+/** An aggregate stage received an item that is not a `[key, value]` pair. */
+export class AggregateInputError extends GridError {
+  static override name = 'AggregateInputError'
+}
+
+/** A partitioned stage received an item it cannot partition (`by: key` needs `[key, value]` pairs). */
+export class PartitionInputError extends GridError {
+  static override name = 'PartitionInputError'
+}
+
+/** A stage with `verify` found no majority among the replicas of a job on distinct workers. */
+export class VerificationError extends GridError {
+  static override name = 'VerificationError'
+}
+
+/** A sink could not write (disk full, permission, a closed pipe): the run fails, its journal is kept. */
+export class SinkError extends GridError {
+  static override name = 'SinkError'
+}
+
+/**
+ * Every error class whose instances travel as `ErrorData` (job outcomes, a run's failure, a worker's report):
+ * `errorFromData` rebuilds these by name, so receivers branch on `instanceof` as on the sending side.
+ */
+const known: Record<string, new (message: string) => GridError> = {
+  GridError, ModuleRejectedError, WasmTrapError, JobTimeoutError, OutputLimitError, JobFailedError,
+  ExecutorClosedError, SandboxCrashedError, UnknownModuleError, ExecutorError, AggregateInputError,
+  PartitionInputError, VerificationError, SinkError
+}
+
+/** The names `errorFromData` rebuilds as their classes. */
+export const KNOWN_ERROR_NAMES: readonly string[] = Object.keys(known)
 
 export function errorToData (err: unknown): ErrorData {
   if (err instanceof Error) return { name: err.name, message: err.message }

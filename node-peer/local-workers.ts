@@ -1,23 +1,28 @@
 /**
- * Embedded workers: connects a FlowRun to a local JobExecutor (the worker_threads pool). Keeps every thread
- * busy with one batch running and one waiting, sized by BatchSizer, and feeds outcomes back to the run.
+ * Embedded workers: connects a FlowRun to a local JobExecutor (the worker_threads pool). The batching is the
+ * worker side's own (core/worker/batch-dispatcher.ts, as in WorkerAgent): every thread busy with one batch
+ * running and one waiting, sized by BatchSizer; here the jobs come straight from the run and the outcomes go
+ * straight back to it.
  */
-import type { JobExecutor } from '../core/jobs.js'
+import { errorToData, ExecutorError } from '../core/errors.js'
+import type { Job, JobExecutor, JobOutcome } from '../core/jobs.js'
 import type { FlowRun } from '../core/run/flow-run.js'
-import { BatchSizer } from '../core/worker/batch-sizer.js'
+import { BatchDispatcher } from '../core/worker/batch-dispatcher.js'
+import type { BatchSink, BatchSource } from '../core/worker/batch-dispatcher.js'
 import { withSideValue } from '../core/run/side-inputs.js'
 
-export class LocalWorkers {
-  private running = 0
-  private readonly sizer = new BatchSizer()
+export class LocalWorkers implements BatchSource, BatchSink {
+  private readonly dispatcher: BatchDispatcher
   private unsubscribe: (() => void) | undefined
   private stopped = false
 
-  constructor (private readonly run: FlowRun, private readonly executor: JobExecutor, readonly workerName = 'local') {}
+  constructor (private readonly run: FlowRun, executor: JobExecutor, readonly workerName = 'local') {
+    this.dispatcher = new BatchDispatcher({ executor, source: this, sink: this })
+  }
 
   start (): void {
-    this.unsubscribe = this.run.onWork(() => { this.fill() })
-    this.fill()
+    this.unsubscribe = this.run.onWork(() => { this.dispatcher.fill() })
+    this.dispatcher.fill()
   }
 
   stop (): void {
@@ -25,26 +30,24 @@ export class LocalWorkers {
     this.unsubscribe?.()
   }
 
-  private fill (): void {
-    const slots = this.executor.slots
-    while (!this.stopped && this.running < slots * 2) {
-      const available = this.run.queued
-      const size = this.sizer.next(Math.max(available, 1), slots)
-      const taken = this.run.takeJobs(size, this.workerName)
-      if (taken.length === 0) return
-      // side inputs: the value is right here, so it is simply put in each job's input
-      const jobs = taken.map(job => job.side == null ? job : { ...job, input: withSideValue(job.input, this.run.sideValue(job.side)?.bytes) })
-      this.running++
-      const started = performance.now()
-      this.executor.run(jobs).then(outcomes => {
-        this.sizer.observe(jobs.length, performance.now() - started)
-        this.running--
-        this.run.complete(outcomes)
-      }, err => {
-        // The executor itself failed (closed): report every job as failed so nothing hangs.
-        this.running--
-        this.run.complete(jobs.map(job => ({ id: job.id, ok: false as const, error: { name: 'ExecutorError', message: String((err as Error)?.message ?? err) } })))
-      })
-    }
+  /** BatchSource: at least one, so the run is asked (it knows best whether something can be taken). */
+  readonly available = (): number => this.stopped ? 0 : Math.max(this.run.queued, 1)
+
+  readonly take = (size: number): Job[] => {
+    const taken = this.run.takeJobs(size, this.workerName)
+    if (taken.length === 0) return taken
+    // side inputs: the value is right here, so it is simply put in each job's input
+    return taken.map(job => job.side == null ? job : { ...job, input: withSideValue(job.input, this.run.sideValue(job.side)?.bytes) })
+  }
+
+  /** BatchSink: outcomes go back to the run (which calls onWork when there is more to take). */
+  readonly done = (_batch: readonly Job[], outcomes: JobOutcome[]): void => {
+    this.run.complete(outcomes)
+  }
+
+  readonly failed = (batch: readonly Job[], err: unknown): void => {
+    // The executor itself failed (closed): report every job as failed so nothing hangs.
+    const error = errorToData(new ExecutorError(String((err as Error)?.message ?? err)))
+    this.run.complete(batch.map(job => ({ id: job.id, ok: false as const, error })))
   }
 }

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fingerprintChange, JOURNAL_FORMAT, JournalError } from '../core/run/journal.js'
 import { ResumePoint } from '../core/run/resume-point.js'
+import { plural } from '../core/util/plural.js'
 import type { FlowFingerprint } from '../core/run/journal.js'
 import { JournalFile, JournalLock } from './journal-file.js'
 
@@ -54,7 +55,7 @@ async function openJournal (path: string, flowName: string, fingerprint: FlowFin
   }
   const since = new Date(found.header.started).toISOString().replace('T', ' ').slice(0, 19)
   if (!choice.resume) {
-    throw new JournalError(`an interrupted run of flow "${found.header.name}" (started ${since} UTC, ${found.jobs} jobs done) left its journal at ${path}: continue it with --resume, or start over with --fresh`)
+    throw new JournalError(`an interrupted run of flow "${found.header.name}" (started ${since} UTC, ${plural(found.jobs, 'job')} done) left its journal at ${path}: continue it with --resume, or start over with --fresh`)
   }
   const change = fingerprintChange(found.header.fingerprint, fingerprint)
   if (change != null) throw new JournalError(`cannot resume from ${path}: ${change} since the run started (${since} UTC); start over with --fresh`)

@@ -1,34 +1,28 @@
 /**
- * Keeps a grid-worker attached to a coordinator: when a trusted peer that speaks the job protocol is
- * connected (bootstrap peer ids or --coordinator; with mDNS and no pin, the first coordinator joined, which
- * is then the only one for the life of the process — with a join secret, the first that PROVED the secret,
- * so a decoy on the LAN cannot capture the pin), opens the job stream and runs a WorkerAgent session on it;
- * when the session ends, waits for the next connection (the re-dial loop in node-peer/net brings the
- * coordinator back after a restart). A coordinator that failed to prove the secret is not tried again for
- * UNPROVEN_RETRY_MS.
+ * Keeps a grid-worker attached to a coordinator: the worker side's link (core/worker/coordinator-link.ts)
+ * over this process's libp2p node, with grid-worker's rules: the trusted coordinators are the bootstrap
+ * peer ids and --coordinator (with mDNS and no pin, the first coordinator joined, or with a join secret the
+ * first that PROVED it); the job stream is looked for every CHECK_MS while there is none; a coordinator that
+ * failed to prove the secret is not tried again for UNPROVEN_RETRY_MS. The re-dial loop in node-peer/net
+ * brings the coordinator back after a restart. Adds what only a Node worker does: modules cached on disk,
+ * side input values by gossip.
  */
 import type { PeerId } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { UntrustedCoordinatorError, WorkerAgent } from '../core/peer/worker-agent.js'
-import type { WorkerEvents } from '../core/peer/worker-agent.js'
-import { MessageChannel } from '../core/protocol/channel.js'
+import { CoordinatorLink, DEFAULT_UNPROVEN_RETRY_MS } from '../core/worker/coordinator-link.js'
+import type { WorkerAgent, WorkerEvents } from '../core/worker/worker-agent.js'
 import { fetchCode } from '../core/protocol/code-fetch.js'
 import { isSideGossip, SIDE_TOPIC } from '../core/protocol/side-gossip.js'
 import { decodeValue } from '../core/codec.js'
-import { isCoordinatorMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../core/protocol/job-messages.js'
-import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../core/protocol/job-messages.js'
+import type { WorkerInfo } from '../core/protocol/job-messages.js'
 import type { JobExecutor } from '../core/jobs.js'
 import type { GridNode } from './net/node.js'
 import type { ModuleCache } from './module-cache.js'
 
-/** How often the runner looks for a coordinator when it has none (events usually come first). */
+/** How often the runner looks for a coordinator when it has none, and waits after a session (events usually come first). */
 const CHECK_MS = 500
-/**
- * A coordinator that did not prove the join secret is left alone this long: it will not know it a second
- * later, and each try costs both sides a session and a log line (it may be restarted with the secret).
- */
-export const UNPROVEN_RETRY_MS = 30_000
+/** A coordinator that did not prove the join secret is left alone this long (see CoordinatorLinkInit). */
+export const UNPROVEN_RETRY_MS = DEFAULT_UNPROVEN_RETRY_MS
 
 export interface WorkerRunnerInit {
   readonly node: GridNode
@@ -46,6 +40,8 @@ export interface WorkerRunnerInit {
   /** The join secret: the coordinator must prove it, then the worker proves it (core/protocol/join-proof.ts). */
   readonly secret?: string
   readonly cache?: ModuleCache
+  /** Longest wait for the job stream to open (default: the link's, 10 s). */
+  readonly dialTimeoutMs?: number
   readonly events?: WorkerEvents & {
     attached?: (peer: string) => void
     /** `reason` is an UntrustedCoordinatorError when this worker left because the coordinator did not prove the secret. */
@@ -56,46 +52,57 @@ export interface WorkerRunnerInit {
 }
 
 export class WorkerRunner {
-  readonly agent: WorkerAgent
-  private readonly trusted: Set<string>
-  private current: string | undefined
-  private checking = false
-  private stopped = false
-  private timer: ReturnType<typeof setInterval> | undefined
-  /** Coordinators that failed to prove the join secret → when they may be tried again. */
-  private readonly unproven = new Map<string, number>()
+  readonly link: CoordinatorLink
 
   constructor (private readonly init: WorkerRunnerInit) {
-    this.trusted = new Set(init.bootstrap.map(a => multiaddr(a).getComponents().findLast(c => c.name === 'p2p')?.value).filter((v): v is string => v != null))
-    if (init.coordinator != null) this.trusted.add(init.coordinator)
-    this.agent = new WorkerAgent({
+    const coordinators = init.bootstrap.map(a => multiaddr(a).getComponents().findLast(c => c.name === 'p2p')?.value).filter((v): v is string => v != null)
+    if (init.coordinator != null) coordinators.push(init.coordinator)
+    this.link = new CoordinatorLink({
+      node: init.node,
       executor: init.executor,
+      fetchModule: async (hash, coordinator) => await this.fetchModule(hash, coordinator)
+    }, {
       info: init.info,
+      coordinators,
+      acceptFirst: init.mdns,
       secret: init.secret,
-      fetchModule: async hash => await this.fetchModule(hash),
-      events: {
-        ...init.events,
-        // with a secret, a coordinator is pinned only once it proved it (a decoy must not capture the pin)
-        proven: peer => {
-          this.trusted.add(peer)
-          init.events?.proven?.(peer)
-        }
-      }
+      dialTimeoutMs: init.dialTimeoutMs,
+      retry: { minMs: CHECK_MS, maxMs: CHECK_MS },
+      unprovenRetryMs: UNPROVEN_RETRY_MS,
+      pollMs: CHECK_MS
     })
+    const events = init.events
+    if (events == null) return
+    const link = this.link
+    link.addEventListener('session:open', evt => { events.attached?.(evt.detail) })
+    link.addEventListener('session:closed', evt => { events.detached?.(evt.detail.coordinator, evt.detail.reason) })
+    link.addEventListener('session:failed', evt => { events.log?.(`could not open the job stream to …${evt.detail.coordinator.slice(-8)}: ${evt.detail.error.message}`) })
+    link.addEventListener('coordinator:proven', evt => { events.proven?.(evt.detail) })
+    link.addEventListener('welcome', evt => { events.welcome?.(evt.detail.flow, evt.detail.run) })
+    link.addEventListener('flow:done', evt => { events.flowDone?.(evt.detail.ok) })
+    link.addEventListener('refused', evt => { events.refused?.(evt.detail) })
+    link.addEventListener('log', evt => { events.log?.(evt.detail) })
+    if (events.batchDone != null) {
+      const batchDone = events.batchDone
+      link.addEventListener('batch:done', evt => { batchDone(evt.detail.jobs, evt.detail.failed, evt.detail.busyMs) })
+    }
+  }
+
+  get agent (): WorkerAgent {
+    return this.link.agent
   }
 
   /** The coordinator's peer id while attached. */
   get coordinator (): string | undefined {
-    return this.current
+    return this.link.coordinator
   }
 
   start (): void {
-    this.init.node.addEventListener('peer:identify', () => { this.check() })
     // side input values by gossip, from the coordinator we work for (the job stream carries them as well)
     const pubsub = this.init.node.services.pubsub
     pubsub.subscribe(SIDE_TOPIC)
     pubsub.addEventListener('message', evt => {
-      if (evt.detail.topic !== SIDE_TOPIC || evt.detail.type !== 'signed' || evt.detail.from.toString() !== this.current) return
+      if (evt.detail.topic !== SIDE_TOPIC || evt.detail.type !== 'signed' || evt.detail.from.toString() !== this.link.coordinator) return
       try {
         const message = decodeValue(evt.detail.data)
         if (isSideGossip(message) && this.agent.offerSide(message.run, message.name, message.version, message.value)) {
@@ -103,68 +110,18 @@ export class WorkerRunner {
         }
       } catch { /* gossip is best effort */ }
     })
-    this.timer = setInterval(() => { this.check() }, CHECK_MS)
-    this.check()
+    this.link.start()
   }
 
   /** Graceful leave: finish held jobs, say bye. */
   async stop (): Promise<void> {
-    this.stopped = true
-    if (this.timer != null) clearInterval(this.timer)
-    await this.agent.leave()
+    await this.link.leave()
   }
 
-  private check (): void {
-    if (this.stopped || this.current != null || this.checking) return
-    this.checking = true
-    this.findCoordinator().then(peerId => {
-      this.checking = false
-      if (peerId != null && !this.stopped && this.current == null) void this.attach(peerId)
-    }, () => { this.checking = false })
-  }
-
-  /** A connected peer we trust that speaks the job protocol (identify has told us its protocols). */
-  private async findCoordinator (): Promise<PeerId | undefined> {
-    for (const connection of this.init.node.getConnections()) {
-      const peerId = connection.remotePeer
-      const peer = peerId.toString()
-      // mDNS with nothing pinned: any coordinator until the first one is joined (attach pins it; with a
-      // secret, its proof does)
-      if (!this.trusted.has(peer) && !(this.init.mdns && this.trusted.size === 0)) continue
-      if ((this.unproven.get(peer) ?? 0) > Date.now()) continue
-      try {
-        if ((await this.init.node.peerStore.get(peerId)).protocols.includes(JOB_PROTOCOL)) return peerId
-      } catch { /* not in the peer store yet */ }
-    }
-    return undefined
-  }
-
-  private async attach (peerId: PeerId): Promise<void> {
-    const peer = peerId.toString()
-    this.current = peer
-    if (this.init.secret == null) this.trusted.add(peer)
-    try {
-      const stream = await this.init.node.dialProtocol(peerId, JOB_PROTOCOL)
-      const channel = new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
-      this.init.events?.attached?.(peer)
-      // a join proof is bound to both peer ids of this Noise-authenticated connection
-      const reason = await this.agent.attach(channel, { self: this.init.node.peerId.toString(), coordinator: peer })
-      if (reason instanceof UntrustedCoordinatorError) this.unproven.set(peer, Date.now() + UNPROVEN_RETRY_MS)
-      if (!this.stopped) this.init.events?.detached?.(peer, reason) // leaving by our own choice is not "gone"
-    } catch (err) {
-      this.init.events?.log?.(`could not open the job stream to …${peer.slice(-8)}: ${(err as Error).message}`)
-    } finally {
-      this.current = undefined
-    }
-    if (!this.stopped) setTimeout(() => { this.check() }, CHECK_MS).unref()
-  }
-
-  private async fetchModule (hash: string): Promise<Uint8Array> {
+  private async fetchModule (hash: string, coordinator: PeerId): Promise<Uint8Array> {
     const cached = await this.init.cache?.get(hash)
     if (cached != null) return cached
-    const peer = this.current
-    if (peer == null) throw new Error('no coordinator to fetch code from')
-    const bytes = await fetchCode(this.init.node, peerIdFromString(peer), hash)
+    const bytes = await fetchCode(this.init.node, coordinator, hash)
     await this.init.cache?.put(hash, bytes).catch(() => { /* a cache that cannot be written is not fatal */ })
     return bytes
   }

@@ -1,14 +1,13 @@
 /**
  * The tab as a worker: stays connected to its coordinator (re-dial loop with backoff), and while the user
- * donates keeps one job-protocol session open, run by the shared WorkerAgent (core/peer/worker-agent.ts) on
- * the Web Worker pool. Pause = a graceful leave (held jobs finish, then bye); Donate opens a new session.
+ * donates keeps one job-protocol session open through the worker side's link (core/worker/coordinator-link.ts,
+ * the same as grid-worker's) on the Web Worker pool, with the page's rules: sessions only with the bootstrap
+ * peers, 250 ms between attempts doubling up to 5 s after a failed dial or a coordinator that did not prove
+ * the join secret, other tabs looked for once before the first session. Pause = a graceful leave (held jobs finish, then bye); Donate opens a new session.
  * Closing the tab needs nothing: the coordinator re-queues whatever the tab held.
  */
 import type { PeerId } from '@libp2p/interface'
-import { UntrustedCoordinatorError, WorkerAgent } from '../../core/peer/worker-agent.js'
-import { MessageChannel } from '../../core/protocol/channel.js'
-import { isCoordinatorMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
-import type { CoordinatorMessage, WorkerMessage } from '../../core/protocol/job-messages.js'
+import { CoordinatorLink } from '../../core/worker/coordinator-link.js'
 import { keepConnected } from '../../core/peer/redial.js'
 import type { Redial } from '../../core/peer/redial.js'
 import type { WebWorkerPool } from './executor/pool.js'
@@ -35,6 +34,7 @@ export interface DonorEvents {
   state: (state: DonorState) => void
   log: (line: string) => void
   flow: (flow: string) => void
+  flowDone?: (ok: boolean) => void // the flow of the session ended (the page then resets its jobs/s)
 }
 
 export interface DonorStats {
@@ -48,7 +48,7 @@ export interface DonorStats {
 }
 
 const RATE_WINDOW_MS = 5000
-/** Waits between failed attempts to open the job stream (the connection itself has its own loop). */
+/** Waits between attempts to open a session (the connection itself has its own loop). */
 const RETRY_MIN_MS = 250
 const RETRY_MAX_MS = 5000
 
@@ -57,13 +57,8 @@ export class Donor {
   private readonly totals = { jobsDone: 0, jobsFailed: 0, sessions: 0 }
   /** [time, jobs] of recent batches, for the rate */
   private readonly recent: Array<[number, number]> = []
-  /** Agents that said bye: later outcomes of theirs were never delivered. */
-  private readonly left = new WeakSet<WorkerAgent>()
-  private agent: WorkerAgent | undefined
-  private session: Promise<void> | undefined
+  private readonly link: CoordinatorLink
   private redial: Redial | undefined
-  private wanted = false
-  private retryMs = RETRY_MIN_MS
   private discovered = false
   private coordinator: PeerId | undefined
   private flowName: string | undefined
@@ -71,6 +66,53 @@ export class Donor {
 
   constructor (private readonly init: DonorInit) {
     this.coordinators = init.bootstrap.map(peerIdOf)
+    const pool = init.pool
+    this.link = new CoordinatorLink({
+      node: init.node,
+      executor: pool,
+      fetchModule: async (hash, coordinator) => await init.tabs.fetchModule(hash, coordinator),
+      beforeSession: async () => {
+        if (this.discovered) return
+        this.discovered = true
+        await init.tabs.waitForTabs(init.discoverMs)
+      }
+    }, {
+      info: () => ({ name: init.name, threads: pool.slots, platform: 'browser', labels: ['browser'] }),
+      coordinators: this.coordinators.map(String),
+      secret: init.secret,
+      retry: { minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS, factor: 2 },
+      // the growing retry is the backoff: a coordinator that cannot prove the join secret is tried again within 5 s
+      unprovenRetryMs: 0,
+      pollMs: 0
+    })
+    const log = init.events.log
+    this.link.addEventListener('coordinator:none', () => { this.setState(this.totals.sessions > 0 ? 'reconnecting' : 'connecting') })
+    this.link.addEventListener('session:opening', () => { this.setState('joining') })
+    this.link.addEventListener('session:open', () => { this.totals.sessions++ })
+    this.link.addEventListener('session:failed', evt => { log(`could not open the job stream: ${evt.detail.error.message}`) })
+    this.link.addEventListener('welcome', evt => {
+      const { coordinator, flow, run } = evt.detail
+      this.coordinator = this.coordinators.find(c => c.toString() === coordinator)
+      this.flowName = flow
+      init.events.flow(flow)
+      log(`joined flow "${flow}" (run ${run.slice(0, 8)}) at coordinator …${short(coordinator)} with ${pool.slots} thread${pool.slots === 1 ? '' : 's'}`)
+      this.setState('donating')
+    })
+    this.link.addEventListener('batch:done', evt => {
+      // jobs that finish after a leave's bye are not reported (the coordinator re-queued them), so not counted
+      const { jobs, failed } = evt.detail
+      this.totals.jobsDone += jobs - failed
+      this.totals.jobsFailed += failed
+      this.recent.push([performance.now(), jobs])
+    })
+    this.link.addEventListener('flow:done', evt => { init.events.flowDone?.(evt.detail.ok); log(`flow "${this.flowName ?? '?'}" ${evt.detail.ok ? 'finished' : 'failed'}; waiting for the next one`) })
+    this.link.addEventListener('refused', evt => { log(`the coordinator refused this worker: ${evt.detail}`) })
+    this.link.addEventListener('log', evt => { log(evt.detail) })
+    this.link.addEventListener('session:closed', evt => {
+      const { coordinator, reason } = evt.detail
+      log(`session ended${reason != null ? `: ${reason.message}` : ''}`)
+      this.setState(this.init.node.getConnections(this.coordinators.find(c => c.toString() === coordinator)).length > 0 ? 'joining' : 'reconnecting')
+    })
   }
 
   get state (): DonorState {
@@ -78,7 +120,7 @@ export class Donor {
   }
 
   get donating (): boolean {
-    return this.wanted
+    return this.link.active
   }
 
   stats (): DonorStats {
@@ -102,7 +144,6 @@ export class Donor {
   /** Connects to the coordinator and keeps the connection (whether donating or not). */
   start (): void {
     this.redial = keepConnected(this.init.node, this.init.bootstrap, { maxDelayMs: 5000 })
-    this.init.node.addEventListener('peer:identify', () => { this.check() })
     this.init.node.addEventListener('peer:disconnect', evt => {
       if (this.coordinators.some(c => c.equals(evt.detail))) this.init.events.log(`lost the coordinator …${short(evt.detail.toString())}; reconnecting`)
     })
@@ -110,125 +151,36 @@ export class Donor {
 
   /** Starts (or resumes) donating. */
   donate (): void {
-    if (this.wanted) return
-    this.wanted = true
-    this.retryMs = RETRY_MIN_MS
-    this.setState(this.session != null ? 'joining' : 'connecting')
-    this.check()
+    if (this.link.active) return
+    this.setState(this.link.coordinator != null ? 'joining' : 'connecting')
+    this.link.start()
   }
 
   /** Stops asking for work: held jobs finish, then the session says bye. */
   async pause (): Promise<void> {
-    this.wanted = false
-    if (this.agent == null) {
-      this.setState('paused')
-      return
-    }
-    this.setState('pausing')
-    await this.leave(this.agent)
-    await this.session
+    if (this.link.coordinator != null) this.setState('pausing')
+    await this.link.leave()
     this.setState('paused')
   }
 
   /** Changes the thread count; a running session is renewed so the coordinator hears the new count. */
   async setThreads (threads: number): Promise<number> {
     const n = this.init.pool.setThreads(threads)
-    if (this.agent != null && this.wanted) {
+    if (this.link.coordinator != null && this.link.active) {
       this.init.events.log(`now ${n} thread${n === 1 ? '' : 's'}; renewing the session`)
-      await this.leave(this.agent)
-      await this.session
-      this.check()
+      await this.link.renew()
     }
     return n
   }
 
   async stop (): Promise<void> {
-    this.wanted = false
     this.redial?.stop()
-    if (this.agent != null) await this.leave(this.agent, 2000)
-  }
-
-  /**
-   * A graceful leave. Jobs the coordinator sent before it read our bye may still finish afterwards: their
-   * results go nowhere (the coordinator re-queued them), so they are not counted.
-   */
-  private async leave (agent: WorkerAgent, timeoutMs?: number): Promise<void> {
-    await agent.leave(timeoutMs)
-    this.left.add(agent)
+    await this.link.leave(2000)
   }
 
   private setState (state: DonorState): void {
     if (state === this._state) return
     this._state = state
     this.init.events.state(state)
-  }
-
-  /** Opens a session if we want one, have none, and a coordinator is connected. */
-  private check (): void {
-    if (!this.wanted || this.session != null) return
-    const coordinator = this.connectedCoordinator()
-    if (coordinator == null) {
-      this.setState(this.totals.sessions > 0 ? 'reconnecting' : 'connecting')
-      return
-    }
-    this.session = this.runSession(coordinator).finally(() => {
-      this.session = undefined
-      this.agent = undefined
-      if (this.wanted) setTimeout(() => { this.check() }, this.retryMs)
-    })
-  }
-
-  private async runSession (coordinator: PeerId): Promise<void> {
-    this.setState('joining')
-    if (!this.discovered) {
-      this.discovered = true
-      await this.init.tabs.waitForTabs(this.init.discoverMs)
-      if (!this.wanted) return
-    }
-    let channel: MessageChannel<CoordinatorMessage, WorkerMessage>
-    try {
-      const stream = await this.init.node.dialProtocol(coordinator, JOB_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
-      channel = new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
-    } catch (err) {
-      this.init.events.log(`could not open the job stream: ${(err as Error).message}`)
-      this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS)
-      return
-    }
-    const pool = this.init.pool
-    const agent = new WorkerAgent({
-      executor: pool,
-      info: { name: this.init.name, threads: pool.slots, platform: 'browser', labels: ['browser'] },
-      fetchModule: async hash => await this.init.tabs.fetchModule(hash, coordinator),
-      secret: this.init.secret,
-      events: {
-        welcome: (flow, run) => {
-          this.retryMs = RETRY_MIN_MS
-          this.coordinator = coordinator
-          this.flowName = flow
-          this.init.events.flow(flow)
-          this.init.events.log(`joined flow "${flow}" (run ${run.slice(0, 8)}) at coordinator …${short(coordinator.toString())} with ${pool.slots} thread${pool.slots === 1 ? '' : 's'}`)
-          this.setState('donating')
-        },
-        batchDone: (jobs, failed) => {
-          if (this.left.has(agent)) return
-          this.totals.jobsDone += jobs - failed
-          this.totals.jobsFailed += failed
-          this.recent.push([performance.now(), jobs])
-        },
-        flowDone: ok => { this.init.events.log(`flow "${this.flowName ?? '?'}" ${ok ? 'finished' : 'failed'}; waiting for the next one`) },
-        refused: reason => { this.init.events.log(`the coordinator refused this worker: ${reason}`) },
-        log: line => { this.init.events.log(line) }
-      }
-    })
-    this.agent = agent
-    this.totals.sessions++
-    // a join proof is bound to both peer ids of this Noise-authenticated connection
-    const reason = await agent.attach(channel, { self: this.init.node.peerId.toString(), coordinator: coordinator.toString() })
-    // a coordinator that cannot prove the join secret will not know it a moment later: back off
-    if (reason instanceof UntrustedCoordinatorError) this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS)
-    if (this.wanted) {
-      this.init.events.log(`session ended${reason != null ? `: ${reason.message}` : ''}`)
-      this.setState(this.init.node.getConnections(coordinator).length > 0 ? 'joining' : 'reconnecting')
-    }
   }
 }

@@ -10,6 +10,7 @@ import { createBrowserNode } from './node.js'
 import type { BrowserNode } from './node.js'
 import { TabPeers } from './tab-peers.js'
 import type { CodeFetchRecord } from './tab-peers.js'
+import { plural } from '../../core/util/plural.js'
 import { View } from './ui.js'
 
 export interface ConnectionInfo {
@@ -62,6 +63,7 @@ const view = new View(cores, maxThreads, {
     if (donor == null) return
     if (donor.donating) void donor.pause()
     else donor.donate()
+    view.setState(state, donor.donating) // the switch and its hint follow the click even if the state stays
   },
   threads: n => { void donor?.setThreads(n) }
 })
@@ -77,7 +79,7 @@ async function boot (): Promise<void> {
   const pool = new WebWorkerPool({ threads: Math.min(config.threads ?? cores, maxThreads) })
   const node: BrowserNode = await createBrowserNode({ iceServers: config.iceServers })
   view.setSelf(node.peerId.toString())
-  log(`this tab is peer …${node.peerId.toString().slice(-10)}; ${pool.slots} thread${pool.slots === 1 ? '' : 's'}${pool.stats.sharedMemory ? '' : ' (no SharedArrayBuffer: timeouts watched by messages)'}`)
+  log(`this tab is peer …${node.peerId.toString().slice(-10)}; ${plural(pool.slots, 'thread')}${pool.stats.sharedMemory ? '' : ' (no SharedArrayBuffer: timeouts watched by messages)'}`)
   const name = config.name ?? `tab-${node.peerId.toString().slice(-6)}`
 
   const tabs = new TabPeers({
@@ -94,9 +96,15 @@ async function boot (): Promise<void> {
     discoverMs: config.discoverMs,
     secret: config.secret,
     events: {
-      state: s => { state = s; view.setState(s, donor?.donating ?? false) },
+      state: s => {
+        state = s
+        view.setState(s, donor?.donating ?? false)
+        // no session, no jobs: the last flow's rate is not this tab's rate any more
+        if (s !== 'donating' && s !== 'pausing') view.resetRate(donor?.stats().jobsDone ?? 0)
+      },
       log,
-      flow: () => {}
+      flow: () => {},
+      flowDone: () => { view.resetRate(donor?.stats().jobsDone ?? 0) }
     }
   })
   const d = donor

@@ -2,6 +2,7 @@
  * The page's view: finds its elements once, renders figures on a timer, and turns clicks into calls on the
  * controller it is given. No framework: a handful of elements whose text changes.
  */
+import { plural } from '../../core/util/plural.js'
 import type { DonorState } from './donor.js'
 
 export interface ViewFigures {
@@ -32,6 +33,21 @@ const STATE_TEXT: Record<DonorState | 'error', string> = {
 }
 const MAX_LOG_LINES = 300
 const CHART_SECONDS = 120
+/**
+ * After a reset (the flow ended, the session closed, the tab paused) the donor's rate still holds the last
+ * seconds of the old flow (its window is 5 s, donor.ts RATE_WINDOW_MS): for this long the shown rate counts
+ * only jobs done since the reset. Twice that window, so the donor's figure is clean again when it ends.
+ */
+const RATE_RESET_HOLD_MS = 10_000
+
+/** What the switch's hint says: what the switch does now, in the state the tab is in. */
+export function donateHint (state: DonorState | 'error', donating: boolean): string {
+  if (state === 'error') return 'This tab could not start: see the log.'
+  if (state === 'pausing') return 'Pausing: finishing the jobs this tab holds, then leaving.'
+  if (!donating) return 'Turn on to run jobs for the coordinator in background threads.'
+  if (state === 'donating') return 'Donating: turn off to stop (jobs in progress finish first).'
+  return 'On: donating as soon as the coordinator answers. Turn off to stop.'
+}
 
 function element<T extends HTMLElement> (id: string): T {
   const el = document.getElementById(id)
@@ -43,6 +59,7 @@ export class View {
   private readonly status = element('status')
   private readonly donate = element<HTMLButtonElement>('donate')
   private readonly donateLabel = element('donate-label')
+  private readonly donateHint = element('donate-hint')
   private readonly threadsValue = element<HTMLOutputElement>('threads-value')
   private readonly threadsDown = element<HTMLButtonElement>('threads-down')
   private readonly threadsUp = element<HTMLButtonElement>('threads-up')
@@ -65,12 +82,14 @@ export class View {
   private readonly history: number[] = []
   private lastJobs: number | undefined
   private threads = 1
+  /** jobs done and time of the last rate reset, while RATE_RESET_HOLD_MS runs */
+  private rateReset: { jobs: number, at: number } | undefined
 
   constructor (private readonly cores: number, private readonly maxThreads: number, actions: ViewActions) {
     this.donate.addEventListener('click', () => { actions.toggle() })
     this.threadsDown.addEventListener('click', () => { actions.threads(this.threads - 1) })
     this.threadsUp.addEventListener('click', () => { actions.threads(this.threads + 1) })
-    this.threadsHint.textContent = `This device reports ${cores} logical core${cores === 1 ? '' : 's'}.`
+    this.threadsHint.textContent = `This device reports ${plural(cores, 'logical core')}.`
   }
 
   setSelf (peerId: string): void {
@@ -82,6 +101,28 @@ export class View {
     this.status.textContent = STATE_TEXT[state]
     this.donate.setAttribute('aria-checked', String(donating))
     this.donateLabel.textContent = donating ? 'Donating' : 'Paused'
+    this.donateHint.textContent = donateHint(state, donating)
+  }
+
+  /**
+   * The flow ended or no more jobs can come (paused, session closed): jobs/s shows 0 at once, then counts
+   * only jobs done after `jobsDone` (the total now), instead of the old flow's last seconds.
+   */
+  resetRate (jobsDone: number): void {
+    this.rateReset = { jobs: jobsDone, at: performance.now() }
+    this.fields.jobsRate.textContent = formatRate(0)
+  }
+
+  private shownRate (f: ViewFigures): number {
+    const reset = this.rateReset
+    if (reset === undefined) return f.jobsPerSecond
+    const since = performance.now() - reset.at
+    if (since > RATE_RESET_HOLD_MS) {
+      this.rateReset = undefined
+      return f.jobsPerSecond
+    }
+    // at most the jobs since the reset over the time since (at least 1 s: no burst of a few jobs as a rate)
+    return Math.min(f.jobsPerSecond, Math.max(0, f.jobsDone - reset.jobs) / Math.max(1, since / 1000))
   }
 
   disable (): void {
@@ -98,7 +139,7 @@ export class View {
     this.fields.coordinator.textContent = f.coordinator != null ? `…${f.coordinator.slice(-10)}` : '–'
     this.fields.flow.textContent = f.flow != null ? `· ${f.flow}` : ''
     this.fields.jobsDone.textContent = f.jobsDone.toLocaleString('en-US')
-    this.fields.jobsRate.textContent = formatRate(f.jobsPerSecond)
+    this.fields.jobsRate.textContent = formatRate(this.shownRate(f))
     this.fields.cpuTime.textContent = formatDuration(f.busyMs)
     this.fields.peersSeen.textContent = String(f.peersSeen)
     this.fields.tabPeers.textContent = String(f.tabPeers)
@@ -159,6 +200,7 @@ export class View {
 }
 
 export function formatRate (perSecond: number): string {
+  if (perSecond === 0) return '0'
   if (perSecond >= 10_000) return `${(perSecond / 1000).toFixed(0)}k`
   if (perSecond >= 1000) return `${(perSecond / 1000).toFixed(1)}k`
   if (perSecond >= 10) return perSecond.toFixed(0)

@@ -8,6 +8,8 @@
 import type { Job, JobExecutor, JobOutcome } from '../jobs.js'
 import { decodeValue, encodeValue } from '../codec.js'
 import { sha256Hex } from '../abi/host.js'
+import { ExecutorClosedError, JobTimeoutError, ModuleRejectedError, UnknownModuleError, WasmTrapError } from '../errors.js'
+import { plural } from '../util/plural.js'
 
 /** ABI v1 modules the suite runs (test/fixtures/executor/*.wat). */
 export interface ExecutorFixtures {
@@ -135,10 +137,10 @@ export function executorSuite (t: TestRegistrar, make: () => Promise<JobExecutor
       same(values(out.get(5), 'echo e'), [[0, 'e']], 'echo e')
       same(values(out.get(6), 'double 21'), [[0, 42]], 'double 21')
       const trap = failure(out.get(2), 'trap')
-      check(trap.name === 'WasmTrapError', `trap: name ${trap.name}`)
+      check(trap.name === WasmTrapError.name, `trap: name ${trap.name}`)
       check(/unreachable/i.test(trap.message), `trap: message from the host, got "${trap.message}"`)
       const fail = failure(out.get(4), 'fail')
-      check(fail.name === 'WasmTrapError', `fail: name ${fail.name}`)
+      check(fail.name === WasmTrapError.name, `fail: name ${fail.name}`)
       check(fail.message.includes('bad input: refused'), `fail: guest message kept, got "${fail.message}"`)
       const again = [job(7, h.trap, 'echo', 'f')]
       same(values(byId(again, await ex.run(again)).get(7), 'echo f'), [[0, 'f']], 'echo after traps')
@@ -156,7 +158,7 @@ export function executorSuite (t: TestRegistrar, make: () => Promise<JobExecutor
       const out = byId(jobs, await ex.run(jobs))
       const elapsed = Date.now() - started
       const timeout = failure(out.get(4), 'spin')
-      check(timeout.name === 'JobTimeoutError', `spin: name ${timeout.name} (${timeout.message})`)
+      check(timeout.name === JobTimeoutError.name, `spin: name ${timeout.name} (${timeout.message})`)
       same(timeout.message, 'exceeded 300 ms', 'timeout message')
       check(elapsed >= 300 && elapsed < 5000, `timeout took ${elapsed} ms`)
       for (const n of [1, 2, 3, 5, 6]) same(values(out.get(n), `double(${n})`), [[0, 2 * n]], `double(${n})`)
@@ -176,7 +178,7 @@ export function executorSuite (t: TestRegistrar, make: () => Promise<JobExecutor
       const jobs = [job(1, unknown, 'double', 1), job(2, h.double, 'double', 2)]
       const out = byId(jobs, await ex.run(jobs))
       const err = failure(out.get(1), 'unknown module')
-      check(err.name === 'UnknownModuleError', `name ${err.name}`)
+      check(err.name === UnknownModuleError.name, `name ${err.name}`)
       check(err.message.includes(unknown), `message names the hash: "${err.message}"`)
       same(values(out.get(2), 'double 2'), [[0, 4]], 'batch-mate')
     })
@@ -187,7 +189,7 @@ export function executorSuite (t: TestRegistrar, make: () => Promise<JobExecutor
       const jobs = [job(1, h.double, 'no_such_export', 1), job(2, h.double, 'double', 2)]
       const out = byId(jobs, await ex.run(jobs))
       const err = failure(out.get(1), 'missing export')
-      check(err.name === 'ModuleRejectedError' && err.message.includes('no_such_export'), `${err.name}: ${err.message}`)
+      check(err.name === ModuleRejectedError.name && err.message.includes('no_such_export'), `${err.name}: ${err.message}`)
       same(values(out.get(2), 'double 2'), [[0, 4]], 'batch-mate')
     })
   })
@@ -196,12 +198,12 @@ export function executorSuite (t: TestRegistrar, make: () => Promise<JobExecutor
     await withExecutor(async (ex, h) => {
       const hash = await sha256Hex(fixtures.forbidden)
       const bad = await settle(ex.addModule(hash, fixtures.forbidden))
-      check(!bad.ok && bad.error.name === 'ModuleRejectedError', `forbidden import: ${bad.ok ? 'accepted' : bad.error.name}`)
+      check(!bad.ok && bad.error.name === ModuleRejectedError.name, `forbidden import: ${bad.ok ? 'accepted' : bad.error.name}`)
       check(!bad.ok && bad.error.message.includes('wasi_snapshot_preview1.fd_write'), `names the import: ${bad.ok ? '' : bad.error.message}`)
       check(!ex.hasModule(hash), 'a rejected module is not known')
       const wrong = 'cd'.repeat(32)
       const mismatch = await settle(ex.addModule(wrong, fixtures.double))
-      check(!mismatch.ok && mismatch.error.name === 'ModuleRejectedError', `hash mismatch: ${mismatch.ok ? 'accepted' : mismatch.error.name}`)
+      check(!mismatch.ok && mismatch.error.name === ModuleRejectedError.name, `hash mismatch: ${mismatch.ok ? 'accepted' : mismatch.error.name}`)
       check(!ex.hasModule(wrong), 'a mismatched module is not known')
       check(ex.hasModule(h.double), 'good modules stay known')
     })
@@ -228,7 +230,7 @@ export function executorSuite (t: TestRegistrar, make: () => Promise<JobExecutor
       const spinEnded = Promise.race(spinning).then(() => 'a spin ended first' as const)
       const last = ex.run([job(99, h.double, 'double', 21)]).then(outcomes => outcomes)
       const first = await Promise.race([last, spinEnded])
-      check(first !== 'a spin ended first', `with ${ex.slots - 1} threads spinning, the batch for the last thread waited for them: not run in parallel`)
+      check(first !== 'a spin ended first', `with ${plural(ex.slots - 1, 'thread')} spinning, the batch for the last thread waited for them: not run in parallel`)
       check(JSON.stringify(values(byId([job(99, h.double, 'double', 21)], first).get(99), 'double')) === '[[0,42]]', 'last batch result')
     })
   })
@@ -241,9 +243,9 @@ export function executorSuite (t: TestRegistrar, make: () => Promise<JobExecutor
     await new Promise(resolve => setTimeout(resolve, 50))
     await ex.close()
     for (const result of await Promise.all(pending)) {
-      check(!result.ok && result.error.name === 'ExecutorClosedError', `pending batch: ${result.ok ? 'resolved' : result.error.name}`)
+      check(!result.ok && result.error.name === ExecutorClosedError.name, `pending batch: ${result.ok ? 'resolved' : result.error.name}`)
     }
     const later = await settle(ex.run([job(9, spin, 'spin', 0)]))
-    check(!later.ok && later.error.name === 'ExecutorClosedError', `run after close: ${later.ok ? 'resolved' : later.error.name}`)
+    check(!later.ok && later.error.name === ExecutorClosedError.name, `run after close: ${later.ok ? 'resolved' : later.error.name}`)
   })
 }

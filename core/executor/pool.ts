@@ -18,7 +18,7 @@
 import { DEFAULT_LIMITS } from '../abi/abi.js'
 import type { AbiLimits, Emitted } from '../abi/abi.js'
 import { compileModule, sha256Hex } from '../abi/host.js'
-import { ExecutorClosedError, ModuleRejectedError, errorToData } from '../errors.js'
+import { ExecutorClosedError, JobTimeoutError, ModuleRejectedError, SandboxCrashedError, UnknownModuleError, errorToData } from '../errors.js'
 import type { ErrorData, Job, JobExecutor, JobOutcome } from '../jobs.js'
 import { Fifo } from '../util/fifo.js'
 import type { AddModule, BatchDone, FromSandbox, ToSandbox } from './messages.js'
@@ -184,7 +184,7 @@ export class SandboxPool implements JobExecutor {
       for (let i = 0; i < batch.length; i++) {
         const hash = batch[i].fn.module
         if (this.modules.has(hash)) positions.push(i)
-        else this.fail(state, i, { name: 'UnknownModuleError', message: `module ${hash} is unknown to this executor (addModule first)` })
+        else this.fail(state, i, errorToData(new UnknownModuleError(`module ${hash} is unknown to this executor (addModule first)`)))
       }
       if (positions.length > 0) {
         this.queue.push({ batch: state, positions, unblamedCrashes: 0 })
@@ -274,7 +274,7 @@ export class SandboxPool implements JobExecutor {
         break
       case 'fault':
         this.counters.crashes++
-        this.replace(slot, { name: 'SandboxCrashedError', message: `the ${this.host.noun} running this job failed: ${message.message}` })
+        this.replace(slot, errorToData(new SandboxCrashedError(`the ${this.host.noun} running this job failed: ${message.message}`)))
         break
       case 'done':
         this.onDone(slot, message)
@@ -315,7 +315,7 @@ export class SandboxPool implements JobExecutor {
       }
     }
     this.counters.crashes++
-    this.replace(slot, { name: 'SandboxCrashedError', message: `the ${this.host.noun} running this job died: ${err.message}` })
+    this.replace(slot, errorToData(new SandboxCrashedError(`the ${this.host.noun} running this job died: ${err.message}`)))
   }
 
   /** Stops a sandbox for good (no replacement). */
@@ -369,7 +369,7 @@ export class SandboxPool implements JobExecutor {
       const job = running.task.batch.jobs[running.task.positions[index]]
       if (slot.progress.elapsedMs(this.epochMs) > job.timeoutMs) {
         this.counters.timeouts++
-        this.replace(slot, { name: 'JobTimeoutError', message: `exceeded ${job.timeoutMs} ms` })
+        this.replace(slot, errorToData(new JobTimeoutError(`exceeded ${job.timeoutMs} ms`)))
       }
     }
   }

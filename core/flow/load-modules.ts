@@ -6,6 +6,7 @@
 import { compileModule, sha256Hex } from '../abi/host.js'
 import { FlowValidationError, ModuleRejectedError } from '../errors.js'
 import type { FlowSpec } from './model.js'
+import { notBuiltHint } from './missing-module.js'
 import { didYouMean } from './parse-fields.js'
 
 export interface LoadedModule {
@@ -16,6 +17,8 @@ export interface LoadedModule {
 
 export interface ModuleReader {
   read (path: string): Promise<Uint8Array | undefined>
+  /** Whether a regular file exists: used to name the source of a missing module. */
+  exists (path: string): Promise<boolean>
 }
 
 interface Compiled {
@@ -33,7 +36,9 @@ export async function loadModules (spec: FlowSpec, files: ModuleReader, implicit
     if (compiled === undefined) {
       const bytes = await files.read(fn.wasm)
       if (bytes === undefined) {
-        throw new FlowValidationError(spec.file, `${path}.wasm`, `an existing .wasm file (relative to the flow file's folder), but ${fn.wasm} does not exist or is not a file`)
+        const others = Object.values(spec.functions).filter(f => f.wasm === fn.wasm && f !== fn).map(f => `functions.${f.name}`)
+        const shared = others.length > 0 ? ` (also the module of ${others.join(', ')})` : ''
+        throw new FlowValidationError(spec.file, `${path}.wasm`, `an existing .wasm file (relative to the flow file's folder), but ${fn.wasm} does not exist or is not a file${shared}${await notBuiltHint(fn.wasm, files)}`)
       }
       let functions: readonly string[]
       try {

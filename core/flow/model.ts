@@ -107,6 +107,12 @@ export interface AggregateStageSpec extends StageHints {
 
 export type StageSpec = MapStageSpec | AggregateStageSpec
 
+/**
+ * A file sink writes `<path>.partial` beside its target and renames it over the target only when the run
+ * succeeds (node-peer/sinks/output-file.ts); no sink's own path may end with it.
+ */
+export const PARTIAL_SUFFIX = '.partial'
+
 export type SinkSpec =
   /** Prints each item on stdout, prefixed with the sink name: `[primes] 7`. */
   | { readonly kind: 'stdout', readonly name: string, readonly inputs: readonly string[] }

@@ -4,7 +4,7 @@
  * rules (range bounds, png size, aggregate ports). Stream references are kept as written here; the next
  * step (check-streams.ts) resolves them, since a stage may read a stage declared after it.
  */
-import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, MAX_REPLICAS, MIN_REPLICAS } from './model.js'
+import { DEFAULT_PORT, DEFAULT_RETRIES, DEFAULT_TIMEOUT_MS, MAX_REPLICAS, MIN_REPLICAS, PARTIAL_SUFFIX } from './model.js'
 import type { ClusterSpec, FlowSpec, FunctionSpec, PartitionSpec, SinkSpec, SourceSpec, StageSpec, VerifySpec } from './model.js'
 import { describeJson, didYouMean, FIELDS, FieldReader, join } from './parse-fields.js'
 
@@ -237,7 +237,7 @@ function parseStage (r: FieldReader, path: string, name: string, value: unknown,
     const known = Object.keys(functions)
     r.fail(`${path}.function`, known.length === 0
       ? `a function declared in "functions", but the flow declares none (got ${JSON.stringify(fn)})`
-      : `one of the functions declared in "functions" (${known.join(', ')}), got ${JSON.stringify(fn)}`)
+      : `one of the functions declared in "functions" (${known.join(', ')}), got ${JSON.stringify(fn)}${didYouMean(fn, known)}`)
   }
   const inputs = parseInput(r, path, obj, sites)
   const outputs = parseOutputs(r, `${path}.outputs`, obj.outputs)
@@ -304,6 +304,7 @@ function parseSink (r: FieldReader, path: string, name: string, value: unknown, 
   if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
   if (kind === 'stdout') return { kind, name, inputs }
   const file = resolve(r.nonEmptyString(`${path}.path`, obj.path, 'the path of the output file, relative to the flow file'))
+  if (file.endsWith(PARTIAL_SUFFIX)) r.fail(`${path}.path`, `a path not ending in "${PARTIAL_SUFFIX}" (a run writes <path>${PARTIAL_SUFFIX} before replacing <path>), got ${JSON.stringify(obj.path)}`)
   if (kind === 'jsonl') return { kind, name, inputs, path: file }
   const width = r.integer(`${path}.width`, obj.width, 1, MAX_PNG_SIDE, 'an image width in pixels')
   const height = r.integer(`${path}.height`, obj.height, 1, MAX_PNG_SIDE, 'an image height in pixels')

@@ -3,7 +3,7 @@
  * feeds results to the run, and on leave or disconnect puts the worker's jobs back in the queues.
  */
 import type { FlowRun } from '../run/flow-run.js'
-import type { Channel } from './channel.js'
+import type { SessionChannel } from './session-channel.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
 import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
@@ -48,7 +48,7 @@ export interface WorkerSessionEvents {
   refused?: (reason: string, breach: boolean) => void
 }
 
-type CoordinatorChannel = Channel<WorkerMessage, CoordinatorMessage>
+type CoordinatorChannel = SessionChannel<WorkerMessage, CoordinatorMessage>
 
 export class WorkerSession {
   private credits = 0

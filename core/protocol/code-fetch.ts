@@ -10,6 +10,7 @@ import { sha256Hex } from '../abi/host.js'
 import { decodeValue, encodeValue } from '../codec.js'
 import { CodeHashMismatchError, CodeUnavailableError, FrameTooLargeError, ProtocolViolationError } from './errors.js'
 import { encodeFrame } from './frames.js'
+import { isObject } from './guards.js'
 import { readFrame } from './read-frame.js'
 
 export const CODE_PROTOCOL = '/edge-grid/code/1.0.0'
@@ -52,13 +53,11 @@ export function isContentHash (v: unknown): v is string {
 }
 
 function isCodeRequest (v: unknown): v is CodeRequest {
-  return v != null && typeof v === 'object' && isContentHash((v as Record<string, unknown>).hash)
+  return isObject(v) && isContentHash(v.hash)
 }
 
 function isCodeResponse (v: unknown): v is CodeResponse {
-  if (v == null || typeof v !== 'object') return false
-  const r = v as Record<string, unknown>
-  return (r.ok === true && r.bytes instanceof Uint8Array) || (r.ok === false && typeof r.error === 'string')
+  return isObject(v) && ((v.ok === true && v.bytes instanceof Uint8Array) || (v.ok === false && typeof v.error === 'string'))
 }
 
 /** Answers code requests with `lookup`. Returns a function that stops serving. */

@@ -30,6 +30,7 @@
  * All of it is optional members and fields of the v1 unions: peers without a secret never see them (an old
  * worker meeting a coordinator with a secret rejects the unknown `challenge` and leaves).
  */
+import { isCount, isId, isLabels, isObject, isShortString } from './guards.js'
 import type { Emitted } from '../abi/abi.js'
 import type { Job, JobOutcome } from '../jobs.js'
 
@@ -96,10 +97,6 @@ export function outcomeFromWire (wire: WireOutcome): JobOutcome {
 
 // ---- guards: everything from the network is checked before it is trusted ----
 
-const isObject = (v: unknown): v is Record<string, unknown> => v != null && typeof v === 'object' && !Array.isArray(v)
-const isCount = (v: unknown, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max
-const isId = (v: unknown): v is number => isCount(v, Number.MAX_SAFE_INTEGER)
-const isShortString = (v: unknown, max = 256): v is string => typeof v === 'string' && v.length <= max
 /** A nonce of either side: long enough to be unguessable, short enough to cost nothing. */
 const isNonce = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length >= 16 && v.length <= 64
 /** An HMAC-SHA256 proof is 32 bytes; the check says whether it is right, the guard only bounds it. */
@@ -123,8 +120,7 @@ export function isWorkerMessage (v: unknown): v is WorkerMessage {
     case 'hello': {
       const w = v.worker
       return isCount(v.v, 1000) && isObject(w) && isShortString(w.name) && isCount(w.threads, 4096) && isShortString(w.platform) &&
-        Array.isArray(w.labels) && w.labels.length <= 64 && w.labels.every(l => isShortString(l, 64)) &&
-        (v.features === undefined || (Array.isArray(v.features) && v.features.length <= 64 && v.features.every(f => isShortString(f, 64)))) &&
+        isLabels(w.labels) && (v.features === undefined || isLabels(v.features)) &&
         (v.nonce === undefined || isNonce(v.nonce))
     }
     case 'pull': return isCount(v.credits, 1_000_000)

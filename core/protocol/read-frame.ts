@@ -1,6 +1,6 @@
 /**
  * Reads exactly one frame from a stream: for request/response protocols (code shipping) where one message
- * each way is the whole conversation. Long-lived conversations use MessageChannel instead.
+ * each way is the whole conversation. Long-lived conversations use FrameChannel instead.
  */
 import type { Stream, StreamCloseEvent, StreamMessageEvent, AbortOptions } from '@libp2p/interface'
 import { UnexpectedEndError } from './errors.js'

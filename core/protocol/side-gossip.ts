@@ -3,6 +3,8 @@
  * effort (a worker that missed it still gets the value on its job stream before any job that needs it, see
  * job-messages.ts), so workers keep whichever version is newest from either path.
  */
+import { isBytes, isObject, isShortString } from './guards.js'
+
 export const SIDE_TOPIC = '/edge-grid/side/1.0.0'
 /** Larger values travel on job streams only: gossipsub's default message limit is about 1 MiB. */
 export const MAX_GOSSIP_SIDE_BYTES = 256 * 1024
@@ -17,8 +19,6 @@ export interface SideGossip {
 }
 
 export function isSideGossip (v: unknown): v is SideGossip {
-  if (v == null || typeof v !== 'object' || Array.isArray(v)) return false
-  const m = v as Record<string, unknown>
-  return m.t === 'side' && typeof m.run === 'string' && m.run.length <= 256 && typeof m.name === 'string' && m.name.length <= 256 &&
-    typeof m.version === 'number' && Number.isSafeInteger(m.version) && m.version > 0 && m.value instanceof Uint8Array && m.value.length <= MAX_GOSSIP_SIDE_BYTES
+  return isObject(v) && v.t === 'side' && isShortString(v.run) && isShortString(v.name) &&
+    typeof v.version === 'number' && Number.isSafeInteger(v.version) && v.version > 0 && isBytes(v.value, MAX_GOSSIP_SIDE_BYTES)
 }

@@ -18,7 +18,7 @@ import type { RunJournal } from './journal.js'
 import type { ResumePoint } from './resume-point.js'
 import { GridError } from '../errors.js'
 
-/** `run()` was stopped by its AbortSignal: sinks were left as they were (not closed), nothing was summed up. */
+/** `run()` was stopped by its AbortSignal: sinks were closed as failed (nothing committed), nothing summed up. */
 export class RunAbortedError extends GridError {
   static override name = 'RunAbortedError'
 }
@@ -29,8 +29,10 @@ export interface SinkWriter {
    * given, is the cluster member item i comes from (`worker/0`); sinks show it (stdout prints `[worker/0] v`).
    */
   write (items: readonly Uint8Array[], tags?: ReadonlyArray<string | undefined>): Promise<void>
-  /** Finishes the sink (e.g. writes the PNG file). */
-  close (): Promise<void>
+  /** Finishes the sink. `ok`: the run succeeded so far (a PNG sink writes its image only then). */
+  close (ok: boolean): Promise<void>
+  /** Called once every sink closed and the run succeeded: a file sink replaces its target with its output. */
+  commit?: () => Promise<void>
   /**
    * Items are out for good once `write` resolves (stdout, files), so a journal records them and a resumed run
    * does not write them again. False (the default) for sinks that write only at `close` (PNG): a resumed run
@@ -242,7 +244,8 @@ export class FlowRun {
 
   /**
    * Runs the flow to its end. `signal` stops it early: no more jobs are handed out, sources are closed, sinks
-   * are left as they are (a resumed run continues them), and it rejects with RunAbortedError.
+   * are closed with `ok` false and not committed (a resumed run continues them), and it rejects with
+   * RunAbortedError.
    */
   async run (options: { readonly signal?: AbortSignal } = {}): Promise<RunSummary> {
     const { signal } = options
@@ -289,13 +292,22 @@ export class FlowRun {
       signal?.removeEventListener('abort', onAbort)
       for (const cursor of this.cursors.values()) await cursor.close()
     }
-    if (this.aborted) throw new RunAbortedError(`flow "${spec.name}" was stopped before it ended`)
+    if (this.aborted) {
+      // closed as failed and never committed: outputs written so far stay where a resumed run continues them
+      for (const sink of this.sinks.values()) await sink.close(false).catch(() => { /* being stopped anyway */ })
+      throw new RunAbortedError(`flow "${spec.name}" was stopped before it ended`)
+    }
     for (const [name, sink] of this.sinks) {
       try {
-        await sink.close()
+        await sink.close(this.state.failure == null && this.sinkError == null)
       } catch (err) {
         this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` }
       }
+    }
+    // only a whole run replaces outputs: a failed one leaves the previous files as they were
+    for (const [name, sink] of this.sinks) {
+      if (this.state.failure != null || this.sinkError != null) break
+      await sink.commit?.().catch(err => { this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` } })
     }
     return this.summary()
   }

@@ -18,6 +18,7 @@ import { loadFlowPlan, pinnedStage } from '../coordinator/flow-plan.js'
 import { SpawnError } from '../spawned-workers.js'
 import { openSink } from '../sinks/open-sink.js'
 import { SinkItemError } from '../sinks/png-sink.js'
+import { SinkFileError } from '../sinks/output-file.js'
 import { SourceDataError } from '../sources.js'
 import { CoordinatorView } from './coordinator-view.js'
 import { Terminal } from './terminal.js'
@@ -206,7 +207,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       terminal.log(`error: ${err.message}`)
       return EXIT_BAD_INPUT
     }
-    if (err instanceof SinkItemError || err instanceof SpawnError) {
+    if (err instanceof SinkItemError || err instanceof SinkFileError || err instanceof SpawnError) {
       terminal.log(`error: ${err.message}`)
       return EXIT_FAILED
     }

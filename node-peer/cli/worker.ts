@@ -17,8 +17,9 @@ import { createGridNode } from '../net/node.js'
 import { ANNOUNCE_TOPIC, WORKER_HEARTBEAT_MS } from '../../core/protocol/announce.js'
 import { encodeValue } from '../../core/codec.js'
 import { UNPROVEN_RETRY_MS, WorkerRunner } from '../worker-runner.js'
-import { UntrustedCoordinatorError } from '../../core/peer/worker-agent.js'
-import { formatCount, formatRate } from './progress.js'
+import { UntrustedCoordinatorError } from '../../core/worker/worker-agent.js'
+import { plural } from '../../core/util/plural.js'
+import { formatRateOrNone, RateMeter } from './progress.js'
 import { Terminal } from './terminal.js'
 import { intOption, parseCommandLine, UsageError } from './usage.js'
 import { withTestFaults } from '../test-faults.js'
@@ -168,12 +169,12 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       },
       proven: peer => { log(`coordinator …${peer.slice(-8)} proved it knows the join secret`) },
       welcome: name => { flow = name; log(`joined flow "${name}"`) },
-      flowDone: ok => { log(`flow "${flow}" ${ok ? 'finished' : 'failed'}; ${formatCount(runner.agent.stats.jobsDone)} jobs done here`) },
+      flowDone: ok => { log(`flow "${flow}" ${ok ? 'finished' : 'failed'}; ${plural(runner.agent.stats.jobsDone, 'job')} done here`) },
       refused: reason => { log(`refused by the coordinator: ${reason}`) },
       log
     }
   })
-  log(`peer ${node.peerId.toString()}, ${o.threads} thread${o.threads === 1 ? '' : 's'}; looking for a coordinator ${o.bootstrap.length > 0 ? `at ${o.bootstrap.join(', ')}` : 'on the local network (mDNS)'}`)
+  log(`peer ${node.peerId.toString()}, ${plural(o.threads, 'thread')}; looking for a coordinator ${o.bootstrap.length > 0 ? `at ${o.bootstrap.join(', ')}` : 'on the local network (mDNS)'}`)
   runner.start()
 
   // heartbeat over gossipsub: lets the coordinator count peers seen (best effort)
@@ -183,17 +184,13 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     node.services.pubsub.publish(ANNOUNCE_TOPIC, message).catch(() => {})
   }, WORKER_HEARTBEAT_MS)
 
-  let lastDone = 0
-  let lastAt = performance.now()
+  const meter = new RateMeter() // no rate until it means something (progress.ts MIN_RATE_WINDOW_MS)
   const status = setInterval(() => {
     if (o.quiet) return
-    const now = performance.now()
     const done = runner.agent.stats.jobsDone
-    const rate = (done - lastDone) / ((now - lastAt) / 1000)
-    lastDone = done
-    lastAt = now
+    const rate = meter.sample(done, performance.now())
     const where = runner.coordinator != null ? `coordinator …${runner.coordinator.slice(-8)}${flow !== '' ? ` · flow ${flow}` : ''}` : 'no coordinator'
-    terminal.status(`[worker/${o.name}] ${where} · ${formatCount(done)} jobs · ${formatRate(rate)}`)
+    terminal.status(`[worker/${o.name}] ${where} · ${plural(done, 'job')} · ${formatRateOrNone(rate)}`)
   }, 250)
 
   await new Promise<void>(resolve => {
@@ -221,7 +218,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   await runner.stop()
   await node.stop()
   await pool.close()
-  log(`left; ${formatCount(runner.agent.stats.jobsDone)} jobs done`)
+  log(`left; ${plural(runner.agent.stats.jobsDone, 'job')} done`)
   if (o.attached) process.stdin.destroy() // the open pipe would keep the process alive
   return 0
 }

@@ -9,7 +9,7 @@
  */
 import type { AbortOptions, Connection, Libp2p, Stream } from '@libp2p/interface'
 import { WorkerSession } from '../../core/peer/worker-session.js'
-import { MessageChannel } from '../../core/protocol/channel.js'
+import { FrameChannel } from '../../core/protocol/frame-channel.js'
 import { isWorkerMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../../core/protocol/job-messages.js'
 import type { FlowRun } from '../../core/run/flow-run.js'
@@ -47,7 +47,7 @@ export interface ServedRun {
   readonly runId: string
 }
 
-type JobChannel = MessageChannel<WorkerMessage, CoordinatorMessage>
+type JobChannel = FrameChannel<WorkerMessage, CoordinatorMessage>
 
 export class JobServer {
   private readonly sessions = new Set<WorkerSession>()
@@ -122,7 +122,7 @@ export class JobServer {
       return
     }
     this.streamsOf.set(peer, streams + 1)
-    const channel: JobChannel = new MessageChannel<WorkerMessage, CoordinatorMessage>(stream, { guard: isWorkerMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
+    const channel: JobChannel = new FrameChannel<WorkerMessage, CoordinatorMessage>(stream, { guard: isWorkerMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
     channel.onClose(() => {
       this.held.delete(channel)
       const left = (this.streamsOf.get(peer) ?? 1) - 1

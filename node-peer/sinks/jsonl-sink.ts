@@ -1,29 +1,25 @@
 /**
- * Appends each item as one JSON line; the file is replaced at the start of a run, or, when a run resumes,
- * cut back to the size the journal recorded (dropping lines written after the last journaled write) and
- * continued. An item from a cluster member is written as `{"member": "worker/0", "value": …}`.
+ * Appends each item as one JSON line to `<path>.partial` (output-file.ts), renamed over `path` when the run
+ * succeeds: a failed or interrupted run leaves the previous `path` as it was. A new run starts the partial
+ * file afresh; a resumed run cuts it back to the size the journal recorded (dropping lines written after the
+ * last journaled write) and continues it. An item from a cluster member is written as
+ * `{"member": "worker/0", "value": …}`.
  */
 import { createWriteStream } from 'node:fs'
-import { mkdir, stat, truncate } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { once } from 'node:events'
 import { decodeValue } from '../../core/codec.js'
 import type { SinkWriter } from '../../core/run/flow-run.js'
-import { JournalError } from '../../core/run/journal.js'
 import { toJsonLine } from './format.js'
+import { OutputFile } from './output-file.js'
 
-export async function jsonlSink (path: string, resume?: { readonly position: number }): Promise<SinkWriter> {
-  await mkdir(dirname(path), { recursive: true })
+export async function jsonlSink (name: string, path: string, resume?: { readonly position: number }): Promise<SinkWriter> {
+  const file = await OutputFile.prepare(path, name)
   let position = 0
   if (resume != null && resume.position > 0) {
-    const size = await stat(path).then(s => s.size, () => -1)
-    if (size < resume.position) {
-      throw new JournalError(`${path} has ${size < 0 ? 'gone' : `${size} bytes, fewer than the ${resume.position} the journal recorded`}: it was changed after the run stopped, so resuming would lose items; start over with --fresh`)
-    }
-    await truncate(path, resume.position)
+    await file.cutBack(resume.position)
     position = resume.position
   }
-  const stream = createWriteStream(path, { flags: position > 0 ? 'a' : 'w' })
+  const stream = createWriteStream(file.partial, { flags: position > 0 ? 'a' : 'w' })
   await once(stream, 'open')
   // a failed write (disk full, …) fails that write and every later one; the run reports it, never crashes
   let failed: Error | undefined
@@ -46,6 +42,9 @@ export async function jsonlSink (path: string, resume?: { readonly position: num
     async close () {
       if (failed != null) return // the stream is already closed, and the failure reported by `write`
       await new Promise<void>((resolve, reject) => stream.end((err?: Error | null) => err != null ? reject(err) : resolve()))
+    },
+    async commit () {
+      await file.publish()
     }
   }
 }

@@ -1,15 +1,17 @@
 /**
- * Assembles an image from `[y, rowBytes]` items (one row of `width * channels` bytes each) and writes a PNG
- * when the flow ends. Rows may arrive in any order; a row that never arrives stays black.
+ * Assembles an image from `[y, rowBytes]` items (one row of `width * channels` bytes each) in memory and,
+ * only when the run succeeds, writes it to `<path>.partial` and renames that over `path` (output-file.ts).
+ * Rows may arrive in any order; a row that never arrives stays black. A failed or interrupted run writes
+ * nothing (the previous `path` stays as it was), and a resumed run delivers every row again.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { writeFile } from 'node:fs/promises'
 import { PNG } from 'pngjs'
 import { decodeValue } from '../../core/codec.js'
 import { GridError } from '../../core/errors.js'
 import type { SinkSpec } from '../../core/flow/model.js'
 import type { SinkWriter } from '../../core/run/flow-run.js'
 import { describe } from '../../core/run/aggregate.js'
+import { OutputFile } from './output-file.js'
 
 export class SinkItemError extends GridError {
   static override name = 'SinkItemError'
@@ -21,7 +23,7 @@ export async function pngSink (spec: Extract<SinkSpec, { kind: 'png' }>): Promis
   const { width, height, channels } = spec
   const rowLength = width * channels
   const pixels = new Uint8Array(rowLength * height)
-  await mkdir(dirname(spec.path), { recursive: true })
+  const file = await OutputFile.prepare(spec.path, spec.name)
   return {
     async write (items) {
       for (const item of items) {
@@ -33,7 +35,8 @@ export async function pngSink (spec: Extract<SinkSpec, { kind: 'png' }>): Promis
         pixels.set(row, y * rowLength)
       }
     },
-    async close () {
+    async close (ok) {
+      if (!ok) return // the image is incomplete: keep the previous file, write no partial one
       // pngjs takes RGBA input; it converts to the colour type we ask for.
       const png = new PNG({ width, height, colorType: colorTypes[channels], inputHasAlpha: true })
       for (let i = 0, p = 0; i < width * height; i++, p += channels) {
@@ -48,7 +51,10 @@ export async function pngSink (spec: Extract<SinkSpec, { kind: 'png' }>): Promis
           png.data[o + 3] = channels === 4 ? pixels[p + 3] : 255
         }
       }
-      await writeFile(spec.path, PNG.sync.write(png, { colorType: colorTypes[channels], inputHasAlpha: true }))
+      await writeFile(file.partial, PNG.sync.write(png, { colorType: colorTypes[channels], inputHasAlpha: true }))
+    },
+    async commit () {
+      await file.publish()
     }
   }
 }

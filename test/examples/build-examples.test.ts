@@ -8,7 +8,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, mkdir, readFile, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
-import { BuildError, buildExamples, findTargets, REPO_ROOT } from '../../examples/build-examples.js'
+import { buildExamples, findTargets, REPO_ROOT } from '../../examples/build-examples.js'
+import { BuildError } from '../../node-peer/compile/index.js'
 import { compileModule } from '../../core/abi/host.js'
 
 const MINIMAL = `(module

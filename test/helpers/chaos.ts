@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { copyFile, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { compileAssemblyScript } from '../../examples/build-examples.js'
+import { compileFunction } from '../../node-peer/compile/index.js'
 import { repoRoot } from './cli.js'
 import { finishHash } from '../../core/run/hash.js'
 
@@ -31,7 +31,7 @@ export async function prepareChaosFixture (): Promise<ChaosFixture> {
   const source = await readFile(join(repoRoot, SOURCE), 'utf8')
   const m = /const ROUNDS: i32 = (\d+);/.exec(source)
   assert.ok(m != null, `${SOURCE} declares const ROUNDS: i32 = <n>;`)
-  await writeFile(join(dir, 'chaos.wasm'), await compileAssemblyScript(SOURCE))
+  await writeFile(join(dir, 'chaos.wasm'), (await compileFunction(join(repoRoot, SOURCE), { baseDir: repoRoot })).bytes)
   const flow = join(dir, 'flow.json')
   await copyFile(join(repoRoot, FIXTURE, 'flow.json'), flow)
   await mkdir(join(dir, 'out'))

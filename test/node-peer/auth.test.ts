@@ -18,7 +18,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { encodeValue } from '../../core/codec.js'
 import { ANNOUNCE_TOPIC } from '../../core/protocol/announce.js'
-import { MessageChannel } from '../../core/protocol/channel.js'
+import { FrameChannel } from '../../core/protocol/frame-channel.js'
 import { encodeFrame } from '../../core/protocol/frames.js'
 import { isCoordinatorMessage, JOB_PROTOCOL, JOB_PROTOCOL_VERSION, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../core/protocol/job-messages.js'
@@ -38,7 +38,7 @@ const SECRET = 'correct horse battery staple'
 class Session {
   readonly received: CoordinatorMessage[] = []
   closed = false
-  private constructor (readonly channel: MessageChannel<CoordinatorMessage, WorkerMessage>) {
+  private constructor (readonly channel: FrameChannel<CoordinatorMessage, WorkerMessage>) {
     channel.onMessage(m => { this.received.push(m) })
     channel.onClose(() => { this.closed = true })
   }
@@ -46,7 +46,7 @@ class Session {
   /** `nonce`: as a worker with a secret sends it (asks for the coordinator's proof); none, as older workers. */
   static async open (node: GridNode, coordinator: PeerId, name: string, nonce?: Uint8Array): Promise<Session> {
     const stream = await node.dialProtocol(coordinator, JOB_PROTOCOL)
-    const session = new Session(new MessageChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES }))
+    const session = new Session(new FrameChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES }))
     const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name, threads: 1, platform: 'test', labels: [] } } as const
     session.channel.send(nonce == null ? hello : { ...hello, nonce })
     return session

@@ -118,7 +118,8 @@ describe('chaos: workers SIGKILLed and restarted, the coordinator SIGKILLed once
     // stops whatever happens here, so no worker is started after cleanup.
     let outcome
     try {
-      const results = join(fx.dir, 'out', 'results.jsonl')
+      // the run writes results.jsonl.partial, renamed to results.jsonl when it succeeds
+      const results = join(fx.dir, 'out', 'results.jsonl.partial')
       const killAt = Math.round(ITEMS * (0.3 + random() * 0.2))
       const deadline = Date.now() + RUN_MS
       let written = 0

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { encodeValue } from '../../core/codec.js'
-import { MessageChannel } from '../../core/protocol/channel.js'
+import { FrameChannel } from '../../core/protocol/frame-channel.js'
 import { isWorkerMessage, JOB_PROTOCOL, JOB_PROTOCOL_VERSION, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../core/protocol/job-messages.js'
 import { newJoinNonce } from '../../core/protocol/join-proof.js'
@@ -38,7 +38,7 @@ async function fakeCoordinator (kind: FakeKind): Promise<{ node: GridNode, recei
   const node = await startNode()
   const received: WorkerMessage[] = []
   await node.handle(JOB_PROTOCOL, stream => {
-    const channel = new MessageChannel<WorkerMessage, CoordinatorMessage>(stream, { guard: isWorkerMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
+    const channel = new FrameChannel<WorkerMessage, CoordinatorMessage>(stream, { guard: isWorkerMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
     channel.onMessage(message => {
       received.push(message)
       if (message.t !== 'hello') return

@@ -70,7 +70,7 @@ export function fail(message: string): void {
 }
 
 /**
- * Replaces AssemblyScript's `abort` (wired with `--use abort=core/abi/assemblyscript/abi/gridAbort`): assert,
+ * Replaces AssemblyScript's `abort` (wired by grid-build with `--use abort=~lib/edge-grid/kit/abi/gridAbort`): assert,
  * `throw`, bounds checks and failed casts become `grid.fail("<message> at <file>:<line>:<column>")`, and the
  * module does not import `env.abort`. Allocates nothing, so it also reports out-of-memory aborts.
  */

@@ -1,11 +1,12 @@
 /**
- * The edge-grid AssemblyScript kit (ABI v1). In your entry file:
+ * The edge-grid AssemblyScript kit (ABI v1), imported as "edge-grid/kit" from any folder. In your entry file:
  *
- *   export { grid_abi_1, grid_alloc } from "../../../core/abi/assemblyscript";
- *   import { inputInt, emitInt } from "../../../core/abi/assemblyscript";
+ *   export { grid_abi_1, grid_alloc } from "edge-grid/kit";
+ *   import { inputInt, emitInt } from "edge-grid/kit";
  *   export function double(ptr: usize, len: usize): void { emitInt(0, inputInt(ptr, len) * 2); }
  *
- * and compile with the flags in core/abi/README.md (examples/build-examples.ts sets them).
+ * and build it with `npx --no-install grid-build double.ts`, which resolves that name and sets the flags
+ * (core/abi/README.md §7).
  */
 export { grid_abi_1, grid_alloc, fail, gridAbort } from "./abi";
 export { Kind, Value, kindName } from "./value";

@@ -1,7 +1,7 @@
 // clusterer's pipeline A → B → C → D: A generates a number, B squares it (slowly: the bottleneck that gets
 // more instances), C subtracts one, D prints (a stdout sink on the coordinator).
-export { grid_abi_1, grid_alloc } from "../../../core/abi/assemblyscript";
-import { input, inputInt, output, fail } from "../../../core/abi/assemblyscript";
+export { grid_abi_1, grid_alloc } from "edge-grid/kit";
+import { input, inputInt, output, fail } from "edge-grid/kit";
 
 /** Work of one B job: a fixed number of xorshift rounds, about 20 ms on a 2020s laptop core. */
 const SPIN_ROUNDS: i32 = 20_000_000;

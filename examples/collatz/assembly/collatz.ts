@@ -1,6 +1,6 @@
 // Feedback loop: follows each Collatz trajectory one step per call until it reaches 1.
-export { grid_abi_1, grid_alloc } from "../../../core/abi/assemblyscript";
-import { input, inputReader, output, Value, fail } from "../../../core/abi/assemblyscript";
+export { grid_abi_1, grid_alloc } from "edge-grid/kit";
+import { input, inputReader, output, Value, fail } from "edge-grid/kit";
 
 const NEXT = 0; // output port "next": [start, current, steps], fed back into this stage
 const DONE = 1; // output port "done": [start, steps]

@@ -1,7 +1,7 @@
 // One row of the Mandelbrot set per call: input y (an integer), output [y, rowBytes] (800 RGB pixels).
 // The exact algorithm is written down in ../README.md; keep the two in step.
-export { grid_abi_1, grid_alloc } from "../../../core/abi/assemblyscript";
-import { inputInt, emit, Value } from "../../../core/abi/assemblyscript";
+export { grid_abi_1, grid_alloc } from "edge-grid/kit";
+import { inputInt, emit, Value } from "edge-grid/kit";
 
 const WIDTH = 800;
 const MAX_ITER = 256;

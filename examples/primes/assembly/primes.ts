@@ -1,6 +1,6 @@
 // CPU-bound example: counts the primes in [start, start + 312500) by trial division, and sums the counts.
-export { grid_abi_1, grid_alloc } from "../../../core/abi/assemblyscript";
-import { input, inputInt, emitInt, output } from "../../../core/abi/assemblyscript";
+export { grid_abi_1, grid_alloc } from "edge-grid/kit";
+import { input, inputInt, emitInt, output } from "edge-grid/kit";
 
 const CHUNK: i64 = 312500;
 const KEY = "primes below 20000000";

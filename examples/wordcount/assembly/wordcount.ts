@@ -1,6 +1,6 @@
 // Word count: `split` turns a line into [word, 1] pairs, `sum` adds up counts. Word rule: ../README.md.
-export { grid_abi_1, grid_alloc } from "../../../core/abi/assemblyscript";
-import { input, inputString, emitInt, output } from "../../../core/abi/assemblyscript";
+export { grid_abi_1, grid_alloc } from "edge-grid/kit";
+import { input, inputString, emitInt, output } from "edge-grid/kit";
 
 const WORDS = 0; // output port "out": [word, 1] per word
 const TOTAL = 1; // output port "total": ["words", words in this line] per line

@@ -9,7 +9,7 @@ import { compileModule, FunctionInstance } from '../../../core/abi/host.js'
 import type { CompiledModule } from '../../../core/abi/host.js'
 import { encodeValue, decodeValue } from '../../../core/codec.js'
 import { ModuleRejectedError, WasmTrapError } from '../../../core/errors.js'
-import { BuildError, checkAbi, compileWat, REPO_ROOT } from '../../../examples/build-examples.js'
+import { BuildError, checkAbi, compileFunction, REPO_ROOT } from '../../../node-peer/compile/index.js'
 import { join } from 'node:path'
 
 async function wat (text: string): Promise<Uint8Array> {
@@ -96,7 +96,7 @@ describe('ABI v1 with hand-written modules: the memory cap', () => {
 describe('examples/fibonacci-wat/fib.wat', () => {
   let fib: CompiledModule
   before(async () => {
-    fib = await compileModule(await compileWat(join(REPO_ROOT, 'examples/fibonacci-wat/fib.wat')))
+    fib = await compileModule((await compileFunction(join(REPO_ROOT, 'examples/fibonacci-wat/fib.wat'))).bytes)
   })
   const instance = async (): Promise<FunctionInstance> => await FunctionInstance.instantiate(fib.module, fib.memory)
   const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')

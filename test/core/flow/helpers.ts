@@ -98,6 +98,7 @@ export async function loadFromTree (tree: Record<string, Uint8Array | string>, f
 export async function assertRejected (tree: Record<string, Uint8Array | string>, flow: Flow | string, path: string, ...parts: string[]): Promise<void> {
   await assert.rejects(loadFromTree(tree, flow), (err: unknown) => {
     assert.ok(err instanceof FlowValidationError, `expected FlowValidationError, got ${String(err)}`)
+    assert.equal(err.name, 'FlowValidationError')
     assert.equal(err.file, '/flows/flow.json')
     assert.equal(err.path, path, err.message)
     for (const part of parts) assert.ok(err.expected.includes(part), `message "${err.expected}" should include "${part}"`)

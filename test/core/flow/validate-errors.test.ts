@@ -6,7 +6,8 @@
 import { before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { loadFlow } from '../../../core/flow/validate.js'
-import { assertRejected, memoryFiles, standardTree, variant as variantOf } from './helpers.js'
+import { FlowValidationError } from '../../../core/errors.js'
+import { assertRejected, loadFromTree, memoryFiles, standardTree, variant as variantOf } from './helpers.js'
 import type { Flow } from './helpers.js'
 
 function base (): Flow {
@@ -110,6 +111,17 @@ describe('loadFlow rejects', () => {
     it('an unknown function, listing the declared ones', async () => {
       await rejects(variant(f => { f.stages.doubled.function = 'dbl' }), 'stages.doubled.function', 'one of the functions declared in "functions" (double), got "dbl"')
     })
+    it('a misspelt function, with a did-you-mean like misspelt fields and stream ids', async () => {
+      const flow = variant(f => {
+        f.functions = { popcount: { wasm: 'fns.wasm', export: 'double' }, sum: { wasm: 'fns.wasm', export: 'double' } }
+        f.stages.doubled.function = 'popcont'
+      })
+      await rejects(flow, 'stages.doubled.function', 'one of the functions declared in "functions" (popcount, sum), got "popcont" (did you mean "popcount"?)')
+    })
+    it('an unknown function far from every declared one gets no guess', async () => {
+      await rejects(variant(f => { f.stages.doubled.function = 'render' }), 'stages.doubled.function', 'got "render"')
+      await assert.rejects(loadFromTree(tree, variant(f => { f.stages.doubled.function = 'render' })), (err: Error) => !err.message.includes('did you mean'))
+    })
     it('a function export that is not a string', async () => {
       await rejects(variant(f => { f.functions.double.export = 3 }), 'functions.double.export', 'the name of an exported function, got the number 3')
     })
@@ -185,6 +197,11 @@ describe('loadFlow rejects', () => {
         f.sinks.b = { type: 'jsonl', input: 'nums', path: './out/../out/x.jsonl' }
       }), 'sinks.b.path', 'sink "a" writes "/flows/out/x.jsonl" too')
     })
+    it('a sink path ending in .partial (the name of the file a run writes before replacing its output)', async () => {
+      await rejects(variant(f => {
+        f.sinks.a = { type: 'jsonl', input: 'doubled', path: 'out/x.jsonl.partial' }
+      }), 'sinks.a.path', 'a path not ending in ".partial"')
+    })
   })
 
   describe('feedback loops', () => {
@@ -232,8 +249,41 @@ describe('loadFlow rejects', () => {
   })
 
   describe('modules', () => {
-    it('a wasm file that does not exist', async () => {
-      await rejects(variant(f => { f.functions.double.wasm = 'build/missing.wasm' }), 'functions.double.wasm', '/flows/build/missing.wasm does not exist')
+    it('a wasm file that does not exist, and no source near it: the generic build hint', async () => {
+      await rejects(variant(f => { f.functions.double.wasm = 'build/missing.wasm' }), 'functions.double.wasm', '/flows/build/missing.wasm does not exist',
+        'if it is not built yet', '`npx --no-install grid-build <source>.ts -o /flows/build/missing.wasm`', '`npm run build:wasm`')
+    })
+    it('a wasm file that does not exist, naming every function that uses it', async () => {
+      await rejects(variant(f => {
+        f.functions = { double: { wasm: 'build/m.wasm' }, half: { wasm: 'build/m.wasm' }, other: { wasm: 'fns.wasm' } }
+      }), 'functions.double.wasm', '/flows/build/m.wasm does not exist or is not a file (also the module of functions.half);')
+    })
+    for (const [source, where] of [
+      ['/flows/assembly/double.ts', 'an AssemblyScript source in ../assembly/'],
+      ['/flows/double.wat', 'a WAT source one level up'],
+      ['/flows/build/double.ts', 'a source next to the module']
+    ] as const) {
+      it(`a wasm file that is not built yet, with ${where}: the grid-build command names it`, async () => {
+        const withSource = await standardTree({ [source]: '// the source' })
+        await assertRejected(withSource, variant(f => { f.functions.double.wasm = 'build/double.wasm' }), 'functions.double.wasm',
+          '/flows/build/double.wasm does not exist', `it may not be built yet: build it from its source ${source} with \`npx --no-install grid-build ${source} -o /flows/build/double.wasm\``)
+      })
+    }
+    it('an example of the repository not built yet: npm run build:wasm at its root', async () => {
+      const repo = await standardTree({
+        '/repo/examples/build-examples.ts': '// the examples\' build',
+        '/repo/examples/squares/assembly/double.ts': '// the source',
+        '/repo/examples/squares/flow.json': ''
+      })
+      const flow = JSON.stringify(variant(f => { f.functions.double.wasm = 'build/double.wasm'; f.functions.double.export = 'double' }))
+      await assert.rejects(loadFlow('/repo/examples/squares/flow.json', flow, memoryFiles(repo)), (err: unknown) => {
+        assert.ok(err instanceof FlowValidationError)
+        assert.equal(err.name, 'FlowValidationError')
+        assert.equal(err.path, 'functions.double.wasm')
+        assert.ok(err.message.startsWith('/repo/examples/squares/flow.json: functions.double.wasm: '), err.message)
+        assert.ok(err.expected.includes('it may not be built yet: run `npm run build:wasm` in /repo (it builds every example, this one from /repo/examples/squares/assembly/double.ts)'), err.expected)
+        return true
+      })
     })
     it('a module importing env.abort', async () => {
       await rejects(variant(f => { f.functions.double.wasm = 'abort.wasm' }), 'functions.double.wasm', 'a module following the edge-grid function ABI v1, but /flows/abort.wasm imports function "env.abort"')

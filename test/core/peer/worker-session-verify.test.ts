@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { buildGraph } from '../../../core/flow/graph.js'
 import type { FlowSpec } from '../../../core/flow/model.js'
-import type { Channel } from '../../../core/peer/channel.js'
+import type { SessionChannel } from '../../../core/peer/session-channel.js'
 import { REFUSED_BY_VERIFICATION, WorkerSession } from '../../../core/peer/worker-session.js'
 import { JOB_PROTOCOL_VERSION } from '../../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../../core/protocol/job-messages.js'
@@ -17,7 +17,7 @@ import { stateOf } from '../../helpers/run-internals.js'
 import { REFUSE_AFTER_DISAGREEMENTS } from '../../../core/run/verification.js'
 import type { Job, JobOutcome } from '../../../core/jobs.js'
 
-class StubChannel implements Channel<WorkerMessage, CoordinatorMessage> {
+class StubChannel implements SessionChannel<WorkerMessage, CoordinatorMessage> {
   readonly sent: CoordinatorMessage[] = []
   closed = false
   private handler: (m: WorkerMessage) => void = () => {}

@@ -44,25 +44,27 @@ describe('grid-coordinator --resume', () => {
     flow.sources.starts.end = STARTS + 1 // ~3.3M jobs: long enough to be killed mid-way
     await writeFile(flowPath, JSON.stringify(flow, null, 2))
     const out = join(dir, 'out', 'lengths.jsonl')
+    const partial = `${out}.partial`
     const args = [flowPath, '--local-only', '--workers', '2', '--report', join(dir, 'report.json')]
 
     const first = new Proc('grid-coordinator', args, { cwd: dir })
     try {
-      for (let i = 0; i < 600 && await lineCount(out) < 3000; i++) await new Promise(resolve => setTimeout(resolve, 50))
+      for (let i = 0; i < 600 && await lineCount(partial) < 3000; i++) await new Promise(resolve => setTimeout(resolve, 50))
       first.kill('SIGKILL')
       assert.equal((await first.exited).signal, 'SIGKILL', `the first run ended by itself before the kill:\n${first.output.slice(-2000)}`)
     } finally {
       await first.stop()
     }
-    const writtenBefore = await lineCount(out)
+    const writtenBefore = await lineCount(partial)
     assert.ok(writtenBefore > 0 && writtenBefore < STARTS, `${writtenBefore} lines before the kill`)
+    await assert.rejects(access(out), 'the target appears only when a run succeeds')
     assert.equal((await journals(dir)).length, 1)
 
     // without --resume, the leftover journal is neither ignored nor silently continued
     const refused = await runCoordinator(args, { cwd: dir })
     assert.equal(refused.code, 2)
     assert.match(refused.stderr, /interrupted run of flow "collatz".*--resume.*--fresh/s)
-    assert.equal(await lineCount(out), writtenBefore, 'a refused run does not touch the sink')
+    assert.equal(await lineCount(partial), writtenBefore, 'a refused run does not touch the sink')
 
     const resumed = await runCoordinator([...args, '--resume'], { cwd: dir, timeoutMs: 180_000 })
     assert.equal(resumed.code, 0, resumed.stderr)
@@ -86,6 +88,7 @@ describe('grid-coordinator --resume', () => {
     assert.ok(report.stages.iterate.replayed > 0 && report.stages.keyed.replayed > 0)
     assert.equal(report.stages.iterate.replayed + report.stages.keyed.replayed, report.resumed.jobsReplayed)
     assert.deepEqual(await journals(dir, true), [], 'a run that ends by itself removes its journal (and its lock)')
+    await assert.rejects(access(partial), 'the partial file became the output')
   })
 
   it('Ctrl-C (SIGINT) mid-run keeps the journal and says how to continue', async () => {
@@ -94,10 +97,10 @@ describe('grid-coordinator --resume', () => {
     const flow = JSON.parse(await readFile(flowPath, 'utf8'))
     flow.sources.starts.end = STARTS + 1
     await writeFile(flowPath, JSON.stringify(flow, null, 2))
-    const out = join(dir, 'out', 'lengths.jsonl')
+    const partial = join(dir, 'out', 'lengths.jsonl.partial')
     const run = new Proc('grid-coordinator', [flowPath, '--local-only', '--workers', '2'], { cwd: dir })
     try {
-      for (let i = 0; i < 600 && await lineCount(out) < 1000; i++) await new Promise(resolve => setTimeout(resolve, 50))
+      for (let i = 0; i < 600 && await lineCount(partial) < 1000; i++) await new Promise(resolve => setTimeout(resolve, 50))
       run.kill('SIGINT')
       const exit = await run.exited
       assert.equal(exit.code, 130, `exit ${JSON.stringify(exit)}:\n${run.output.slice(-2000)}`)
@@ -113,14 +116,15 @@ describe('grid-coordinator --resume', () => {
     const flowPath = join(dir, 'flow.json')
     const out = join(dir, 'out', 'lengths.jsonl')
     await mkdir(join(dir, 'out'), { recursive: true })
-    await symlink('/dev/full', out) // every write fails with ENOSPC
+    await symlink('/dev/full', `${out}.partial`) // every write fails with ENOSPC
     const args = [flowPath, '--local-only', '--workers', '2']
     const full = await runCoordinator(args, { cwd: dir })
     assert.equal(full.code, 1, full.stderr)
     assert.match(full.stderr, /sink "lengths".*ENOSPC.*\nthe journal is kept: fix the sink, then run the same command with --resume/s)
     assert.equal((await journals(dir)).length, 1)
 
-    await rm(out)
+    await assert.rejects(access(out), 'a failed run does not create the output')
+    await rm(`${out}.partial`)
     const resumed = await runCoordinator([...args, '--resume'], { cwd: dir })
     assert.equal(resumed.code, 0, resumed.stderr)
     const lines = (await readFile(out, 'utf8')).trim().split('\n').map(l => JSON.parse(l) as [number, number])

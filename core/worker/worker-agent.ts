@@ -8,11 +8,11 @@
  * no job; anything else ends the session with an UntrustedCoordinatorError.
  */
 import type { JobExecutor, Job, JobOutcome } from '../jobs.js'
-import { BatchSizer } from '../worker/batch-sizer.js'
+import { BatchDispatcher } from './batch-dispatcher.js'
 import { Fifo } from '../util/fifo.js'
 import { errorToData, GridError } from '../errors.js'
-import type { Channel } from './channel.js'
-import { CreditWindow } from '../worker/credits.js'
+import type { SessionChannel } from '../peer/session-channel.js'
+import { CreditWindow } from './credits.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
 import { SideValues, withSideValue } from '../run/side-inputs.js'
 import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../protocol/join-proof.js'
@@ -20,7 +20,8 @@ import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/
 
 export interface WorkerAgentInit {
   readonly executor: JobExecutor
-  readonly info: WorkerInfo
+  /** What the hello says about this worker; a function is asked again at each session (the thread count may change). */
+  readonly info: WorkerInfo | (() => WorkerInfo)
   /** Fetches a module's bytes by content hash (verified by the fetcher). */
   readonly fetchModule: (hash: string) => Promise<Uint8Array>
   readonly events?: WorkerEvents
@@ -70,23 +71,23 @@ export interface WorkerStats {
   busyMs: number
 }
 
-type WorkerChannel = Channel<CoordinatorMessage, WorkerMessage>
+type WorkerChannel = SessionChannel<CoordinatorMessage, WorkerMessage>
 
 export class WorkerAgent {
   readonly stats: WorkerStats = { jobsDone: 0, jobsFailed: 0, busyMs: 0 }
   private readonly modules = new Map<string, Promise<void>>()
   private credits: CreditWindow
-  private readonly sizer = new BatchSizer()
+  private readonly dispatcher: BatchDispatcher
   private channel: WorkerChannel | undefined
   private granted = 0
   /** Jobs received and not yet reported: queued here, or running in the executor. */
   private held = 0
   /** Jobs received, waiting for a free executor slot; batches are cut from here as threads free up. */
   private readonly queue = new Fifo<Job>()
-  private batchesOut = 0
-  /** When the last `slots` batches finished: a batch starts running when the batch `slots` before it ends. */
-  private readonly finishes: number[] = []
-  /** Bumped per attach: batches of an earlier session report nothing (the coordinator re-queued them). */
+  /**
+   * Bumped per attach, and when a leave said bye: batches of an earlier session report nothing and are not
+   * counted (the coordinator re-queued them).
+   */
   private session = 0
   private leaving = false
   private idle: (() => void) | undefined
@@ -103,6 +104,30 @@ export class WorkerAgent {
 
   constructor (private readonly init: WorkerAgentInit) {
     this.credits = new CreditWindow(init.executor.slots)
+    const queue = this.queue
+    this.dispatcher = new BatchDispatcher({
+      executor: init.executor,
+      // jobs that arrived in many small messages still travel to the threads in few batches
+      source: {
+        available: () => queue.size,
+        take: size => {
+          const batch: Job[] = []
+          for (let i = 0; i < size; i++) batch.push(queue.shift()!)
+          return batch
+        }
+      },
+      sink: {
+        done: (batch, outcomes, busyMs) => {
+          this.credits.observe(batch.length, busyMs)
+          this.report(outcomes, busyMs)
+          this.dispatcher.fill()
+        },
+        failed: (batch, err) => {
+          this.report(batch.map(job => ({ id: job.id, ok: false as const, error: errorToData(err) })), 0)
+          this.dispatcher.fill()
+        }
+      }
+    })
   }
 
   /**
@@ -113,6 +138,8 @@ export class WorkerAgent {
     this.channel = channel
     this.peers = peers
     this.session++
+    this.dispatcher.reset()
+    this.leaving = false
     this.granted = 0
     this.held = 0
     while (this.queue.shift() !== undefined);
@@ -126,7 +153,8 @@ export class WorkerAgent {
     this.helloNonce = this.init.secret == null ? undefined : newJoinNonce()
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
-    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: this.init.info, features: [FEATURE_SIDE_INPUTS] } as const
+    const info = typeof this.init.info === 'function' ? this.init.info() : this.init.info
+    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS] } as const
     this.send(this.helloNonce == null ? hello : { ...hello, nonce: this.helloNonce })
     if (this.trust === 'open') this.grant()
     else if (peers == null) this.distrust('no authenticated peer ids for this session, so no proof can be checked')
@@ -160,7 +188,10 @@ export class WorkerAgent {
     return this.held
   }
 
-  /** Stops asking for work, finishes the jobs held (up to `timeoutMs`), says bye and closes. */
+  /**
+   * Stops asking for work, finishes the jobs held (up to `timeoutMs`), says bye and closes. Jobs still
+   * running after the bye are neither reported nor counted. A later attach() works again.
+   */
   async leave (timeoutMs = 10_000): Promise<void> {
     this.leaving = true
     if (this.held > 0) {
@@ -172,6 +203,8 @@ export class WorkerAgent {
     const channel = this.channel
     if (channel == null) return
     this.send({ t: 'bye' })
+    this.session++
+    this.dispatcher.reset()
     await channel.close()
   }
 
@@ -285,51 +318,7 @@ export class WorkerAgent {
       jobs = jobs.filter(job => !errors.has(job.fn.module))
     }
     for (const job of jobs) this.queue.push(job)
-    this.dispatch()
-  }
-
-  /**
-   * Keeps every thread busy with one batch running and one waiting, cut from the queue at the size the
-   * BatchSizer asks for: jobs that arrived in many small messages still travel to the threads in few batches.
-   */
-  private dispatch (): void {
-    const slots = this.init.executor.slots
-    while (this.batchesOut < 2 * slots && this.queue.size > 0) {
-      const size = this.sizer.next(this.queue.size, slots)
-      const batch: Job[] = []
-      for (let i = 0; i < size; i++) batch.push(this.queue.shift()!)
-      this.batchesOut++
-      const session = this.session
-      const submitted = performance.now()
-      this.init.executor.run(batch).then(results => {
-        this.batchesOut--
-        if (session !== this.session) return
-        const busy = this.ranFor(submitted, slots)
-        this.sizer.observe(batch.length, busy)
-        this.credits.observe(batch.length, busy)
-        this.report(results, busy)
-        this.dispatch()
-      }, err => {
-        this.batchesOut--
-        if (session !== this.session) return
-        this.report(batch.map(job => ({ id: job.id, ok: false as const, error: errorToData(err) })), 0)
-        this.dispatch()
-      })
-    }
-  }
-
-  /**
-   * How long a batch that just finished ran, without the time it waited in the executor's queue behind
-   * other batches (counting that wait would make the cost per job look larger the more is queued, and
-   * shrink batches and credits for no reason): it started when it was submitted or when the batch `slots`
-   * finishes earlier freed a thread, whichever is later.
-   */
-  private ranFor (submitted: number, slots: number): number {
-    const now = performance.now()
-    const freed = this.finishes.length >= slots ? this.finishes[this.finishes.length - slots] : 0
-    this.finishes.push(now)
-    if (this.finishes.length > slots) this.finishes.shift()
-    return now - Math.max(submitted, freed)
+    this.dispatcher.fill()
   }
 
   private report (outcomes: JobOutcome[], busyMs: number): void {

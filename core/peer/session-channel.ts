@@ -1,9 +1,9 @@
 /**
  * What a peer session needs from a transport: send typed messages, receive typed messages, learn when the
- * other side is gone. The libp2p stream adapter (core/protocol/channel.ts) and in-memory pairs (tests)
+ * other side is gone. The libp2p stream adapter (core/protocol/frame-channel.ts) and in-memory pairs (tests)
  * implement it, so the session logic is written and tested once.
  */
-export interface Channel<In, Out> {
+export interface SessionChannel<In, Out> {
   send (message: Out): void
   /** Flushes what was sent, then closes. */
   close (): Promise<void>

@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Stream } from '@libp2p/interface'
-import { MessageChannel } from '../../../core/protocol/channel.js'
+import { FrameChannel } from '../../../core/protocol/frame-channel.js'
 import { ChannelClosedError, FrameTooLargeError, ProtocolViolationError } from '../../../core/protocol/errors.js'
 import { encodeFrame } from '../../../core/protocol/frames.js'
 import { encodeValue } from '../../../core/codec.js'
@@ -14,26 +14,26 @@ const PROTOCOL = '/edge-grid/test-channel/1.0.0'
 interface Num { readonly n: number, readonly pad: string }
 const isNum = (v: unknown): v is Num => v != null && typeof v === 'object' && typeof (v as Num).n === 'number' && typeof (v as Num).pad === 'string'
 
-describe('MessageChannel over real libp2p streams', () => {
+describe('FrameChannel over real libp2p streams', () => {
   let a: GridNode
   let b: GridNode
   /** channels B accepted, in order */
-  const accepted: Array<MessageChannel<Num, Num>> = []
+  const accepted: Array<FrameChannel<Num, Num>> = []
   let maxFrameBytes = 1024 * 1024
 
   before(async () => {
     a = await startNode()
     b = await startNode()
     await b.handle(PROTOCOL, (stream: Stream) => {
-      accepted.push(new MessageChannel<Num, Num>(stream, { guard: isNum, maxFrameBytes }))
+      accepted.push(new FrameChannel<Num, Num>(stream, { guard: isNum, maxFrameBytes }))
     })
     await a.dial(multiaddr(addrOf(b)))
   })
   after(async () => { await stopAll(a, b) })
 
-  async function open (): Promise<{ out: MessageChannel<Num, Num>, inn: MessageChannel<Num, Num> }> {
+  async function open (): Promise<{ out: FrameChannel<Num, Num>, inn: FrameChannel<Num, Num> }> {
     const before = accepted.length
-    const out = new MessageChannel<Num, Num>(await a.dialProtocol(b.peerId, PROTOCOL), { guard: isNum })
+    const out = new FrameChannel<Num, Num>(await a.dialProtocol(b.peerId, PROTOCOL), { guard: isNum })
     await waitFor(() => accepted.length > before, 5000, 'the remote channel')
     return { out, inn: accepted[before] }
   }
@@ -57,7 +57,7 @@ describe('MessageChannel over real libp2p streams', () => {
     assert.equal(outOfOrder, 0)
     assert.equal(next, total)
     const rate = Math.round(total / ((end - start) / 1000))
-    console.log(`# MessageChannel: ${total} messages in ${Math.round(end - start)} ms = ${rate} msg/s, ${writes()} stream.send() calls (${writes.full()} waited for drain)`)
+    console.log(`# FrameChannel: ${total} messages in ${Math.round(end - start)} ms = ${rate} msg/s, ${writes()} stream.send() calls (${writes.full()} waited for drain)`)
     assert.ok(writes() < total / 100, `messages were batched (${writes()} sends)`)
     // ~2 MB in one burst overruns the muxer's window: the channel must have waited for 'drain' and lost nothing
     assert.ok(writes.full() > 0, 'the backpressure path (send() === false, then onDrain) was taken')
@@ -93,7 +93,7 @@ describe('MessageChannel over real libp2p streams', () => {
     }
     const end = await withTimeout(done, 30_000, 'all messages')
     assert.equal(outOfOrder, 0)
-    console.log(`# MessageChannel, bursts of 100: ${Math.round(total / ((end - start) / 1000))} msg/s, ${writes()} stream.send() calls`)
+    console.log(`# FrameChannel, bursts of 100: ${Math.round(total / ((end - start) / 1000))} msg/s, ${writes()} stream.send() calls`)
     assert.ok(writes() <= total / 100, `one send per burst at most (${writes()} sends)`)
     await out.close()
   })
@@ -137,7 +137,7 @@ describe('MessageChannel over real libp2p streams', () => {
     const { out, inn } = await open()
     const delivered: Num[] = []
     inn.onMessage(m => delivered.push(m))
-    const rogue = out as unknown as MessageChannel<Num, unknown>
+    const rogue = out as unknown as FrameChannel<Num, unknown>
     rogue.send({ n: 1, pad: 'fine' })
     rogue.send({ t: 'not-a-num' })
     const reason = await withTimeout(inn.closed, 5000, 'the channel to close')
@@ -150,7 +150,7 @@ describe('MessageChannel over real libp2p streams', () => {
 
   it('refuses to send a message over its own frame limit', async () => {
     const { out } = await open()
-    const small = new MessageChannel<Num, Num>(out.stream, { guard: isNum, maxFrameBytes: 100 })
+    const small = new FrameChannel<Num, Num>(out.stream, { guard: isNum, maxFrameBytes: 100 })
     assert.throws(() => small.send({ n: 1, pad: 'y'.repeat(200) }), FrameTooLargeError)
     await out.close()
   })

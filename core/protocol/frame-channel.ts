@@ -14,7 +14,7 @@
  */
 import type { Stream, StreamCloseEvent, StreamMessageEvent, AbortOptions } from '@libp2p/interface'
 import { decodeValue, encodeValue } from '../codec.js'
-import type { Channel } from '../peer/channel.js'
+import type { SessionChannel } from '../peer/session-channel.js'
 import { ChannelClosedError, FrameTooLargeError, ProtocolViolationError, UnexpectedEndError } from './errors.js'
 import { encodeFrames, FrameDecoder } from './frames.js'
 
@@ -25,7 +25,7 @@ export const DEFAULT_MAX_BATCH_BYTES = 1024 * 1024
 /** How long `close()` waits for the remote to close its side before aborting. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000
 
-export interface MessageChannelInit<In> {
+export interface FrameChannelInit<In> {
   /** Checks each decoded value; anything it rejects is a protocol violation. */
   readonly guard: (value: unknown) => value is In
   readonly maxFrameBytes?: number
@@ -33,7 +33,7 @@ export interface MessageChannelInit<In> {
   readonly closeTimeoutMs?: number
 }
 
-export class MessageChannel<In, Out> implements Channel<In, Out> {
+export class FrameChannel<In, Out> implements SessionChannel<In, Out> {
   private readonly guard: (value: unknown) => value is In
   private readonly maxFrameBytes: number
   private readonly maxBatchBytes: number
@@ -52,7 +52,7 @@ export class MessageChannel<In, Out> implements Channel<In, Out> {
   /** Resolves (never rejects) once the stream is closed; with the error if it ended badly. */
   readonly closed: Promise<Error | undefined>
 
-  constructor (readonly stream: Stream, init: MessageChannelInit<In>) {
+  constructor (readonly stream: Stream, init: FrameChannelInit<In>) {
     this.guard = init.guard
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.maxBatchBytes = init.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
@@ -112,7 +112,7 @@ export class MessageChannel<In, Out> implements Channel<In, Out> {
   /** Drops anything queued and resets the stream; the remote sees the stream reset. */
   abort (err: Error): void {
     if (this.isClosed) return
-    this.stream.log.error('message channel on %s aborted - %e', this.stream.protocol, err)
+    this.stream.log.error('frame channel on %s aborted - %e', this.stream.protocol, err)
     this.reason ??= err
     this.closing = true
     this.pending = []

@@ -9,9 +9,9 @@ import assert from 'node:assert/strict'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { buildGraph } from '../../../core/flow/graph.js'
 import type { FlowSpec } from '../../../core/flow/model.js'
-import type { Channel } from '../../../core/peer/channel.js'
-import { COORDINATOR_PROOF_TIMEOUT_MS, UntrustedCoordinatorError, WorkerAgent } from '../../../core/peer/worker-agent.js'
-import type { WorkerEvents } from '../../../core/peer/worker-agent.js'
+import type { SessionChannel } from '../../../core/peer/session-channel.js'
+import { COORDINATOR_PROOF_TIMEOUT_MS, UntrustedCoordinatorError, WorkerAgent } from '../../../core/worker/worker-agent.js'
+import type { WorkerEvents } from '../../../core/worker/worker-agent.js'
 import { WorkerSession } from '../../../core/peer/worker-session.js'
 import type { SessionAuth } from '../../../core/peer/worker-session.js'
 import { isCoordinatorMessage, isWorkerMessage, JOB_PROTOCOL_VERSION } from '../../../core/protocol/job-messages.js'
@@ -26,7 +26,7 @@ const WORKER = '12D3KooWworker'
 const COORDINATOR = '12D3KooWcoordinator'
 
 /** One end of an in-memory channel: what is sent is encoded, decoded and checked by the receiver's guard. */
-class End<In, Out> implements Channel<In, Out> {
+class End<In, Out> implements SessionChannel<In, Out> {
   readonly sent: Out[] = []
   closed = false
   other!: End<Out, In>
