@@ -8,6 +8,7 @@ import type { VerificationReport } from '../../core/run/verification.js'
 import type { Coordinator } from '../coordinator/coordinator.js'
 import type { ClustersWaiting, CoordinatorEvents, PeerMisbehaved, RunStarted, WorkerJoined } from '../coordinator/events.js'
 import { isSinkFailure } from '../coordinator/hosted-run.js'
+import { noun, plural } from '../../core/util/plural.js'
 import { formatCount, formatDuration, formatRate, ProgressDisplay } from './progress.js'
 import type { Terminal } from './terminal.js'
 
@@ -15,11 +16,6 @@ export interface ViewOptions {
   readonly quiet: boolean
   readonly embeddedWorkers: number
   readonly spawn: number
-}
-
-/** `1 worker`, `2 workers`. */
-export function plural (n: number, noun: string, suffix = 's'): string {
-  return `${n} ${noun}${n === 1 ? '' : suffix}`
 }
 
 export class CoordinatorView {
@@ -42,7 +38,7 @@ export class CoordinatorView {
       // replicas need distinct workers: say so, or a flow with too few workers just looks stuck
       for (const { stage, replicas } of detail.verified) say(`stage "${stage}" is verified: each job runs on ${replicas} distinct workers (embedded threads count as one) and waits until that many take work`)
     })
-    on('workers:spawning', ({ count }) => { say(`spawning ${plural(count, 'local grid-worker process', 'es')}…`) })
+    on('workers:spawning', ({ count }) => { say(`spawning ${plural(count, 'local grid-worker process', 'local grid-worker processes')}…`) })
     on('workers:output', ({ line }) => { terminal.log(line) })
     on('run:waiting-for-workers', ({ count }) => { say(`waiting for ${plural(count, options.spawn >= count ? 'spawned worker' : 'volunteer')} to join…`) })
     on('run:running', ({ flow }) => {
@@ -86,7 +82,7 @@ export class CoordinatorView {
     const { embeddedWorkers, spawn } = this.options
     const network = volunteers > 0 ? plural(volunteers, spawn > 0 ? 'network worker' : 'volunteer') : ''
     const on = spawn > 0 && embeddedWorkers === 0 && network !== '' ? network : `${plural(embeddedWorkers, 'embedded worker')}${network !== '' ? ` and ${network}` : ''}`
-    terminal.log(`done: ${formatCount(summary.jobsDone)} jobs in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${on}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}${summary.resumed != null ? `, ${formatCount(summary.resumed.jobsReplayed)} taken from the journal` : ''}`)
+    terminal.log(`done: ${plural(summary.jobsDone, 'job')} in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${on}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}${summary.resumed != null ? `, ${formatCount(summary.resumed.jobsReplayed)} taken from the journal` : ''}`)
   }
 
   interrupted (resumable: boolean): void {
@@ -134,5 +130,5 @@ function misbehavedLine ({ peer, kind, reason }: PeerMisbehaved): string {
 /** `verified: 40 jobs on distinct workers, 3 disagreements; suspicious: liar@…(3)` */
 function verificationLine (v: VerificationReport): string {
   const suspicious = Object.entries(v.suspicious).map(([worker, n]) => `${worker} (${n})`)
-  return `verified: ${formatCount(v.verified)} job${v.verified === 1 ? '' : 's'} on distinct workers, ${plural(v.disagreements, 'disagreement')}; suspicious: ${suspicious.length > 0 ? suspicious.join(', ') : 'none'}`
+  return `verified: ${plural(v.verified, 'job')} on distinct workers, ${v.disagreements} ${noun(v.disagreements, 'disagreement')}; suspicious: ${suspicious.length > 0 ? suspicious.join(', ') : 'none'}`
 }
