@@ -7,7 +7,7 @@
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec, SinkSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
-import { errorToData } from '../errors.js'
+import { errorToData, GridError, SinkError } from '../errors.js'
 import { RunState } from './run-state.js'
 import type { SinkDelivery, StageCounts } from './run-state.js'
 import type { SideValue } from './side-inputs.js'
@@ -16,7 +16,6 @@ import { describeBytes } from './aggregate.js'
 import type { VerificationReport } from './verification.js'
 import type { RunJournal } from './journal.js'
 import type { ResumePoint } from './resume-point.js'
-import { GridError } from '../errors.js'
 
 /** `run()` was stopped by its AbortSignal: sinks were closed as failed (nothing committed), nothing summed up. */
 export class RunAbortedError extends GridError {
@@ -301,13 +300,13 @@ export class FlowRun {
       try {
         await sink.close(this.state.failure == null && this.sinkError == null)
       } catch (err) {
-        this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` }
+        this.sinkError ??= sinkErrorData(name, err)
       }
     }
     // only a whole run replaces outputs: a failed one leaves the previous files as they were
     for (const [name, sink] of this.sinks) {
       if (this.state.failure != null || this.sinkError != null) break
-      await sink.commit?.().catch(err => { this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` } })
+      await sink.commit?.().catch(err => { this.sinkError ??= sinkErrorData(name, err) })
     }
     return this.summary()
   }
@@ -367,7 +366,7 @@ export class FlowRun {
           await writer.write(batch, tagged)
           if (writer.keepsWrites === true) this.init.journal?.sinkWritten({ sink: name, items: batch, ...(tagged != null ? { tags: tagged } : {}), ...(writer.position != null ? { position: writer.position() } : {}) })
         } catch (err) {
-          this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` }
+          this.sinkError ??= sinkErrorData(name, err)
         }
         this.pendingSink -= batch.length
       }
@@ -394,3 +393,7 @@ export class FlowRun {
   }
 }
 
+/** A sink that could not write, open or commit, as data for the summary (built from its class). */
+function sinkErrorData (sink: string, err: unknown): ErrorData {
+  return errorToData(new SinkError(`sink "${sink}": ${errorToData(err).message}`))
+}

@@ -4,6 +4,7 @@
  * when the run ends: removed when the run ended by itself, kept when it was interrupted or a sink failed.
  */
 import { randomUUID } from 'node:crypto'
+import { SinkError } from '../../core/errors.js'
 import { FlowRun } from '../../core/run/flow-run.js'
 import type { RunFailure, RunSummary, SinkOpener } from '../../core/run/flow-run.js'
 import type { SourceOpener } from '../../core/run/sources.js'
@@ -31,10 +32,10 @@ export interface HostedRunComponents {
 
 /**
  * Whether a failure is a sink that could not write (disk full, …): the machine's problem, so the journal is
- * kept for `--resume`. (By name: sink errors are data without a class yet; the error model will give them one.)
+ * kept for `--resume`. (The failure is data, as it may have crossed the wire: compared by its class's name.)
  */
 export function isSinkFailure (failure: RunFailure | undefined): boolean {
-  return failure?.error.name === 'SinkError'
+  return failure?.error.name === SinkError.name
 }
 
 export class HostedRun {
