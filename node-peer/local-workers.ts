@@ -31,7 +31,7 @@ export class LocalWorkers implements BatchSource, BatchSink {
   }
 
   /** BatchSource: at least one, so the run is asked (it knows best whether something can be taken). */
-  readonly available = (): number => this.stopped ? 0 : Math.max(this.run.state.itemsQueued, 1)
+  readonly available = (): number => this.stopped ? 0 : Math.max(this.run.queued, 1)
 
   readonly take = (size: number): Job[] => {
     const taken = this.run.takeJobs(size, this.workerName)

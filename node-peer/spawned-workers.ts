@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { GridError } from '../core/errors.js'
 
 /** The bin script (this file runs as dist/node-peer/spawned-workers.js). */
 const WORKER_BIN = fileURLToPath(new URL('../../node-peer/bin/grid-worker.js', import.meta.url))
@@ -31,6 +32,11 @@ export interface SpawnInit {
   readonly secret?: string
   /** Labels of worker i (`grid-worker --label`), for clusters chosen by label. */
   readonly labels?: (index: number) => readonly string[]
+}
+
+/** A spawned worker could not start or died before the run began (or there is no address for it to dial). */
+export class SpawnError extends GridError {
+  static override name = 'SpawnError'
 }
 
 interface Child {

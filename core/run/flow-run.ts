@@ -7,7 +7,7 @@
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec, SinkSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
-import { errorToData } from '../errors.js'
+import { errorToData, GridError, SinkError } from '../errors.js'
 import { RunState } from './run-state.js'
 import type { SinkDelivery, StageCounts } from './run-state.js'
 import type { SideValue } from './side-inputs.js'
@@ -16,6 +16,11 @@ import { describeBytes } from './aggregate.js'
 import type { VerificationReport } from './verification.js'
 import type { RunJournal } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
+
+/** `run()` was stopped by its AbortSignal: sinks were closed as failed (nothing committed), nothing summed up. */
+export class RunAbortedError extends GridError {
+  static override name = 'RunAbortedError'
+}
 
 export interface SinkWriter {
   /**
@@ -105,7 +110,8 @@ const SOURCE_CHUNK = 1024
 const LEASE_CHECK_MS = 1000
 
 export class FlowRun {
-  readonly state: RunState
+  /** Private: others read it through progress(), clusters(), queued and the methods below, never by hand. */
+  private readonly state: RunState
   private readonly listeners = new Set<() => void>()
   private readonly sideListeners = new Set<(name: string, value: SideValue) => void>()
   private readonly refusedListeners = new Set<(worker: string) => void>()
@@ -121,6 +127,7 @@ export class FlowRun {
   private notifyQueued = false
   private sinkError: ErrorData | undefined
   private started = 0
+  private aborted = false
 
   constructor (private readonly init: FlowRunInit) {
     this.state = new RunState({ ...init, journal: init.journal != null })
@@ -131,7 +138,7 @@ export class FlowRun {
 
   /** Hands out up to `max` jobs. `leased`: the worker may vanish, so jobs expire (network peers). */
   takeJobs (max: number, worker: string, leased = false): Job[] {
-    if (this.pendingSink > SINK_HIGH_WATER || this.sinkError != null) return []
+    if (this.pendingSink > SINK_HIGH_WATER || this.sinkError != null || this.aborted) return []
     const jobs = this.state.takeJobs(max, worker, leased ? this.now() : undefined)
     const replayed = this.state.takeReplayedDeliveries()
     if (replayed.length > 0) {
@@ -204,6 +211,16 @@ export class FlowRun {
     return () => this.listeners.delete(listener)
   }
 
+  /** Jobs waiting to be handed out now (cheap: for dispatch loops sizing their next batch). */
+  get queued (): number {
+    return this.state.itemsQueued
+  }
+
+  /** Each cluster's members now; undefined when the flow declares no clusters. */
+  clusters (): Record<string, ClusterView> | undefined {
+    return this.state.membership.hasClusters ? this.state.membership.snapshot() : undefined
+  }
+
   progress (): RunProgress {
     let done = 0
     let total = 0
@@ -220,11 +237,20 @@ export class FlowRun {
       jobsOut: this.state.jobsOut,
       queued: this.state.itemsQueued,
       sourceFraction: known && this.cursors.size > 0 ? (total === 0 ? 1 : done / total) : undefined,
-      ...(this.state.membership.hasClusters ? { clusters: this.state.membership.snapshot() } : {})
+      ...this.clustersField()
     }
   }
 
-  async run (): Promise<RunSummary> {
+  /**
+   * Runs the flow to its end. `signal` stops it early: no more jobs are handed out, sources are closed, sinks
+   * are closed with `ok` false and not committed (a resumed run continues them), and it rejects with
+   * RunAbortedError.
+   */
+  async run (options: { readonly signal?: AbortSignal } = {}): Promise<RunSummary> {
+    const { signal } = options
+    signal?.throwIfAborted()
+    const onAbort = (): void => { this.aborted = true; this.changed() }
+    signal?.addEventListener('abort', onAbort, { once: true })
     this.started = this.now()
     const { spec } = this.init
     for (const source of Object.values(spec.sources)) this.cursors.set(source.name, this.init.openSource(source))
@@ -240,8 +266,10 @@ export class FlowRun {
     }, LEASE_CHECK_MS)
     try {
       for (;;) {
+        if (this.aborted) break
         let pulled = false
         for (const name of open) {
+          if (this.aborted) break
           const budget = Math.min(this.state.sourceBudget(), SOURCE_CHUNK)
           if (budget <= 0) break
           const items = await this.cursors.get(name)!.read(budget)
@@ -260,19 +288,25 @@ export class FlowRun {
       }
     } finally {
       clearInterval(leaseTimer)
+      signal?.removeEventListener('abort', onAbort)
       for (const cursor of this.cursors.values()) await cursor.close()
+    }
+    if (this.aborted) {
+      // closed as failed and never committed: outputs written so far stay where a resumed run continues them
+      for (const sink of this.sinks.values()) await sink.close(false).catch(() => { /* being stopped anyway */ })
+      throw new RunAbortedError(`flow "${spec.name}" was stopped before it ended`)
     }
     for (const [name, sink] of this.sinks) {
       try {
         await sink.close(this.state.failure == null && this.sinkError == null)
       } catch (err) {
-        this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` }
+        this.sinkError ??= sinkErrorData(name, err)
       }
     }
     // only a whole run replaces outputs: a failed one leaves the previous files as they were
     for (const [name, sink] of this.sinks) {
       if (this.state.failure != null || this.sinkError != null) break
-      await sink.commit?.().catch(err => { this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` } })
+      await sink.commit?.().catch(err => { this.sinkError ??= sinkErrorData(name, err) })
     }
     return this.summary()
   }
@@ -294,10 +328,15 @@ export class FlowRun {
       stages,
       perWorker: Object.fromEntries(this.state.perWorker),
       wallMs: this.now() - this.started,
-      ...(this.state.membership.hasClusters ? { clusters: this.state.membership.snapshot() } : {}),
+      ...this.clustersField(),
       ...(Object.values(spec.stages).some(s => s.verify != null) ? { verification: this.state.verification.snapshot() } : {}),
       ...(this.init.resume != null ? { resumed: { jobsReplayed: counts.reduce((n, c) => n + c.replayed, 0), sinkItemsSkipped: this.init.resume.skipped } } : {})
     }
+  }
+
+  private clustersField (): { clusters?: Record<string, ClusterView> } {
+    const clusters = this.clusters()
+    return clusters != null ? { clusters } : {}
   }
 
   private deliver (deliveries: readonly SinkDelivery[]): void {
@@ -327,7 +366,7 @@ export class FlowRun {
           await writer.write(batch, tagged)
           if (writer.keepsWrites === true) this.init.journal?.sinkWritten({ sink: name, items: batch, ...(tagged != null ? { tags: tagged } : {}), ...(writer.position != null ? { position: writer.position() } : {}) })
         } catch (err) {
-          this.sinkError ??= { name: 'SinkError', message: `sink "${name}": ${errorToData(err).message}` }
+          this.sinkError ??= sinkErrorData(name, err)
         }
         this.pendingSink -= batch.length
       }
@@ -354,3 +393,7 @@ export class FlowRun {
   }
 }
 
+/** A sink that could not write, open or commit, as data for the summary (built from its class). */
+function sinkErrorData (sink: string, err: unknown): ErrorData {
+  return errorToData(new SinkError(`sink "${sink}": ${errorToData(err).message}`))
+}

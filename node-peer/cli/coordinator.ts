@@ -1,49 +1,34 @@
 /**
- * `grid-coordinator flow.json`: validates a flow, starts the embedded workers, runs the flow to the end
- * with a progress display, and exits 0 (done), 1 (the flow failed while running) or 2 (bad input).
+ * `grid-coordinator flow.json`: parses the options, runs the flow on a Coordinator (node-peer/coordinator/),
+ * renders its events (coordinator-view.ts) and maps how it ended to an exit code: 0 done, 1 the flow failed
+ * while running, 2 bad input, 130 interrupted (Ctrl-C aborts the coordinator's signal).
  */
 import '../net/polyfill.js'
-import { randomUUID } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
-import { FlowValidationError, GridError } from '../../core/errors.js'
-import { buildGraph } from '../../core/flow/graph.js'
-import { loadFlow } from '../../core/flow/validate.js'
-import { FlowRun } from '../../core/run/flow-run.js'
+import { FlowValidationError } from '../../core/errors.js'
 import type { RunSummary } from '../../core/run/flow-run.js'
 import { JournalError } from '../../core/journal/journal.js'
-import { REFUSE_AFTER_DISAGREEMENTS } from '../../core/run/verification.js'
-import type { VerificationReport } from '../../core/run/verification.js'
-import type { FunctionRef } from '../../core/jobs.js'
-import { ThreadPool } from '../executor/pool.js'
-import { nodeFlowFiles, readFlowFile } from '../flow-files.js'
-import { LocalWorkers } from '../local-workers.js'
-import { CoordinatorNetwork } from '../coordinator-network.js'
-import { SpawnedWorkers } from '../spawned-workers.js'
-import { startPageServer } from '../http/page-server.js'
-import type { PageServer } from '../http/page-server.js'
-import { flowFingerprint } from '../flow-fingerprint.js'
-import { defaultJournalPath, setUpJournal } from '../run-journal.js'
-import type { RunJournalSetup } from '../run-journal.js'
+import { Coordinator, DEFAULT_LISTEN } from '../coordinator/coordinator.js'
+import type { CoordinatorInit } from '../coordinator/coordinator.js'
+import { CoordinatorInterruptedError } from '../coordinator/errors.js'
+import { loadFlowPlan, pinnedStage } from '../coordinator/flow-plan.js'
+import { SpawnError } from '../spawned-workers.js'
 import { openSink } from '../sinks/open-sink.js'
 import { SinkItemError } from '../sinks/png-sink.js'
 import { SinkFileError } from '../sinks/output-file.js'
-import { openSource, SourceDataError } from '../sources.js'
-import { formatCount, formatDuration, formatRate, ProgressDisplay } from './progress.js'
+import { SourceDataError } from '../sources.js'
+import { CoordinatorView } from './coordinator-view.js'
 import { Terminal } from './terminal.js'
 import { EXIT_BAD_INPUT, intOption, parseCommandLine, UsageError } from './usage.js'
-import { functionRef } from '../../core/flow/function-ref.js'
 
 export const EXIT_OK = 0
 export { EXIT_BAD_INPUT }
 export const EXIT_FAILED = 1
-
-/** Fixed default ports, so volunteers can re-join a restarted coordinator at the same address. */
-const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4747', '/ip4/0.0.0.0/tcp/4748/ws', '/ip4/0.0.0.0/udp/4749/webrtc-direct']
-const FALLBACK_LISTEN = ['/ip4/0.0.0.0/tcp/0', '/ip4/0.0.0.0/tcp/0/ws', '/ip4/0.0.0.0/udp/0/webrtc-direct']
+/** 128 + SIGINT, as a shell reports a process stopped by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130
 
 const HELP = `Usage: grid-coordinator <flow.json> [options]
 
@@ -75,6 +60,8 @@ Options:
   --http PORT      serve the browser worker page on PORT (0: any free port), on
                    the interface of the first --listen address; anyone who
                    opens the printed URL donates compute from a browser tab
+                   (browsers need a /ws listen address: one is added beside
+                   the first TCP one when --listen has none)
   --local-only     no network at all: embedded workers only
   --secret S       a join secret volunteers must prove (HMAC over a fresh
                    nonce, the secret is never sent) before they get jobs;
@@ -187,135 +174,35 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   const options = await parseCommandLine('grid-coordinator', HELP, argv, terminal, parseOptions)
   if (typeof options === 'number') return options
 
-  let pool: ThreadPool | undefined
-  let network: CoordinatorNetwork | undefined
-  let spawned: SpawnedWorkers | undefined
-  let page: PageServer | undefined
-  let scratch: string | undefined
-  let journal: RunJournalSetup | undefined
+  // Ctrl-C stops the coordinator through its signal; a second one kills the process (Node's default)
+  const interrupt = new AbortController()
+  const onSigint = (): void => { interrupt.abort() }
+  process.once('SIGINT', onSigint)
+  const { signal } = interrupt
+  const coordinator = new Coordinator({ openSink: async (sink, resume) => await openSink(sink, terminal, resume) })
+  const view = new CoordinatorView(coordinator, terminal, { quiet: options.quiet, embeddedWorkers: options.workers, spawn: options.spawn })
   try {
-    const { file, text } = await readFlowFile(options.flow)
-    const { spec, modules, warnings } = await loadFlow(file, text, nodeFlowFiles)
-    for (const warning of warnings) terminal.log(`warning: ${warning}`)
-    const graph = buildGraph(spec)
-    const pinned = Object.values(spec.stages).find(stage => stage.cluster != null)
+    const plan = await loadFlowPlan(options.flow)
+    for (const warning of plan.warnings) terminal.log(`warning: ${warning}`)
+    const pinned = pinnedStage(plan)
     if (pinned != null && options.localOnly) {
-      throw new UsageError(`stage "${pinned.name}" runs on cluster "${pinned.cluster!}", whose members are network workers: drop --local-only (try --spawn N)`)
+      throw new UsageError(`stage "${pinned.name}" runs on cluster "${pinned.cluster}", whose members are network workers: drop --local-only (try --spawn N)`)
     }
-
-    const functions = new Map<string, FunctionRef>()
-    const moduleBytes = new Map<string, Uint8Array>()
-    for (const [name, module] of modules) {
-      moduleBytes.set(module.hash, module.bytes)
-      functions.set(name, functionRef(spec.functions[name], module.hash))
-    }
-    if (options.workers > 0) {
-      pool = new ThreadPool({ threads: options.workers })
-      for (const [hash, bytes] of moduleBytes) await pool.addModule(hash, bytes)
-    }
-
-    const log = (line: string): void => { if (!options.quiet) terminal.log(line) }
-    if (options.journal != null) {
-      const fingerprint = await flowFingerprint(text, spec, new Map([...functions].map(([name, fn]) => [name, fn.module])))
-      journal = await setUpJournal(options.journal === '' ? defaultJournalPath(file, spec.name) : options.journal, spec.name, fingerprint, options)
-      if (journal.note != null) log(journal.note)
-    }
-    const run = new FlowRun({
-      spec,
-      graph,
-      functions,
-      openSource,
-      openSink: async (sink, resume) => await openSink(sink, terminal, resume),
-      journal: journal?.journal,
-      resume: journal?.resume
-    })
-    if (!options.localOnly) {
-      if (options.identity == null) scratch = await mkdtemp(join(tmpdir(), 'edge-grid-coordinator-'))
-      const identity = options.identity ?? join(scratch!, 'coordinator.key')
-      network = await startNetwork(options, identity, { flowName: spec.name, runId: randomUUID(), run, modules: moduleBytes, log })
-      log(`edge-grid coordinator ${network.node.peerId.toString()}`)
-      for (const addr of network.addresses()) log(`  listening on ${addr}`)
-      log(`volunteers join with:\n  ${network.joinCommand()}${options.secret != null ? ' --secret …  (or EDGE_GRID_SECRET): a join secret is required' : ''}`)
-      if (options.http != null) {
-        page = await servePage(network, options.http)
-        const lan = network.addresses().map(a => /^\/ip4\/([^/]+)\/tcp\//.exec(a)?.[1]).filter((ip): ip is string => ip != null && !ip.startsWith('127.'))
-        const urls = page.url.includes('://127.0.0.1:') && lan.length > 0 ? [...new Set(lan)].map(ip => `http://${ip}:${page!.port}/`) : [page.url]
-        log(`browser volunteers open:\n  ${urls.join('\n  ')}`)
-      }
-    }
-    const workers = pool != null ? new LocalWorkers(run, pool) : undefined
-    const net = network
-    const progress = new ProgressDisplay(terminal, spec.name, () => run.progress(), () => (pool?.slots ?? 0) + (net?.workerCount ?? 0))
-    log(`edge-grid: running flow "${spec.name}" on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${network != null ? ' and any volunteers' : ''}`)
-    for (const stage of Object.values(spec.stages)) {
-      // replicas need distinct workers: say so, or a flow with too few workers just looks stuck
-      if (stage.verify != null) log(`stage "${stage.name}" is verified: each job runs on ${stage.verify.replicas} distinct workers (embedded threads count as one) and waits until that many take work`)
-    }
-    if (network != null && options.spawn > 0) {
-      log(`spawning ${options.spawn} local grid-worker process${options.spawn === 1 ? '' : 'es'}…`)
-      spawned = await SpawnedWorkers.start({ count: options.spawn, bootstrap: loopbackAddress(network), log: line => { terminal.log(line) }, secret: options.secret, labels: options.spawnLabels })
-    }
-    if (network != null && options.waitWorkers > 0) {
-      log(`waiting for ${options.waitWorkers} volunteer${options.waitWorkers === 1 ? '' : 's'} to join…`)
-      const joined = network.waitForWorkers(options.waitWorkers)
-      if (spawned != null) {
-        // a spawned worker that dies before joining would leave us waiting forever
-        const early = await Promise.race([joined.then(() => undefined), spawned.anyExit()])
-        if (early != null) throw new SpawnError(`${early} before ${options.waitWorkers} workers joined`)
-      } else {
-        await joined
-      }
-    }
-    run.onRefused(worker => { log(`! ${worker} refused: its results disagreed with other workers ${REFUSE_AFTER_DISAGREEMENTS} times (result verification)`) })
-    if (!options.quiet) progress.start()
-    const interrupted = (): void => {
-      journal?.journal.close()
-      progress.stop()
-      terminal.log(`\ninterrupted${journal?.journal.hasEntries === true ? ': run the same command with --resume to continue' : ' (no job had finished: nothing to resume)'}`)
-      process.exit(130)
-    }
-    process.once('SIGINT', interrupted)
-    workers?.start()
-    let summary: RunSummary
-    try {
-      summary = await run.run()
-    } finally {
-      process.off('SIGINT', interrupted)
-      workers?.stop()
-      progress.stop()
-    }
-    // The run ended by itself. A job that failed on every attempt fails again on a resume (functions are pure):
-    // nothing to resume. A sink that could not write (disk full, …) is the machine's problem: keep the journal.
-    const sinkFailed = summary.failure?.error.name === 'SinkError'
-    if (sinkFailed) journal?.journal.close()
-    else await journal?.journal.remove()
-    // the flow is over: workers hear "done" first (and say so), the spawned ones leave, then the node stops
-    network?.finish(summary.ok)
-    await spawned?.stop()
-    spawned = undefined
-    await network?.stop(summary.ok)
-    network = undefined
-    if (options.report != null) await writeReport(options.report, spec.name, options.workers, summary)
-    if (!summary.ok) {
-      const f = summary.failure!
-      if (sinkFailed) {
-        terminal.log(`error: flow "${spec.name}" failed: ${f.error.message}${journal != null ? '\nthe journal is kept: fix the sink, then run the same command with --resume to continue' : ''}`)
-        return EXIT_FAILED
-      }
-      terminal.log(`error: flow "${spec.name}" failed: stage "${f.stage}", input ${f.input}: ${f.error.name}: ${f.error.message} (after ${f.attempts} attempt${f.attempts === 1 ? '' : 's'})`)
-      return EXIT_FAILED
-    }
-    if (!options.quiet) {
-      const rate = summary.jobsDone / Math.max(summary.wallMs / 1000, 1e-3)
-      const volunteers = Object.keys(summary.perWorker).filter(w => w !== 'local').length
-      for (const [name, c] of Object.entries(summary.clusters ?? {})) {
-        terminal.log(`cluster ${name}: ${c.members.length > 0 ? c.members.join(', ') : 'no members'}${c.size != null ? ` (${c.members.length}/${c.size})` : ''}`)
-      }
-      if (summary.verification != null) terminal.log(verificationLine(summary.verification))
-      terminal.log(`done: ${formatCount(summary.jobsDone)} jobs in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${options.workers} embedded worker${options.workers === 1 ? '' : 's'}${volunteers > 0 ? ` and ${volunteers} volunteer${volunteers === 1 ? '' : 's'}` : ''}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}${summary.resumed != null ? `, ${formatCount(summary.resumed.jobsReplayed)} taken from the journal` : ''}`)
-    }
-    return EXIT_OK
+    const journal = options.journal != null ? { path: options.journal === '' ? undefined : options.journal, resume: options.resume, fresh: options.fresh } : undefined
+    const run = await coordinator.prepare(plan, { journal })
+    await coordinator.start(coordinatorInit(options), { signal })
+    const { summary } = await coordinator.run(run, { waitWorkers: options.waitWorkers, signal })
+    view.stopProgress()
+    // workers were told the flow is over: the spawned ones leave, then the node stops
+    await coordinator.stop()
+    if (options.report != null) await writeReport(options.report, plan.spec.name, options.workers, summary)
+    view.ended(summary, plan.spec.name, run.hasJournal)
+    return summary.ok ? EXIT_OK : EXIT_FAILED
   } catch (err) {
+    if (err instanceof CoordinatorInterruptedError) {
+      view.interrupted(err.resumable)
+      return EXIT_INTERRUPTED
+    }
     if (err instanceof FlowValidationError || err instanceof SourceDataError || err instanceof UsageError || err instanceof JournalError) {
       terminal.log(`error: ${err.message}`)
       return EXIT_BAD_INPUT
@@ -326,26 +213,16 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     }
     throw err
   } finally {
-    await page?.close()
-    await spawned?.stop()
-    await network?.stop(false)
-    await pool?.close()
-    journal?.journal.close()
-    if (scratch != null) await rm(scratch, { recursive: true, force: true })
+    process.off('SIGINT', onSigint)
+    view.stopProgress()
+    await coordinator.stop()
   }
 }
 
-/** A spawned worker could not start or died before the run began. */
-export class SpawnError extends GridError {
-  static override name = 'SpawnError'
-}
-
-/** The address spawned workers dial: loopback TCP when we listen there, else the first TCP address. */
-function loopbackAddress (network: CoordinatorNetwork): string {
-  const tcp = network.addresses().filter(a => a.includes('/tcp/') && !a.includes('/ws'))
-  const pick = tcp.find(a => a.startsWith('/ip4/127.')) ?? tcp.find(a => a.startsWith('/ip6/::1')) ?? tcp[0]
-  if (pick == null) throw new SpawnError('--spawn needs a TCP listen address (e.g. --listen /ip4/127.0.0.1/tcp/0)')
-  return pick
+function coordinatorInit (options: Options): CoordinatorInit {
+  if (options.localOnly) return { workers: options.workers }
+  const { listen, mdns, identity, secret, http, spawn, spawnLabels } = options
+  return { workers: options.workers, network: { listen, mdns, identity, secret, http, spawn: spawn > 0 ? { count: spawn, labels: spawnLabels } : undefined } }
 }
 
 /** `--spawn-label [I[-J]=]LABEL`, repeatable: which spawned workers get which labels. */
@@ -369,24 +246,6 @@ function secretOption (secret: string | undefined): string | undefined {
   return secret
 }
 
-async function startNetwork (options: Options, identityPath: string, init: { flowName: string, runId: string, run: FlowRun, modules: Map<string, Uint8Array>, log: (line: string) => void }): Promise<CoordinatorNetwork> {
-  const base = { ...init, identityPath, mdns: options.mdns, secret: options.secret }
-  if (options.listen != null) return await CoordinatorNetwork.start({ ...base, listen: options.listen })
-  try {
-    return await CoordinatorNetwork.start({ ...base, listen: DEFAULT_LISTEN })
-  } catch (err) {
-    if (!/EADDRINUSE|address already in use/i.test(String((err as Error)?.message))) throw err
-    init.log(`ports 4747-4749 are taken; listening on free ports instead (use --listen to choose)`)
-    return await CoordinatorNetwork.start({ ...base, listen: FALLBACK_LISTEN })
-  }
-}
-
-/** `verified: 40 jobs on distinct workers, 3 disagreements; suspicious: liar@…(3)` */
-function verificationLine (v: VerificationReport): string {
-  const suspicious = Object.entries(v.suspicious).map(([worker, n]) => `${worker} (${n})`)
-  return `verified: ${formatCount(v.verified)} job${v.verified === 1 ? '' : 's'} on distinct workers, ${v.disagreements} disagreement${v.disagreements === 1 ? '' : 's'}; suspicious: ${suspicious.length > 0 ? suspicious.join(', ') : 'none'}`
-}
-
 async function writeReport (path: string, flow: string, workers: number, summary: RunSummary): Promise<void> {
   const report = {
     flow,
@@ -402,23 +261,4 @@ async function writeReport (path: string, flow: string, workers: number, summary
     failures: summary.failure != null ? [summary.failure] : []
   }
   await writeFile(path, `${JSON.stringify(report, null, 2)}\n`)
-}
-
-/**
- * Serves the browser worker page on the host of the coordinator's first TCP listen address, with the
- * coordinator's WebSocket addresses as the page's bootstrap (the browser dials them; loopback last unless the
- * page itself is only served on loopback).
- */
-async function servePage (network: CoordinatorNetwork, port: number): Promise<PageServer> {
-  const first = network.listenAddresses().find(a => a.includes('/tcp/')) ?? '/ip4/127.0.0.1/tcp/0'
-  const host = /^\/ip[46]\/([^/]+)\//.exec(first)?.[1] ?? '127.0.0.1'
-  const isLoopback = (a: string): boolean => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/')
-  return await startPageServer({
-    port,
-    host,
-    config: () => {
-      const ws = network.addresses().filter(a => a.includes('/ws/'))
-      return { bootstrap: [...ws.filter(a => !isLoopback(a)), ...ws.filter(isLoopback)] }
-    }
-  })
 }

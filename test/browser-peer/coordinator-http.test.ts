@@ -32,3 +32,19 @@ it('a tab opening the URL printed by grid-coordinator --http completes the flow'
     await coordinator.exited
   }
 })
+
+it('--http with only a TCP --listen address adds a WebSocket one, says so, and the page gets it as bootstrap', async () => {
+  const run = await copyExample('mandelbrot')
+  const coordinator = new Proc('grid-coordinator', [join(run, 'flow.json'), '--workers', '0', '--listen', '/ip4/127.0.0.1/tcp/0',
+    '--identity', join(run, 'key'), '--http', '0', '--wait-workers', '1'])
+  try {
+    const [, url] = await coordinator.waitFor(/browser volunteers open:\s+(http:\/\/127\.0\.0\.1:\d+\/)/)
+    assert.match(coordinator.output, /no listen address is one: also listening on \/ip4\/127\.0\.0\.1\/tcp\/0\/ws/)
+    assert.match(coordinator.output, /listening on \/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\//)
+    const config = await (await fetch(`${url}config.json`)).json() as { bootstrap: string[] }
+    assert.ok(config.bootstrap.length > 0 && config.bootstrap.every(a => /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/ws\/p2p\//.test(a)), JSON.stringify(config))
+  } finally {
+    coordinator.kill('SIGKILL')
+    await coordinator.exited
+  }
+})

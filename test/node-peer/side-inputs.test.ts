@@ -13,7 +13,8 @@ import { loadFlow } from '../../core/flow/validate.js'
 import type { FunctionRef } from '../../core/jobs.js'
 import { FlowRun } from '../../core/run/flow-run.js'
 import type { SinkWriter } from '../../core/run/flow-run.js'
-import { CoordinatorNetwork } from '../../node-peer/coordinator-network.js'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { CoordinatorNetwork } from '../../node-peer/coordinator/network.js'
 import { nodeFlowFiles, readFlowFile } from '../../node-peer/flow-files.js'
 import { openSource } from '../../node-peer/sources.js'
 import { clusterGrid, fnsFunctions, startWorker, stopAll } from '../helpers/cluster-grid.js'
@@ -51,9 +52,8 @@ it('a side-input update reaches every worker, later items use it, and a late joi
     async close () {}
   }
   const run = new FlowRun({ spec, graph: buildGraph(spec), functions, openSource, openSink: async () => sink })
-  const network = await CoordinatorNetwork.start({
-    identityPath: grid.identity, listen: [grid.listen[1]], mdns: false, flowName: spec.name, runId: randomUUID(), run, modules: bytes, log: () => {}
-  })
+  const network = await CoordinatorNetwork.start({ identityPath: grid.identity, listen: [grid.listen[1]], mdns: false }, { events: new TypedEventEmitter() })
+  network.attach({ run, flowName: spec.name, runId: randomUUID() }, bytes)
   const workers: Proc[] = [startWorker(grid, 'a'), startWorker(grid, 'b')]
   try {
     await network.waitForWorkers(2)
@@ -61,7 +61,7 @@ it('a side-input update reaches every worker, later items use it, and a late joi
     const by = (member: string): number => got.filter(g => g.member === member).length
     await waitFor(() => by('worker/a') >= 20 && by('worker/b') >= 20, 30_000, 'both workers computing with the first value')
     // items 0 … dispatched-1 have been handed out (one stage, a FIFO range, no failures): the rest must see 200
-    const dispatched = run.progress().jobsDone + run.state.jobsOut
+    const dispatched = run.progress().jobsDone + run.progress().jobsOut
     assert.equal(run.publishSide('setting', encodeValue(200)), 2)
     workers.push(startWorker(grid, 'c'))
     const summary = await finished
@@ -78,7 +78,8 @@ it('a side-input update reaches every worker, later items use it, and a late joi
     assert.ok(late.length > 0, 'the late joiner took part')
     assert.ok(late.every(g => g.side === 200), 'the late joiner only ever saw the latest value')
   } finally {
-    await network.stop(true)
+    network.finish(true)
+    await network.stop()
     await stopAll(workers)
   }
 })

@@ -13,6 +13,7 @@ import { REFUSED_BY_VERIFICATION, WorkerSession } from '../../../core/peer/worke
 import { JOB_PROTOCOL_VERSION } from '../../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../../core/protocol/job-messages.js'
 import { FlowRun } from '../../../core/run/flow-run.js'
+import { stateOf } from '../../helpers/run-internals.js'
 import { REFUSE_AFTER_DISAGREEMENTS } from '../../../core/run/verification.js'
 import type { Job, JobOutcome } from '../../../core/jobs.js'
 
@@ -71,20 +72,20 @@ describe('WorkerSession with result verification', () => {
     assert.equal(channel.sent[0].t, 'welcome')
     assert.equal(session.id, 'worker/liar')
 
-    for (const v of values) run.state.offerSourceItem('nums', encodeValue(v))
-    run.state.sourceExhausted('nums')
+    for (const v of values) stateOf(run).offerSourceItem('nums', encodeValue(v))
+    stateOf(run).sourceExhausted('nums')
     // the liar gets its replicas through the session; honest workers through the run directly
     channel.receive({ t: 'pull', credits: values.length })
     const liarJobs = channel.sent.filter(m => m.t === 'jobs').flatMap(m => m.t === 'jobs' ? m.jobs : [])
     assert.equal(liarJobs.length, values.length, 'one replica of each job')
     const outcomes: JobOutcome[] = liarJobs.map(([id, , , input]) => execute({ id, fn: { module: 'hash', export: 'square' }, input, timeoutMs: 1000 }, true))
     // outcomes go to the run state directly: the run's sinks are not open (run() is not called here)
-    for (const o of outcomes) run.state.complete(o)
+    for (const o of outcomes) stateOf(run).complete(o)
     for (let round = 0; round < 10 && !run.isRefused('worker/liar'); round++) {
-      for (const w of ['a', 'b']) for (const job of run.takeJobs(values.length, w)) run.state.complete(execute(job, false))
+      for (const w of ['a', 'b']) for (const job of run.takeJobs(values.length, w)) stateOf(run).complete(execute(job, false))
     }
     assert.equal(run.isRefused('worker/liar'), true)
-    assert.ok((run.state.verification.suspicious.get('worker/liar') ?? 0) >= REFUSE_AFTER_DISAGREEMENTS)
+    assert.ok((stateOf(run).verification.suspicious.get('worker/liar') ?? 0) >= REFUSE_AFTER_DISAGREEMENTS)
     const last = channel.sent[channel.sent.length - 1]
     assert.deepEqual(last, { t: 'refused', reason: REFUSED_BY_VERIFICATION })
     assert.equal(channel.closed, true)

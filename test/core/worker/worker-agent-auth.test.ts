@@ -18,6 +18,7 @@ import { isCoordinatorMessage, isWorkerMessage, JOB_PROTOCOL_VERSION } from '../
 import type { CoordinatorMessage, WorkerMessage } from '../../../core/protocol/job-messages.js'
 import { coordinatorProof, joinProof, verifyJoinProof } from '../../../core/protocol/join-proof.js'
 import { FlowRun } from '../../../core/run/flow-run.js'
+import { stateOf } from '../../helpers/run-internals.js'
 import type { Job, JobExecutor, JobOutcome } from '../../../core/jobs.js'
 
 const SECRET = 'mutual secret'
@@ -101,8 +102,8 @@ function makeRun (): FlowRun {
     openSource: () => { throw new Error('not used') },
     openSink: async () => { throw new Error('not used') }
   })
-  for (const v of [1, 2, 3]) run.state.offerSourceItem('nums', encodeValue(v))
-  run.state.sourceExhausted('nums')
+  for (const v of [1, 2, 3]) stateOf(run).offerSourceItem('nums', encodeValue(v))
+  stateOf(run).sourceExhausted('nums')
   return run
 }
 

@@ -1,0 +1,173 @@
+/**
+ * The coordinator's side of the job protocol (`/edge-grid/jobs/1.0.0`): one WorkerSession per worker stream,
+ * the caps on job streams (per connection, per peer, in all), unique worker ids, the join proof, and waiting
+ * for N workers. Protocol breaches are reported to `misbehaved` (network.ts strikes and bans).
+ *
+ * Streams are served jobs of the attached run. A stream that arrives while no run is attached (between the
+ * node starting to listen and the run starting, or, later, between two runs) is held: its messages wait in
+ * its channel, and it gets its session as soon as a run is attached.
+ */
+import type { AbortOptions, Connection, Libp2p, Stream } from '@libp2p/interface'
+import { WorkerSession } from '../../core/peer/worker-session.js'
+import { FrameChannel } from '../../core/protocol/frame-channel.js'
+import { isWorkerMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
+import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../../core/protocol/job-messages.js'
+import type { FlowRun } from '../../core/run/flow-run.js'
+import { emit } from './events.js'
+import type { CoordinatorEventTarget } from './events.js'
+
+/** At most this many job streams per worker connection (one is normal; more is a confused or hostile peer). */
+const MAX_JOB_STREAMS_PER_CONNECTION = 2
+/**
+ * The same per peer over all its connections (a peer may connect over TCP and WebSockets at once): one
+ * session is normal, a second covers a reconnect racing the old stream's close; more is a strike.
+ */
+const MAX_JOB_STREAMS_PER_PEER = 2
+/** Job streams in all (sessions and held streams): beyond this, new workers are turned away. */
+const MAX_JOB_STREAMS = 4096
+
+export interface JobServerComponents {
+  readonly registrar: Pick<Libp2p, 'handle' | 'unhandle'>
+  /** This coordinator's peer id (a join proof is bound to it). */
+  readonly peerId: string
+  readonly events: CoordinatorEventTarget
+  /** One strike against `peer`: network.ts disconnects and bans it at MAX_STRIKES. */
+  readonly misbehaved: (peer: string, what: string) => void
+}
+
+export interface JobServerInit {
+  /** A join secret workers must prove (core/protocol/join-proof.ts) before they get jobs. */
+  readonly secret?: string
+}
+
+/** The run whose jobs workers are served, with the names they are told in the welcome. */
+export interface ServedRun {
+  readonly run: FlowRun
+  readonly flowName: string
+  readonly runId: string
+}
+
+type JobChannel = FrameChannel<WorkerMessage, CoordinatorMessage>
+
+export class JobServer {
+  private readonly sessions = new Set<WorkerSession>()
+  /** Streams waiting for a run to be attached. */
+  private readonly held = new Map<JobChannel, string>()
+  private readonly workers = new Map<string, WorkerInfo>()
+  /** Job streams open per peer id (MAX_JOB_STREAMS_PER_PEER). */
+  private readonly streamsOf = new Map<string, number>()
+  private readonly waiters: Array<{ count: number, resolve: () => void }> = []
+  private served: ServedRun | undefined
+
+  constructor (private readonly components: JobServerComponents, private readonly init: JobServerInit = {}) {}
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(JOB_PROTOCOL, (stream: Stream, connection: Connection) => { this.accept(stream, connection) }, {
+      maxInboundStreams: MAX_JOB_STREAMS_PER_CONNECTION,
+      maxOutboundStreams: 1
+    })
+  }
+
+  /** Serves `served`'s jobs from now on; held streams get their sessions now. */
+  attach (served: ServedRun): void {
+    this.served = served
+    for (const [channel, peer] of this.held) {
+      this.held.delete(channel)
+      this.open(channel, peer, served)
+    }
+  }
+
+  /** Workers connected now (joined sessions). */
+  get workerCount (): number {
+    return this.workers.size
+  }
+
+  /** Resolves once `count` workers are connected at the same time; rejects when `options.signal` aborts. */
+  async waitForWorkers (count: number, options: AbortOptions = {}): Promise<void> {
+    if (this.workers.size >= count) return
+    options.signal?.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      const waiter = { count, resolve: () => { options.signal?.removeEventListener('abort', onAbort); resolve() } }
+      const onAbort = (): void => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1)
+        reject(options.signal?.reason)
+      }
+      options.signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiters.push(waiter)
+    })
+  }
+
+  /** Tells every worker the run ended (once); they stay connected until `stop`. */
+  finish (ok: boolean): void {
+    for (const session of this.sessions) session.finish(ok)
+  }
+
+  /** Closes every job stream (workers that were not told `finish` see a disconnect and re-dial). */
+  async stop (): Promise<void> {
+    await this.components.registrar.unhandle(JOB_PROTOCOL).catch(() => { /* the node is stopping */ })
+    await Promise.allSettled([...this.sessions].map(async s => await s.close()))
+    await Promise.allSettled([...this.held.keys()].map(async c => await c.close()))
+  }
+
+  private accept (stream: Stream, connection: Connection): void {
+    if (this.sessions.size + this.held.size >= MAX_JOB_STREAMS) {
+      stream.abort(new Error('too many workers'))
+      return
+    }
+    const peer = connection.remotePeer.toString()
+    const streams = this.streamsOf.get(peer) ?? 0
+    if (streams >= MAX_JOB_STREAMS_PER_PEER) {
+      stream.abort(new Error('too many job streams from this peer'))
+      this.components.misbehaved(peer, `more than ${MAX_JOB_STREAMS_PER_PEER} job streams at once`)
+      return
+    }
+    this.streamsOf.set(peer, streams + 1)
+    const channel: JobChannel = new FrameChannel<WorkerMessage, CoordinatorMessage>(stream, { guard: isWorkerMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
+    channel.onClose(() => {
+      this.held.delete(channel)
+      const left = (this.streamsOf.get(peer) ?? 1) - 1
+      if (left > 0) this.streamsOf.set(peer, left)
+      else this.streamsOf.delete(peer)
+    })
+    if (this.served != null) this.open(channel, peer, this.served)
+    else this.held.set(channel, peer)
+  }
+
+  private open (channel: JobChannel, peer: string, served: ServedRun): void {
+    const { events, misbehaved, peerId } = this.components
+    const auth = this.init.secret != null ? { secret: this.init.secret, workerPeer: peer, coordinatorPeer: peerId } : undefined
+    const session = new WorkerSession(served.run, channel, served.flowName, served.runId,
+      info => this.uniqueId(`worker/${info.name}`),
+      {
+        joined: (id, info) => {
+          this.workers.set(id, info)
+          for (const w of this.waiters.filter(w => this.workers.size >= w.count)) {
+            this.waiters.splice(this.waiters.indexOf(w), 1)
+            w.resolve()
+          }
+          const clusters = Object.entries(served.run.clusters() ?? {}).filter(([, c]) => c.members.includes(id)).map(([name]) => name)
+          emit(events, 'worker:joined', { id, info, peer, clusters })
+        },
+        left: (id, reason) => {
+          this.workers.delete(id)
+          emit(events, 'worker:left', { id, reason })
+        },
+        violation: reason => {
+          emit(events, 'peer:misbehaved', { peer, kind: 'violation', reason })
+          misbehaved(peer, 'broke the job protocol')
+        },
+        refused: (reason, breach) => {
+          emit(events, 'peer:misbehaved', { peer, kind: 'refused', reason })
+          if (breach) misbehaved(peer, 'was refused once too often')
+        }
+      }, auth)
+    this.sessions.add(session)
+    channel.onClose(() => { this.sessions.delete(session) })
+  }
+
+  /** Session ids name workers in reports and own their leases, so two workers never share one. */
+  private uniqueId (base: string): string {
+    if (!this.workers.has(base)) return base
+    for (let n = 2; ; n++) if (!this.workers.has(`${base}#${n}`)) return `${base}#${n}`
+  }
+}
