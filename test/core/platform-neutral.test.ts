@@ -41,3 +41,16 @@ it('core/ imports nothing from Node or the DOM', async () => {
   }
   assert.deepEqual(problems, [])
 })
+
+// test/core tests core/ alone: what needs a Node peer (libp2p nodes, worker_threads, files) is in test/node-peer.
+it('test/core imports nothing from node-peer', async () => {
+  const testCore = fileURLToPath(new URL('../../../test/core/', import.meta.url))
+  const files = await tsFiles(testCore)
+  assert.ok(files.length > 20, `found core tests in ${testCore}`)
+  const problems: string[] = []
+  for (const file of files) {
+    const text = await readFile(file, 'utf8')
+    for (const match of text.matchAll(/from ['"]([^'"]*node-peer\/[^'"]*)['"]/g)) problems.push(`${file}: imports ${match[1]}`)
+  }
+  assert.deepEqual(problems, [])
+})

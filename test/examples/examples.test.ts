@@ -4,13 +4,22 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runCoordinator } from '../helpers/cli.js'
+import { repoRoot, runCoordinator } from '../helpers/cli.js'
 import { copyExample } from '../helpers/example-copy.js'
 import { checkExample, EXAMPLES } from '../helpers/example-checks.js'
 
 describe('examples on embedded workers', () => {
+  it('checks every example folder that has a flow.json and an independent check', async () => {
+    // a list that loaded nothing would pass every loop below: count against the folders themselves
+    const folders = (await readdir(join(repoRoot, 'examples'), { withFileTypes: true }))
+      .filter(d => d.isDirectory() && existsSync(join(repoRoot, 'examples', d.name, 'flow.json'))).map(d => d.name)
+    assert.ok(EXAMPLES.length >= 5, `only ${EXAMPLES.length} examples checked`)
+    for (const name of EXAMPLES) assert.ok(folders.includes(name), `examples/${name}/flow.json is missing`)
+  })
+
   for (const name of EXAMPLES) {
     it(`${name} gives the independently computed output`, async () => {
       const dir = await copyExample(name)

@@ -1,76 +1,151 @@
 /**
- * FlowRun end to end in one process, with the real worker_threads pool: a slow sink throttles the source
- * (memory stays bounded), and every item arrives exactly once.
+ * FlowRun alone, with a fake executor: plain JavaScript functions stand in for the WASM modules and a fake
+ * worker pulls jobs the way embedded and network workers do (takeJobs when told there is work, complete
+ * later). Nothing from node-peer: this is the orchestrator's contract on its own — every source item reaches
+ * the sinks once, a failing job is retried and then fails the run with its stage and input, an abort stops it.
  */
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
-import { sha256Hex } from '../../../core/abi/host.js'
-import { decodeValue } from '../../../core/codec.js'
+import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { buildGraph } from '../../../core/flow/graph.js'
 import type { FlowSpec } from '../../../core/flow/model.js'
-import { FlowRun, SINK_HIGH_WATER } from '../../../core/run/flow-run.js'
+import { FlowRun, RunAbortedError } from '../../../core/run/flow-run.js'
 import type { SinkWriter } from '../../../core/run/flow-run.js'
 import { RangeCursor } from '../../../core/run/sources.js'
-import type { SourceCursor } from '../../../core/run/sources.js'
-import { ThreadPool } from '../../../node-peer/executor/pool.js'
-import { LocalWorkers } from '../../../node-peer/local-workers.js'
-import { assembleWat } from '../../fixtures/executor/fixtures.js'
+import type { Job, JobOutcome } from '../../../core/jobs.js'
+import { errorToData, WasmTrapError } from '../../../core/errors.js'
 
-const ITEMS = 100_000
-const HIGH_WATER = 1000
+type Fake = (value: unknown) => Array<[port: number, value: unknown]>
 
-it('a slow sink throttles the source: items read but not yet delivered stay bounded', async () => {
-  const spec: FlowSpec = {
-    name: 'slow-sink',
+/** range 0..n → square → sum by parity (aggregate) → sink; `square` is `fns.square`. */
+function flow (n: number): FlowSpec {
+  return {
+    name: 'fake',
     file: 'flow.json',
-    functions: { double: { name: 'double', wasm: 'double.wasm', export: 'double' } },
-    sources: { n: { kind: 'range', name: 'n', start: 0, end: ITEMS, step: 1 } },
-    stages: { double: { kind: 'map', name: 'double', function: 'double', inputs: ['n'], outputs: ['out'], timeoutMs: 10_000, retries: 0 } },
-    sinks: { out: { kind: 'stdout', name: 'out', inputs: ['double'] } }
-  }
-  const wasm = await assembleWat('double.wat')
-  const hash = await sha256Hex(wasm)
-  const pool = new ThreadPool({ threads: 2 })
-  await pool.addModule(hash, wasm)
-  let cursor: SourceCursor | undefined
-  const seen = new Uint8Array(ITEMS)
-  let delivered = 0
-  let worstBacklog = 0
-  const sink: SinkWriter = {
-    async write (items) {
-      for (const item of items) {
-        const v = decodeValue(item) as number
-        assert.equal(v % 2, 0)
-        assert.equal(seen[v / 2], 0, `item ${v / 2} delivered twice`)
-        seen[v / 2] = 1
-      }
-      delivered += items.length
-      worstBacklog = Math.max(worstBacklog, cursor!.progress().done - delivered)
-      await new Promise(resolve => setTimeout(resolve, Math.ceil(items.length / 200))) // ~200 items per ms
+    functions: { square: { name: 'square', wasm: 'm.wasm', export: 'square' }, add: { name: 'add', wasm: 'm.wasm', export: 'add' } },
+    sources: { n: { kind: 'range', name: 'n', start: 0, end: n, step: 1 } },
+    stages: {
+      square: { kind: 'map', name: 'square', function: 'square', inputs: ['n'], outputs: ['out'], timeoutMs: 1000, retries: 1 },
+      total: { kind: 'aggregate', name: 'total', function: 'add', inputs: ['square'], outputs: ['out'], timeoutMs: 1000, retries: 0 }
     },
-    async close () {}
+    sinks: { squares: { kind: 'stdout', name: 'squares', inputs: ['square'] }, totals: { kind: 'stdout', name: 'totals', inputs: ['total'] } }
+  } as unknown as FlowSpec
+}
+
+/** A worker with `threads` fake threads: takes jobs when the run has work, answers each on a later tick. */
+function fakeWorker (run: FlowRun, fns: Record<string, Fake>, name = 'fake'): { stop: () => void, jobs: () => number } {
+  let stopped = false
+  let ran = 0
+  let pending = false
+  const pump = (): void => {
+    if (stopped || pending) return
+    const jobs = run.takeJobs(64, name)
+    if (jobs.length === 0) return
+    pending = true
+    setImmediate(() => {
+      pending = false
+      run.complete(jobs.map(job => execute(job, fns)))
+      ran += jobs.length
+      pump()
+    })
   }
-  const run = new FlowRun({
+  const off = run.onWork(pump)
+  pump()
+  return { stop: () => { stopped = true; off() }, jobs: () => ran }
+}
+
+function execute (job: Job, fns: Record<string, Fake>): JobOutcome {
+  try {
+    const outputs = fns[job.fn.export](decodeValue(job.input)).map(([port, value]) => ({ port, bytes: encodeValue(value) }))
+    return { id: job.id, ok: true, outputs }
+  } catch (err) {
+    return { id: job.id, ok: false, error: errorToData(err) }
+  }
+}
+
+function recordingSink (): SinkWriter & { items: unknown[], closed?: boolean } {
+  const sink = {
+    items: [] as unknown[],
+    closed: undefined as boolean | undefined,
+    async write (items: readonly Uint8Array[]) { for (const i of items) sink.items.push(decodeValue(i)) },
+    async close (ok: boolean) { sink.closed = ok }
+  }
+  return sink
+}
+
+function runOf (spec: FlowSpec, sinks: Record<string, SinkWriter>): FlowRun {
+  return new FlowRun({
     spec,
     graph: buildGraph(spec),
-    functions: new Map([['double', { module: hash, export: 'double' }]]),
-    openSource: s => (cursor = new RangeCursor(s as Extract<typeof s, { kind: 'range' }>)),
-    openSink: async () => sink,
-    highWater: HIGH_WATER
+    functions: new Map([['square', { module: 'fake', export: 'square' }], ['add', { module: 'fake', export: 'add' }]]),
+    openSource: s => new RangeCursor(s as Extract<typeof s, { kind: 'range' }>),
+    openSink: async s => sinks[s.name],
+    highWater: 256
   })
-  const workers = new LocalWorkers(run, pool)
-  workers.start()
-  try {
-    const summary = await run.run()
-    assert.equal(summary.ok, true)
-    assert.equal(delivered, ITEMS)
-    assert.equal(seen.every(x => x === 1), true)
-    // queued work + items waiting for the sink + jobs out + one source chunk: far below the source length
-    const bound = HIGH_WATER + SINK_HIGH_WATER + 2 * pool.slots * 512 + 1024
-    assert.ok(worstBacklog <= bound, `backlog ${worstBacklog} > ${bound}`)
-    assert.ok(worstBacklog < ITEMS / 2)
-  } finally {
-    workers.stop()
-    await pool.close()
-  }
+}
+
+/** `square` emits `[parity, n²]` pairs; the aggregate's function receives two or more values and sums them. */
+const square: Fake = v => [[0, [(v as number) % 2 === 0 ? 'even' : 'odd', (v as number) * (v as number)]]]
+const add: Fake = v => [[0, (v as number[]).reduce((a, b) => a + b, 0)]]
+
+it('every item reaches each sink once, and the aggregate sees all of them', async () => {
+  const N = 5000
+  const squares = recordingSink()
+  const totals = recordingSink()
+  const run = runOf(flow(N), { squares, totals })
+  let squared = 0
+  const worker = fakeWorker(run, { square: v => { squared++; return square(v) }, add })
+  const summary = await run.run()
+  worker.stop()
+  assert.equal(summary.ok, true)
+  assert.equal(squared, N)
+  const values = squares.items.map(p => (p as [string, number])[1]).sort((a, b) => a - b)
+  assert.deepEqual(values, Array.from({ length: N }, (_, i) => i * i))
+  assert.equal(summary.stages.square.done, N)
+  let even = 0
+  let odd = 0
+  for (let i = 0; i < N; i++) { if (i % 2 === 0) even += i * i; else odd += i * i }
+  assert.deepEqual(new Map(totals.items as Array<[string, number]>), new Map([['even', even], ['odd', odd]]))
+  assert.equal(squares.closed, true)
+  assert.equal(totals.closed, true)
+})
+
+it('a job that fails on every attempt fails the run with its stage and input, and sinks close as failed', async () => {
+  const squares = recordingSink()
+  const totals = recordingSink()
+  const run = runOf(flow(100), { squares, totals })
+  let attempts = 0
+  const worker = fakeWorker(run, {
+    square: v => {
+      if (v === 42) { attempts++; throw new WasmTrapError('unreachable') }
+      return square(v)
+    },
+    add
+  })
+  const summary = await run.run()
+  worker.stop()
+  assert.equal(summary.ok, false)
+  assert.equal(summary.failure?.stage, 'square')
+  assert.equal(summary.failure?.input, '42')
+  assert.equal(summary.failure?.error.name, WasmTrapError.name)
+  assert.equal(attempts, 2, 'retries: 1 means two attempts')
+  assert.equal(squares.closed, false)
+})
+
+it('an aborted signal stops the run: RunAbortedError, sinks closed as failed', async () => {
+  const squares = recordingSink()
+  const totals = recordingSink()
+  const run = runOf(flow(1_000_000), { squares, totals })
+  const controller = new AbortController()
+  const worker = fakeWorker(run, {
+    square: v => {
+      if (v === 1000) controller.abort()
+      return square(v)
+    },
+    add
+  })
+  await assert.rejects(run.run({ signal: controller.signal }), (err: Error) => err instanceof RunAbortedError)
+  worker.stop()
+  assert.equal(squares.closed, false)
+  assert.ok(squares.items.length < 1_000_000)
 })

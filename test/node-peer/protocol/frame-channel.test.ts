@@ -6,7 +6,7 @@ import { ChannelClosedError, FrameTooLargeError, ProtocolViolationError } from '
 import { encodeFrame } from '../../../core/protocol/frames.js'
 import { encodeValue } from '../../../core/codec.js'
 import type { GridNode } from '../../../node-peer/net/node.js'
-import { addrOf, startNode, stopAll, waitFor } from '../../node-peer/net/nodes.js'
+import { addrOf, startNode, stopAll, waitFor } from '../net/nodes.js'
 import { multiaddr } from '@multiformats/multiaddr'
 
 const PROTOCOL = '/edge-grid/test-channel/1.0.0'

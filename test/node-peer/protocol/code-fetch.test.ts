@@ -6,7 +6,7 @@ import { CODE_PROTOCOL, fetchCode, MAX_CODE_BYTES, serveCode } from '../../../co
 import { CodeHashMismatchError, CodeUnavailableError, FrameTooLargeError } from '../../../core/protocol/errors.js'
 import { lengthPrefix } from '../../../core/protocol/frames.js'
 import type { GridNode } from '../../../node-peer/net/node.js'
-import { addrOf, startNode, stopAll } from '../../node-peer/net/nodes.js'
+import { addrOf, startNode, stopAll } from '../net/nodes.js'
 
 describe('code shipping (/edge-grid/code/1.0.0)', () => {
   let server: GridNode

@@ -21,7 +21,7 @@ import type { CoordinatorMessage, WorkerMessage } from '../../../core/protocol/j
 import { newJoinNonce } from '../../../core/protocol/join-proof.js'
 import type { Job, JobExecutor, JobOutcome } from '../../../core/jobs.js'
 import type { GridNode } from '../../../node-peer/net/node.js'
-import { addrOf, newKey, startNode, stopAll, waitFor } from '../../node-peer/net/nodes.js'
+import { addrOf, newKey, startNode, stopAll, waitFor } from '../net/nodes.js'
 
 class IdleExecutor implements JobExecutor {
   readonly slots = 1
