@@ -9,7 +9,7 @@ import type { Job, JobExecutor, JobOutcome } from '../core/jobs.js'
 import type { FlowRun } from '../core/run/flow-run.js'
 import { BatchDispatcher } from '../core/worker/batch-dispatcher.js'
 import type { BatchSink, BatchSource } from '../core/worker/batch-dispatcher.js'
-import { withSideValue } from '../core/run/side-inputs.js'
+import { withSideValue } from '../core/protocol/side-values.js'
 
 export class LocalWorkers implements BatchSource, BatchSink {
   private readonly dispatcher: BatchDispatcher

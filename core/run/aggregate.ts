@@ -5,8 +5,9 @@
  * combined until each key holds one value, then one `[key, value]` item per key is emitted.
  */
 import { decodeValue, encodeValue } from '../codec.js'
+import { describe } from '../util/describe.js'
 import { AggregateInputError, GridError } from '../errors.js'
-import { packArray } from './msgpack-bytes.js'
+import { packArray } from '../util/msgpack-bytes.js'
 
 /** Values combined per job: large enough to amortise a job, small enough to spread a hot key over workers. */
 export const FAN_IN = 64
@@ -103,24 +104,10 @@ export class KeyedAggregate {
   }
 }
 
+
 /** Keys compare by value: this is the identity of a key (strings, numbers, or anything else by its JSON form). */
 export function keyId (key: unknown): string {
   if (typeof key === 'string') return `s${key}`
   if (typeof key === 'number' || typeof key === 'bigint') return `n${key}`
   return `j${JSON.stringify(key, (_k, v: unknown) => typeof v === 'bigint' ? v.toString() : v)}`
-}
-
-export function describe (value: unknown): string {
-  const text = JSON.stringify(value, (_k, v: unknown) => typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? `<${v.length} bytes>` : v)
-  if (text == null) return String(value)
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text
-}
-
-/** `describe` of msgpack bytes, for messages about an item (never throws on bad bytes). */
-export function describeBytes (bytes: Uint8Array): string {
-  try {
-    return describe(decodeValue(bytes))
-  } catch {
-    return `<${bytes.length} bytes of invalid msgpack>`
-  }
 }

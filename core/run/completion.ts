@@ -8,7 +8,7 @@ import type { FlowGraph } from '../flow/graph.js'
 import { producerOf } from '../flow/graph.js'
 import type { Router, SinkDelivery } from './router.js'
 import type { RunStatus } from './run-status.js'
-import type { SideValues } from './side-inputs.js'
+import type { SideValues } from '../protocol/side-values.js'
 import type { StageState } from './stage-state.js'
 
 export interface CompletionInit {

@@ -23,7 +23,7 @@
  * - A stage with `verify` runs each job on `replicas` distinct workers (verification.ts): the work stays
  *   queued until agreeing outputs are accepted, then routed once; a worker disagreeing too often is refused
  *   (it gets no more jobs, its jobs go back). Work waits while too few distinct workers ask for it.
- * - A stream read as a side input keeps its latest item as a versioned value (side-inputs.ts); jobs of a
+ * - A stream read as a side input keeps its latest item as a versioned value (core/protocol/side-values.ts); jobs of a
  *   stage with a side input are handed out once the value exists (or its stream ended), marked `side`.
  * - With a journal, finished jobs are recorded; a resumed run replays them instead of running them again.
  * Where items go (and replays) is router.ts; when aggregates and side inputs are complete, completion.ts.
@@ -34,8 +34,8 @@ import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
 import { ClusterMembership } from './placement.js'
-import { SideValues } from './side-inputs.js'
-import type { SideValue } from './side-inputs.js'
+import { SideValues } from '../protocol/side-values.js'
+import type { SideValue } from '../protocol/side-values.js'
 import { createStageState } from './stage-state.js'
 import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
 import { maxReplicas, VerificationLedger } from './verification.js'

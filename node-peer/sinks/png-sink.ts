@@ -10,7 +10,7 @@ import { decodeValue } from '../../core/codec.js'
 import { GridError } from '../../core/errors.js'
 import type { SinkSpec } from '../../core/flow/model.js'
 import type { SinkWriter } from '../../core/run/flow-run.js'
-import { describe } from '../../core/run/aggregate.js'
+import { describe } from '../../core/util/describe.js'
 import { OutputFile } from './output-file.js'
 
 export class SinkItemError extends GridError {

@@ -4,7 +4,7 @@ import { buildGraph } from '../../../core/flow/graph.js'
 import type { ClusterSpec, FlowSpec, SinkSpec, SourceSpec, StageSpec } from '../../../core/flow/model.js'
 import type { FunctionRef, Job, JobOutcome } from '../../../core/jobs.js'
 import { RunState } from '../../../core/run/run-state.js'
-import { withSideValue } from '../../../core/run/side-inputs.js'
+import { withSideValue } from '../../../core/protocol/side-values.js'
 import type { RunStateInit, SinkDelivery } from '../../../core/run/run-state.js'
 
 export type Fn = (input: any) => Array<[number, unknown]>

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
-import { SideValues, withSideValue } from '../../../core/run/side-inputs.js'
+import { SideValues, withSideValue } from '../../../core/protocol/side-values.js'
 import { flow, makeState, Sim, stage, stdout, values } from './run-helpers.js'
 
 const spec = (side = 'params'): ReturnType<typeof flow> => flow([values('nums', [1, 2, 3]), values('params', [10])],

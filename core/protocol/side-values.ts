@@ -4,7 +4,7 @@
  * the value travels to each worker once per version (over the job stream before the jobs that need it, and
  * over gossipsub for speed), not with every job.
  */
-import { packArray } from './msgpack-bytes.js'
+import { packArray } from '../util/msgpack-bytes.js'
 
 /** msgpack nil: the value of a side input whose stream ended without any item. */
 const NIL = Uint8Array.of(0xc0)
