@@ -56,6 +56,7 @@ export const PRELUDE = String.raw`(() => {
       else if (result !== undefined) outs.push([0, result])
       const text = JSON.stringify(outs, (k, v) => {
         if (typeof v === 'bigint') throw new TypeError('a BigInt cannot be an output (values cross as JSON)')
+        if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) throw new TypeError('a typed array cannot be an output (values cross as JSON): use an array of numbers')
         return v
       })
       return text
