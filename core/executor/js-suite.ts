@@ -24,7 +24,8 @@ export function none () {}
 export function fails (msg) { throw new RangeError('bad item: ' + msg) }
 export function host () {
   const seen = [typeof process, typeof fetch, typeof setTimeout, typeof require, typeof XMLHttpRequest, typeof WebAssembly]
-  return [seen, globalThis.process.env]
+  const p = globalThis.process
+  return [seen, p.env]
 }
 export function spin () { for (;;) {} }
 export function bomb () { const keep = []; for (let i = 0; ; i++) keep.push({ i }) }

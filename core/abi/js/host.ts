@@ -113,10 +113,11 @@ export async function inspectJsModule (source: string, fileName: string, memoryB
 
 /** The item as JSON text: byte arrays and integers beyond ±2^53 (decoded as BigInt) have no JSON form. */
 function inputJson (input: Uint8Array): string {
-  return JSON.stringify(decodeValue(input), (_key, value: unknown) => {
+  return JSON.stringify(decodeValue(input), function (this: Record<string, unknown>, key: string, converted: unknown) {
+    const value = this[key] // before toJSON: Node decodes msgpack bin as a Buffer, whose toJSON hides it
     if (typeof value === 'bigint') throw new JsValueError(`the item holds the integer ${value}, beyond ±2^53: JS functions take values as JSON`)
     if (value instanceof Uint8Array) throw new JsValueError(`the item holds a byte array (${value.length} bytes): JS functions take values as JSON (strings, numbers, booleans, null, arrays, objects)`)
-    return value
+    return converted
   }) ?? 'null'
 }
 
