@@ -22,10 +22,10 @@ export function parity (n) {
 export function many (n) { const out = []; for (let i = 0; i < n; i++) out.push(i * i); return out }
 export function none () {}
 export function fails (msg) { throw new RangeError('bad item: ' + msg) }
+export function seen () { return [[typeof process, typeof fetch, typeof setTimeout, typeof require, typeof XMLHttpRequest, typeof WebAssembly, typeof importScripts, typeof postMessage]] }
 export function host () {
-  const seen = [typeof process, typeof fetch, typeof setTimeout, typeof require, typeof XMLHttpRequest, typeof WebAssembly]
   const p = globalThis.process
-  return [seen, p.env]
+  return p.env
 }
 export function spin () { for (;;) {} }
 export function bomb () { const keep = []; for (let i = 0; ; i++) keep.push({ i }) }
@@ -113,9 +113,10 @@ export function jsExecutorSuite (t: TestRegistrar, make: (limits: AbiLimits) => 
     })
   })
 
-  t.test('JS: no host APIs inside (process, fetch, timers, require, WebAssembly): touching process fails cleanly', async () => {
+  t.test('JS: no host APIs inside (process, fetch, timers, require, WebAssembly, the worker\'s postMessage): touching process fails cleanly', async () => {
     await withExecutor(async (ex, js) => {
-      const out = await ex.run([jsJob(1, js, 'host', 0), jsJob(2, js, 'default', 'still here')])
+      const out = await ex.run([jsJob(1, js, 'host', 0), jsJob(2, js, 'default', 'still here'), jsJob(3, js, 'seen', 0)])
+      same(values(out, 3), [[0, Array(8).fill('undefined')]], 'typeof process, fetch, setTimeout, require, XMLHttpRequest, WebAssembly, importScripts, postMessage')
       const message = failure(out, 1, JsFunctionError.name)
       check(message.startsWith('TypeError:') && message.includes("'env'"), `message: ${message}`)
       same(values(out, 2), [[0, 'still here']], 'the next job')
