@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { cp, mkdtemp, readFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { repoRoot, runCoordinator, sinkLines } from '../helpers/cli.js'
@@ -49,5 +49,25 @@ describe('JavaScript examples through grid-coordinator', () => {
     assert.equal(report.jobs.failed, 0)
     assert.deepEqual(await counts(join(root, 'wordcount-js', 'out', 'counts.jsonl')), wordCounts(await readFile(join(root, 'wordcount', 'input.txt'), 'utf8')))
     assert.deepEqual(sinkLines(stdout, 'words').map(l => JSON.parse(l)), [['words', 2367]])
+  })
+
+  it('a JS function using Math.random and Date, verified by two replicas on two grid-worker processes: they agree on every item', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edge-grid-js-verify-'))
+    await writeFile(join(dir, 'chance.js'), 'export function chance (n) { return [[n, Math.random(), Date.now(), Math.random()]] }\n')
+    await writeFile(join(dir, 'flow.json'), JSON.stringify({
+      name: 'js-verify',
+      functions: { chance: { js: 'chance.js' } },
+      sources: { nums: { type: 'range', start: 0, end: 40 } },
+      stages: { chance: { function: 'chance', input: 'nums', verify: { replicas: 2 } } },
+      sinks: { out: { type: 'jsonl', input: 'chance', path: 'out.jsonl' } }
+    }))
+    const { report } = await run(join(dir, 'flow.json'), ['--workers', '0', '--spawn', '2'])
+    assert.equal(report.jobs.failed, 0)
+    assert.equal(report.verification.verified, 40)
+    assert.equal(report.verification.disagreements, 0)
+    const rows = (await readFile(join(dir, 'out.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l) as [number, number, number, number])
+    assert.equal(rows.length, 40)
+    assert.equal(new Set(rows.map(r => r[1])).size, 40, 'each item its own random numbers')
+    assert.ok(rows.every(r => r[2] === Date.UTC(2000, 0, 1)), 'the fixed clock')
   })
 })
