@@ -42,6 +42,16 @@ export class WasiIoError extends GridError {
 }
 
 /** The call ran longer than its stage's `timeoutMs`; its sandbox was stopped. */
+/** A JavaScript function threw (or its module did at load): the JS error's name, message and place. */
+export class JsFunctionError extends GridError {
+  static override name = 'JsFunctionError'
+}
+
+/** A value that cannot cross into or out of a JavaScript function as JSON (a byte array, a BigInt). */
+export class JsValueError extends GridError {
+  static override name = 'JsValueError'
+}
+
 export class JobTimeoutError extends GridError {
   static override name = 'JobTimeoutError'
 }
@@ -103,7 +113,8 @@ export class SinkError extends GridError {
 const known: Record<string, new (message: string) => GridError> = {
   GridError, ModuleRejectedError, WasmTrapError, JobTimeoutError, OutputLimitError, JobFailedError,
   ExecutorClosedError, SandboxCrashedError, UnknownModuleError, ExecutorError, AggregateInputError,
-  PartitionInputError, VerificationError, SinkError, WasiExitError, WasiIoError
+  PartitionInputError, VerificationError, SinkError, WasiExitError, WasiIoError,
+  JsFunctionError, JsValueError
 }
 
 /** The names `errorFromData` rebuilds as their classes. */

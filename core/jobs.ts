@@ -14,6 +14,11 @@ export interface FunctionRef {
    * outputs stdout. Absent: an ABI v1 function. Optional, so ABI v1 jobs keep their old shape everywhere.
    */
   readonly wasi?: WasiIo
+  /**
+   * True for a JavaScript function (`"js": "fn.js"`; core/abi/README.md, "JavaScript functions"): `module`
+   * is the hash of its source text and `export` the ES module export to call. Absent otherwise.
+   */
+  readonly js?: true
 }
 
 export interface Job {

@@ -20,7 +20,10 @@ export interface SandboxInit {
   readonly limits: AbiLimits
 }
 
-export interface AddModule {
+/** A module every sandbox gets: WebAssembly (compiled once by the pool) or a JavaScript function's source. */
+export type AddModule = AddWasmModule | AddJsModule
+
+export interface AddWasmModule {
   readonly type: 'module'
   readonly hash: string
   /** Compiled once by the pool; modules are structured-cloneable, so sandboxes never recompile. */
@@ -31,6 +34,14 @@ export interface AddModule {
   readonly abi?: 'wasi'
   /** WASI only: an instance may serve several calls (core/abi/wasi/reuse.ts). */
   readonly reusable?: boolean
+}
+
+/** A JavaScript function's module (core/abi/js/): its source text, run inside QuickJS by each sandbox. */
+export interface AddJsModule {
+  readonly type: 'module'
+  readonly hash: string
+  readonly abi: 'js'
+  readonly source: string
 }
 
 export interface RunBatch {

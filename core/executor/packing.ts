@@ -15,6 +15,13 @@ import type { ErrorData, FunctionRef, Job } from '../jobs.js'
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder()
 
+/** The reference alone (a job's `fn` may carry more): ABI v1 jobs keep their old shape. */
+function copyRef (fn: FunctionRef): FunctionRef {
+  if (fn.wasi !== undefined) return { module: fn.module, export: fn.export, wasi: fn.wasi }
+  if (fn.js === true) return { module: fn.module, export: fn.export, js: true }
+  return { module: fn.module, export: fn.export }
+}
+
 /** Packs jobs into one buffer; returns it with the function table it refers to. */
 export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: ArrayBuffer } {
   const fns: FunctionRef[] = []
@@ -26,15 +33,15 @@ export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: Arr
   let bytes = 0
   for (let i = 0; i < jobs.length; i++) {
     const { fn, input } = jobs[i]
-    if (last === undefined || fn.module !== last.module || fn.export !== last.export || fn.wasi !== last.wasi) {
+    if (last === undefined || fn.module !== last.module || fn.export !== last.export || fn.wasi !== last.wasi || fn.js !== last.js) {
       let exports = fnIndex.get(fn.module)
       if (exports === undefined) fnIndex.set(fn.module, exports = new Map())
-      const key = fn.wasi === undefined ? fn.export : `${fn.export}\0${fn.wasi}`
+      const key = fn.wasi !== undefined ? `${fn.export}\0${fn.wasi}` : fn.js === true ? `${fn.export}\0js` : fn.export
       let index = exports.get(key)
       if (index === undefined) {
         index = fns.length
         exports.set(key, index)
-        fns.push(fn.wasi === undefined ? { module: fn.module, export: fn.export } : { module: fn.module, export: fn.export, wasi: fn.wasi })
+        fns.push(copyRef(fn))
       }
       last = fn
       lastIndex = index

@@ -1,12 +1,14 @@
 /**
  * The loop inside every sandbox: keeps one FunctionInstance per ABI v1 module (a WASI command gets a fresh
- * instance per call, core/abi/wasi/command.ts; the function's `wasi` field says which host to use), runs each batch's jobs in order and
+ * instance per call, core/abi/wasi/command.ts; the function's `wasi` field says which host to use; a
+ * JavaScript function keeps one QuickJS context, core/abi/js/host.ts, `js`), runs each batch's jobs in order and
  * posts all outcomes in one transferred buffer. Before each job it publishes which job runs and since when
  * (timeout-watch.ts): WASM cannot be interrupted, so the pool watches that and stops this sandbox if a job
  * overruns its timeout.
  */
 import type { Emitted } from '../abi/abi.js'
 import { FunctionInstance } from '../abi/host.js'
+import { JsRunner } from '../abi/js/host.js'
 import { WasiRunner } from '../abi/wasi/command.js'
 import { ModuleRejectedError, errorToData } from '../errors.js'
 import type { FunctionRef } from '../jobs.js'
@@ -21,6 +23,8 @@ interface LoadedModule {
   instance: FunctionInstance | undefined
   /** A WASI command's runner (it keeps a clean instance between calls when it may). */
   wasi?: WasiRunner
+  /** A JavaScript function's runner (its QuickJS context lives between calls). */
+  js?: JsRunner
 }
 
 interface Settings {
@@ -36,9 +40,11 @@ export function serveSandbox (port: SandboxPort): void {
   async function instanceOf (hash: string, init: SandboxInit): Promise<FunctionInstance> {
     const loaded = modules.get(hash)
     if (loaded == null) throw new Error(`module ${hash} is not known to this sandbox`)
+    const message = loaded.message
+    if (message.abi === 'js') throw new ModuleRejectedError(`${hash} is a JavaScript function's source, but the job calls it as WebAssembly`)
     if (loaded.instance == null || loaded.instance.broken) {
       loaded.instance = undefined
-      loaded.instance = await FunctionInstance.instantiate(loaded.message.module, loaded.message.memory, init.limits)
+      loaded.instance = await FunctionInstance.instantiate(message.module, message.memory, init.limits)
     }
     return loaded.instance
   }
@@ -46,6 +52,12 @@ export function serveSandbox (port: SandboxPort): void {
   async function call (fn: FunctionRef, input: Uint8Array, init: SandboxInit): Promise<Emitted[]> {
     const loaded = modules.get(fn.module)
     const message = loaded?.message
+    if (loaded != null && message?.abi === 'js') {
+      if (fn.js !== true) throw new ModuleRejectedError(`${fn.module} is a JavaScript function's source, but the function is declared as WebAssembly: declare it with "js"`)
+      loaded.js ??= new JsRunner(message.source)
+      return await loaded.js.run(fn.export, input, init.limits)
+    }
+    if (message != null && fn.js === true) throw new ModuleRejectedError(`${fn.module} is a WebAssembly module, but the function is declared "js": declare it with "wasm"`)
     if (loaded != null && message?.abi === 'wasi') {
       if (fn.wasi === undefined) throw new ModuleRejectedError(`${fn.module} is a WASI command, but the function is declared as ABI v1: declare it with "abi": "wasi"`)
       const { module, memory } = message

@@ -2,13 +2,15 @@
  * Step 4 of validation: the WebAssembly modules. Reads each .wasm file once (several functions may share
  * one), compiles it with the static checks of the ABI its function declares (ABI v1, or a WASI command),
  * and checks that every named export exists, so a flow that passes validation does not fail later on a
- * module it could have checked up front.
+ * module it could have checked up front. A JavaScript function's file is its module: it must load in QuickJS
+ * and export the named function (check-js.ts).
  */
 import { DEFAULT_LIMITS } from '../abi/abi.js'
 import { compileModule, sha256Hex } from '../abi/host.js'
 import { compileWasiCommand } from '../abi/wasi/command.js'
 import { looksLikeWasi } from '../abi/wasi/inspect.js'
 import { START_EXPORT, WASI_MODULE } from '../abi/wasi/preview1.js'
+import { checkJsModule } from './check-js.js'
 import { FlowValidationError, ModuleRejectedError } from '../errors.js'
 import type { FlowSpec, FunctionSpec } from './model.js'
 import { notBuiltHint } from './missing-module.js'
@@ -41,6 +43,9 @@ export async function loadModules (spec: FlowSpec, files: ModuleReader, implicit
     let compiled = byPath.get(key)
     if (compiled === undefined) {
       const bytes = await files.read(fn.wasm)
+      if (bytes === undefined && fn.abi === 'js') {
+        throw new FlowValidationError(spec.file, `${path}.js`, `an existing JavaScript file (relative to the flow file's folder), but ${fn.js} does not exist or is not a file`)
+      }
       if (bytes === undefined) {
         const others = Object.values(spec.functions).filter(f => f.wasm === fn.wasm && f !== fn).map(f => `functions.${f.name}`)
         const shared = others.length > 0 ? ` (also the module of ${others.join(', ')})` : ''
@@ -61,6 +66,7 @@ export async function loadModules (spec: FlowSpec, files: ModuleReader, implicit
 
 /** The module's callable functions, after the checks of the ABI `fn` declares; FlowValidationError otherwise. */
 async function checkModule (file: string, path: string, fn: FunctionSpec, bytes: Uint8Array): Promise<readonly string[]> {
+  if (fn.abi === 'js') return await checkJsModule(file, path, fn.js, bytes)
   let module: WebAssembly.Module | undefined
   try {
     module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)

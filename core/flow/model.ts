@@ -8,8 +8,8 @@
  */
 import type { WasiIo } from '../abi/wasi/io.js'
 
-/** A WebAssembly function as the flow names it: an ABI v1 export (the default) or a WASI command. */
-export type FunctionSpec = AbiV1FunctionSpec | WasiFunctionSpec
+/** A function as the flow names it: an ABI v1 export (the default), a WASI command or a JavaScript export. */
+export type FunctionSpec = AbiV1FunctionSpec | WasiFunctionSpec | JsFunctionSpec
 
 /** A function of an edge-grid ABI v1 module (core/abi/README.md §1). */
 export interface AbiV1FunctionSpec {
@@ -33,6 +33,21 @@ export interface WasiFunctionSpec {
 }
 
 export const WASI_START = '_start'
+
+/**
+ * A JavaScript function (`"js": "fn.js"`): an export of an ES module, run inside QuickJS (core/abi/js/).
+ * `wasm` holds the same resolved path as `js`: it is the module file of every kind of function (read,
+ * hashed and shipped as bytes by the code protocol), so code that only moves modules needs no case for JS.
+ */
+export interface JsFunctionSpec {
+  readonly name: string
+  /** Path of the .js file, resolved against the flow file's folder. */
+  readonly js: string
+  readonly wasm: string
+  /** The ES module export to call: a named export, or `default` for `export default`. */
+  readonly export: string
+  readonly abi: 'js'
+}
 
 export type SourceSpec =
   /** Integers `start, start+step, …` below `end` (end exclusive), generated lazily. */

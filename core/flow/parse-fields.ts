@@ -12,7 +12,7 @@ export const NAME_MAX_LENGTH = 64
 /** Every field each object of a flow file accepts, in the order they are checked. */
 export const FIELDS = {
   flow: ['$schema', 'name', 'description', 'functions', 'clusters', 'sources', 'stages', 'sinks'],
-  function: ['wasm', 'export', 'abi', 'io', 'description'],
+  function: ['wasm', 'js', 'export', 'abi', 'io', 'description'],
   cluster: ['labels', 'members', 'description'],
   partition: ['by'],
   verify: ['replicas'],

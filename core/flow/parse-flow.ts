@@ -126,7 +126,8 @@ function claim (r: FieldReader, owners: Map<string, string>, section: string, na
 }
 
 function parseFunction (r: FieldReader, path: string, name: string, value: unknown, resolve: Resolve): FunctionSpec {
-  const obj = r.object(path, value, 'a function: { "wasm": "path/to/module.wasm", "export": "name" }')
+  const obj = r.object(path, value, 'a function: { "wasm": "path/to/module.wasm", "export": "name" } or { "js": "path/to/fn.js" }')
+  if (obj.js !== undefined) return parseJsFunction(r, path, name, obj, resolve)
   r.fields(path, obj, FIELDS.function, ['wasm'], 'a function')
   const wasm = r.nonEmptyString(`${path}.wasm`, obj.wasm, 'the path of a .wasm file, relative to the flow file')
   const wasi = parseWasi(r, path, obj)
@@ -138,6 +139,19 @@ function parseFunction (r: FieldReader, path: string, name: string, value: unkno
   const exportName = obj.export === undefined ? name : r.nonEmptyString(`${path}.export`, obj.export, 'the name of an exported function')
   if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
   return { name, wasm: resolve(wasm), export: exportName }
+}
+
+/** `"js": "fn.js"`: a JavaScript function (core/abi/README.md, "JavaScript functions"); `export` as for ABI v1. */
+function parseJsFunction (r: FieldReader, path: string, name: string, obj: Record<string, unknown>, resolve: Resolve): FunctionSpec {
+  r.fields(path, obj, FIELDS.function, [], 'a function')
+  const js = r.nonEmptyString(`${path}.js`, obj.js, 'the path of a JavaScript module (.js), relative to the flow file')
+  for (const key of ['wasm', 'abi', 'io']) {
+    if (obj[key] !== undefined) r.fail(`${path}.${key}`, `nothing for a JavaScript function ("js"): "${key}" is for WebAssembly modules; a function has either "wasm" or "js"`)
+  }
+  const exportName = obj.export === undefined ? name : r.nonEmptyString(`${path}.export`, obj.export, 'the name of a function the module exports ("default" for export default)')
+  if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
+  const file = resolve(js)
+  return { name, js: file, wasm: file, export: exportName, abi: 'js' }
 }
 
 /** `abi` and `io`: the WASI io mode when `"abi": "wasi"`, undefined for ABI v1 (the default). */

@@ -11,7 +11,8 @@
  *     hello {name, threads, …}  →
  *                               ←  welcome {flow, run}
  *     pull {credits}            →
- *                               ←  jobs [[id, module, export, input, timeoutMs(, wasi io mode)], …]  (the 6th element only for WASI commands)
+ *                               ←  jobs [[id, module, export, input, timeoutMs(, kind)], …]  (the 6th element only for WASI commands,
+ *                                   their io mode, and JavaScript functions, "js")
  *     results [[id, 1, [[port, bytes], …]] | [id, 0, name, message], …] + pull
  *     bye                       →  (graceful leave: jobs not reported are handed back)
  *                               ←  side {name, version, value}  (a side input's value, sent before the
@@ -41,8 +42,14 @@ export const JOB_PROTOCOL_VERSION = 1
 /** Largest frame accepted on the job stream: a batch of jobs or results, never a whole data set. */
 export const MAX_JOB_FRAME_BYTES = 32 * 1024 * 1024
 
-/** `wasi`: only for a WASI command's jobs (its io mode); ABI v1 jobs keep the 5-tuple older peers know. */
-export type WireJob = [id: number, module: string, exportName: string, input: Uint8Array, timeoutMs: number, wasi?: WasiIo]
+/**
+ * `kind`: only for a WASI command's jobs (its io mode) and a JavaScript function's (`"js"`); ABI v1 jobs keep
+ * the 5-tuple older peers know. A worker from before JS functions refuses a message with a "js" job.
+ */
+export type WireJob = [id: number, module: string, exportName: string, input: Uint8Array, timeoutMs: number, kind?: WasiIo | typeof JS_KIND]
+
+/** The 6th element of a JavaScript function's job tuple. */
+export const JS_KIND = 'js'
 export type WireOutcome =
   | [id: number, ok: 1, outputs: Array<[port: number, bytes: Uint8Array]>]
   | [id: number, ok: 0, errorName: string, errorMessage: string]
@@ -83,11 +90,13 @@ export type CoordinatorMessage =
 export function jobToWire (job: Job): WireJob {
   const wire: WireJob = [job.id, job.fn.module, job.fn.export, job.input, job.timeoutMs]
   if (job.fn.wasi !== undefined) wire.push(job.fn.wasi)
+  else if (job.fn.js === true) wire.push(JS_KIND)
   return wire
 }
 
-export function jobFromWire ([id, module, exportName, input, timeoutMs, wasi]: WireJob): Job {
-  return { id, fn: wasi === undefined ? { module, export: exportName } : { module, export: exportName, wasi }, input, timeoutMs }
+export function jobFromWire ([id, module, exportName, input, timeoutMs, kind]: WireJob): Job {
+  if (kind === JS_KIND) return { id, fn: { module, export: exportName, js: true }, input, timeoutMs }
+  return { id, fn: kind === undefined ? { module, export: exportName } : { module, export: exportName, wasi: kind }, input, timeoutMs }
 }
 
 export function outcomeToWire (outcome: JobOutcome): WireOutcome {
@@ -116,7 +125,7 @@ function isWireOutcome (v: unknown): v is WireOutcome {
 }
 
 function isWireJob (v: unknown): v is WireJob {
-  return Array.isArray(v) && (v.length === 5 || (v.length === 6 && WASI_IO_MODES.includes(v[5]))) && isId(v[0]) && isShortString(v[1], 128) && isShortString(v[2]) && v[3] instanceof Uint8Array && isCount(v[4], 86_400_000)
+  return Array.isArray(v) && (v.length === 5 || (v.length === 6 && (WASI_IO_MODES.includes(v[5]) || v[5] === JS_KIND))) && isId(v[0]) && isShortString(v[1], 128) && isShortString(v[2]) && v[3] instanceof Uint8Array && isCount(v[4], 86_400_000)
 }
 
 export function isWorkerMessage (v: unknown): v is WorkerMessage {

@@ -3,7 +3,8 @@
  * on the built test page (browser-peer/dist/executor-suite.html) served by the page server: once on a
  * cross-origin-isolated page (timeouts watched through SharedArrayBuffer) and once without isolation
  * (timeouts watched through a message per job). Fixtures are assembled here in Node and passed in; the WASI
- * suite (core/executor/wasi-suite.ts) runs on the same page with a C command built by clang.
+ * suite (core/executor/wasi-suite.ts) runs on the same page with a C command built by clang, then the
+ * JavaScript function suite (core/executor/js-suite.ts: QuickJS inside the Web Workers).
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -12,6 +13,7 @@ import type { ExecutorFixtures } from '../../core/executor/executor-suite.js'
 import { startPageServer } from '../../node-peer/http/page-server.js'
 import type { PageServer } from '../../node-peer/http/page-server.js'
 import { wasiExecutorSuite } from '../../core/executor/wasi-suite.js'
+import { jsExecutorSuite } from '../../core/executor/js-suite.js'
 import { buildWasiFixture, loadExecutorFixtures } from '../fixtures/executor/fixtures.js'
 import { withBrowser } from '../helpers/browser.js'
 import type { SuiteResult } from './page-types.js'
@@ -25,6 +27,7 @@ const encoded = Object.fromEntries(Object.entries({ ...fixtures, wasi }).map(([k
 const names: string[] = []
 executorSuite({ test: name => { names.push(name) } }, async () => { throw new Error('not run') }, fixtures)
 wasiExecutorSuite({ test: name => { names.push(name) } }, async () => { throw new Error('not run') }, { wasi, double: fixtures.double })
+jsExecutorSuite({ test: name => { names.push(name) } }, async () => { throw new Error('not run') }, { double: fixtures.double })
 
 for (const isolated of [true, false]) {
   describe(`WebWorkerPool in Chromium: executor compliance suite (${isolated ? 'cross-origin isolated, shared-memory timeouts' : 'not isolated, message timeouts'})`, () => {

@@ -1,6 +1,6 @@
 /**
  * A test page (built next to the real one, never linked from it): runs the executor compliance suite
- * (core/executor/executor-suite.ts) against WebWorkerPool inside the browser, and times CPU-bound jobs for the
+ * (core/executor/executor-suite.ts, then the WASI and JavaScript suites) against WebWorkerPool inside the browser, and times CPU-bound jobs for the
  * Node-vs-browser comparison. Fixtures come from the test in Node (built with wabt there), as base64.
  */
 import { sha256Hex } from '../../../core/abi/host.js'
@@ -9,6 +9,7 @@ import type { Job } from '../../../core/jobs.js'
 import { executorSuite } from '../../../core/executor/executor-suite.js'
 import type { ExecutorFixtures } from '../../../core/executor/executor-suite.js'
 import { wasiExecutorSuite } from '../../../core/executor/wasi-suite.js'
+import { jsExecutorSuite } from '../../../core/executor/js-suite.js'
 import { WebWorkerPool } from '../executor/pool.js'
 
 export interface SuiteResult {
@@ -69,6 +70,8 @@ async function run (encoded: Record<keyof ExecutorFixtures, string> & { wasi?: s
   if (encoded.wasi !== undefined) {
     wasiExecutorSuite({ test: (name, fn) => { tests.push({ name, fn }) } }, async limits => new WebWorkerPool({ threads, limits }), { wasi: fromBase64(encoded.wasi), double: fixtures.double })
   }
+  // JavaScript functions (QuickJS in the Web Workers): the fixture is part of the suite
+  jsExecutorSuite({ test: (name, fn) => { tests.push({ name, fn }) } }, async limits => new WebWorkerPool({ threads, limits }), { double: fixtures.double })
   const results: SuiteResult[] = []
   for (const { name, fn } of tests) {
     const started = performance.now()
