@@ -10,6 +10,7 @@ import { decodeValue, encodeValue } from '../codec.js'
 import { sha256Hex } from '../abi/host.js'
 import { ExecutorClosedError, JobTimeoutError, ModuleRejectedError, UnknownModuleError, WasmTrapError } from '../errors.js'
 import { plural } from '../util/plural.js'
+import { check, same } from './suite-checks.js'
 
 /** ABI v1 modules the suite runs (test/fixtures/executor/*.wat). */
 export interface ExecutorFixtures {
@@ -27,23 +28,7 @@ export interface TestRegistrar {
   test: (name: string, fn: () => Promise<void>) => unknown
 }
 
-export class SuiteAssertionError extends Error {
-  static override name = 'SuiteAssertionError'
-  constructor (message: string) {
-    super(message)
-    this.name = 'SuiteAssertionError'
-  }
-}
-
-function check (condition: boolean, message: string): asserts condition {
-  if (!condition) throw new SuiteAssertionError(message)
-}
-
-function same (actual: unknown, expected: unknown, what: string): void {
-  const a = JSON.stringify(actual)
-  const e = JSON.stringify(expected)
-  check(a === e, `${what}: expected ${e}, got ${a}`)
-}
+export { SuiteAssertionError } from './suite-checks.js'
 
 /** Outcomes by job id, checking there is exactly one per job. */
 function byId (jobs: readonly Job[], outcomes: readonly JobOutcome[]): Map<number, JobOutcome> {

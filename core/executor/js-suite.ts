@@ -6,11 +6,11 @@
  */
 import type { AbiLimits } from '../abi/abi.js'
 import { sha256Hex } from '../abi/host.js'
-import { decodeValue, encodeValue } from '../codec.js'
+import { encodeValue } from '../codec.js'
 import { JobTimeoutError, JsFunctionError, JsValueError, ModuleRejectedError } from '../errors.js'
 import type { Job, JobExecutor, JobOutcome } from '../jobs.js'
 import type { TestRegistrar } from './executor-suite.js'
-import { SuiteAssertionError } from './executor-suite.js'
+import { check, outcomeOf, same, values } from './suite-checks.js'
 
 /** The suite's JS function module: one export per behaviour. */
 export const JS_SUITE_SOURCE = `// edge-grid JS suite fixture
@@ -37,27 +37,9 @@ export const notAFunction = 42
 /** A low memory cap (16 MiB) so the bomb hits it fast. */
 export const JS_SUITE_LIMITS: AbiLimits = { maxMemoryPages: 256, maxOutputBytes: 1 << 20 }
 
-function check (condition: boolean, message: string): asserts condition {
-  if (!condition) throw new SuiteAssertionError(message)
-}
 
-function same (actual: unknown, expected: unknown, what: string): void {
-  const a = JSON.stringify(actual)
-  const e = JSON.stringify(expected)
-  check(a === e, `${what}: expected ${e}, got ${a}`)
-}
 
-function outcomeOf (outcomes: readonly JobOutcome[], id: number): JobOutcome {
-  const found = outcomes.filter(o => o.id === id)
-  check(found.length === 1, `job ${id}: expected one outcome, got ${found.length}`)
-  return found[0]
-}
 
-function values (outcomes: readonly JobOutcome[], id: number): Array<[number, unknown]> {
-  const outcome = outcomeOf(outcomes, id)
-  check(outcome.ok, `job ${id} failed: ${outcome.ok ? '' : `${outcome.error.name}: ${outcome.error.message}`}`)
-  return outcome.outputs.map(o => [o.port, decodeValue(o.bytes)])
-}
 
 function failure (outcomes: readonly JobOutcome[], id: number, name: string): string {
   const outcome = outcomeOf(outcomes, id)

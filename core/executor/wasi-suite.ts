@@ -9,11 +9,11 @@
  */
 import type { AbiLimits } from '../abi/abi.js'
 import { sha256Hex } from '../abi/host.js'
-import { decodeValue, encodeValue } from '../codec.js'
+import { encodeValue } from '../codec.js'
 import { JobTimeoutError, ModuleRejectedError, WasiExitError, WasmTrapError } from '../errors.js'
 import type { Job, JobExecutor, JobOutcome } from '../jobs.js'
 import type { TestRegistrar } from './executor-suite.js'
-import { SuiteAssertionError } from './executor-suite.js'
+import { check, outcomeOf, same, values } from './suite-checks.js'
 
 export interface WasiSuiteFixtures {
   /** The WASI command described above. */
@@ -22,27 +22,9 @@ export interface WasiSuiteFixtures {
   readonly double: Uint8Array
 }
 
-function check (condition: boolean, message: string): asserts condition {
-  if (!condition) throw new SuiteAssertionError(message)
-}
 
-function same (actual: unknown, expected: unknown, what: string): void {
-  const a = JSON.stringify(actual)
-  const e = JSON.stringify(expected)
-  check(a === e, `${what}: expected ${e}, got ${a}`)
-}
 
-function outcomeOf (outcomes: readonly JobOutcome[], id: number): JobOutcome {
-  const found = outcomes.filter(o => o.id === id)
-  check(found.length === 1, `job ${id}: expected one outcome, got ${found.length}`)
-  return found[0]
-}
 
-function values (outcomes: readonly JobOutcome[], id: number): Array<[number, unknown]> {
-  const outcome = outcomeOf(outcomes, id)
-  check(outcome.ok, `job ${id} failed: ${outcome.ok ? '' : `${outcome.error.name}: ${outcome.error.message}`}`)
-  return outcome.outputs.map(o => [o.port, decodeValue(o.bytes)])
-}
 
 function failure (outcomes: readonly JobOutcome[], id: number): { name: string, message: string } {
   const outcome = outcomeOf(outcomes, id)
