@@ -31,7 +31,7 @@ import { SpawnedWorkers, SpawnError } from '../spawned-workers.js'
 import { CLUSTER_HINT_MS, watchClusters } from './cluster-hint.js'
 import { CoordinatorInterruptedError } from './errors.js'
 import { emit } from './events.js'
-import type { CoordinatorEvents } from './events.js'
+import type { CoordinatorEvents, RunRef } from './events.js'
 import type { FlowPlan } from './flow-plan.js'
 import { HostedRun } from './hosted-run.js'
 import type { RunInit } from './hosted-run.js'
@@ -164,8 +164,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     const spawn = init.network?.spawn?.count ?? 0
     let stopWorkers: (() => void) | undefined
     try {
+      const ref = { runId: run.runId, flow: run.name }
       emit(this, 'run:started', {
-        flow: run.name,
+        ...ref,
         embeddedWorkers: init.workers,
         spawnedWorkers: spawn,
         volunteers: this.network?.listenAddresses().some(a => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a)) ?? false,
@@ -175,21 +176,21 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       this.network?.attach({ run: flow, flowName: run.name, runId: run.runId }, plan.modules)
       if (this.network != null && spawn > 0 && this.spawned == null) await this.spawn(this.network, init.network!.spawn!)
       const waitWorkers = Math.max(waitFor, spawn)
-      if (this.network != null && waitWorkers > 0) await this.waitForWorkers(this.network, waitWorkers, { signal })
+      if (this.network != null && waitWorkers > 0) await this.waitForWorkers(this.network, ref, waitWorkers, { signal })
       const offRefused = flow.onRefused(id => { emit(this, 'worker:refused', { id, disagreements: REFUSE_AFTER_DISAGREEMENTS }) })
       const local = this.pool != null ? new LocalWorkers(flow, this.pool) : undefined
       const stopHint = watchClusters(plan.spec, flow, clusters => {
-        emit(this, 'run:clusters-waiting', { clusters, waitedMs: CLUSTER_HINT_MS, ...(this.network != null ? { joinCommand: this.network.joinCommand() } : {}) })
+        emit(this, 'run:clusters-waiting', { ...ref, clusters, waitedMs: CLUSTER_HINT_MS, ...(this.network != null ? { joinCommand: this.network.joinCommand() } : {}) })
       })
       stopWorkers = () => { local?.stop(); offRefused(); stopHint() }
-      emit(this, 'run:running', { flow: run.name })
+      emit(this, 'run:running', ref)
       local?.start()
       const summary = await flow.run({ signal })
       stopWorkers()
       const journalKept = await run.ended(summary)
       // the flow is over: workers hear "done" (and say so) before anything stops
       this.network?.finish(summary.ok)
-      emit(this, summary.ok ? 'run:done' : 'run:failed', summary)
+      emit(this, summary.ok ? 'run:done' : 'run:failed', { ...summary, ...ref })
       return { summary, journalKept }
     } catch (err) {
       if (signal.aborted || err instanceof RunAbortedError) {
@@ -255,8 +256,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     })
   }
 
-  private async waitForWorkers (network: CoordinatorNetwork, count: number, options: AbortOptions): Promise<void> {
-    emit(this, 'run:waiting-for-workers', { count })
+  private async waitForWorkers (network: CoordinatorNetwork, ref: RunRef, count: number, options: AbortOptions): Promise<void> {
+    emit(this, 'run:waiting-for-workers', { ...ref, count })
     const joined = network.waitForWorkers(count, options)
     if (this.spawned == null) {
       await joined

@@ -39,8 +39,13 @@ export interface NetworkListening {
   readonly secret: boolean
 }
 
-export interface RunStarted {
+/** Names the run an event is about: several may be hosted at once (the standing grid). */
+export interface RunRef {
+  readonly runId: string
   readonly flow: string
+}
+
+export interface RunStarted extends RunRef {
   readonly embeddedWorkers: number
   /** Local grid-worker processes started for this coordinator (`--spawn`). */
   readonly spawnedWorkers: number
@@ -51,12 +56,15 @@ export interface RunStarted {
 }
 
 /** The run has waited this long for clusters that are short of members (embedded workers never join one). */
-export interface ClustersWaiting {
+export interface ClustersWaiting extends RunRef {
   readonly waitedMs: number
   readonly clusters: ReadonlyArray<ClusterView & { readonly name: string }>
   /** The command volunteers join with, when there is a network. */
   readonly joinCommand?: string
 }
+
+/** A run's summary, with the run it is about. */
+export type RunEnded = RunSummary & RunRef
 
 export interface CoordinatorEvents {
   /** A line for people that no typed event below carries (journal notes, port fallback, what was added). */
@@ -66,13 +74,13 @@ export interface CoordinatorEvents {
   'page:serving': CustomEvent<{ readonly urls: readonly string[] }>
   /** A flow was started on this coordinator (it may still wait for volunteers before handing out jobs). */
   'run:started': CustomEvent<RunStarted>
-  'run:waiting-for-workers': CustomEvent<{ readonly count: number }>
+  'run:waiting-for-workers': CustomEvent<RunRef & { readonly count: number }>
   /** Jobs are being handed out from now on. */
-  'run:running': CustomEvent<{ readonly flow: string }>
+  'run:running': CustomEvent<RunRef>
   'run:clusters-waiting': CustomEvent<ClustersWaiting>
-  'run:done': CustomEvent<RunSummary>
+  'run:done': CustomEvent<RunEnded>
   /** The run ended by itself but failed (a job failed on every attempt, or a sink could not write). */
-  'run:failed': CustomEvent<RunSummary>
+  'run:failed': CustomEvent<RunEnded>
   'workers:spawning': CustomEvent<{ readonly count: number }>
   /** One line a spawned worker printed, already prefixed `[worker/i] `. */
   'workers:output': CustomEvent<{ readonly line: string }>

@@ -13,7 +13,7 @@
 export { Coordinator, DEFAULT_LISTEN, FALLBACK_LISTEN } from './coordinator.js'
 export type { CoordinatorComponents, CoordinatorInit, CoordinatorNetworkOptions, RunOptions, RunResult } from './coordinator.js'
 export { CoordinatorInterruptedError } from './errors.js'
-export type { ClustersWaiting, CoordinatorEvents, NetworkListening, PeerMisbehaved, RunStarted, WorkerJoined, WorkerLeft } from './events.js'
+export type { ClustersWaiting, CoordinatorEvents, NetworkListening, PeerMisbehaved, RunEnded, RunRef, RunStarted, WorkerJoined, WorkerLeft } from './events.js'
 export { loadFlowPlan, pinnedStage } from './flow-plan.js'
 export type { FlowPlan } from './flow-plan.js'
 export { HostedRun, isSinkFailure } from './hosted-run.js'
