@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TypedEventEmitter } from '@libp2p/interface'
 import type { AbortOptions } from '@libp2p/interface'
+import type { RunListing } from '../../core/protocol/submit-messages.js'
 import { RunAbortedError } from '../../core/run/flow-run.js'
 import type { RunProgress, RunSummary, SinkOpener } from '../../core/run/flow-run.js'
 import type { SourceOpener } from '../../core/run/sources.js'
@@ -37,6 +38,8 @@ import { HostedRun } from './hosted-run.js'
 import type { RunInit } from './hosted-run.js'
 import { CoordinatorNetwork } from './network.js'
 import { pageUrls, servePage, withWebSocket } from './page.js'
+import { SubmitServer } from './submit/submit-server.js'
+import type { SubmitServerInit } from './submit/submit-server.js'
 
 /** Fixed default ports, so volunteers can re-join a restarted coordinator at the same address. */
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4747', '/ip4/0.0.0.0/tcp/4748/ws', '/ip4/0.0.0.0/udp/4749/webrtc-direct']
@@ -63,6 +66,10 @@ export interface CoordinatorInit {
   readonly workers: number
   /** Absent: no network at all (embedded workers only). */
   readonly network?: CoordinatorNetworkOptions
+  /** A standing grid: accept flows from clients over the submit protocol (needs `network`). */
+  readonly serve?: SubmitServerInit
+  /** Workers stay for the next run: a run's end is not announced to them as the end of the work. */
+  readonly standing?: boolean
 }
 
 export interface CoordinatorComponents {
@@ -71,6 +78,8 @@ export interface CoordinatorComponents {
 }
 
 export interface RunOptions extends AbortOptions {
+  /** Its weight in the workers' fair share among the runs going on (default 1). */
+  readonly priority?: number
   /** Hand out jobs only once this many network workers are connected. */
   readonly waitWorkers?: number
 }
@@ -87,6 +96,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   private network: CoordinatorNetwork | undefined
   private page: PageServer | undefined
   private spawned: SpawnedWorkers | undefined
+  private submit: SubmitServer | undefined
   private scratch: string | undefined
   private current: HostedRun | undefined
   /** Aborts the current run (stop() during a run interrupts it), and its end. */
@@ -98,9 +108,16 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     super()
   }
 
-  /** Sets up a run of `plan` (its journal: JournalError when it does not fit `init`); nothing starts yet. */
-  async prepare (plan: FlowPlan, init: RunInit = {}): Promise<HostedRun> {
-    const run = await HostedRun.prepare(plan, init, { openSource: this.components.openSource ?? openSource, openSink: this.components.openSink })
+  /**
+   * Sets up a run of `plan` (its journal: JournalError when it does not fit `init`); nothing starts yet.
+   * `io`: where this run's sources are read and its sinks written, when not the coordinator's own (a
+   * submitted run's live on its client).
+   */
+  async prepare (plan: FlowPlan, init: RunInit = {}, io: Partial<CoordinatorComponents> = {}, runId?: string): Promise<HostedRun> {
+    const run = await HostedRun.prepare(plan, init, {
+      openSource: io.openSource ?? this.components.openSource ?? openSource,
+      openSink: io.openSink ?? this.components.openSink
+    }, runId)
     this.prepared.add(run)
     if (run.journalNote != null) emit(this, 'log', { message: run.journalNote })
     return run
@@ -124,6 +141,15 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       this.page = await servePage(network, net.http)
       emit(this, 'page:serving', { urls: pageUrls(this.page, network) })
     }
+    if (init.serve != null) {
+      this.submit = new SubmitServer({ node: network.node, coordinator: this, misbehaved: (peer, what) => { network.strike(peer, what) } }, init.serve)
+      await this.submit.start()
+    }
+  }
+
+  /** The runs clients submitted (a standing grid; empty otherwise). */
+  submittedRuns (owner?: string): RunListing[] {
+    return this.submit?.listing(owner) ?? []
   }
 
   /** Embedded threads plus network workers connected now. */
@@ -189,14 +215,14 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       stopWorkers()
       const journalKept = await run.ended(summary)
       // the flow is over: workers hear "done" (and say so) before anything stops
-      this.network?.finish(summary.ok)
+      if (init.standing !== true) this.network?.finish(summary.ok)
       emit(this, summary.ok ? 'run:done' : 'run:failed', { ...summary, ...ref })
       return { summary, journalKept }
     } catch (err) {
       if (signal.aborted || err instanceof RunAbortedError) {
         throw new CoordinatorInterruptedError(`flow "${run.name}" was interrupted`, run.resumable)
       }
-      this.network?.finish(false)
+      if (init.standing !== true) this.network?.finish(false)
       throw err
     } finally {
       stopWorkers?.()
@@ -212,6 +238,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
    * stops). Safe to call more than once.
    */
   async stop (): Promise<void> {
+    const submit = this.submit
+    this.submit = undefined
+    await submit?.stop()
     this.abortRun?.()
     await this.running?.catch(() => { /* its caller has the error */ })
     const { page, spawned, network, pool, scratch } = this
