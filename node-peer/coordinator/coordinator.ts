@@ -24,6 +24,7 @@ import { join } from 'node:path'
 import { TypedEventEmitter } from '@libp2p/interface'
 import type { AbortOptions } from '@libp2p/interface'
 import { RunBoard } from '../../core/grid/run-board.js'
+import type { RunListing } from '../../core/protocol/submit-messages.js'
 import { RunAbortedError } from '../../core/run/flow-run.js'
 import type { RunProgress, RunSummary, SinkOpener } from '../../core/run/flow-run.js'
 import type { SourceOpener } from '../../core/run/sources.js'
@@ -42,6 +43,8 @@ import { HostedRun } from './hosted-run.js'
 import type { RunInit } from './hosted-run.js'
 import { CoordinatorNetwork } from './network.js'
 import { pageUrls, servePage, withWebSocket } from './page.js'
+import { SubmitServer } from './submit/submit-server.js'
+import type { SubmitServerInit } from './submit/submit-server.js'
 
 /** Fixed default ports, so volunteers can re-join a restarted coordinator at the same address. */
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4747', '/ip4/0.0.0.0/tcp/4748/ws', '/ip4/0.0.0.0/udp/4749/webrtc-direct']
@@ -68,6 +71,8 @@ export interface CoordinatorInit {
   readonly workers: number
   /** Absent: no network at all (embedded workers only). */
   readonly network?: CoordinatorNetworkOptions
+  /** A standing grid: accept flows from clients over the submit protocol (needs `network`). */
+  readonly serve?: SubmitServerInit
   /**
    * A standing coordinator (runs come and go, workers stay): a run's end sends workers no `done`. False or
    * absent: one-shot, workers hear `done` when the run ends, as `grid-coordinator flow.json` always did.
@@ -126,6 +131,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   private network: CoordinatorNetwork | undefined
   private page: PageServer | undefined
   private spawned: SpawnedWorkers | undefined
+  private submit: SubmitServer | undefined
   private scratch: string | undefined
   private local: LocalWorkers | undefined
   private spawning: Promise<void> | undefined
@@ -141,9 +147,16 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     super()
   }
 
-  /** Sets up a run of `plan` (its journal: JournalError when it does not fit `init`); nothing starts yet. */
-  async prepare (plan: FlowPlan, init: RunInit = {}): Promise<HostedRun> {
-    const run = await HostedRun.prepare(plan, init, { openSource: this.components.openSource ?? openSource, openSink: this.components.openSink })
+  /**
+   * Sets up a run of `plan` (its journal: JournalError when it does not fit `init`); nothing starts yet.
+   * `io`: where this run's sources are read and its sinks written, when not the coordinator's own (a
+   * submitted run's live on its client).
+   */
+  async prepare (plan: FlowPlan, init: RunInit = {}, io: Partial<CoordinatorComponents> = {}, runId?: string): Promise<HostedRun> {
+    const run = await HostedRun.prepare(plan, init, {
+      openSource: io.openSource ?? this.components.openSource ?? openSource,
+      openSink: io.openSink ?? this.components.openSink
+    }, runId)
     this.prepared.add(run)
     if (run.journalNote != null) emit(this, 'log', { message: run.journalNote })
     return run
@@ -171,6 +184,15 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       this.page = await servePage(network, net.http)
       emit(this, 'page:serving', { urls: pageUrls(this.page, network) })
     }
+    if (init.serve != null) {
+      this.submit = new SubmitServer({ node: network.node, coordinator: this, misbehaved: (peer, what) => { network.strike(peer, what) } }, init.serve)
+      await this.submit.start()
+    }
+  }
+
+  /** The runs clients submitted (a standing grid; empty otherwise). */
+  submittedRuns (owner?: string): RunListing[] {
+    return this.submit?.listing(owner) ?? []
   }
 
   /** Embedded threads plus network workers connected now. */
@@ -282,6 +304,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
    * stops). Safe to call more than once.
    */
   async stop (): Promise<void> {
+    const submit = this.submit
+    this.submit = undefined
+    await submit?.stop()
     const runs = [...this.hosted.values()]
     for (const hosting of runs) hosting.abort()
     await Promise.allSettled(runs.map(async h => await h.done))
