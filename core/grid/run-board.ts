@@ -51,7 +51,7 @@ interface Hosted {
   readonly firstId: number
   /** Numbers the run over the board's life: its side inputs are `<seq>:<name>` on the wire. */
   readonly seq: number
-  readonly weight: number
+  weight: number
   readonly off: () => void
 }
 
@@ -94,7 +94,7 @@ export class RunBoard implements JobBoard {
   add (run: BoardRun, options: BoardRunOptions = {}): void {
     if (this.byRun.has(run)) throw new Error('RunBoard.add: this run is hosted already')
     const weight = options.weight ?? 1
-    if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError(`RunBoard.add: weight must be a positive number, got ${weight}`)
+    checkWeight(weight)
     const slot = this.bySlot.indexOf(undefined)
     if (slot < 0) throw new RunBoardFullError(`this coordinator hosts ${this.slots} runs already: wait for one to end`)
     run.jobIds.place(slot, this.slots, this.nextN[slot])
@@ -128,6 +128,14 @@ export class RunBoard implements JobBoard {
     this.bySeq.delete(hosted.seq)
     this.hosted = this.hosted.filter(h => h !== hosted)
     for (const load of this.loads.values()) load[hosted.slot] = 0
+  }
+
+  /** Changes a hosted run's weight (its priority) from now on. */
+  setWeight (run: BoardRun, weight: number): void {
+    const hosted = this.byRun.get(run)
+    if (hosted == null) throw new Error('RunBoard.setWeight: this run is not hosted')
+    checkWeight(weight)
+    hosted.weight = weight
   }
 
   /** Runs hosted now. */
@@ -285,4 +293,8 @@ export class RunBoard implements JobBoard {
   private notify (): void {
     for (const listener of this.workListeners) listener()
   }
+}
+
+function checkWeight (weight: number): void {
+  if (!(weight > 0 && Number.isFinite(weight))) throw new RangeError(`RunBoard: a run's weight must be a positive number, got ${weight}`)
 }

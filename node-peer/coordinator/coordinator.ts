@@ -13,8 +13,9 @@
  *   await coordinator.stop()
  *
  * Several runs at once: `run` may be called again while runs go on (`prepare` + `run` per submitted flow).
- * Each run is added to the board (core/grid/run-board.ts) when it starts handing out jobs and removed at its
- * end; workers share their job slots between the runs by priority. With `standing`, a run's end tells the
+ * Each run is on the board (core/grid/run-board.ts) from `prepare` (workers joining meanwhile become members
+ * of its clusters at once, as they always did) until its end; it hands out jobs once `run` starts it (after
+ * waiting for volunteers, if asked). Workers share their job slots between the runs by priority. With `standing`, a run's end tells the
  * workers nothing (they stay for the next run); without, they hear `done` as one-shot workers always did.
  */
 import { randomUUID } from 'node:crypto'
@@ -157,6 +158,13 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       openSource: io.openSource ?? this.components.openSource ?? openSource,
       openSink: io.openSink ?? this.components.openSink
     }, runId)
+    try {
+      // on the board from now on: it hands out no job before run() starts it, but workers join its clusters
+      this.board.add(run.flow)
+    } catch (err) {
+      run.close()
+      throw err
+    }
     this.prepared.add(run)
     if (run.journalNote != null) emit(this, 'log', { message: run.journalNote })
     return run
@@ -231,6 +239,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     if (!(priority > 0 && Number.isFinite(priority))) throw new RangeError(`priority must be a positive number, got ${priority}`)
     const stopping = new AbortController()
     const signal = options.signal != null ? AbortSignal.any([options.signal, stopping.signal]) : stopping.signal
+    if (this.board.slotOf(run.flow) == null) this.board.add(run.flow, { weight: priority })
+    else this.board.setWeight(run.flow, priority)
     const hosting: Hosting = { run, priority, startedAt: Date.now(), state: 'starting', abort: () => { stopping.abort() } }
     this.hosted.set(run.runId, hosting)
     const running = this.runOnce(this.init, hosting, signal, options.waitWorkers ?? 0)
@@ -272,8 +282,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         emit(this, 'run:clusters-waiting', { ...ref, clusters, waitedMs: CLUSTER_HINT_MS, ...(this.network != null ? { joinCommand: this.network.joinCommand() } : {}) })
       })
       stopWatching = () => { offRefused(); stopHint() }
-      // from here on every worker (embedded and network) may take this run's jobs
-      this.board.add(flow, { weight: hosting.priority })
+      // from here on its sources are read: every worker (embedded and network) may take its jobs
       hosting.state = 'running'
       emit(this, 'run:running', ref)
       const summary = await flow.run({ signal })
@@ -313,7 +322,10 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     this.local?.stop()
     const { page, spawned, network, pool, scratch } = this
     this.page = this.spawned = this.network = this.pool = this.scratch = this.local = this.spawning = undefined
-    for (const run of this.prepared) run.close()
+    for (const run of this.prepared) {
+      run.close()
+      this.board.remove(run.flow)
+    }
     this.prepared.clear()
     await page?.close()
     await spawned?.stop()
