@@ -41,6 +41,9 @@ import { emit } from './events.js'
 import type { CoordinatorEvents, RunRef } from './events.js'
 import type { FlowPlan } from './flow-plan.js'
 import { HostedRun } from './hosted-run.js'
+import { snapshot } from './hosting.js'
+import type { Hosting, HostedRunSnapshot } from './hosting.js'
+export type { HostedRunSnapshot, HostedRunState } from './hosting.js'
 import type { RunInit } from './hosted-run.js'
 import { CoordinatorNetwork } from './network.js'
 import { pageUrls, servePage, withWebSocket } from './page.js'
@@ -94,30 +97,6 @@ export interface RunOptions extends AbortOptions {
    * default 1): priority 3 beside a run of priority 1 holds about 3 of every 4 slots (core/grid/fair-share.ts).
    */
   readonly priority?: number
-}
-
-/** Where a hosted run is: waiting before its first job (volunteers, spawned workers), or handing out jobs. */
-export type HostedRunState = 'starting' | 'waiting-for-workers' | 'running'
-
-/** One hosted run, as `runs()` shows it. */
-export interface HostedRunSnapshot {
-  readonly runId: string
-  readonly flow: string
-  readonly state: HostedRunState
-  readonly priority: number
-  /** When `run` was called (ms since the epoch). */
-  readonly startedAt: number
-  readonly progress: RunProgress
-}
-
-interface Hosting {
-  readonly run: HostedRun
-  readonly priority: number
-  readonly startedAt: number
-  state: HostedRunState
-  /** Interrupts the run (stop() during a run). */
-  readonly abort: () => void
-  done?: Promise<unknown>
 }
 
 export interface RunResult {
@@ -216,14 +195,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
 
   /** Every run going on now, in the order they were started. */
   runs (): HostedRunSnapshot[] {
-    return [...this.hosted.values()].map(h => ({
-      runId: h.run.runId,
-      flow: h.run.name,
-      state: h.state,
-      priority: h.priority,
-      startedAt: h.startedAt,
-      progress: h.run.flow.progress()
-    }))
+    return [...this.hosted.values()].map(snapshot)
   }
 
   /**
