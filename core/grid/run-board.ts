@@ -110,7 +110,7 @@ export class RunBoard implements JobBoard {
     this.byRun.set(run, hosted)
     this.bySeq.set(seq, hosted)
     this.hosted = [...this.hosted, hosted]
-    for (const [worker, joined] of this.workers) run.join(worker, joined.labels, joined.sideInputs, joined.threads)
+    for (const [worker, joined] of this.workers) if (!this.refused.has(worker)) run.join(worker, joined.labels, joined.sideInputs, joined.threads)
     this.notify()
   }
 
