@@ -163,6 +163,8 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   const node = await createGridNode({ privateKey, listen: o.listen, bootstrap: o.bootstrap, mdns: o.mdns })
   const pool = new ThreadPool({ threads: o.threads })
   let flow = ''
+  let doneBefore = 0
+  let runId = ''
   const forgets = o.mdns && o.coordinator == null && o.bootstrap.length === 0
   const runner = new WorkerRunner({
     node,
@@ -183,8 +185,14 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       },
       forgotten: (peer, goneMs) => { log(`coordinator …${peer.slice(-8)} gone for ${(goneMs / 1000).toFixed(1)} s: forgot it; joining the next coordinator found${o.secret != null ? ' that proves the join secret' : ''}`) },
       proven: peer => { log(`coordinator …${peer.slice(-8)} proved it knows the join secret`) },
-      welcome: name => { flow = name; log(`joined flow "${name}"`) },
-      flowDone: ok => { log(`flow "${flow}" ${ok ? 'finished' : 'failed'}; ${plural(runner.agent.stats.jobsDone, 'job')} done here`) },
+      welcome: (name, run) => {
+        if (run !== runId) doneBefore = runner.agent.stats.jobsDone // a re-join of the same run keeps counting
+        flow = name
+        runId = run
+        log(`joined flow "${name}"`)
+      },
+      // a worker that stays runs many flows: count this one's jobs
+      flowDone: ok => { log(`flow "${flow}" ${ok ? 'finished' : 'failed'}; ${plural(runner.agent.stats.jobsDone - doneBefore, 'job')} done here`) },
       refused: reason => { log(`refused by the coordinator: ${reason}`) },
       log
     }
