@@ -7,8 +7,9 @@
  * (core/peer/redial.ts); this link only opens sessions over it.
  *
  * Which coordinator: a trusted one (coordinator-choice.ts: the pinned peer ids, or with `acceptFirst` the first
- * joined) that speaks the job protocol (identify told us). The one joined is stayed with until it has been
- * gone `forgetAfterMs`; then the link forgets it and joins the next that qualifies.
+ * joined) that speaks the job protocol (identify told us). A coordinator learned with `acceptFirst`, or the one
+ * of the list joined with `failover`, is stayed with until it has been gone `forgetAfterMs`; then the link
+ * forgets it and joins the next that qualifies.
  *
  * Retry rules (parameters, defaults are grid-worker's):
  * - after a session ends or a dial fails, the next look is `retry` later: it starts at `minMs`, grows by
@@ -170,6 +171,7 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
       events: {
         welcome: (flow, run) => {
           this.retryMs = this.retryMin
+          // joined: without a secret the welcome is what makes it ours (a dial that fails pins nothing)
           if (init.secret == null && this.current != null) this.choice.hold(this.current)
           this.safeDispatchEvent('welcome', { detail: { coordinator: this.current ?? '', flow, run } })
         },
