@@ -41,6 +41,9 @@ export const SUBMIT_HELP = `Submitting to a standing coordinator (grid-coordinat
 The flow's files stay here: modules are fetched from this client by hash,
 file sources are streamed from here, sinks are written here.`
 
+/** Refusals that are the command's fault (a flow, an address, a secret, a run id): exit 2 like bad input. */
+const BAD_INPUT_REFUSALS = new Set(['invalid', 'address', 'no-secret', 'wrong-proof', 'not-allowed', 'not-yours', 'unknown-run', 'version'])
+
 interface SubmitOptions {
   grid: string
   flow?: string
@@ -117,7 +120,7 @@ export async function submitMain (options: SubmitOptions, terminal: Terminal): P
   } catch (err) {
     if (err instanceof SubmitRefusedError || err instanceof GridUnreachableError) {
       terminal.log(`error: ${err.message}`)
-      return err instanceof SubmitRefusedError && (err.kind === 'invalid' || err.kind === 'address') ? EXIT_BAD_INPUT : EXIT_FAILED
+      return err instanceof SubmitRefusedError && BAD_INPUT_REFUSALS.has(err.kind) ? EXIT_BAD_INPUT : EXIT_FAILED
     }
     throw err
   } finally {
@@ -130,7 +133,7 @@ async function listRuns (client: GridClient, terminal: Terminal): Promise<number
   if (runs.length === 0) terminal.log('no runs of this client on the coordinator')
   for (const r of runs) {
     const when = new Date(r.submittedAt).toISOString().replace('T', ' ').slice(0, 19)
-    terminal.log(`${r.run}  ${r.state.padEnd(9)} ${r.flow}  ${plural(r.jobsDone, 'job')} done, ${r.queued} queued  submitted ${when} UTC${r.detach ? '  (detached)' : ''}`)
+    await terminal.write(`${r.run}  ${r.state.padEnd(9)} ${r.flow}  ${plural(r.jobsDone, 'job')} done, ${r.queued} queued  submitted ${when} UTC${r.detach ? '  (detached)' : ''}\n`)
   }
   return EXIT_OK
 }

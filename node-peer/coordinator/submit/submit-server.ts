@@ -251,7 +251,9 @@ export class SubmitServer {
     } catch (err) {
       if (err instanceof CoordinatorInterruptedError && run.cancelledBecause == null) return // stopping: kept for the next start
       run.state = 'cancelled'
-      run.endpoint.sendFinal({ t: 'cancelled', reason: run.cancelledBecause ?? (err as Error).message })
+      const reason = run.cancelledBecause ?? (err as Error).message
+      emit(this.components.coordinator, 'log', { message: `< run ${id} cancelled: ${reason}` })
+      run.endpoint.sendFinal({ t: 'cancelled', reason })
     }
     if (summary != null) {
       run.state = summary.ok ? 'done' : 'failed'
