@@ -8,7 +8,10 @@
  *   fewest of its slots per weight is topped up first. A run added while another fills every worker gets jobs
  *   as soon as credits come back; a run with nothing this worker may take (all its work pinned to a cluster
  *   the worker is not in, or nothing queued) is skipped and the others get its share. It shares job slots,
- *   not CPU time: see fair-share.ts for runs whose jobs cost very differently.
+ *   not CPU time: see fair-share.ts for runs whose jobs cost very differently. While several runs are
+ *   hosted, a worker also holds no more than its even part of one run's outstanding work (queued + in flight,
+ *   divided by the workers): in a standing grid a worker's credit window, learned on one run's tiny jobs,
+ *   would otherwise let it take every job of a small run at once and leave the other workers none.
  * - **Job ids.** Each hosted run gets a slot: its ids are `n * slots + slot` (core/run/job-ids.ts), so a
  *   result finds its run with `id % slots`. A slot is reused after its run is removed, but its next run
  *   starts n where the last one stopped: the ids of a slot never repeat over the board's life, so a late
@@ -74,6 +77,8 @@ export class RunBoard implements JobBoard {
   private readonly workers = new Map<string, Joined>()
   /** Per worker, jobs in flight by slot: what the fair share balances. */
   private readonly loads = new Map<string, number[]>()
+  /** Jobs in flight by slot, on all workers. */
+  private readonly slotLoads: number[]
   private readonly refused = new Set<string>()
   private readonly workListeners = new Set<() => void>()
   private readonly sideListeners = new Set<(name: string, value: SideValue) => void>()
@@ -84,6 +89,7 @@ export class RunBoard implements JobBoard {
     if (!Number.isSafeInteger(this.slots) || this.slots < 1) throw new RangeError(`RunBoard: slots must be a positive integer, got ${this.slots}`)
     this.bySlot = new Array<Hosted | undefined>(this.slots).fill(undefined)
     this.nextN = new Array<number>(this.slots).fill(1)
+    this.slotLoads = new Array<number>(this.slots).fill(0)
   }
 
   /**
@@ -128,6 +134,7 @@ export class RunBoard implements JobBoard {
     this.bySeq.delete(hosted.seq)
     this.hosted = this.hosted.filter(h => h !== hosted)
     for (const load of this.loads.values()) load[hosted.slot] = 0
+    this.slotLoads[hosted.slot] = 0
   }
 
   /** Changes a hosted run's weight (its priority) from now on. */
@@ -155,6 +162,8 @@ export class RunBoard implements JobBoard {
 
   release (worker: string): void {
     this.workers.delete(worker)
+    const load = this.loads.get(worker)
+    if (load != null) for (let slot = 0; slot < this.slots; slot++) this.slotLoads[slot] = Math.max(0, this.slotLoads[slot] - load[slot])
     this.loads.delete(worker)
     for (const { run } of this.hosted) run.release(worker)
   }
@@ -168,23 +177,37 @@ export class RunBoard implements JobBoard {
       const only = hosted[0]
       const jobs = only.run.takeJobs(max, worker, leased)
       load[only.slot] += jobs.length
+      this.slotLoads[only.slot] += jobs.length
       return this.wireSides(jobs, only)
     }
     const taken: Job[] = []
-    let active = hosted
+    // several runs: within each, no worker holds more than its even part of the run's outstanding work, so a
+    // worker whose credit window learned one run's tiny jobs does not take every job of a small run at once
+    const workers = Math.max(1, this.workers.size, this.loads.size)
+    const caps = new Map<Hosted, number>()
+    let active: Hosted[] = []
+    for (const h of hosted) {
+      const cap = Math.max(1, Math.ceil((h.run.queued + this.slotLoads[h.slot]) / workers)) - load[h.slot]
+      if (cap <= 0) continue
+      caps.set(h, cap)
+      active.push(h)
+    }
     let remaining = max
-    // each round fills every share in full (then nothing remains) or drops a run that had less: bounded
+    // each round fills every share in full (then nothing remains) or drops a run that gave less: bounded
     for (let round = 0; remaining > 0 && active.length > 0 && round <= hosted.length; round++) {
       const shares = fairShares(active.map(h => load[h.slot]), active.map(h => h.weight), remaining)
       const still: Hosted[] = []
       for (let i = 0; i < active.length; i++) {
         const h = active[i]
-        if (shares[i] === 0) {
-          still.push(h)
+        const ask = Math.min(shares[i], caps.get(h)!)
+        if (ask === 0) {
+          if (shares[i] === 0) still.push(h)
           continue
         }
-        const jobs = h.run.takeJobs(shares[i], worker, leased)
+        const jobs = h.run.takeJobs(ask, worker, leased)
         load[h.slot] += jobs.length
+        this.slotLoads[h.slot] += jobs.length
+        caps.set(h, caps.get(h)! - jobs.length)
         remaining -= jobs.length
         for (const job of this.wireSides(jobs, h)) taken.push(job)
         if (jobs.length === shares[i]) still.push(h)
@@ -206,6 +229,7 @@ export class RunBoard implements JobBoard {
       }
       if (mine) {
         if (load != null) load[slot] = Math.max(0, load[slot] - outcomes.length)
+        this.slotLoads[slot] = Math.max(0, this.slotLoads[slot] - outcomes.length)
         run.complete(outcomes, worker)
         return
       }
@@ -221,6 +245,7 @@ export class RunBoard implements JobBoard {
     }
     for (const [h, list] of bySlot) {
       if (load != null) load[h.slot] = Math.max(0, load[h.slot] - list.length)
+      this.slotLoads[h.slot] = Math.max(0, this.slotLoads[h.slot] - list.length)
       h.run.complete(list, worker)
     }
   }

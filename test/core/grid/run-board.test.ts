@@ -167,6 +167,32 @@ describe('RunBoard', () => {
     await doneA
   })
 
+  it('with several runs, one worker with a big window takes no more than its even part of a small run', async () => {
+    const board = new RunBoard()
+    const a = runOf(flow(100_000))
+    const b = runOf(flow(40))
+    board.add(a)
+    board.add(b)
+    const big = new FakeWorker(board, 'big', 4096)
+    const other = new FakeWorker(board, 'other', 64)
+    const stopA = new AbortController()
+    const doneA = a.run({ signal: stopA.signal }).catch(() => undefined)
+    const doneB = b.run()
+    await Promise.all([queued(a), queued(b)])
+    const slotB = board.slotOf(b)!
+    const ofB = (jobs: Job[]): number => jobs.filter(job => job.id % board.slots === slotB).length
+    assert.equal(ofB(big.fill()), 20, 'half of b\'s 40 jobs: there are two workers')
+    assert.equal(ofB(other.fill()), 20, 'the other half is left for the other worker')
+    for (let i = 0; i < 1000 && b.progress().jobsDone < 40; i++) {
+      big.answer(4096)
+      other.answer(64)
+      await tick()
+    }
+    assert.deepEqual((await doneB).perWorker, { big: 20, other: 20 })
+    stopA.abort()
+    await doneA
+  })
+
   it('a removed run\'s late results are ignored, by the board and by a worker session; its slot is reused without id collisions', async () => {
     const board = new RunBoard({ slots: 4 })
     const a = runOf(flow(10_000))
