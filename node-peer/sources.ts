@@ -62,5 +62,6 @@ export function openSource (spec: SourceSpec): SourceCursor {
         throw new SourceDataError(`${spec.path}:${lineNo}: source "${spec.name}" expects one JSON value per line: ${(err as Error).message}`)
       }
     })
+    case 'client': throw new SourceDataError(`source "${spec.name}" is of type "client": its items come from a program's code, so run this flow with the edge-grid API (grid.run(flow, { sources: { ${spec.name}: iterable } })), not from the command line`)
   }
 }

@@ -58,6 +58,11 @@ export type SourceSpec =
   | { readonly kind: 'lines', readonly name: string, readonly path: string }
   /** A JSON Lines file, one parsed value per line (resolved path). */
   | { readonly kind: 'jsonl', readonly name: string, readonly path: string }
+  /**
+   * Items fed by the program that submitted the flow (the edge-grid API: `grid.run(flow, { sources })`),
+   * streamed from it with backpressure. Not replayable: a run with one is not kept for a restart.
+   */
+  | { readonly kind: 'client', readonly name: string }
 
 /**
  * A named group of network workers (grid-worker processes, browser tabs) that stages can be pinned to.

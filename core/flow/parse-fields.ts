@@ -20,7 +20,8 @@ export const FIELDS = {
     range: ['type', 'start', 'end', 'step', 'description'],
     values: ['type', 'values', 'description'],
     lines: ['type', 'path', 'description'],
-    jsonl: ['type', 'path', 'description']
+    jsonl: ['type', 'path', 'description'],
+    client: ['type', 'description']
   },
   stage: {
     map: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'broadcast', 'partition', 'sideInput', 'verify', 'description'],

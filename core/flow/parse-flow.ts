@@ -235,9 +235,9 @@ function typeOf<K extends string> (r: FieldReader, path: string, obj: Record<str
 }
 
 function parseSource (r: FieldReader, path: string, name: string, value: unknown, resolve: Resolve, warnings: string[]): SourceSpec {
-  const obj = r.object(path, value, 'a source: { "type": "range" | "values" | "lines" | "jsonl", … }')
+  const obj = r.object(path, value, 'a source: { "type": "range" | "values" | "lines" | "jsonl" | "client", … }')
   const kind = typeOf(r, path, obj, FIELDS.source, 'a source')
-  const required = { range: ['type', 'start', 'end'], values: ['type', 'values'], lines: ['type', 'path'], jsonl: ['type', 'path'] }[kind]
+  const required = { range: ['type', 'start', 'end'], values: ['type', 'values'], lines: ['type', 'path'], jsonl: ['type', 'path'], client: ['type'] }[kind]
   r.fields(path, obj, FIELDS.source[kind], required, `a ${kind} source`)
   if (obj.description !== undefined) r.string(`${path}.description`, obj.description)
   const max = Number.MAX_SAFE_INTEGER
@@ -258,6 +258,8 @@ function parseSource (r: FieldReader, path: string, name: string, value: unknown
     case 'lines':
     case 'jsonl':
       return { kind, name, path: resolve(r.nonEmptyString(`${path}.path`, obj.path, 'the path of a file, relative to the flow file')) }
+    case 'client':
+      return { kind, name }
   }
 }
 

@@ -61,7 +61,9 @@ async function link (
   let early: GridMessage[] | undefined = []
   const onMessage = (message: GridMessage): void => {
     if (run != null) {
-      if (message.t !== 'attached' && message.t !== 'accepted') run.receive(message)
+      // a re-attach refused (the run is unknown after a coordinator restart: it was not kept): the run is over
+      if (message.t === 'refused') void run.abandon(`the coordinator no longer has run ${run.runId}: ${message.reason}`)
+      else if (message.t !== 'attached' && message.t !== 'accepted') run.receive(message)
       return
     }
     if (message.t === 'accepted' || message.t === 'attached') {

@@ -215,12 +215,15 @@ export class SubmitServer {
     const { store } = this.init
     const plan = await planFromSubmit(record, modules, this.init.maxModuleBytes ?? DEFAULT_MAX_MODULE_BYTES)
     const endpoint = new ClientEndpoint()
-    const hosted = await coordinator.prepare(plan, store != null ? { journal: { path: store.journalPath(record.run), resume, fresh: false } } : {}, {
-      // range and values sources are in the flow itself; file sources are the client's
-      openSource: spec => spec.kind === 'lines' || spec.kind === 'jsonl' ? endpoint.openCursor(spec.name) : openSource(spec),
+    // items fed from the client's code cannot be read again after a restart: such a run is neither journaled
+    // nor kept (its client, attaching again after a restart, hears that the run is unknown)
+    const keep = Object.values(plan.spec.sources).every(s => s.kind !== 'client') ? store : undefined
+    const hosted = await coordinator.prepare(plan, keep != null ? { journal: { path: keep.journalPath(record.run), resume, fresh: false } } : {}, {
+      // range and values sources are in the flow itself; file and code-fed sources are the client's
+      openSource: spec => spec.kind === 'lines' || spec.kind === 'jsonl' || spec.kind === 'client' ? endpoint.openCursor(spec.name) : openSource(spec),
       openSink: async (spec, at) => await endpoint.openSink(spec.name, at?.position ?? 0)
     }, record.run)
-    await store?.save(record)
+    await keep?.save(record)
     const run: ServedRun = { record, flow: plan.spec.name, hosted, endpoint, abort: new AbortController(), state: 'running', session: undefined, grace: undefined }
     this.runs.set(record.run, run)
     void this.drive(record.run, run)

@@ -1,0 +1,128 @@
+/**
+ * The TypeScript API against real grids: an in-process coordinator with worker threads (startGrid), a second
+ * program's view of it (connect), flows as objects with module bytes and sources fed from code.
+ */
+import { after, before, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { connect, FlowValidationError, GridUsageError, RunCancelledError, startGrid, SubmitRefusedError } from '../../../node-peer/api/index.js'
+import type { FlowObject, LocalGrid } from '../../../node-peer/api/index.js'
+import { collatzSteps } from '../../helpers/expected.js'
+
+const repo = fileURLToPath(new URL('../../../../', import.meta.url))
+let grid: LocalGrid
+let collatz: Uint8Array
+
+/** The collatz example's loop, fed from `starts`, its `[start, steps]` pairs delivered to code as `lengths`. */
+function collatzFlow (starts: FlowObject['sources'][string]): FlowObject {
+  return {
+    name: 'collatz-from-code',
+    functions: { step: { wasm: collatz, export: 'step' } },
+    sources: { starts },
+    stages: { iterate: { function: 'step', input: ['starts', 'iterate.next'], outputs: ['next', 'done'] } },
+    sinks: { lengths: { type: 'stdout', input: 'iterate.done' } }
+  }
+}
+
+before(async () => {
+  collatz = new Uint8Array(await readFile(`${repo}examples/collatz/build/collatz.wasm`))
+  grid = await startGrid({ workers: 2 })
+})
+
+after(async () => {
+  await grid?.stop()
+})
+
+it('runs a flow object whose source is an async generator and whose sink is read from code', async () => {
+  async function * starts (): AsyncGenerator<number> {
+    for (let n = 1; n <= 300; n++) {
+      if (n % 50 === 0) await new Promise(resolve => setTimeout(resolve, 5))
+      yield n
+    }
+  }
+  const run = await grid.run(collatzFlow(starts()))
+  let progress = 0
+  run.on('progress', () => { progress++ })
+  const seen = new Map<number, number>()
+  for await (const item of run.results('lengths')) {
+    const [start, steps] = item as [number, number]
+    assert.ok(!seen.has(start), `start ${start} delivered twice`)
+    seen.set(start, steps)
+  }
+  const summary = await run.done
+  assert.equal(seen.size, 300)
+  for (let n = 1; n <= 300; n++) assert.equal(seen.get(n), collatzSteps(n), `steps of ${n}`)
+  assert.ok(summary.ok)
+  assert.ok(summary.jobsDone >= 300, `jobsDone ${summary.jobsDone}`)
+  assert.ok(progress >= 0)
+})
+
+it('a slow reader bounds how far the source is pulled, and leaving the loop early cancels the run', async () => {
+  const total = 1_000_000
+  let pulled = 0
+  function * starts (): Generator<number> {
+    for (let n = 1; n <= total; n++) {
+      pulled++
+      yield n
+    }
+  }
+  const slow = await grid.run({ ...collatzFlow({ type: 'client' }) }, { sources: { starts: starts() } })
+  let read = 0
+  for await (const item of slow.results('lengths')) {
+    assert.ok(Array.isArray(item))
+    read++
+    if (read === 20) {
+      // the grid keeps working while we wait: it must stop pulling once the sink's queue is full
+      for (let i = 0; i < 40 && slow.progress == null; i++) await new Promise(resolve => setTimeout(resolve, 50))
+      await new Promise(resolve => setTimeout(resolve, 1500))
+      break
+    }
+  }
+  await assert.rejects(slow.done, RunCancelledError)
+  assert.ok(pulled < total / 4, `the source was pulled ${pulled} times for ${read} items read: no backpressure`)
+})
+
+it('reports typed errors: an invalid flow names its JSON path, a missing sink and a wrong secret are refused', async () => {
+  await assert.rejects(grid.run({ ...collatzFlow({ type: 'client' }), stages: { iterate: { function: 'nope', input: 'starts' } } }, { sources: { starts: [1] } }), (err: unknown) => {
+    assert.ok(err instanceof FlowValidationError)
+    assert.equal(err.path, 'stages.iterate.function')
+    return true
+  })
+  await assert.rejects(grid.run(collatzFlow({ type: 'client' })), (err: unknown) => err instanceof FlowValidationError && err.path === 'sources.starts')
+  const run = await grid.run(collatzFlow({ type: 'client' }), { sources: { starts: [27] } })
+  assert.throws(() => run.results('nope'), GridUsageError)
+  assert.deepEqual(await collect(run.results('lengths')), [[27, 111]])
+  await run.done
+  await assert.rejects(connect(grid.address, { submitSecret: 'not-the-secret' }), SubmitRefusedError)
+})
+
+it('another program connects with the submit secret and runs a flow file by path; a signal cancels', async () => {
+  const other = await connect(grid.address, { submitSecret: grid.submitSecret })
+  try {
+    const run = await other.run(`${repo}examples/collatz/flow.json`)
+    // both sinks read at once: a sink's writes wait for its reader
+    const [result, lengths] = await Promise.all([collect(run.results('result')), collect(run.results('lengths'))])
+    assert.deepEqual(result, [['longest', [6171, 261]]])
+    assert.equal(lengths.length, 10_000)
+    assert.ok((await run.done).ok)
+    const controller = new AbortController()
+    function * forever (): Generator<number> {
+      for (let n = 1; n < Number.MAX_SAFE_INTEGER; n++) yield n
+    }
+    const endless = await other.run(collatzFlow(forever()), { signal: controller.signal })
+    for await (const _ of endless.results('lengths')) {
+      controller.abort()
+      break
+    }
+    await assert.rejects(endless.done, RunCancelledError)
+  } finally {
+    await other.stop()
+  }
+})
+
+async function collect (items: AsyncIterable<unknown>): Promise<unknown[]> {
+  const out: unknown[] = []
+  for await (const item of items) out.push(item)
+  return out
+}
