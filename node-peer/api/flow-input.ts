@@ -1,6 +1,6 @@
 /**
  * What `grid.run` accepts as a flow: a flow.json path, or the same thing as an object, where a function's
- * `wasm` may be the module's bytes and a source may be an iterable (it becomes `{ "type": "client" }`, fed
+ * `wasm` may be the module's bytes and a source may be an array or any iterable (it becomes `{ "type": "client" }`, fed
  * from code). An object is validated exactly as a file would be (same FlowValidationError, same JSON paths),
  * as the virtual file `<dir>/<name>.flow.json`: relative paths in it resolve against `dir` (default: cwd).
  */
@@ -47,7 +47,7 @@ export interface PreparedFlow {
 }
 
 function isIterable (value: unknown): value is CodeSource {
-  return value != null && typeof value === 'object' && !Array.isArray(value) && (Symbol.iterator in value || Symbol.asyncIterator in value)
+  return value != null && typeof value === 'object' && (Symbol.iterator in value || Symbol.asyncIterator in value)
 }
 
 /** Validates the flow here (FlowValidationError before anything is sent) and binds its code sources. */
