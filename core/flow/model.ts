@@ -62,7 +62,15 @@ export type SourceSpec =
    * Items fed by the program that submitted the flow (the edge-grid API: `grid.run(flow, { sources })`),
    * streamed from it with backpressure. Not replayable: a run with one is not kept for a restart.
    */
-  | { readonly kind: 'client', readonly name: string }
+  | {
+    readonly kind: 'client'
+    readonly name: string
+    /**
+     * Each item's position (0, 1, …) is its tag, carried by every item derived from it (a pinned stage's
+     * outputs carry its member instead) to the sinks: the API's `grid.map` puts results in input order by it.
+     */
+    readonly index?: boolean
+  }
 
 /**
  * A named group of network workers (grid-worker processes, browser tabs) that stages can be pinned to.

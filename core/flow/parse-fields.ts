@@ -21,7 +21,7 @@ export const FIELDS = {
     values: ['type', 'values', 'description'],
     lines: ['type', 'path', 'description'],
     jsonl: ['type', 'path', 'description'],
-    client: ['type', 'description']
+    client: ['type', 'index', 'description']
   },
   stage: {
     map: ['type', 'function', 'input', 'outputs', 'maxInstances', 'timeoutMs', 'retries', 'cluster', 'broadcast', 'partition', 'sideInput', 'verify', 'description'],

@@ -259,7 +259,7 @@ function parseSource (r: FieldReader, path: string, name: string, value: unknown
     case 'jsonl':
       return { kind, name, path: resolve(r.nonEmptyString(`${path}.path`, obj.path, 'the path of a file, relative to the flow file')) }
     case 'client':
-      return { kind, name }
+      return obj.index === undefined ? { kind, name } : { kind, name, index: r.boolean(`${path}.index`, obj.index) }
   }
 }
 

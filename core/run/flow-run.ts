@@ -227,6 +227,8 @@ export class FlowRun {
       this.sinkTags.set(sink.name, [])
     }
     const open = new Set(this.cursors.keys())
+    // sources with `index`: each item's position is its tag, carried to the sinks by what derives from it
+    const positions = new Map(Object.values(spec.sources).filter(s => s.kind === 'client' && s.index === true).map(s => [s.name, 0]))
     const leaseTimer = setInterval(() => {
       if (this.state.expireLeases(this.now()) > 0) this.changed()
     }, LEASE_CHECK_MS)
@@ -243,7 +245,9 @@ export class FlowRun {
             open.delete(name)
             this.deliver(this.state.sourceExhausted(name))
           } else {
-            for (const item of items) this.deliver(this.state.offerSourceItem(name, item))
+            const at = positions.get(name)
+            if (at != null) positions.set(name, at + items.length)
+            items.forEach((item, i) => { this.deliver(this.state.offerSourceItem(name, item, at != null ? String(at + i) : undefined)) })
           }
           pulled = true
         }

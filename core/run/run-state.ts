@@ -140,10 +140,10 @@ export class RunState {
     return Math.max(0, this.highWater - this.itemsQueued)
   }
 
-  /** Routes one item read from a source; returns the sink deliveries it causes. */
-  offerSourceItem (source: string, bytes: Uint8Array): SinkDelivery[] {
+  /** Routes one item read from a source (`tag`: its position, for an indexed source); returns the sink deliveries it causes. */
+  offerSourceItem (source: string, bytes: Uint8Array, tag?: string): SinkDelivery[] {
     const deliveries: SinkDelivery[] = []
-    this.router.route(source, bytes, deliveries)
+    this.router.route(source, bytes, deliveries, tag)
     this.completion.settle(deliveries)
     return deliveries
   }

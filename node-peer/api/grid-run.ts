@@ -77,13 +77,22 @@ export class GridRun {
    * Each sink can be read once.
    */
   results (sink: string): AsyncIterable<unknown> {
+    return this.claim(sink).read()
+  }
+
+  /** @internal the items with their tags (grid.map) */
+  tagged (sink: string): AsyncIterable<{ readonly value: unknown, readonly tag: string | undefined }> {
+    return this.claim(sink).entries()
+  }
+
+  private claim (sink: string): ResultStream {
     const stream = this.streams.get(sink)
     if (stream == null) {
       throw new GridUsageError(`no sink "${sink}" is delivered to code in this run (it has ${[...this.streams.keys()].map(s => `"${s}"`).join(', ') || 'none'}; sinks listed in run options' \`local\` are written as files instead)`)
     }
     if (stream.reading) throw new GridUsageError(`sink "${sink}" is already being read: results() gives each sink to one reader`)
     stream.reading = true
-    return stream.read()
+    return stream
   }
 
   /** Listens to an event; returns a function that stops listening. */

@@ -21,6 +21,8 @@ import type { FlowInput } from './flow-input.js'
 import { prepareFlow } from './flow-input.js'
 import { GridRun } from './grid-run.js'
 import { ResultStream } from './result-stream.js'
+import { mapOnGrid } from './map.js'
+import type { MapFunction, MapOptions } from './map.js'
 
 export interface ConnectOptions {
   /** The coordinator's submit secret (its `--submit-secret`); default EDGE_GRID_SUBMIT_SECRET. */
@@ -100,6 +102,15 @@ export class Grid {
     const ran = run
     void run.done.finally(() => { this.runs.delete(ran) }).catch(() => {})
     return run
+  }
+
+  /**
+   * Runs `fn` over `inputs` (an array, a generator, any async iterable) on the grid and yields the results
+   * in input order as they complete: `for await (const y of grid.map({ wasm: 'fn.wasm', export: 'f' }, xs))`.
+   * Inputs are pulled as the grid takes them. Leaving the loop early cancels the run.
+   */
+  map (fn: MapFunction, inputs: CodeSource, options: MapOptions = {}): AsyncGenerator<unknown, void, undefined> {
+    return mapOnGrid(async (flow, runOptions) => await this.run(flow, runOptions), fn, inputs, options)
   }
 
   /** This program's runs on the coordinator (state, progress, when submitted). */

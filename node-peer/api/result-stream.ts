@@ -8,6 +8,7 @@ import type { SinkWriter } from '../../core/run/flow-run.js'
 
 interface Batch {
   readonly items: readonly Uint8Array[]
+  readonly tags?: ReadonlyArray<string | undefined>
   next: number
   readonly taken: () => void
 }
@@ -26,7 +27,7 @@ export class ResultStream {
   writer (): SinkWriter {
     return {
       keepsWrites: true,
-      write: async items => { await this.push(items) },
+      write: async (items, tags) => { await this.push(items, tags) },
       // close(false) also comes before a reopen: the stream ends with the run's outcome instead (finish)
       close: async ok => { if (ok) this.finish() }
     }
@@ -39,16 +40,21 @@ export class ResultStream {
   }
 
   async * read (): AsyncGenerator<unknown, void, undefined> {
+    for await (const entry of this.entries()) yield entry.value
+  }
+
+  /** The items with their tags (an indexed source's positions: grid.map orders by them). */
+  async * entries (): AsyncGenerator<{ readonly value: unknown, readonly tag: string | undefined }, void, undefined> {
     try {
       for (;;) {
         const batch = this.batches[0]
         if (batch != null) {
-          const item = batch.items[batch.next++]
+          const at = batch.next++
           if (batch.next >= batch.items.length) {
             this.batches.shift()
             batch.taken()
           }
-          yield decodeValue(item)
+          yield { value: decodeValue(batch.items[at]), tag: batch.tags?.[at] }
           continue
         }
         if (this.end != null) {
@@ -68,10 +74,10 @@ export class ResultStream {
     }
   }
 
-  private async push (items: readonly Uint8Array[]): Promise<void> {
+  private async push (items: readonly Uint8Array[], tags?: ReadonlyArray<string | undefined>): Promise<void> {
     if (this.stopped || items.length === 0) return
     await new Promise<void>(resolve => {
-      this.batches.push({ items, next: 0, taken: resolve })
+      this.batches.push({ items, ...(tags != null ? { tags } : {}), next: 0, taken: resolve })
       this.wake?.()
     })
   }
