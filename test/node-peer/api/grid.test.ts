@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { connect, FlowValidationError, GridUsageError, RunCancelledError, startGrid, SubmitRefusedError } from '../../../node-peer/api/index.js'
 import type { FlowObject, LocalGrid } from '../../../node-peer/api/index.js'
-import { collatzSteps } from '../../helpers/expected.js'
+import { collatzSteps, primesBelow } from '../../helpers/expected.js'
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url))
 let grid: LocalGrid
@@ -119,6 +119,41 @@ it('another program connects with the submit secret and runs a flow file by path
   } finally {
     await other.stop()
   }
+})
+
+it('map yields a function\'s results in input order, from an array or an async generator; leaving early cancels', async () => {
+  const primesWasm = `${repo}examples/primes/build/primes.wasm`
+  const starts = [7, 0, 3, 5, 1].map(i => i * 312_500)
+  const counts: unknown[] = []
+  for await (const result of grid.map({ wasm: primesWasm, export: 'count' }, starts)) counts.push(result)
+  assert.deepEqual(counts, starts.map(s => ['primes below 20000000', primesBelow(s + 312_500) - primesBelow(s)]))
+
+  async function * pairs (): AsyncGenerator<[number, number]> {
+    for (let i = 0; i < 3000; i++) {
+      if (i % 500 === 0) await new Promise(resolve => setTimeout(resolve, 5))
+      yield [i, (i * 7) % 1000]
+    }
+  }
+  const keyed: unknown[] = []
+  for await (const result of grid.map({ wasm: collatz, export: 'keyed' }, pairs())) keyed.push(result)
+  assert.equal(keyed.length, 3000)
+  keyed.forEach((result, i) => { assert.deepEqual(result, ['longest', [i, (i * 7) % 1000]], `result ${i}`) })
+
+  let pulled = 0
+  function * many (): Generator<[number, number]> {
+    for (let i = 0; i < 1_000_000; i++) {
+      pulled++
+      yield [i, 0]
+    }
+  }
+  let first: unknown
+  for await (const result of grid.map({ wasm: collatz, export: 'keyed' }, many())) {
+    first = result
+    break
+  }
+  assert.deepEqual(first, ['longest', [0, 0]])
+  assert.ok(pulled < 1_000_000, `pulled ${pulled}`)
+  await assert.rejects(async () => { for await (const _ of grid.map({ wasm: collatz, export: 'nope' }, [1])) assert.fail('no result expected') }, FlowValidationError)
 })
 
 async function collect (items: AsyncIterable<unknown>): Promise<unknown[]> {
