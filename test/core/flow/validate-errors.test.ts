@@ -85,7 +85,7 @@ describe('loadFlow rejects', () => {
       await rejects(variant(f => { f.stages.doubled.type = 'reduce' }), 'stages.doubled.type', 'one of "map", "aggregate", got "reduce"')
     })
     it('an unknown source type', async () => {
-      await rejects(variant(f => { f.sources.nums = { type: 'file', path: 'x' } }), 'sources.nums.type', 'one of "range", "values", "lines", "jsonl", got "file"')
+      await rejects(variant(f => { f.sources.nums = { type: 'file', path: 'x' } }), 'sources.nums.type', 'one of "range", "values", "lines", "jsonl", "client", got "file"')
     })
     it('a misspelt "type" in a source (a typo hint, not "type is missing")', async () => {
       await rejects(variant(f => { f.sources.nums = { tpye: 'range', start: 1, end: 2 } }), 'sources.nums.tpye', 'did you mean "type"?')
