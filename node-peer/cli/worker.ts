@@ -14,7 +14,7 @@ import { ThreadPool } from '../executor/pool.js'
 import { ModuleCache } from '../module-cache.js'
 import { loadOrCreateIdentity } from '../net/identity.js'
 import { createGridNode } from '../net/node.js'
-import { ANNOUNCE_TOPIC, publishAnnouncement, WORKER_HEARTBEAT_MS } from '../../core/protocol/announce.js'
+import { startHeartbeat } from '../worker-heartbeat.js'
 import { UNPROVEN_RETRY_MS, WorkerRunner } from '../worker-runner.js'
 import { UntrustedCoordinatorError } from '../../core/worker/worker-agent.js'
 import { plural } from '../../core/util/plural.js'
@@ -177,10 +177,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   runner.start()
 
   // heartbeat over gossipsub: lets the coordinator count peers seen (best effort)
-  node.services.pubsub.subscribe(ANNOUNCE_TOPIC)
-  const heartbeat = setInterval(() => {
-    publishAnnouncement(node.services.pubsub, { t: 'worker', name: o.name, threads: o.threads, platform: 'node', labels: o.labels, jobsDone: runner.agent.stats.jobsDone })
-  }, WORKER_HEARTBEAT_MS)
+  const heartbeat = startHeartbeat(node.services.pubsub, () => ({ t: 'worker', name: o.name, threads: o.threads, platform: 'node', labels: o.labels, jobsDone: runner.agent.stats.jobsDone }))
 
   const meter = new RateMeter() // no rate until it means something (progress.ts MIN_RATE_WINDOW_MS)
   const status = setInterval(() => {
@@ -211,7 +208,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     }
   })
   clearInterval(status)
-  clearInterval(heartbeat)
+  heartbeat.stop()
   terminal.clearStatus()
   await runner.stop()
   await node.stop()

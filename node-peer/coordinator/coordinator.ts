@@ -36,6 +36,7 @@ import type { FlowPlan } from './flow-plan.js'
 import { HostedRun } from './hosted-run.js'
 import type { RunInit } from './hosted-run.js'
 import { CoordinatorNetwork } from './network.js'
+import type { CoordinatorLimits } from '../net/limits.js'
 import { pageUrls, servePage, withWebSocket } from './page.js'
 
 /** Fixed default ports, so volunteers can re-join a restarted coordinator at the same address. */
@@ -52,6 +53,8 @@ export interface CoordinatorNetworkOptions {
   readonly identity?: string
   /** A join secret volunteers must prove before they get jobs. */
   readonly secret?: string
+  /** Connection limits: most workers at once, new connections a second per address (node-peer/net/limits.ts). */
+  readonly limits?: CoordinatorLimits
   /** Serve the browser worker page on this port (0: any free port); a WebSocket listen address is added if none. */
   readonly http?: number
   /** Start local grid-worker processes (named 0 … count-1), with labels per index. */
@@ -226,7 +229,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   }
 
   private async startNetwork (net: CoordinatorNetworkOptions, identityPath: string): Promise<CoordinatorNetwork> {
-    const base = { identityPath, mdns: net.mdns === true, secret: net.secret }
+    const base = { identityPath, mdns: net.mdns === true, secret: net.secret, limits: net.limits }
     if (net.listen != null) {
       let listen = net.listen
       if (net.http != null) {
