@@ -8,7 +8,7 @@
  *
  *   node dist/bench/crowd/crowd-host.js --bootstrap ADDR --agents N --prefix NAME [--threads T]
  *
- * Prints `started N agents in MS ms` once every node is up, and `connected NAME MS` and `welcomed NAME MS` per
+ * Prints `created N agents in MS ms` once every node exists, `started N agents in MS ms` once all dial, and `connected NAME MS` and `welcomed NAME MS` per
  * agent (ms since this process started); SIGTERM stops every node and exits.
  */
 import '../../node-peer/net/polyfill.js'
@@ -16,6 +16,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { parseArgs } from 'node:util'
 import type { Job, JobExecutor, JobOutcome } from '../../core/jobs.js'
 import { ThreadPool } from '../../node-peer/executor/pool.js'
+import { keepConnected } from '../../core/peer/redial.js'
 import { createGridNode } from '../../node-peer/net/node.js'
 import type { GridNode } from '../../node-peer/net/node.js'
 import { startHeartbeat } from '../../node-peer/worker-heartbeat.js'
@@ -87,22 +88,29 @@ async function main (): Promise<void> {
   process.on('SIGTERM', () => { void stop() })
   process.on('SIGINT', () => { void stop() })
 
-  // one after another: each agent dials as soon as its node is up, while the next ones are being created
+  // Two phases: every node is created first, then all of them dial at once. Creating a node costs tens of ms
+  // of this process's CPU; created while earlier agents handshake, it starved their handshakes past the dial
+  // timeout on a busy machine (every aborted handshake is wasted work on both sides).
+  const created: Array<{ name: string, node: GridNode }> = []
   for (let i = 0; i < count && !stopping; i++) {
-    const name = `${values.prefix}-${i + 1}`
-    const node = await createGridNode({ privateKey: await generateKeyPair('Ed25519'), listen: [], bootstrap: [bootstrap] })
-    const info = { name, threads: 1, platform: `node-${process.version}`, labels: [] }
+    created.push({ name: `${values.prefix}-${i + 1}`, node: await createGridNode({ privateKey: await generateKeyPair('Ed25519'), listen: [] }) })
+  }
+  process.stdout.write(`created ${created.length} agents in ${since()} ms\n`)
+  for (const { name, node } of created) {
+    if (stopping) break
     const runner = new WorkerRunner({
       node,
       executor: new SharedSlot(pool, adding),
-      info,
+      info: { name, threads: 1, platform: `node-${process.version}`, labels: [] },
       bootstrap: [bootstrap],
       mdns: false,
       events: { welcome: () => { process.stdout.write(`welcomed ${name} ${since()}\n`) } }
     })
     node.addEventListener('peer:connect', () => { process.stdout.write(`connected ${name} ${since()}\n`) }, { once: true })
+    // what createGridNode does with a bootstrap list, started here for all agents at once
+    keepConnected(node, [bootstrap])
     runner.start()
-    const heartbeat = startHeartbeat(node.services.pubsub, () => ({ t: 'worker', name, threads: 1, platform: 'node', labels: [], jobsDone: runner.agent.stats.jobsDone }))
+    const heartbeat = process.env.W9_NO_HB === '1' ? { stop: () => {} } : startHeartbeat(node.services.pubsub, () => ({ t: 'worker', name, threads: 1, platform: 'node', labels: [], jobsDone: runner.agent.stats.jobsDone }))
     agents.push({ node, runner, heartbeat })
   }
   process.stdout.write(`started ${agents.length} agents in ${since()} ms\n`)

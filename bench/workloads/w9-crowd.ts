@@ -36,12 +36,20 @@ const RSS_TARGET_CROWD = 1000
 const JOIN_LINE = /^\+ worker\/\S+ joined/
 const HOST_SCRIPT = 'dist/bench/crowd/crowd-host.js'
 
-interface CrowdRun {
+/** Longest wait for the whole crowd to join (the target is 30 s; this only bounds a run that misses it). */
+const JOIN_DEADLINE_MS = 180_000
+
+/** How far a crowd got when not every agent joined in time. */
+interface PartialCrowd {
+  readonly crowd: number
   readonly joinMs: readonly number[]
-  readonly hostStartMs: readonly number[]
-  readonly joinCpuMsPerWorker: number
   readonly rssBeforeMB: number
   readonly rssJoinedMB: number
+  readonly joinCpuMsPerWorker: number
+}
+
+interface CrowdRun extends PartialCrowd {
+  readonly hostStartMs: readonly number[]
   readonly rssIdleMB: number
   readonly idleCpuUsPerWorkerSecond: number
   readonly peakRssMB: number | undefined
@@ -54,6 +62,7 @@ export async function w9Crowd (ctx: BenchContext): Promise<WorkloadResult> {
   if (!Number.isInteger(crowd) || crowd < 1) throw new RangeError(`W9: --workers must be a positive integer, got ${crowd}`)
   // one run: starting a thousand nodes takes most of this machine for half a minute
   const r = await crowdRun(ctx, crowd)
+  if (!('report' in r)) return partialResult(r)
   const sorted = [...r.joinMs].sort((a, b) => a - b)
   const all = sorted[sorted.length - 1]
   const jobs = Object.values(r.report.perWorker).sort((a, b) => a - b)
@@ -96,7 +105,7 @@ export async function w9Crowd (ctx: BenchContext): Promise<WorkloadResult> {
   }
 }
 
-async function crowdRun (ctx: BenchContext, crowd: number): Promise<CrowdRun> {
+async function crowdRun (ctx: BenchContext, crowd: number): Promise<CrowdRun | PartialCrowd> {
   const workers = crowd + 1
   const items = workers * JOBS_PER_WORKER
   const flow = await writeMapFlow(ctx.dir, 'w9', ctx.wasm, 'double', { start: 0, end: items }, 'jsonl')
@@ -117,7 +126,12 @@ async function crowdRun (ctx: BenchContext, crowd: number): Promise<CrowdRun> {
     for (let first = 0, h = 1; first < crowd; first += perHost, h++) {
       hosts.push(startHost(bootstrap!, Math.min(perHost, crowd - first), `w9-${h}`))
     }
-    const joins = await coordinator.waitForLines(JOIN_LINE, crowd, Math.max(120_000, crowd * 300))
+    const joins = await coordinator.waitForLines(JOIN_LINE, crowd, JOIN_DEADLINE_MS).catch(() => coordinator.lines.filter(l => JOIN_LINE.test(l.text)))
+    if (joins.length < crowd) {
+      // a crowd that does not fit (busy machine, limits too tight): report how far it got instead of nothing
+      ctx.log(`W9: only ${joins.length} of ${crowd} joined within ${JOIN_DEADLINE_MS / 1000} s`)
+      return { joinMs: joins.map(l => l.at - started), crowd, rssBeforeMB, rssJoinedMB: rssMBOf(coordinator.pid) ?? 0, joinCpuMsPerWorker: ((cpuMsOf(coordinator.pid) ?? 0) - cpuBefore) / Math.max(1, joins.length) }
+    }
     const cpuJoined = cpuMsOf(coordinator.pid) ?? 0
     const rssJoinedMB = rssMBOf(coordinator.pid) ?? 0
     ctx.log(`W9: ${crowd} joined within ${(joins[crowd - 1].at - started).toFixed(0)} ms; coordinator ${rssJoinedMB.toFixed(0)} MB, ${((cpuJoined - cpuBefore) / crowd).toFixed(2)} ms CPU per join`)
@@ -135,6 +149,7 @@ async function crowdRun (ctx: BenchContext, crowd: number): Promise<CrowdRun> {
     expectEqual('W9 jobs done', report.jobs.done, items)
     expectEqual('W9 workers in the report', Object.keys(report.perWorker).length, workers)
     return {
+      crowd,
       joinMs: joins.map(l => l.at - started),
       hostStartMs,
       joinCpuMsPerWorker: (cpuJoined - cpuBefore) / crowd,
@@ -147,7 +162,28 @@ async function crowdRun (ctx: BenchContext, crowd: number): Promise<CrowdRun> {
       workers
     }
   } finally {
-    await stopAll([coordinator, ...hosts], 10_000)
+    // SIGINT: the coordinator's Ctrl-C, after which it exits normally (and writes its --cpu-prof profile)
+    await coordinator.stop('SIGINT', 10_000)
+    await stopAll(hosts, 10_000)
+  }
+}
+
+function partialResult (r: PartialCrowd): WorkloadResult {
+  const one = (v: number): ReturnType<typeof summarize> => summarize([v])
+  const sorted = [...r.joinMs].sort((a, b) => a - b)
+  return {
+    id: 'W9',
+    title: 'crowd',
+    params: { workers: r.crowd, agentsPerProcess: AGENTS_PER_HOST, joinDeadlineMs: JOIN_DEADLINE_MS },
+    figures: {
+      joined: figure(one(sorted.length), 'workers', `agents joined within ${JOIN_DEADLINE_MS / 1000} s (of ${r.crowd})`),
+      ...(sorted.length > 0 ? { joinP50: figure(one(percentile(sorted, 50)), 'ms', 'crowd processes started → half of those that joined had joined') } : {}),
+      joinCpuPerWorker: figure(one(r.joinCpuMsPerWorker), 'ms', 'coordinator CPU until the deadline, per joined worker'),
+      rssJoined: figure(one(r.rssJoinedMB), 'MB', 'coordinator RSS at the deadline')
+    },
+    ratios: {},
+    targets: [target('W9', `${r.crowd} workers joined within 30 s of starting`, `≤ ${W9_ALL_JOINED_MS} ms`, sorted.length < r.crowd ? JOIN_DEADLINE_MS : sorted[sorted.length - 1], 'ms', false)],
+    notes: [`only ${sorted.length} of ${r.crowd} joined within ${JOIN_DEADLINE_MS / 1000} s: no flow was run`]
   }
 }
 

@@ -33,6 +33,13 @@ export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
  * second later, and each try costs both sides a session and a log line (it may be restarted with the secret).
  */
 export const DEFAULT_UNPROVEN_RETRY_MS = 30_000
+/**
+ * A pinned coordinator whose connection has been open this long without identify telling us its protocols is
+ * tried anyway: identify runs once per connection, and on a busy coordinator (a crowd joining at once) it can
+ * time out, which left a worker connected but never asking for a session. A pinned peer is meant to be a
+ * coordinator: if it does not speak the job protocol, the dial fails and the worker backs off.
+ */
+export const IDENTIFY_GRACE_MS = 5000
 /** Default wait before looking again after a session or a failed dial (events usually come first). */
 export const DEFAULT_RETRY_MS = 500
 
@@ -265,9 +272,12 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
       // with a secret, its proof does)
       if (!this.pinned.has(peer) && !(this.init.acceptFirst === true && this.pinned.size === 0)) continue
       if ((this.unproven.get(peer) ?? 0) > now) continue
+      let protocols: readonly string[] = []
       try {
-        if ((await node.peerStore.get(peerId)).protocols.includes(JOB_PROTOCOL)) return peerId
+        protocols = (await node.peerStore.get(peerId)).protocols
       } catch { /* not in the peer store yet */ }
+      if (protocols.includes(JOB_PROTOCOL)) return peerId
+      if (protocols.length === 0 && this.pinned.has(peer) && now - connection.timeline.open >= IDENTIFY_GRACE_MS) return peerId
     }
     return undefined
   }
