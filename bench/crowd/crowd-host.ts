@@ -110,7 +110,7 @@ async function main (): Promise<void> {
     // what createGridNode does with a bootstrap list, started here for all agents at once
     keepConnected(node, [bootstrap])
     runner.start()
-    const heartbeat = process.env.W9_NO_HB === '1' ? { stop: () => {} } : startHeartbeat(node.services.pubsub, () => ({ t: 'worker', name, threads: 1, platform: 'node', labels: [], jobsDone: runner.agent.stats.jobsDone }))
+    const heartbeat = startHeartbeat(node.services.pubsub, () => ({ t: 'worker', name, threads: 1, platform: 'node', labels: [], jobsDone: runner.agent.stats.jobsDone }))
     agents.push({ node, runner, heartbeat })
   }
   process.stdout.write(`started ${agents.length} agents in ${since()} ms\n`)

@@ -115,7 +115,7 @@ async function crowdRun (ctx: BenchContext, crowd: number): Promise<CrowdRun | P
     workers: 0,
     waitWorkers: workers,
     report: reportPath,
-    extraArgs: ['--no-journal', '--max-peers', String(Math.max(DEFAULT_MAX_PEERS, workers)), ...(process.env.W9_COORD_ARGS ?? '').split(' ').filter(s => s !== '')]
+    extraArgs: ['--no-journal', '--max-peers', String(Math.max(DEFAULT_MAX_PEERS, workers))]
   })
   const hosts: BenchProc[] = []
   try {
