@@ -163,7 +163,7 @@ async function crowdRun (ctx: BenchContext, crowd: number): Promise<CrowdRun | P
     }
   } finally {
     // SIGINT: the coordinator's Ctrl-C, after which it exits normally (and writes its --cpu-prof profile)
-    await coordinator.stop('SIGINT', 10_000)
+    await coordinator.stop('SIGINT', 30_000)
     await stopAll(hosts, 10_000)
   }
 }
