@@ -377,6 +377,13 @@ export class RunState {
     return this.status.failure != null ? this.out.size === 0 : this.isFinished()
   }
 
+  /** Work queued and jobs out, per stage (for progress displays: O(stages)). */
+  stageLoad (): Record<string, { readonly queued: number, readonly inFlight: number }> {
+    const load: Record<string, { queued: number, inFlight: number }> = {}
+    for (const [name, stage] of this.stages) load[name] = { queued: stage.queue.size, inFlight: stage.inFlight }
+    return load
+  }
+
   stageCounts (): Record<string, StageCounts> {
     const counts: Record<string, StageCounts> = {}
     for (const [name, stage] of this.stages) counts[name] = { ...stage.counts }

@@ -29,6 +29,7 @@ import { LocalWorkers } from '../local-workers.js'
 import { openSource } from '../sources.js'
 import { SpawnedWorkers, SpawnError } from '../spawned-workers.js'
 import { CLUSTER_HINT_MS, watchClusters } from './cluster-hint.js'
+import { Dashboard } from '../dashboard/dashboard.js'
 import { CoordinatorInterruptedError } from './errors.js'
 import { emit } from './events.js'
 import type { CoordinatorEvents, RunRef } from './events.js'
@@ -52,8 +53,13 @@ export interface CoordinatorNetworkOptions {
   readonly identity?: string
   /** A join secret volunteers must prove before they get jobs. */
   readonly secret?: string
-  /** Serve the browser worker page on this port (0: any free port); a WebSocket listen address is added if none. */
+  /**
+   * Serve the browser worker page on this port (0: any free port), with the dashboard (`/dashboard`) and
+   * `/metrics`; a WebSocket listen address is added if none.
+   */
   readonly http?: number
+  /** Dashboard viewers who prove this secret (never sent: dashboard/control.ts) may cancel runs. */
+  readonly submitSecret?: string
   /** Start local grid-worker processes (named 0 … count-1), with labels per index. */
   readonly spawn?: { readonly count: number, readonly labels?: (index: number) => readonly string[] }
 }
@@ -92,6 +98,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   /** Aborts the current run (stop() during a run interrupts it), and its end. */
   private abortRun: (() => void) | undefined
   private running: Promise<unknown> | undefined
+  private cancelled = false
+  private dashboard: Dashboard | undefined
   private readonly prepared = new Set<HostedRun>()
 
   constructor (private readonly components: CoordinatorComponents) {
@@ -114,6 +122,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     if (init.workers > 0) this.pool = new ThreadPool({ threads: init.workers })
     const net = init.network
     if (net == null) return
+    // before the network starts, so the dashboard sees every event
+    if (net.http != null) this.dashboard = new Dashboard({ coordinator: this, submitSecret: net.submitSecret, embeddedThreads: init.workers })
     if (net.identity == null) this.scratch = await mkdtemp(join(tmpdir(), 'edge-grid-coordinator-'))
     const identityPath = net.identity ?? join(this.scratch!, 'coordinator.key')
     this.network = await this.startNetwork(net, identityPath)
@@ -121,7 +131,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     const network = this.network
     emit(this, 'network:listening', { peerId: network.node.peerId.toString(), addresses: network.addresses(), joinCommand: network.joinCommand(), secret: net.secret != null })
     if (net.http != null) {
-      this.page = await servePage(network, net.http)
+      this.page = await servePage(network, net.http, this.dashboard?.routes)
       emit(this, 'page:serving', { urls: pageUrls(this.page, network) })
     }
   }
@@ -131,9 +141,26 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     return (this.pool?.slots ?? 0) + (this.network?.workerCount ?? 0)
   }
 
-  /** The current run's progress (undefined when no run is going on). */
-  progress (): RunProgress | undefined {
-    return this.current?.flow.progress()
+  /** A run's progress (no `runId`: the current run's); undefined when that run is not going on. */
+  progress (runId?: string): RunProgress | undefined {
+    const run = this.current
+    return run != null && (runId == null || run.runId === runId) ? run.flow.progress() : undefined
+  }
+
+  /** Bytes received and sent on job streams so far (zero without a network). */
+  traffic (): { readonly in: number, readonly out: number } {
+    return this.network?.traffic ?? { in: 0, out: 0 }
+  }
+
+  /**
+   * Stops the run `runId` as its signal would (its journal is kept; `run()` throws
+   * CoordinatorInterruptedError). Returns false when no such run is going on.
+   */
+  cancel (runId: string): boolean {
+    if (this.current?.runId !== runId || this.abortRun == null) return false
+    this.cancelled = true
+    this.abortRun()
+    return true
   }
 
   /**
@@ -145,6 +172,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     if (this.init == null) throw new Error('Coordinator.run before start')
     if (this.current != null) throw new Error('one run at a time')
     const stopping = new AbortController()
+    this.cancelled = false
     this.abortRun = () => { stopping.abort() }
     const signal = options.signal != null ? AbortSignal.any([options.signal, stopping.signal]) : stopping.signal
     const running = this.runOnce(this.init, run, signal, options.waitWorkers ?? 0)
@@ -194,6 +222,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       return { summary, journalKept }
     } catch (err) {
       if (signal.aborted || err instanceof RunAbortedError) {
+        emit(this, 'run:interrupted', { runId: run.runId, flow: run.name, cancelled: this.cancelled })
         throw new CoordinatorInterruptedError(`flow "${run.name}" was interrupted`, run.resumable)
       }
       this.network?.finish(false)
@@ -214,8 +243,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   async stop (): Promise<void> {
     this.abortRun?.()
     await this.running?.catch(() => { /* its caller has the error */ })
-    const { page, spawned, network, pool, scratch } = this
-    this.page = this.spawned = this.network = this.pool = this.scratch = undefined
+    const { page, spawned, network, pool, scratch, dashboard } = this
+    this.page = this.spawned = this.network = this.pool = this.scratch = this.dashboard = undefined
+    dashboard?.close()
     for (const run of this.prepared) run.close()
     this.prepared.clear()
     await page?.close()

@@ -40,7 +40,12 @@ export class CoordinatorNetwork {
   private constructor (readonly node: GridNode, private readonly init: CoordinatorNetworkInit, private readonly strikes: PeerStrikes, private readonly components: CoordinatorNetworkComponents) {
     const misbehaved = (peer: string, what: string): void => { this.misbehaved(peer, what) }
     this.jobs = new JobServer({ registrar: node, peerId: node.peerId.toString(), events: components.events, misbehaved }, { secret: init.secret })
-    this.gossip = new CoordinatorGossip({ pubsub: node.services.pubsub, misbehaved, workerCount: () => this.jobs.workerCount })
+    this.gossip = new CoordinatorGossip({
+      pubsub: node.services.pubsub,
+      misbehaved,
+      workerCount: () => this.jobs.workerCount,
+      heartbeat: (peer, { name, jobsDone, busyMs, state }) => { emit(components.events, 'worker:heartbeat', { peer, name, jobsDone, busyMs, state }) }
+    })
   }
 
   static async start (init: CoordinatorNetworkInit, components: CoordinatorNetworkComponents): Promise<CoordinatorNetwork> {
@@ -76,6 +81,11 @@ export class CoordinatorNetwork {
   /** Workers connected now. */
   get workerCount (): number {
     return this.jobs.workerCount
+  }
+
+  /** Bytes received and sent on job streams so far. */
+  get traffic (): { readonly in: number, readonly out: number } {
+    return this.jobs.traffic
   }
 
   /** Every peer that announced itself as a worker over gossipsub. */

@@ -12,12 +12,15 @@ import type { Terminal } from '../../../node-peer/cli/terminal.js'
 
 const terminal = { statusIsTty: false, status () {}, log () {}, clearStatus () {} } as unknown as Terminal
 
+/** A run's progress with nothing done, queued or out (the display reads only the totals). */
+const IDLE: RunProgress = { jobsDone: 0, jobsOut: 0, queued: 0, jobsFailed: 0, jobsRetried: 0, stages: {}, perWorker: {} }
+
 /** A display over a settable job count, worker count and clock. */
 function display (workers = 1): { show: ProgressDisplay, set: (jobs: number, atMs: number) => void, setWorkers: (n: number) => void } {
   let jobs = 0
   let now = 10_000
   let w = workers
-  const show = new ProgressDisplay(terminal, 'primes', (): RunProgress => ({ jobsDone: jobs, jobsOut: 0, queued: 0 }), () => w, () => now)
+  const show = new ProgressDisplay(terminal, 'primes', (): RunProgress => ({ ...IDLE, jobsDone: jobs }), () => w, () => now)
   return { show, set: (j, at) => { jobs = j; now = 10_000 + at }, setWorkers: n => { w = n } }
 }
 
@@ -76,7 +79,7 @@ describe('progress line', () => {
   })
 
   it('formats the whole line: name, bar and share read, jobs, rate, elapsed, workers', () => {
-    const line = formatProgress({ flowName: 'mandelbrot', progress: { jobsDone: 1, jobsOut: 0, queued: 0, sourceFraction: 0.5 }, rate: undefined, elapsedMs: 200, workers: 1, tty: false })
+    const line = formatProgress({ flowName: 'mandelbrot', progress: { ...IDLE, jobsDone: 1, sourceFraction: 0.5 }, rate: undefined, elapsedMs: 200, workers: 1, tty: false })
     assert.equal(line, `mandelbrot │  50% read │ 1 job │ ${NO_RATE} │ 0.2s │ 1 worker`)
   })
 })
