@@ -84,7 +84,7 @@ async function boot (): Promise<void> {
 
   const tabs = new TabPeers({
     node,
-    heartbeat: () => ({ t: 'worker', name, threads: pool.slots, platform: 'browser', labels: ['browser'], jobsDone: donor?.stats().jobsDone ?? 0 }),
+    heartbeat: () => ({ t: 'worker', name, threads: pool.slots, platform: 'browser', labels: ['browser'], jobsDone: donor?.stats().jobsDone ?? 0, busyMs: Math.round(pool.stats.busyMs), ...activity() }),
     events: { log }
   })
   donor = new Donor({
@@ -134,6 +134,12 @@ async function boot (): Promise<void> {
   if (config.autostart) d.donate()
   else log('press the switch to start donating')
   window.addEventListener('pagehide', () => { void d.stop() })
+}
+
+/** What the heartbeat tells the coordinator's dashboard: a pausing tab is leaving, a paused one paused. */
+function activity (): { state?: 'paused' | 'leaving' } {
+  if (state === 'pausing') return { state: 'leaving' }
+  return state === 'paused' ? { state: 'paused' } : {}
 }
 
 function pageStats (d: Donor, tabs: TabPeers, pool: WebWorkerPool, node: BrowserNode): PageStats {

@@ -176,11 +176,14 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   log(`peer ${node.peerId.toString()}, ${plural(o.threads, 'thread')}; looking for a coordinator ${o.bootstrap.length > 0 ? `at ${o.bootstrap.join(', ')}` : 'on the local network (mDNS)'}`)
   runner.start()
 
-  // heartbeat over gossipsub: lets the coordinator count peers seen (best effort)
+  let stopping = false
+  // heartbeat over gossipsub: lets the coordinator count peers seen and show CPU time (best effort)
   node.services.pubsub.subscribe(ANNOUNCE_TOPIC)
-  const heartbeat = setInterval(() => {
-    publishAnnouncement(node.services.pubsub, { t: 'worker', name: o.name, threads: o.threads, platform: 'node', labels: o.labels, jobsDone: runner.agent.stats.jobsDone })
-  }, WORKER_HEARTBEAT_MS)
+  const beat = (): void => {
+    const { jobsDone, busyMs } = runner.agent.stats
+    publishAnnouncement(node.services.pubsub, { t: 'worker', name: o.name, threads: o.threads, platform: 'node', labels: o.labels, jobsDone, busyMs: Math.round(busyMs), ...(stopping ? { state: 'leaving' } : {}) })
+  }
+  const heartbeat = setInterval(beat, WORKER_HEARTBEAT_MS)
 
   const meter = new RateMeter() // no rate until it means something (progress.ts MIN_RATE_WINDOW_MS)
   const status = setInterval(() => {
@@ -192,13 +195,13 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   }, 250)
 
   await new Promise<void>(resolve => {
-    let stopping = false
     const stop = (signal: string): void => {
       if (stopping) {
         log(`${signal} again: leaving now`)
         process.exit(130)
       }
       stopping = true
+      beat() // the dashboard shows it leaving while it finishes its jobs
       log(`${signal}: finishing held jobs and leaving (${signal} again to leave at once)`)
       resolve()
     }
