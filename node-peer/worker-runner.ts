@@ -15,6 +15,7 @@ import { fetchCode } from '../core/protocol/code-fetch.js'
 import { isSideGossip, SIDE_TOPIC } from '../core/protocol/side-gossip.js'
 import { decodeValue } from '../core/codec.js'
 import type { WorkerInfo } from '../core/protocol/job-messages.js'
+import type { TrafficCounter } from '../core/protocol/frame-channel.js'
 import type { JobExecutor } from '../core/jobs.js'
 import type { GridNode } from './net/node.js'
 import type { ModuleCache } from './module-cache.js'
@@ -42,6 +43,8 @@ export interface WorkerRunnerInit {
   readonly cache?: ModuleCache
   /** Longest wait for the job stream to open (default: the link's, 10 s). */
   readonly dialTimeoutMs?: number
+  /** Adds the job streams' bytes in and out. */
+  readonly traffic?: TrafficCounter
   readonly events?: WorkerEvents & {
     attached?: (peer: string) => void
     /** `reason` is an UntrustedCoordinatorError when this worker left because the coordinator did not prove the secret. */
@@ -69,7 +72,8 @@ export class WorkerRunner {
       dialTimeoutMs: init.dialTimeoutMs,
       retry: { minMs: CHECK_MS, maxMs: CHECK_MS },
       unprovenRetryMs: UNPROVEN_RETRY_MS,
-      pollMs: CHECK_MS
+      pollMs: CHECK_MS,
+      traffic: init.traffic
     })
     const events = init.events
     if (events == null) return

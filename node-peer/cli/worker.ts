@@ -22,6 +22,9 @@ import { formatRateOrNone, RateMeter } from './progress.js'
 import { Terminal } from './terminal.js'
 import { intOption, parseCommandLine, UsageError } from './usage.js'
 import { withTestFaults } from '../test-faults.js'
+import { WorkerMetrics } from '../metrics/worker-metrics.js'
+import { parseListen, startMetricsServer } from '../metrics/metrics-server.js'
+import type { MetricsServer } from '../metrics/metrics-server.js'
 
 const HELP = `Usage: grid-worker [options]
 
@@ -55,6 +58,10 @@ Options:
   --identity PATH    keep this worker's peer id in PATH (default: a new id per run)
   --cache DIR        where fetched WASM modules are cached
                      (default: ~/.cache/edge-grid/modules)
+  --metrics [HOST:]PORT
+                     serve this worker's Prometheus metrics at
+                     http://HOST:PORT/metrics (jobs, job durations, bytes,
+                     process); HOST defaults to 127.0.0.1, PORT 0 picks one
   --quiet            no status line
   --attached         leave when stdin closes (grid-coordinator --spawn starts
                      its workers this way, so they end with the coordinator)
@@ -77,6 +84,7 @@ interface Options {
   attached: boolean
   coordinator?: string
   secret?: string
+  metrics?: { readonly host: string, readonly port: number }
 }
 
 function parseOptions (argv: string[]): Options | 'help' {
@@ -96,6 +104,7 @@ function parseOptions (argv: string[]): Options | 'help' {
       attached: { type: 'boolean', default: false },
       coordinator: { type: 'string' },
       secret: { type: 'string' },
+      metrics: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -123,11 +132,14 @@ function parseOptions (argv: string[]): Options | 'help' {
       throw new UsageError(`--coordinator "${values.coordinator}" is not a peer id (the 12D3KooW… id grid-coordinator prints at start)`)
     }
   }
+  const metrics = values.metrics != null ? parseListen(values.metrics) : undefined
+  if (values.metrics != null && metrics == null) throw new UsageError(`--metrics "${values.metrics}": expected PORT or HOST:PORT (e.g. 9464 or 0.0.0.0:9464)`)
   const secret = values.secret ?? process.env.EDGE_GRID_SECRET
   if (secret === '') throw new UsageError('--secret / EDGE_GRID_SECRET is empty')
   return {
     coordinator: values.coordinator,
     secret,
+    metrics,
     bootstrap,
     mdns: values.mdns === true,
     threads,
@@ -150,7 +162,12 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   const node = await createGridNode({ privateKey, listen: o.listen, bootstrap: o.bootstrap, mdns: o.mdns })
   const pool = new ThreadPool({ threads: o.threads })
   let flow = ''
-  const runner = new WorkerRunner({
+  const traffic = { in: 0, out: 0 }
+  // read when scraped (the runner exists by then); created first so no batch goes unobserved
+  const metrics = o.metrics != null
+    ? new WorkerMetrics({ stats: () => runner.agent.stats, traffic, threads: () => o.threads, connected: () => runner.coordinator != null })
+    : undefined
+  const runner: WorkerRunner = new WorkerRunner({
     node,
     // TEST ONLY: EDGE_GRID_TEST_CORRUPT_RESULTS=1 makes this worker lie (node-peer/test-faults.ts)
     executor: withTestFaults(pool, process.env),
@@ -160,7 +177,9 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     coordinator: o.coordinator,
     secret: o.secret,
     cache: new ModuleCache(o.cache),
+    traffic,
     events: {
+      ...(metrics != null ? { batchDone: (jobs: number, _failed: number, busyMs: number) => { metrics.batchDone(jobs, busyMs) } } : {}),
       attached: peer => { log(`connected to coordinator …${peer.slice(-8)}`) },
       detached: (peer, reason) => {
         if (reason instanceof UntrustedCoordinatorError) log(`${reason.message}; trying it again in ${UNPROVEN_RETRY_MS / 1000} s`)
@@ -175,6 +194,11 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   })
   log(`peer ${node.peerId.toString()}, ${plural(o.threads, 'thread')}; looking for a coordinator ${o.bootstrap.length > 0 ? `at ${o.bootstrap.join(', ')}` : 'on the local network (mDNS)'}`)
   runner.start()
+  let metricsServer: MetricsServer | undefined
+  if (o.metrics != null && metrics != null) {
+    metricsServer = await startMetricsServer(o.metrics, async () => await metrics.scrape())
+    log(`metrics at ${metricsServer.url}`)
+  }
 
   let stopping = false
   // heartbeat over gossipsub: lets the coordinator count peers seen and show CPU time (best effort)
@@ -219,6 +243,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   await runner.stop()
   await node.stop()
   await pool.close()
+  await metricsServer?.close()
   log(`left; ${plural(runner.agent.stats.jobsDone, 'job')} done`)
   if (o.attached) process.stdin.destroy() // the open pipe would keep the process alive
   return 0
