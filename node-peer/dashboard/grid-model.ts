@@ -49,7 +49,11 @@ export interface RunRecord {
   readonly flow: string
   phase: RunPhase
   readonly startedAt: number
+  /** When jobs started to be handed out (after waiting for workers). */
+  runningAt?: number
   endedAt?: number
+  /** The run's own wall time, from its summary. */
+  wallMs?: number
   /** The last sample, or the counts of the summary once ended. */
   progress?: RunProgress
   readonly replicas: ReadonlyMap<string, number>
@@ -143,7 +147,7 @@ export class GridModel {
     const activity = worker.activity
     if (activity != null && now - activity.at < ACTIVITY_MS && (activity.state === 'paused' || activity.state === 'leaving')) return activity.state
     if (!worker.connected) return 'left'
-    return worker.rate.changedWithin(now, BUSY_WINDOW_MS) ? 'busy' : 'idle'
+    return this.live().length > 0 && worker.rate.changedWithin(now, BUSY_WINDOW_MS) ? 'busy' : 'idle'
   }
 
   private readonly retired = new Map<string, number>()
@@ -202,7 +206,9 @@ export class GridModel {
     this.on('run:waiting-for-workers', d => { this.note('run', `"${d.flow}" waits for ${d.count} worker${d.count === 1 ? '' : 's'}`) })
     this.on('run:running', d => {
       const run = this.runs.get(d.runId)
-      if (run != null) run.phase = 'running'
+      if (run == null) return
+      run.phase = 'running'
+      run.runningAt = this.now()
     })
     this.on('run:clusters-waiting', d => { this.note('note', `"${d.flow}" waits for cluster members: ${d.clusters.map(c => `${c.name} (${c.members.length}/${c.size ?? 1})`).join(', ')}`) })
     const ended = (d: CoordinatorEvents['run:done']['detail']): void => {
@@ -210,6 +216,7 @@ export class GridModel {
       if (run == null) return
       run.phase = d.ok ? 'done' : 'failed'
       run.endedAt = this.now()
+      run.wallMs = d.wallMs
       run.progress = progressOfSummary(d, run.progress)
       if (d.failure != null) run.failure = `stage "${d.failure.stage}", input ${d.failure.input}: ${d.failure.error.name}: ${d.failure.error.message}`
       this.retire(run)

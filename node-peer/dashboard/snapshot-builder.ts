@@ -12,6 +12,7 @@ const EVENTS_PER_PUSH = 100
 
 export function buildSnapshot (model: GridModel, options: { readonly control: boolean }): DashboardSnapshot {
   const now = Date.now()
+  const anyLive = model.live().length > 0
   const workers = [...model.workers.values()]
     .sort((a, b) => Number(b.connected) - Number(a.connected) || a.joinedAt - b.joinedAt)
   const rows: WorkerView[] = workers.slice(0, MAX_WORKER_ROWS).map(w => ({
@@ -23,7 +24,7 @@ export function buildSnapshot (model: GridModel, options: { readonly control: bo
     threads: w.threads,
     clusters: w.clusters,
     jobsDone: w.jobsDone,
-    jobsPerSecond: w.connected ? w.rate.perSecond() : 0,
+    jobsPerSecond: w.connected && anyLive ? w.rate.perSecond() : 0,
     ...(w.cpuMs != null ? { cpuMs: w.cpuMs } : {}),
     state: model.stateOf(w),
     ...(w.refused != null || w.reason != null ? { reason: w.refused ?? w.reason } : {}),
@@ -53,7 +54,8 @@ export function buildSnapshot (model: GridModel, options: { readonly control: bo
 function runView (run: RunRecord, now: number): RunView {
   const p = run.progress
   const ended = run.endedAt != null
-  const elapsedMs = (run.endedAt ?? now) - run.startedAt
+  // the run's own time: from handing out jobs (not waiting for workers) to its end
+  const elapsedMs = run.wallMs ?? (run.endedAt ?? now) - (run.runningAt ?? run.startedAt)
   const stages: StageView[] = Object.entries(p?.stages ?? {}).map(([name, s]) => ({
     name,
     done: s.done,

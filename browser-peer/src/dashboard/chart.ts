@@ -9,7 +9,10 @@ import { h, rate } from './dom.js'
 /** Line colours, one per run in order (runs going on first). */
 export const RUN_COLOURS = ['#4f46e5', '#12a150', '#d97706', '#db2777', '#0891b2', '#7c3aed']
 
-export function drawThroughput (canvas: HTMLCanvasElement, legend: HTMLElement, runs: readonly RunView[]): void {
+/** The chart spans at least this long, and grows with the longest history up to THROUGHPUT_SECONDS. */
+const MIN_SPAN_SECONDS = 60
+
+export function drawThroughput (canvas: HTMLCanvasElement, legend: HTMLElement, note: HTMLElement, runs: readonly RunView[]): void {
   const ratio = window.devicePixelRatio || 1
   const width = Math.max(1, Math.round(canvas.clientWidth * ratio))
   const height = Math.max(1, Math.round(canvas.clientHeight * ratio))
@@ -40,20 +43,28 @@ export function drawThroughput (canvas: HTMLCanvasElement, legend: HTMLElement, 
     ctx.stroke()
     ctx.fillText(`${rate(peak * f)}/s`, 6 * ratio, y - 4 * ratio)
   }
-  const step = width / (THROUGHPUT_SECONDS - 1)
+  const span = Math.min(THROUGHPUT_SECONDS, Math.max(MIN_SPAN_SECONDS, ...shown.map(r => r.throughput.length)))
+  note.textContent = `jobs/s per run, last ${span >= 120 ? `${Math.round(span / 60)} minutes` : `${span} s`}`
+  const step = width / (span - 1)
+  const bottom = top + plot
   shown.forEach((run, i) => {
-    const points = run.throughput
-    const offset = THROUGHPUT_SECONDS - points.length
+    const points = run.throughput.slice(-span)
+    const offset = span - points.length
+    const xy = points.map((v, j): [number, number] => [(offset + j) * step, top + plot * (1 - v / peak)])
+    if (xy.length === 0) return
+    // a light area under the line, then the line
+    ctx.beginPath()
+    ctx.moveTo(xy[0][0], bottom)
+    for (const [x, y] of xy) ctx.lineTo(x, y)
+    ctx.lineTo(xy[xy.length - 1][0], bottom)
+    ctx.closePath()
+    ctx.fillStyle = `${RUN_COLOURS[i]}22`
+    ctx.fill()
+    ctx.beginPath()
+    xy.forEach(([x, y], j) => { if (j === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y) })
     ctx.strokeStyle = RUN_COLOURS[i]
     ctx.lineWidth = 2 * ratio
     ctx.lineJoin = 'round'
-    ctx.beginPath()
-    points.forEach((v, j) => {
-      const x = (offset + j) * step
-      const y = top + plot * (1 - v / peak)
-      if (j === 0) ctx.moveTo(x, y)
-      else ctx.lineTo(x, y)
-    })
     ctx.stroke()
   })
   legend.replaceChildren(...shown.map((run, i) => h('li', {}, h('i', { style: `background:${RUN_COLOURS[i]}` }), `${run.flow} `, h('span', { class: 'mono' }, run.runId.slice(0, 8)))))

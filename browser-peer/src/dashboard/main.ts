@@ -95,7 +95,7 @@ function render (): void {
   renderGrid(s)
   renderControl(s)
   renderRuns(s.runs, { cancel: secret != null ? run => { void cancel(run) } : undefined })
-  drawThroughput(byId<HTMLCanvasElement>('throughput'), byId('legend'), s.runs)
+  drawThroughput(byId<HTMLCanvasElement>('throughput'), byId('legend'), byId('chart-note'), s.runs)
   renderWorkers(s)
   renderEvents(s.events)
   byId('updated').textContent = `updated ${clock(s.now)}`
@@ -121,6 +121,6 @@ byId('copy-join').addEventListener('click', () => {
   if (navigator.clipboard == null) select()
   else navigator.clipboard.writeText(text).then(() => { byId('copy-join').textContent = 'Copied' }, select)
 })
-window.addEventListener('resize', () => { if (last != null) drawThroughput(byId<HTMLCanvasElement>('throughput'), byId('legend'), last.runs) })
+window.addEventListener('resize', () => { if (last != null) drawThroughput(byId<HTMLCanvasElement>('throughput'), byId('legend'), byId('chart-note'), last.runs) })
 window.__dashboard = { snapshot: () => last, pushes: () => pushes, unlocked: () => secret != null }
 connect()

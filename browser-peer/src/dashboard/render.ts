@@ -89,7 +89,7 @@ function key (): HTMLElement {
 }
 
 export function renderWorkers (s: DashboardSnapshot): void {
-  byId('workers').replaceChildren(...(s.workers.length > 0 ? s.workers.map(workerRow) : [h('tr', {}, h('td', { colspan: '9', class: 'note' }, 'No worker yet: share the join command above, or open the volunteer page in a browser.'))]))
+  byId('workers').replaceChildren(...(s.workers.length > 0 ? s.workers.map(workerRow) : [h('tr', {}, h('td', { colspan: '9', class: 'detail' }, 'No worker yet: share the join command above, or open the volunteer page in a browser.'))]))
   byId('workers-note').textContent = s.workersHidden > 0 ? `${count(s.workersHidden)} more not shown` : ''
 }
 
@@ -103,12 +103,12 @@ function workerRow (w: WorkerView): HTMLElement {
     h('td', { class: 'num', 'data-figure': 'jobs-done' }, count(w.jobsDone)),
     h('td', { class: 'num' }, rate(w.jobsPerSecond)),
     h('td', { class: 'num' }, w.cpuMs != null ? duration(w.cpuMs) : '–'),
-    h('td', { class: 'note' }, w.reason ?? `joined ${clock(w.joinedAt)} · ${w.platform}`))
+    h('td', { class: 'detail' }, w.reason ?? `joined ${clock(w.joinedAt)} · ${w.platform}`))
 }
 
 export function renderEvents (events: readonly GridEvent[]): void {
   const list = byId<HTMLOListElement>('events')
   const atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 8
-  list.replaceChildren(...events.map(e => h('li', { class: e.kind }, h('time', {}, clock(e.at)), h('span', {}, e.text))))
+  list.replaceChildren(...events.map(e => h('li', { class: `ev-${e.kind}` }, h('time', {}, clock(e.at)), h('span', {}, e.text))))
   if (atBottom) list.scrollTop = list.scrollHeight
 }
