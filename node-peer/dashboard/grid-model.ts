@@ -140,14 +140,13 @@ export class GridModel {
     this.prune(now)
   }
 
-  /** A worker's state now. */
-  stateOf (worker: WorkerRecord): WorkerState {
+  /** A worker's state at `now`; `anyLive`: whether some run is going on (else no worker is busy). */
+  stateOf (worker: WorkerRecord, now = this.now(), anyLive = this.live().length > 0): WorkerState {
     if (worker.refused != null) return 'refused'
-    const now = this.now()
     const activity = worker.activity
     if (activity != null && now - activity.at < ACTIVITY_MS && (activity.state === 'paused' || activity.state === 'leaving')) return activity.state
     if (!worker.connected) return 'left'
-    return this.live().length > 0 && worker.rate.changedWithin(now, BUSY_WINDOW_MS) ? 'busy' : 'idle'
+    return anyLive && worker.rate.changedWithin(now, BUSY_WINDOW_MS) ? 'busy' : 'idle'
   }
 
   private readonly retired = new Map<string, number>()
