@@ -35,7 +35,7 @@ export class DashboardFeed {
   }
 
   /** Answers `GET …/events`: keeps the response open and writes each push to it. */
-  serve (req: IncomingMessage, res: ServerResponse): void {
+  serve (_req: IncomingMessage, res: ServerResponse): void {
     if (this.viewers.size >= MAX_VIEWERS) {
       res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10' })
       res.end(`too many dashboard viewers (at most ${MAX_VIEWERS})\n`)
@@ -46,7 +46,8 @@ export class DashboardFeed {
     res.write('retry: 2000\n\n')
     this.viewers.add(res)
     const gone = (): void => { this.viewers.delete(res) }
-    req.on('close', gone)
+    // the response closes when the viewer goes (the request's own 'close' may come as soon as it was read)
+    res.on('close', gone)
     res.on('error', gone)
     this.components.tick()
     res.write(this.frame(JSON.stringify(this.components.snapshot())))
