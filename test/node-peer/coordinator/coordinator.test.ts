@@ -50,7 +50,7 @@ describe('Coordinator', () => {
       assert.equal(summary.ok, true)
       assert.equal(journalKept, false)
       assert.deepEqual(seen, ['run:started', 'run:running', 'run:done'])
-      assert.deepEqual(started, { flow: 'fibonacci-wat', embeddedWorkers: 1, spawnedWorkers: 0, volunteers: false, verified: [] })
+      assert.deepEqual(started, { runId: run.runId, flow: 'fibonacci-wat', embeddedWorkers: 1, spawnedWorkers: 0, volunteers: false, verified: [] })
       const numbers = sinks.items.get('numbers')!
       assert.deepEqual(numbers.slice(0, 6), [0, 1, 1, 2, 3, 5])
       assert.equal(coordinator.progress(), undefined, 'no run going on')
