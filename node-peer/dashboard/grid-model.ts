@@ -117,6 +117,8 @@ export class GridModel {
     const now = this.now()
     this.refresh()
     for (const run of this.live()) {
+      // throughput from when jobs are handed out (not while the run waits for workers)
+      if (run.phase !== 'running') continue
       const jobs = run.progress?.jobsDone ?? 0
       run.rate.add(now, jobs)
       const last = run.lastPoint
