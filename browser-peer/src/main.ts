@@ -97,7 +97,9 @@ async function boot (): Promise<void> {
     secret: config.secret,
     events: {
       state: s => {
+        const heartbeatNow = (s === 'pausing' || s === 'paused') && s !== state
         state = s
+        if (heartbeatNow) tabs.publish()
         view.setState(s, donor?.donating ?? false)
         // no session, no jobs: the last flow's rate is not this tab's rate any more
         if (s !== 'donating' && s !== 'pausing') view.resetRate(donor?.stats().jobsDone ?? 0)

@@ -44,7 +44,7 @@ export class Dashboard {
     this.model = new GridModel({ events: coordinator, progress: runId => coordinator.progress(runId) }, { embeddedThreads: init.embeddedThreads })
     this.control = new DashboardControl(init.submitSecret, {
       cancel: runId => coordinator.cancel(runId),
-      note: text => { this.model.events.push({ at: Date.now(), kind: 'refusal', text }) }
+      note: text => { this.model.note('refusal', text) }
     })
     this.feed = new DashboardFeed({
       tick: () => { this.model.tick() },

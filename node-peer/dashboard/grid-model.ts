@@ -86,6 +86,8 @@ export class GridModel {
   /** `flow\0stage\0outcome` → jobs, summed over ended runs (metrics counters never go back). */
   readonly endedTotals = new Map<string, number>()
   private readonly byPeer = new Map<string, string>()
+  /** Worker → jobs of runs dropped from the list. */
+  private readonly retired = new Map<string, number>()
   private readonly now: () => number
   private readonly off: Array<() => void> = []
 
@@ -151,8 +153,6 @@ export class GridModel {
     return anyLive && worker.rate.changedWithin(now, BUSY_WINDOW_MS) ? 'busy' : 'idle'
   }
 
-  private readonly retired = new Map<string, number>()
-
   /** Jobs of runs dropped from the list, per worker (so a worker's total never goes back). */
   private retiredJobs (worker: string): number {
     return this.retired.get(worker) ?? 0
@@ -172,7 +172,8 @@ export class GridModel {
     }
   }
 
-  private note (kind: GridEventKind, text: string): void {
+  /** Adds an event to the list (the newest MAX_EVENTS are kept). */
+  note (kind: GridEventKind, text: string): void {
     this.events.push({ at: this.now(), kind, text })
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS)
   }
