@@ -22,9 +22,10 @@ import { w4Stream } from './workloads/w4-stream.js'
 import { w5Browser } from './workloads/w5-browser.js'
 import { w6Join } from './workloads/w6-join.js'
 import { w7Journal } from './workloads/w7-journal.js'
+import { w8Standing } from './workloads/w8-standing.js'
 import { w11Languages } from './workloads/w11-languages.js'
 
-const WORKLOADS: Record<string, Workload> = { W1: w1Tiny, W2: w2Latency, W3: w3Cpu, W4: w4Stream, W5: w5Browser, W6: w6Join, W7: w7Journal, W11: w11Languages }
+const WORKLOADS: Record<string, Workload> = { W1: w1Tiny, W2: w2Latency, W3: w3Cpu, W4: w4Stream, W5: w5Browser, W6: w6Join, W7: w7Journal, W8: w8Standing, W11: w11Languages }
 
 interface Options {
   json?: string

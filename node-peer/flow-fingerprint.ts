@@ -7,10 +7,11 @@ import { createReadStream } from 'node:fs'
 import type { FlowSpec } from '../core/flow/model.js'
 import type { FlowFingerprint } from '../core/journal/journal.js'
 
-export async function flowFingerprint (text: string, spec: FlowSpec, moduleHashes: ReadonlyMap<string, string>): Promise<FlowFingerprint> {
+/** `inputHashes`: the input files' hashes by source name, when computed elsewhere (a client's files). */
+export async function flowFingerprint (text: string, spec: FlowSpec, moduleHashes: ReadonlyMap<string, string>, inputHashes?: Readonly<Record<string, string>>): Promise<FlowFingerprint> {
   const inputs: Record<string, string> = {}
   for (const source of Object.values(spec.sources)) {
-    if (source.kind === 'lines' || source.kind === 'jsonl') inputs[source.name] = await fileSha256(source.path)
+    if (source.kind === 'lines' || source.kind === 'jsonl') inputs[source.name] = inputHashes?.[source.name] ?? await fileSha256(source.path)
   }
   return {
     flow: createHash('sha256').update(text).digest('hex'),
@@ -20,7 +21,7 @@ export async function flowFingerprint (text: string, spec: FlowSpec, moduleHashe
 }
 
 /** Streams the file through sha256 (inputs may be large). */
-async function fileSha256 (path: string): Promise<string> {
+export async function fileSha256 (path: string): Promise<string> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer)
   return hash.digest('hex')

@@ -4,12 +4,13 @@
  * peer ids and --coordinator (with mDNS and no pin, the first coordinator joined, or with a join secret the
  * first that PROVED it); the job stream is looked for every CHECK_MS while there is none; a coordinator that
  * failed to prove the secret is not tried again for UNPROVEN_RETRY_MS. The re-dial loop in node-peer/net
- * brings the coordinator back after a restart. Adds what only a Node worker does: modules cached on disk,
+ * (or mDNS) brings the coordinator back after a restart; a coordinator found by mDNS without --coordinator
+ * that stays gone for `forgetAfterMs` is forgotten, and the next one that qualifies is joined. Adds what only a Node worker does: modules cached on disk,
  * side input values by gossip.
  */
 import type { PeerId } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { CoordinatorLink, DEFAULT_UNPROVEN_RETRY_MS } from '../core/worker/coordinator-link.js'
+import { CoordinatorLink, DEFAULT_FORGET_AFTER_MS, DEFAULT_UNPROVEN_RETRY_MS } from '../core/worker/coordinator-link.js'
 import type { WorkerAgent, WorkerEvents } from '../core/worker/worker-agent.js'
 import { fetchCode } from '../core/protocol/code-fetch.js'
 import { isSideGossip, SIDE_TOPIC } from '../core/protocol/side-gossip.js'
@@ -24,6 +25,8 @@ import type { ModuleCache } from './module-cache.js'
 const CHECK_MS = 500
 /** A coordinator that did not prove the join secret is left alone this long (see CoordinatorLinkInit). */
 export const UNPROVEN_RETRY_MS = DEFAULT_UNPROVEN_RETRY_MS
+/** How long a coordinator found by mDNS may be gone before the worker looks for another (see CoordinatorLinkInit). */
+export const FORGET_AFTER_MS = DEFAULT_FORGET_AFTER_MS
 
 export interface WorkerRunnerInit {
   readonly node: GridNode
@@ -45,10 +48,17 @@ export interface WorkerRunnerInit {
   readonly dialTimeoutMs?: number
   /** Adds the job streams' bytes in and out. */
   readonly traffic?: TrafficCounter
+  /**
+   * With mDNS and nothing pinned: how long the coordinator joined may be gone before it is forgotten and the
+   * next one found is joined (default FORGET_AFTER_MS). Bootstrap and --coordinator peers are never forgotten.
+   */
+  readonly forgetAfterMs?: number
   readonly events?: WorkerEvents & {
     attached?: (peer: string) => void
     /** `reason` is an UntrustedCoordinatorError when this worker left because the coordinator did not prove the secret. */
     detached?: (peer: string, reason?: Error) => void
+    /** The coordinator found by mDNS was gone `goneMs`: forgotten, the worker looks for the next one. */
+    forgotten?: (peer: string, goneMs: number) => void
     /** A side input value arrived by gossip (newer than the one held). */
     sideValue?: (name: string, version: number, path: 'gossip') => void
   }
@@ -73,7 +83,8 @@ export class WorkerRunner {
       retry: { minMs: CHECK_MS, maxMs: CHECK_MS },
       unprovenRetryMs: UNPROVEN_RETRY_MS,
       pollMs: CHECK_MS,
-      traffic: init.traffic
+      traffic: init.traffic,
+      forgetAfterMs: init.forgetAfterMs ?? FORGET_AFTER_MS
     })
     const events = init.events
     if (events == null) return
@@ -82,6 +93,7 @@ export class WorkerRunner {
     link.addEventListener('session:closed', evt => { events.detached?.(evt.detail.coordinator, evt.detail.reason) })
     link.addEventListener('session:failed', evt => { events.log?.(`could not open the job stream to …${evt.detail.coordinator.slice(-8)}: ${evt.detail.error.message}`) })
     link.addEventListener('coordinator:proven', evt => { events.proven?.(evt.detail) })
+    link.addEventListener('coordinator:forgotten', evt => { events.forgotten?.(evt.detail.coordinator, evt.detail.goneMs) })
     link.addEventListener('welcome', evt => { events.welcome?.(evt.detail.flow, evt.detail.run) })
     link.addEventListener('flow:done', evt => { events.flowDone?.(evt.detail.ok) })
     link.addEventListener('refused', evt => { events.refused?.(evt.detail) })

@@ -4,7 +4,11 @@
  * its own WebSocket addresses there), so `http://coordinator:8080/` just works.
  *
  * URL parameters:
- *   bootstrap=MULTIADDR   coordinator address ending in /p2p/<id> (repeatable); overrides /config.json
+ *   bootstrap=MULTIADDR   coordinator address ending in /p2p/<id> (repeatable, or comma-separated);
+ *                         overrides /config.json. With several, the tab works for one at a time (the first
+ *                         that answers) and moves to the next in the list when it has been gone forget-after
+ *   forget-after=SECONDS  how long the coordinator may be gone before the next one in the list is tried
+ *                         (default 30: a restarted coordinator gets its tabs back first)
  *   ice=URL[,URL]         STUN/TURN server URLs for WebRTC (default none: no third-party traffic)
  *   threads=N             worker count (default navigator.hardwareConcurrency)
  *   name=TEXT             this worker's name in the coordinator's reports
@@ -20,6 +24,8 @@ export interface PageConfig {
   readonly name?: string
   readonly autostart: boolean
   readonly discoverMs: number
+  /** With several bootstrap addresses: how long the coordinator may be gone before the next one is tried. */
+  readonly forgetAfterMs: number
   /** The join secret, if the coordinator asks for one. */
   readonly secret?: string
 }
@@ -33,6 +39,8 @@ export class PageConfigError extends Error {
 }
 
 const DEFAULT_DISCOVER_MS = 1000
+/** grid-worker's default (core/worker/coordinator-choice.ts DEFAULT_FORGET_AFTER_MS), in seconds */
+const DEFAULT_FORGET_AFTER_S = 30
 const CONFIG_TIMEOUT_MS = 5000
 
 export async function loadPageConfig (location: Location = window.location): Promise<PageConfig> {
@@ -51,6 +59,7 @@ export async function loadPageConfig (location: Location = window.location): Pro
     name: params.get('name') ?? undefined,
     autostart: params.get('autostart') === '1',
     discoverMs: numberParam(params.get('discover'), DEFAULT_DISCOVER_MS),
+    forgetAfterMs: numberParam(params.get('forget-after'), DEFAULT_FORGET_AFTER_S) * 1000,
     secret: params.get('secret') ?? undefined
   }
 }

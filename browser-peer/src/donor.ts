@@ -3,7 +3,10 @@
  * donates keeps one job-protocol session open through the worker side's link (core/worker/coordinator-link.ts,
  * the same as grid-worker's) on the Web Worker pool, with the page's rules: sessions only with the bootstrap
  * peers, 250 ms between attempts doubling up to 5 s after a failed dial or a coordinator that did not prove
- * the join secret, other tabs looked for once before the first session. Pause = a graceful leave (held jobs finish, then bye); Donate opens a new session.
+ * the join secret, other tabs looked for once before the first session. With several bootstrap peers the tab
+ * works for one at a time (the first that answers) and tries the next in the list only once its coordinator
+ * has been gone `forgetAfterMs` (a restarted coordinator gets its tabs back first). Pause = a graceful leave
+ * (held jobs finish, then bye); Donate opens a new session.
  * Closing the tab needs nothing: the coordinator re-queues whatever the tab held.
  */
 import type { PeerId } from '@libp2p/interface'
@@ -25,6 +28,8 @@ export interface DonorInit {
   readonly name: string
   /** Look this long for other tabs before the first session (they may hold the modules). */
   readonly discoverMs: number
+  /** With several bootstrap peers: how long the coordinator may be gone before the next one is tried. */
+  readonly forgetAfterMs?: number
   readonly events: DonorEvents
   /** The join secret, proven to a coordinator that challenges (core/protocol/join-proof.ts). */
   readonly secret?: string
@@ -83,7 +88,9 @@ export class Donor {
       retry: { minMs: RETRY_MIN_MS, maxMs: RETRY_MAX_MS, factor: 2 },
       // the growing retry is the backoff: a coordinator that cannot prove the join secret is tried again within 5 s
       unprovenRetryMs: 0,
-      pollMs: 0
+      pollMs: 0,
+      failover: this.coordinators.length > 1,
+      forgetAfterMs: init.forgetAfterMs
     })
     const log = init.events.log
     this.link.addEventListener('coordinator:none', () => { this.setState(this.totals.sessions > 0 ? 'reconnecting' : 'connecting') })
@@ -106,6 +113,9 @@ export class Donor {
       this.recent.push([performance.now(), jobs])
     })
     this.link.addEventListener('flow:done', evt => { init.events.flowDone?.(evt.detail.ok); log(`flow "${this.flowName ?? '?'}" ${evt.detail.ok ? 'finished' : 'failed'}; waiting for the next one`) })
+    this.link.addEventListener('coordinator:forgotten', evt => {
+      log(`coordinator …${short(evt.detail.coordinator)} gone for ${Math.round(evt.detail.goneMs / 1000)} s; trying the next one in the list`)
+    })
     this.link.addEventListener('refused', evt => { log(`the coordinator refused this worker: ${evt.detail}`) })
     this.link.addEventListener('log', evt => { log(evt.detail) })
     this.link.addEventListener('session:closed', evt => {

@@ -94,6 +94,7 @@ async function boot (): Promise<void> {
     bootstrap: config.bootstrap,
     name,
     discoverMs: config.discoverMs,
+    forgetAfterMs: config.forgetAfterMs,
     secret: config.secret,
     events: {
       state: s => {

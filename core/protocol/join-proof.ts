@@ -74,3 +74,28 @@ export async function coordinatorProof (secret: string, workerNonce: Uint8Array,
 export async function verifyCoordinatorProof (secret: string, workerNonce: Uint8Array, coordinatorPeer: string, workerPeer: string, proof: Uint8Array): Promise<boolean> {
   return await verify(secret, macInput(COORDINATOR_LABEL, workerNonce, coordinatorPeer, workerPeer), proof)
 }
+
+/**
+ * The submit secret (core/protocol/submit-messages.ts) is proven the same way with its own labels, so a
+ * volunteer's join proof never passes as a client's submit proof, nor the reverse.
+ */
+const CLIENT_LABEL = 'edge-grid/submit/1'
+const SUBMIT_COORDINATOR_LABEL = 'edge-grid/submit-coordinator/1'
+
+/** A client's answer to a coordinator's submit challenge. */
+export async function submitProof (secret: string, nonce: Uint8Array, clientPeer: string, coordinatorPeer: string): Promise<Uint8Array> {
+  return await sign(secret, macInput(CLIENT_LABEL, nonce, clientPeer, coordinatorPeer))
+}
+
+export async function verifySubmitProof (secret: string, nonce: Uint8Array, clientPeer: string, coordinatorPeer: string, proof: Uint8Array): Promise<boolean> {
+  return await verify(secret, macInput(CLIENT_LABEL, nonce, clientPeer, coordinatorPeer), proof)
+}
+
+/** The coordinator's proof to a client, over the nonce from the client's hello. */
+export async function submitCoordinatorProof (secret: string, clientNonce: Uint8Array, coordinatorPeer: string, clientPeer: string): Promise<Uint8Array> {
+  return await sign(secret, macInput(SUBMIT_COORDINATOR_LABEL, clientNonce, coordinatorPeer, clientPeer))
+}
+
+export async function verifySubmitCoordinatorProof (secret: string, clientNonce: Uint8Array, coordinatorPeer: string, clientPeer: string, proof: Uint8Array): Promise<boolean> {
+  return await verify(secret, macInput(SUBMIT_COORDINATOR_LABEL, clientNonce, coordinatorPeer, clientPeer), proof)
+}

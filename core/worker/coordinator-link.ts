@@ -6,10 +6,10 @@
  * from a coordinator that did not prove the join secret. The connection itself is kept by the re-dial loop
  * (core/peer/redial.ts); this link only opens sessions over it.
  *
- * Which coordinator: one whose peer id is pinned (bootstrap addresses, --coordinator) and that speaks the job
- * protocol (identify told us). With `acceptFirst` (mDNS) and nothing pinned, the first coordinator joined is
- * pinned for the life of the link; with a join secret, the first that PROVED it, so a decoy found first cannot
- * capture the pin.
+ * Which coordinator: a trusted one (coordinator-choice.ts: the pinned peer ids, or with `acceptFirst` the first
+ * joined) that speaks the job protocol (identify told us). A coordinator learned with `acceptFirst`, or the one
+ * of the list joined with `failover`, is stayed with until it has been gone `forgetAfterMs`; then the link
+ * forgets it and joins the next that qualifies.
  *
  * Retry rules (parameters, defaults are grid-worker's):
  * - after a session ends or a dial fails, the next look is `retry` later: it starts at `minMs`, grows by
@@ -26,6 +26,9 @@ import type { TrafficCounter } from '../protocol/frame-channel.js'
 import { isCoordinatorMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 import { UntrustedCoordinatorError, WorkerAgent } from './worker-agent.js'
+import { CoordinatorChoice } from './coordinator-choice.js'
+
+export { DEFAULT_FORGET_AFTER_MS } from './coordinator-choice.js'
 
 /** Longest wait for the job stream to open (connection, protocol negotiation), unless the init says otherwise. */
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
@@ -69,8 +72,19 @@ export interface CoordinatorLinkInit {
   readonly info: WorkerInfo | (() => WorkerInfo)
   /** Peer ids of the coordinators to take jobs from (bootstrap addresses' ids, --coordinator). */
   readonly coordinators?: readonly string[]
-  /** With nothing pinned, join the first coordinator found (mDNS), then pin it. */
+  /** With nothing pinned, join the first coordinator found (mDNS), then pin it (until it is forgotten). */
   readonly acceptFirst?: boolean
+  /**
+   * How long the joined coordinator may be gone (no connection, no session) before the link forgets it and
+   * joins the next that qualifies (default DEFAULT_FORGET_AFTER_MS; Infinity: never). Forgets the pin learned
+   * with `acceptFirst`, or with `failover` moves on in the list; `coordinators` themselves stay trusted.
+   */
+  readonly forgetAfterMs?: number
+  /**
+   * With several `coordinators`: work for one at a time, the first that answers (in list order when several
+   * do), and move to the next in the list only once it is forgotten (the page). Without: any connected one.
+   */
+  readonly failover?: boolean
   /** The join secret: the coordinator must prove it, then the worker proves it (core/protocol/join-proof.ts). */
   readonly secret?: string
   /** Longest wait for the job stream to open (default DEFAULT_DIAL_TIMEOUT_MS). */
@@ -104,6 +118,8 @@ export interface CoordinatorLinkEvents {
   'session:closed': CustomEvent<SessionEnd>
   /** With a secret: the coordinator proved it knows it (it is pinned from now on). */
   'coordinator:proven': CustomEvent<string>
+  /** The joined coordinator has been gone `goneMs` (at least forgetAfterMs): the link looks for the next one. */
+  'coordinator:forgotten': CustomEvent<{ coordinator: string, goneMs: number }>
   'welcome': CustomEvent<{ coordinator: string, flow: string, run: string }>
   'refused': CustomEvent<string>
   'flow:done': CustomEvent<{ ok: boolean }>
@@ -121,7 +137,7 @@ const globalTimers: LinkTimers = {
 export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
   readonly agent: WorkerAgent
   private readonly timers: LinkTimers
-  private readonly pinned: Set<string>
+  private readonly choice: CoordinatorChoice
   /** Coordinators that failed to prove the join secret → when they may be tried again. */
   private readonly unproven = new Map<string, number>()
   private readonly retryMin: number
@@ -136,11 +152,12 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
   private controller = new AbortController()
   private retryTimer: unknown
   private pollTimer: unknown
+  private forgetTimer: unknown
 
   constructor (private readonly components: CoordinatorLinkComponents, private readonly init: CoordinatorLinkInit) {
     super()
     this.timers = components.timers ?? globalTimers
-    this.pinned = new Set(init.coordinators)
+    this.choice = new CoordinatorChoice(init)
     this.retryMin = init.retry?.minMs ?? DEFAULT_RETRY_MS
     this.retryMax = Math.max(this.retryMin, init.retry?.maxMs ?? (init.retry == null ? DEFAULT_RETRY_MS : Infinity))
     this.retryFactor = init.retry?.factor ?? 2
@@ -157,6 +174,8 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
       events: {
         welcome: (flow, run) => {
           this.retryMs = this.retryMin
+          // joined: without a secret the welcome is what makes it ours (a dial that fails pins nothing)
+          if (init.secret == null && this.current != null) this.choice.hold(this.current)
           this.safeDispatchEvent('welcome', { detail: { coordinator: this.current ?? '', flow, run } })
         },
         batchDone: (jobs, failed, busyMs) => {
@@ -166,7 +185,7 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
         refused: reason => { this.safeDispatchEvent('refused', { detail: reason }) },
         // with a secret, a coordinator is pinned only once it proved it (a decoy must not capture the pin)
         proven: peer => {
-          this.pinned.add(peer)
+          this.choice.hold(peer)
           this.safeDispatchEvent('coordinator:proven', { detail: peer })
         },
         log: line => { this.safeDispatchEvent('log', { detail: line }) }
@@ -191,6 +210,7 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
     this.retryMs = this.retryMin
     if (this.controller.signal.aborted) this.controller = new AbortController()
     this.components.node.addEventListener('peer:identify', this.onIdentify)
+    this.components.node.addEventListener('peer:disconnect', this.onDisconnect)
     const pollMs = this.init.pollMs ?? DEFAULT_RETRY_MS
     if (pollMs > 0) this.poll(pollMs)
     this.check()
@@ -204,8 +224,11 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
     if (this.running) {
       this.running = false
       this.components.node.removeEventListener('peer:identify', this.onIdentify)
+      this.components.node.removeEventListener('peer:disconnect', this.onDisconnect)
       this.timers.clearTimeout(this.retryTimer)
       this.timers.clearTimeout(this.pollTimer)
+      this.timers.clearTimeout(this.forgetTimer)
+      this.choice.pause()
     }
     const session = this.session
     if (session == null) return
@@ -227,6 +250,7 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
   }
 
   private readonly onIdentify = (): void => { this.check() }
+  private readonly onDisconnect = (): void => { this.check() }
 
   private poll (ms: number): void {
     this.pollTimer = this.timers.setTimeout(() => {
@@ -237,7 +261,9 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
   }
 
   private check (): void {
-    if (!this.running || this.session != null || this.looking) return
+    if (!this.running) return
+    this.watchHeld()
+    if (this.session != null || this.looking) return
     this.looking = true
     this.findCoordinator().then(peer => {
       this.looking = false
@@ -256,18 +282,29 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
     }, () => { this.looking = false })
   }
 
+  /** Forgets the joined coordinator once it has been gone long enough, and wakes up then to see. */
+  private watchHeld (): void {
+    const open = (peer: string): boolean => this.components.node.getConnections().some(c => c.status === 'open' && c.remotePeer.toString() === peer)
+    const state = this.choice.observe(peer => this.current === peer || open(peer), this.timers.now())
+    if (state.kind === 'gone') {
+      this.timers.clearTimeout(this.forgetTimer)
+      this.forgetTimer = this.timers.setTimeout(() => { this.check() }, state.forgetInMs)
+    } else if (state.kind === 'forgotten') {
+      this.safeDispatchEvent('coordinator:forgotten', { detail: { coordinator: state.coordinator, goneMs: state.goneMs } })
+    }
+  }
+
   /** A connected coordinator we trust that speaks the job protocol (identify has told us its protocols). */
   private async findCoordinator (): Promise<PeerId | undefined> {
     const { node } = this.components
     const now = this.timers.now()
+    const connected = new Map<string, PeerId>()
     for (const connection of node.getConnections()) {
-      if (connection.status !== 'open') continue
-      const peerId = connection.remotePeer
-      const peer = peerId.toString()
-      // acceptFirst with nothing pinned: any coordinator until the first one is joined (runSession pins it;
-      // with a secret, its proof does)
-      if (!this.pinned.has(peer) && !(this.init.acceptFirst === true && this.pinned.size === 0)) continue
+      if (connection.status === 'open') connected.set(connection.remotePeer.toString(), connection.remotePeer)
+    }
+    for (const peer of this.choice.candidates([...connected.keys()])) {
       if ((this.unproven.get(peer) ?? 0) > now) continue
+      const peerId = connected.get(peer)!
       try {
         if ((await node.peerStore.get(peerId)).protocols.includes(JOB_PROTOCOL)) return peerId
       } catch { /* not in the peer store yet */ }
@@ -283,7 +320,6 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
     this.currentId = peerId
     try {
       this.safeDispatchEvent('session:opening', { detail: peer })
-      if (this.init.secret == null) this.pinned.add(peer)
       let channel: FrameChannel<CoordinatorMessage, WorkerMessage>
       try {
         if (this.components.beforeSession != null) await untilAborted(this.components.beforeSession({ signal }), signal)
@@ -299,6 +335,7 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
       } catch (err) {
         if (!this.running) return
         this.backOff()
+        this.choice.failed(peer)
         this.safeDispatchEvent('session:failed', { detail: { coordinator: peer, error: err instanceof Error ? err : new Error(String(err)) } })
         return
       }
@@ -309,6 +346,7 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
         const holdOff = this.init.unprovenRetryMs ?? DEFAULT_UNPROVEN_RETRY_MS
         if (holdOff > 0) this.unproven.set(peer, this.timers.now() + holdOff)
         this.backOff()
+        this.choice.failed(peer)
       }
       if (this.running) this.safeDispatchEvent('session:closed', { detail: { coordinator: peer, reason } })
     } finally {

@@ -14,6 +14,8 @@ import type { Terminal } from './terminal.js'
 
 export interface ViewOptions {
   readonly quiet: boolean
+  /** A standing grid (`serve`): a line per run started and ended, no progress display. */
+  readonly standing?: boolean
   readonly embeddedWorkers: number
   readonly spawn: number
 }
@@ -37,6 +39,7 @@ export class CoordinatorView {
       say(`grid dashboard: ${urls[0]}dashboard · Prometheus metrics: ${urls[0]}metrics`)
     })
     on('run:started', detail => {
+      if (options.standing === true) return say(`> run ${detail.runId} started: flow "${detail.flow}"`)
       say(`edge-grid: running flow "${detail.flow}" on ${workersPhrase(detail)}`)
       // replicas need distinct workers: say so, or a flow with too few workers just looks stuck
       for (const { stage, replicas } of detail.verified) say(`stage "${stage}" is verified: each job runs on ${replicas} distinct workers (embedded threads count as one) and waits until that many take work`)
@@ -45,13 +48,19 @@ export class CoordinatorView {
     on('workers:output', ({ line }) => { terminal.log(line) })
     on('run:waiting-for-workers', ({ count }) => { say(`waiting for ${plural(count, options.spawn >= count ? 'spawned worker' : 'volunteer')} to join…`) })
     on('run:running', ({ flow }) => {
-      if (options.quiet) return
+      if (options.quiet || options.standing === true) return
       this.progress = new ProgressDisplay(terminal, flow, () => coordinator.progress()!, () => coordinator.workerCount)
       this.progress.start()
     })
     on('run:clusters-waiting', detail => { terminal.log(this.clusterHint(detail)) })
-    on('run:done', () => { this.stopProgress() })
-    on('run:failed', () => { this.stopProgress() })
+    on('run:done', detail => {
+      this.stopProgress()
+      if (options.standing === true) say(`< run ${detail.runId} done: flow "${detail.flow}", ${plural(detail.jobsDone, 'job')} in ${formatDuration(detail.wallMs)}`)
+    })
+    on('run:failed', detail => {
+      this.stopProgress()
+      if (options.standing === true) say(`< run ${detail.runId} failed: flow "${detail.flow}": ${detail.failure?.error.message ?? 'unknown error'}`)
+    })
     on('worker:joined', detail => { say(joinedLine(detail)) })
     on('worker:left', ({ id, reason }) => { say(`- ${id} ${reason}`) })
     on('worker:refused', ({ id, disagreements }) => { say(`! ${id} refused: its results disagreed with other workers ${disagreements} times (result verification)`) })
@@ -65,27 +74,7 @@ export class CoordinatorView {
 
   /** The end of a run that ended by itself: summary lines, or the failure. */
   ended (summary: RunSummary, flow: string, journal: boolean): void {
-    const { terminal } = this
-    if (!summary.ok) {
-      const f = summary.failure!
-      if (isSinkFailure(f)) {
-        terminal.log(`error: flow "${flow}" failed: ${f.error.message}${journal ? '\nthe journal is kept: fix the sink, then run the same command with --resume to continue' : ''}`)
-      } else {
-        terminal.log(`error: flow "${flow}" failed: stage "${f.stage}", input ${f.input}: ${f.error.name}: ${f.error.message} (after ${plural(f.attempts, 'attempt')})`)
-      }
-      return
-    }
-    if (this.options.quiet) return
-    const rate = summary.jobsDone / Math.max(summary.wallMs / 1000, 1e-3)
-    const volunteers = Object.keys(summary.perWorker).filter(w => w !== 'local').length
-    for (const [name, c] of Object.entries(summary.clusters ?? {})) {
-      terminal.log(`cluster ${name}: ${c.members.length > 0 ? c.members.join(', ') : 'no members'}${c.size != null ? ` (${c.members.length}/${c.size})` : ''}`)
-    }
-    if (summary.verification != null) terminal.log(verificationLine(summary.verification))
-    const { embeddedWorkers, spawn } = this.options
-    const network = volunteers > 0 ? plural(volunteers, spawn > 0 ? 'network worker' : 'volunteer') : ''
-    const on = spawn > 0 && embeddedWorkers === 0 && network !== '' ? network : `${plural(embeddedWorkers, 'embedded worker')}${network !== '' ? ` and ${network}` : ''}`
-    terminal.log(`done: ${plural(summary.jobsDone, 'job')} in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${on}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}${summary.resumed != null ? `, ${formatCount(summary.resumed.jobsReplayed)} taken from the journal` : ''}`)
+    printEnded(this.terminal, this.options, summary, flow, journal)
   }
 
   interrupted (resumable: boolean): void {
@@ -134,4 +123,28 @@ function misbehavedLine ({ peer, kind, reason }: PeerMisbehaved): string {
 function verificationLine (v: VerificationReport): string {
   const suspicious = Object.entries(v.suspicious).map(([worker, n]) => `${worker} (${n})`)
   return `verified: ${plural(v.verified, 'job')} on distinct workers, ${v.disagreements} ${noun(v.disagreements, 'disagreement')}; suspicious: ${suspicious.length > 0 ? suspicious.join(', ') : 'none'}`
+}
+
+/** The end of a run that ended by itself: summary lines, or the failure (a client prints the same). */
+export function printEnded (terminal: Terminal, options: ViewOptions, summary: RunSummary, flow: string, journal: boolean): void {
+  if (!summary.ok) {
+    const f = summary.failure!
+    if (isSinkFailure(f)) {
+      terminal.log(`error: flow "${flow}" failed: ${f.error.message}${journal ? '\nthe journal is kept: fix the sink, then run the same command with --resume to continue' : ''}`)
+    } else {
+      terminal.log(`error: flow "${flow}" failed: stage "${f.stage}", input ${f.input}: ${f.error.name}: ${f.error.message} (after ${plural(f.attempts, 'attempt')})`)
+    }
+    return
+  }
+  if (options.quiet) return
+  const rate = summary.jobsDone / Math.max(summary.wallMs / 1000, 1e-3)
+  const volunteers = Object.keys(summary.perWorker).filter(w => w !== 'local').length
+  for (const [name, c] of Object.entries(summary.clusters ?? {})) {
+    terminal.log(`cluster ${name}: ${c.members.length > 0 ? c.members.join(', ') : 'no members'}${c.size != null ? ` (${c.members.length}/${c.size})` : ''}`)
+  }
+  if (summary.verification != null) terminal.log(verificationLine(summary.verification))
+  const { embeddedWorkers, spawn } = options
+  const network = volunteers > 0 ? plural(volunteers, spawn > 0 ? 'network worker' : 'volunteer') : ''
+  const on = spawn > 0 && embeddedWorkers === 0 && network !== '' ? network : `${plural(embeddedWorkers, 'embedded worker')}${network !== '' ? ` and ${network}` : ''}`
+  terminal.log(`done: ${plural(summary.jobsDone, 'job')} in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${on}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}${summary.resumed != null ? `, ${formatCount(summary.resumed.jobsReplayed)} taken from the journal` : ''}`)
 }

@@ -6,10 +6,8 @@
 import '../net/polyfill.js'
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import { writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { FlowValidationError } from '../../core/errors.js'
-import type { RunSummary } from '../../core/run/flow-run.js'
 import { JournalError } from '../../core/journal/journal.js'
 import { Coordinator, DEFAULT_LISTEN } from '../coordinator/coordinator.js'
 import type { CoordinatorInit } from '../coordinator/coordinator.js'
@@ -22,15 +20,16 @@ import { SinkFileError } from '../sinks/output-file.js'
 import { SourceDataError } from '../sources.js'
 import { CoordinatorView } from './coordinator-view.js'
 import { Terminal } from './terminal.js'
-import { EXIT_BAD_INPUT, intOption, parseCommandLine, UsageError } from './usage.js'
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, intOption, parseCommandLine, UsageError } from './usage.js'
+import { writeReport } from './report.js'
+import { serveMain } from './serve.js'
+import { parseSubmitOptions, SUBMIT_HELP, submitMain } from './submit.js'
 
-export const EXIT_OK = 0
-export { EXIT_BAD_INPUT }
-export const EXIT_FAILED = 1
-/** 128 + SIGINT, as a shell reports a process stopped by Ctrl-C. */
-export const EXIT_INTERRUPTED = 130
+export { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK }
 
 const HELP = `Usage: grid-coordinator <flow.json> [options]
+       grid-coordinator <flow.json> --grid ADDR [options]
+       grid-coordinator serve [options]
 
 Runs a flow of WebAssembly functions: validates flow.json, starts embedded worker
 threads and runs every source item through the stages to the sinks.
@@ -80,6 +79,11 @@ Options:
                    per worker, wall time) to FILE
   --quiet          no progress display and no summary (sink output still printed)
   -h, --help       show this help
+
+${SUBMIT_HELP}
+
+A standing coordinator that volunteers join once and many clients submit to:
+  grid-coordinator serve [options]   (see grid-coordinator serve --help)
 
 Exit codes: 0 success, 1 the flow failed while running (a job failed on every
 attempt, or a sink could not write), 130 interrupted (Ctrl-C), 2 bad input (invalid flow.json, missing files, malformed input data,
@@ -173,6 +177,11 @@ function parseOptions (argv: string[]): Options | 'help' {
 }
 
 export async function main (argv: string[], terminal = new Terminal()): Promise<number> {
+  if (argv[0] === 'serve') return await serveMain(argv.slice(1), terminal)
+  if (argv.some(a => a === '--grid' || a.startsWith('--grid='))) {
+    const submit = await parseCommandLine('grid-coordinator', HELP, argv, terminal, a => a.includes('--help') || a.includes('-h') ? 'help' : parseSubmitOptions(a))
+    return typeof submit === 'number' ? submit : await submitMain(submit, terminal)
+  }
   const options = await parseCommandLine('grid-coordinator', HELP, argv, terminal, parseOptions)
   if (typeof options === 'number') return options
 
@@ -246,21 +255,4 @@ function secretOption (secret: string | undefined): string | undefined {
   if (secret == null) return undefined
   if (secret.length === 0) throw new UsageError('--secret / EDGE_GRID_SECRET is empty')
   return secret
-}
-
-async function writeReport (path: string, flow: string, workers: number, summary: RunSummary): Promise<void> {
-  const report = {
-    flow,
-    ok: summary.ok,
-    workers,
-    wallMs: Math.round(summary.wallMs),
-    jobs: { done: summary.jobsDone, failed: summary.jobsFailed, retried: summary.jobsRetried },
-    perWorker: summary.perWorker,
-    stages: summary.stages,
-    ...(summary.clusters != null ? { clusters: summary.clusters } : {}),
-    ...(summary.verification != null ? { verification: summary.verification } : {}),
-    ...(summary.resumed != null ? { resumed: summary.resumed } : {}),
-    failures: summary.failure != null ? [summary.failure] : []
-  }
-  await writeFile(path, `${JSON.stringify(report, null, 2)}\n`)
 }

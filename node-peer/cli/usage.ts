@@ -2,7 +2,13 @@
 import { GridError } from '../../core/errors.js'
 import type { Terminal } from './terminal.js'
 
+export const EXIT_OK = 0
+/** The flow failed while running (a job failed on every attempt, a sink could not write). */
+export const EXIT_FAILED = 1
+/** Bad input: invalid flow.json, missing files, malformed input data, a journal that does not fit. */
 export const EXIT_BAD_INPUT = 2
+/** 128 + SIGINT, as a shell reports a process stopped by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130
 
 export class UsageError extends GridError {
   static override name = 'UsageError'

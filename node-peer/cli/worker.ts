@@ -15,7 +15,7 @@ import { ModuleCache } from '../module-cache.js'
 import { loadOrCreateIdentity } from '../net/identity.js'
 import { createGridNode } from '../net/node.js'
 import { ANNOUNCE_TOPIC, publishAnnouncement, WORKER_HEARTBEAT_MS } from '../../core/protocol/announce.js'
-import { UNPROVEN_RETRY_MS, WorkerRunner } from '../worker-runner.js'
+import { FORGET_AFTER_MS, UNPROVEN_RETRY_MS, WorkerRunner } from '../worker-runner.js'
 import { UntrustedCoordinatorError } from '../../core/worker/worker-agent.js'
 import { plural } from '../../core/util/plural.js'
 import { formatRateOrNone, RateMeter } from './progress.js'
@@ -38,11 +38,16 @@ Options:
                      re-joins after the coordinator restarts.
   --mdns             find a coordinator on the local network (it must also run
                      with --mdns); off by default, as it multicasts on every
-                     interface. Jobs are taken from one coordinator only:
-                     the --coordinator peer id if given, else the first
-                     one found (for the life of this process); with
-                     --secret, the first one that proves it knows the
-                     secret
+                     interface. Jobs are taken from one coordinator at a
+                     time: the --coordinator peer id if given, else the
+                     first one found (with --secret, the first that proves
+                     it knows the secret), until it has been gone for
+                     --forget-after seconds; then the next one found
+  --forget-after S   with --mdns and no --coordinator: seconds the coordinator
+                     may be gone (no connection) before this worker joins
+                     another (default ${FORGET_AFTER_MS / 1000}: a restarted coordinator gets
+                     its workers back first). A --coordinator or --bootstrap
+                     peer is never forgotten
   --coordinator ID   with --mdns: take jobs only from the coordinator with
                      this peer id
   --secret S         the coordinator's join secret, proven both ways without
@@ -85,6 +90,7 @@ interface Options {
   coordinator?: string
   secret?: string
   metrics?: { readonly host: string, readonly port: number }
+  forgetAfterMs: number
 }
 
 function parseOptions (argv: string[]): Options | 'help' {
@@ -105,6 +111,7 @@ function parseOptions (argv: string[]): Options | 'help' {
       coordinator: { type: 'string' },
       secret: { type: 'string' },
       metrics: { type: 'string' },
+      'forget-after': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -134,6 +141,11 @@ function parseOptions (argv: string[]): Options | 'help' {
   }
   const metrics = values.metrics != null ? parseListen(values.metrics) : undefined
   if (values.metrics != null && metrics == null) throw new UsageError(`--metrics "${values.metrics}": expected PORT or HOST:PORT (e.g. 9464 or 0.0.0.0:9464)`)
+  const forgetAfter = values['forget-after']
+  if (forgetAfter != null && (values.mdns !== true || values.coordinator != null || bootstrap.length > 0)) {
+    throw new UsageError('--forget-after applies only to a coordinator found by --mdns (without --coordinator or --bootstrap, whose peers are never forgotten)')
+  }
+  const forgetAfterS = intOption('--forget-after', forgetAfter, 0, 86_400, FORGET_AFTER_MS / 1000)
   const secret = values.secret ?? process.env.EDGE_GRID_SECRET
   if (secret === '') throw new UsageError('--secret / EDGE_GRID_SECRET is empty')
   return {
@@ -149,7 +161,8 @@ function parseOptions (argv: string[]): Options | 'help' {
     identity: values.identity,
     cache: values.cache ?? join(homedir(), '.cache', 'edge-grid', 'modules'),
     quiet: values.quiet === true,
-    attached: values.attached === true
+    attached: values.attached === true,
+    forgetAfterMs: forgetAfterS * 1000
   }
 }
 
@@ -162,6 +175,9 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   const node = await createGridNode({ privateKey, listen: o.listen, bootstrap: o.bootstrap, mdns: o.mdns })
   const pool = new ThreadPool({ threads: o.threads })
   let flow = ''
+  let doneBefore = 0
+  let runId = ''
+  const forgets = o.mdns && o.coordinator == null && o.bootstrap.length === 0
   const traffic = { in: 0, out: 0 }
   // read when scraped (the runner exists by then); created first so no batch goes unobserved
   const metrics = o.metrics != null
@@ -176,6 +192,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     mdns: o.mdns,
     coordinator: o.coordinator,
     secret: o.secret,
+    forgetAfterMs: o.forgetAfterMs,
     cache: new ModuleCache(o.cache),
     traffic,
     events: {
@@ -183,11 +200,18 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       attached: peer => { log(`connected to coordinator …${peer.slice(-8)}`) },
       detached: (peer, reason) => {
         if (reason instanceof UntrustedCoordinatorError) log(`${reason.message}; trying it again in ${UNPROVEN_RETRY_MS / 1000} s`)
-        else log(`coordinator …${peer.slice(-8)} gone${reason != null ? ` (${reason.message})` : ''}; waiting for it to come back`)
+        else log(`coordinator …${peer.slice(-8)} gone${reason != null ? ` (${reason.message})` : ''}; waiting for it to come back${forgets ? ` (up to ${o.forgetAfterMs / 1000} s)` : ''}`)
       },
+      forgotten: (peer, goneMs) => { log(`coordinator …${peer.slice(-8)} gone for ${(goneMs / 1000).toFixed(1)} s: forgot it; joining the next coordinator found${o.secret != null ? ' that proves the join secret' : ''}`) },
       proven: peer => { log(`coordinator …${peer.slice(-8)} proved it knows the join secret`) },
-      welcome: name => { flow = name; log(`joined flow "${name}"`) },
-      flowDone: ok => { log(`flow "${flow}" ${ok ? 'finished' : 'failed'}; ${plural(runner.agent.stats.jobsDone, 'job')} done here`) },
+      welcome: (name, run) => {
+        if (run !== runId) doneBefore = runner.agent.stats.jobsDone // a re-join of the same run keeps counting
+        flow = name
+        runId = run
+        log(`joined flow "${name}"`)
+      },
+      // a worker that stays runs many flows: count this one's jobs
+      flowDone: ok => { log(`flow "${flow}" ${ok ? 'finished' : 'failed'}; ${plural(runner.agent.stats.jobsDone - doneBefore, 'job')} done here`) },
       refused: reason => { log(`refused by the coordinator: ${reason}`) },
       log
     }

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TypedEventEmitter } from '@libp2p/interface'
 import type { AbortOptions } from '@libp2p/interface'
+import type { RunListing } from '../../core/protocol/submit-messages.js'
 import { RunAbortedError } from '../../core/run/flow-run.js'
 import type { RunProgress, RunSummary, SinkOpener } from '../../core/run/flow-run.js'
 import type { SourceOpener } from '../../core/run/sources.js'
@@ -38,6 +39,8 @@ import { HostedRun } from './hosted-run.js'
 import type { RunInit } from './hosted-run.js'
 import { CoordinatorNetwork } from './network.js'
 import { pageUrls, servePage, withWebSocket } from './page.js'
+import { SubmitServer } from './submit/submit-server.js'
+import type { SubmitServerInit } from './submit/submit-server.js'
 
 /** Fixed default ports, so volunteers can re-join a restarted coordinator at the same address. */
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4747', '/ip4/0.0.0.0/tcp/4748/ws', '/ip4/0.0.0.0/udp/4749/webrtc-direct']
@@ -58,7 +61,7 @@ export interface CoordinatorNetworkOptions {
    * `/metrics`; a WebSocket listen address is added if none.
    */
   readonly http?: number
-  /** Dashboard viewers who prove this secret (never sent: dashboard/control.ts) may cancel runs. */
+  /** Dashboard viewers who prove this secret (never sent: dashboard/control.ts) may cancel runs (default: `serve.secret`). */
   readonly submitSecret?: string
   /** Start local grid-worker processes (named 0 … count-1), with labels per index. */
   readonly spawn?: { readonly count: number, readonly labels?: (index: number) => readonly string[] }
@@ -69,6 +72,10 @@ export interface CoordinatorInit {
   readonly workers: number
   /** Absent: no network at all (embedded workers only). */
   readonly network?: CoordinatorNetworkOptions
+  /** A standing grid: accept flows from clients over the submit protocol (needs `network`). */
+  readonly serve?: SubmitServerInit
+  /** Workers stay for the next run: a run's end is not announced to them as the end of the work. */
+  readonly standing?: boolean
 }
 
 export interface CoordinatorComponents {
@@ -77,6 +84,8 @@ export interface CoordinatorComponents {
 }
 
 export interface RunOptions extends AbortOptions {
+  /** Its weight in the workers' fair share among the runs going on (default 1). */
+  readonly priority?: number
   /** Hand out jobs only once this many network workers are connected. */
   readonly waitWorkers?: number
 }
@@ -93,6 +102,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   private network: CoordinatorNetwork | undefined
   private page: PageServer | undefined
   private spawned: SpawnedWorkers | undefined
+  private submit: SubmitServer | undefined
   private scratch: string | undefined
   private current: HostedRun | undefined
   /** Aborts the current run (stop() during a run interrupts it), and its end. */
@@ -106,9 +116,16 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     super()
   }
 
-  /** Sets up a run of `plan` (its journal: JournalError when it does not fit `init`); nothing starts yet. */
-  async prepare (plan: FlowPlan, init: RunInit = {}): Promise<HostedRun> {
-    const run = await HostedRun.prepare(plan, init, { openSource: this.components.openSource ?? openSource, openSink: this.components.openSink })
+  /**
+   * Sets up a run of `plan` (its journal: JournalError when it does not fit `init`); nothing starts yet.
+   * `io`: where this run's sources are read and its sinks written, when not the coordinator's own (a
+   * submitted run's live on its client).
+   */
+  async prepare (plan: FlowPlan, init: RunInit = {}, io: Partial<CoordinatorComponents> = {}, runId?: string): Promise<HostedRun> {
+    const run = await HostedRun.prepare(plan, init, {
+      openSource: io.openSource ?? this.components.openSource ?? openSource,
+      openSink: io.openSink ?? this.components.openSink
+    }, runId)
     this.prepared.add(run)
     if (run.journalNote != null) emit(this, 'log', { message: run.journalNote })
     return run
@@ -123,7 +140,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     const net = init.network
     if (net == null) return
     // before the network starts, so the dashboard sees every event
-    if (net.http != null) this.dashboard = new Dashboard({ coordinator: this, submitSecret: net.submitSecret, embeddedThreads: init.workers })
+    // the dashboard's controls take the submit secret of `serve` unless given their own
+    if (net.http != null) this.dashboard = new Dashboard({ coordinator: this, submitSecret: net.submitSecret ?? init.serve?.secret, embeddedThreads: init.workers })
     if (net.identity == null) this.scratch = await mkdtemp(join(tmpdir(), 'edge-grid-coordinator-'))
     const identityPath = net.identity ?? join(this.scratch!, 'coordinator.key')
     this.network = await this.startNetwork(net, identityPath)
@@ -134,6 +152,15 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       this.page = await servePage(network, net.http, this.dashboard?.routes)
       emit(this, 'page:serving', { urls: pageUrls(this.page, network) })
     }
+    if (init.serve != null) {
+      this.submit = new SubmitServer({ node: network.node, coordinator: this, misbehaved: (peer, what) => { network.strike(peer, what) } }, init.serve)
+      await this.submit.start()
+    }
+  }
+
+  /** The runs clients submitted (a standing grid; empty otherwise). */
+  submittedRuns (owner?: string): RunListing[] {
+    return this.submit?.listing(owner) ?? []
   }
 
   /** Embedded threads plus network workers connected now. */
@@ -159,6 +186,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   cancel (runId: string): boolean {
     if (this.current?.runId !== runId || this.abortRun == null) return false
     this.cancelled = true
+    // a submitted run is cancelled through the submit server, which tells its client why
+    if (this.submit?.cancel(runId, 'cancelled from the dashboard') === true) return true
     this.abortRun()
     return true
   }
@@ -217,7 +246,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       stopWorkers()
       const journalKept = await run.ended(summary)
       // the flow is over: workers hear "done" (and say so) before anything stops
-      this.network?.finish(summary.ok)
+      if (init.standing !== true) this.network?.finish(summary.ok)
       emit(this, summary.ok ? 'run:done' : 'run:failed', { ...summary, ...ref })
       return { summary, journalKept }
     } catch (err) {
@@ -225,7 +254,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         emit(this, 'run:interrupted', { runId: run.runId, flow: run.name, cancelled: this.cancelled })
         throw new CoordinatorInterruptedError(`flow "${run.name}" was interrupted`, run.resumable)
       }
-      this.network?.finish(false)
+      if (init.standing !== true) this.network?.finish(false)
       throw err
     } finally {
       stopWorkers?.()
@@ -241,6 +270,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
    * stops). Safe to call more than once.
    */
   async stop (): Promise<void> {
+    const submit = this.submit
+    this.submit = undefined
+    await submit?.stop()
     this.abortRun?.()
     await this.running?.catch(() => { /* its caller has the error */ })
     const { page, spawned, network, pool, scratch, dashboard } = this

@@ -42,11 +42,12 @@ export class HostedRun {
   private constructor (readonly plan: FlowPlan, readonly flow: FlowRun, readonly runId: string, private readonly journal: RunJournalSetup | undefined) {}
 
   /** Sets up the journal (JournalError when it does not fit `init`) and the FlowRun; nothing runs yet. */
-  static async prepare (plan: FlowPlan, init: RunInit, components: HostedRunComponents): Promise<HostedRun> {
+  /** `runId`: a run kept across a restart keeps its id (default: a new one). */
+  static async prepare (plan: FlowPlan, init: RunInit, components: HostedRunComponents, runId: string = randomUUID()): Promise<HostedRun> {
     let journal: RunJournalSetup | undefined
     if (init.journal != null) {
       const { spec } = plan
-      const fingerprint = await flowFingerprint(plan.text, spec, new Map([...plan.functions].map(([name, fn]) => [name, fn.module])))
+      const fingerprint = await flowFingerprint(plan.text, spec, new Map([...plan.functions].map(([name, fn]) => [name, fn.module])), plan.inputs)
       journal = await setUpJournal(init.journal.path ?? defaultJournalPath(plan.file, spec.name), spec.name, fingerprint, init.journal)
     }
     const flow = new FlowRun({
@@ -58,7 +59,7 @@ export class HostedRun {
       journal: journal?.journal,
       resume: journal?.resume
     })
-    return new HostedRun(plan, flow, randomUUID(), journal)
+    return new HostedRun(plan, flow, runId, journal)
   }
 
   get name (): string {

@@ -127,6 +127,11 @@ export class CoordinatorNetwork {
     await this.node.stop()
   }
 
+  /** One strike for `peer` (a client that broke the submit protocol, …). */
+  strike (peer: string, what: string): void {
+    this.misbehaved(peer, what)
+  }
+
   /** One strike for `peer`; at MAX_STRIKES it is disconnected and the gater refuses it for the cooldown. */
   private misbehaved (peer: string, what: string): void {
     if (!this.strikes.strike(peer)) return

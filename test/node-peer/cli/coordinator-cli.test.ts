@@ -90,7 +90,20 @@ describe('grid-worker CLI', () => {
   it('--help documents the options', async () => {
     const { code, stdout } = await runBin('grid-worker', ['--help'])
     assert.equal(code, 0)
-    for (const text of ['--bootstrap', '--mdns', '--threads', '--name', '--identity']) assert.ok(stdout.includes(text), text)
+    for (const text of ['--bootstrap', '--mdns', '--threads', '--name', '--identity', '--forget-after']) assert.ok(stdout.includes(text), text)
+    assert.match(stdout, /--forget-after S[\s\S]*default 30[\s\S]*never forgotten/)
+  })
+
+  it('--forget-after only with a coordinator found by mDNS, in whole seconds (refused before any network starts)', async () => {
+    const id = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN'
+    for (const args of [['--bootstrap', `/ip4/127.0.0.1/tcp/4747/p2p/${id}`, '--forget-after', '5'], ['--mdns', '--coordinator', id, '--forget-after', '5']]) {
+      const { code, stderr } = await runBin('grid-worker', args)
+      assert.equal(code, 2, args.join(' '))
+      assert.match(stderr, /--forget-after applies only to a coordinator found by --mdns \(without --coordinator or --bootstrap, whose peers are never forgotten\)/)
+    }
+    const bad = await runBin('grid-worker', ['--mdns', '--forget-after', '2.5'])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /--forget-after expects an integer from 0 to 86400, got "2.5"/)
   })
 
   it('refuses to start without a way to find a coordinator, or with an address lacking /p2p/', async () => {

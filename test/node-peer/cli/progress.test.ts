@@ -8,19 +8,17 @@ import assert from 'node:assert/strict'
 import type { RunProgress } from '../../../core/run/flow-run.js'
 import { noun, plural } from '../../../core/util/plural.js'
 import { formatClusters, formatProgress, MIN_RATE_WINDOW_MS, NO_RATE, ProgressDisplay, RateMeter } from '../../../node-peer/cli/progress.js'
+import type { ProgressTotals } from '../../../node-peer/cli/progress.js'
 import type { Terminal } from '../../../node-peer/cli/terminal.js'
 
 const terminal = { statusIsTty: false, status () {}, log () {}, clearStatus () {} } as unknown as Terminal
-
-/** A run's progress with nothing done, queued or out (the display reads only the totals). */
-const IDLE: RunProgress = { jobsDone: 0, jobsOut: 0, queued: 0, jobsFailed: 0, jobsRetried: 0, stages: {}, perWorker: {} }
 
 /** A display over a settable job count, worker count and clock. */
 function display (workers = 1): { show: ProgressDisplay, set: (jobs: number, atMs: number) => void, setWorkers: (n: number) => void } {
   let jobs = 0
   let now = 10_000
   let w = workers
-  const show = new ProgressDisplay(terminal, 'primes', (): RunProgress => ({ ...IDLE, jobsDone: jobs }), () => w, () => now)
+  const show = new ProgressDisplay(terminal, 'primes', (): ProgressTotals => ({ jobsDone: jobs, jobsOut: 0, queued: 0 }), () => w, () => now)
   return { show, set: (j, at) => { jobs = j; now = 10_000 + at }, setWorkers: n => { w = n } }
 }
 
@@ -79,7 +77,7 @@ describe('progress line', () => {
   })
 
   it('formats the whole line: name, bar and share read, jobs, rate, elapsed, workers', () => {
-    const line = formatProgress({ flowName: 'mandelbrot', progress: { ...IDLE, jobsDone: 1, sourceFraction: 0.5 }, rate: undefined, elapsedMs: 200, workers: 1, tty: false })
+    const line = formatProgress({ flowName: 'mandelbrot', progress: { jobsDone: 1, jobsOut: 0, queued: 0, sourceFraction: 0.5 }, rate: undefined, elapsedMs: 200, workers: 1, tty: false })
     assert.equal(line, `mandelbrot │  50% read │ 1 job │ ${NO_RATE} │ 0.2s │ 1 worker`)
   })
 })
