@@ -106,6 +106,11 @@ export class SinkError extends GridError {
   static override name = 'SinkError'
 }
 
+/** A coordinator hosts as many runs as it can (core/grid/run-board.ts, RUN_SLOTS): a new one must wait. */
+export class RunBoardFullError extends GridError {
+  static override name = 'RunBoardFullError'
+}
+
 /**
  * Every error class whose instances travel as `ErrorData` (job outcomes, a run's failure, a worker's report):
  * `errorFromData` rebuilds these by name, so receivers branch on `instanceof` as on the sending side.
@@ -114,7 +119,7 @@ const known: Record<string, new (message: string) => GridError> = {
   GridError, ModuleRejectedError, WasmTrapError, JobTimeoutError, OutputLimitError, JobFailedError,
   ExecutorClosedError, SandboxCrashedError, UnknownModuleError, ExecutorError, AggregateInputError,
   PartitionInputError, VerificationError, SinkError, WasiExitError, WasiIoError,
-  JsFunctionError, JsValueError
+  JsFunctionError, JsValueError, RunBoardFullError
 }
 
 /** The names `errorFromData` rebuilds as their classes. */

@@ -1,12 +1,12 @@
 /**
- * Embedded workers: connects a FlowRun to a local JobExecutor (the worker_threads pool). The batching is the
- * worker side's own (core/worker/batch-dispatcher.ts, as in WorkerAgent): every thread busy with one batch
- * running and one waiting, sized by BatchSizer; here the jobs come straight from the run and the outcomes go
- * straight back to it.
+ * Embedded workers: connects a job board (the coordinator's RunBoard, or one FlowRun) to a local JobExecutor
+ * (the worker_threads pool). The batching is the worker side's own (core/worker/batch-dispatcher.ts, as in
+ * WorkerAgent): every thread busy with one batch running and one waiting, sized by BatchSizer; here the jobs
+ * come straight from the board and the outcomes go straight back to it.
  */
 import { errorToData, ExecutorError } from '../core/errors.js'
 import type { Job, JobExecutor, JobOutcome } from '../core/jobs.js'
-import type { FlowRun } from '../core/run/flow-run.js'
+import type { JobBoard } from '../core/grid/job-board.js'
 import { BatchDispatcher } from '../core/worker/batch-dispatcher.js'
 import type { BatchSink, BatchSource } from '../core/worker/batch-dispatcher.js'
 import { withSideValue } from '../core/protocol/side-values.js'
@@ -16,7 +16,7 @@ export class LocalWorkers implements BatchSource, BatchSink {
   private unsubscribe: (() => void) | undefined
   private stopped = false
 
-  constructor (private readonly run: FlowRun, executor: JobExecutor, readonly workerName = 'local') {
+  constructor (private readonly run: JobBoard, executor: JobExecutor, readonly workerName = 'local') {
     this.dispatcher = new BatchDispatcher({ executor, source: this, sink: this })
   }
 
@@ -42,12 +42,12 @@ export class LocalWorkers implements BatchSource, BatchSink {
 
   /** BatchSink: outcomes go back to the run (which calls onWork when there is more to take). */
   readonly done = (_batch: readonly Job[], outcomes: JobOutcome[]): void => {
-    this.run.complete(outcomes)
+    this.run.complete(outcomes, this.workerName)
   }
 
   readonly failed = (batch: readonly Job[], err: unknown): void => {
     // The executor itself failed (closed): report every job as failed so nothing hangs.
     const error = errorToData(new ExecutorError(String((err as Error)?.message ?? err)))
-    this.run.complete(batch.map(job => ({ id: job.id, ok: false as const, error })))
+    this.run.complete(batch.map(job => ({ id: job.id, ok: false as const, error })), this.workerName)
   }
 }

@@ -1,8 +1,9 @@
 /**
  * The coordinator side of one worker's job stream: checks the hello, hands out jobs only against credits,
- * feeds results to the run, and on leave or disconnect puts the worker's jobs back in the queues.
+ * feeds results to the board (the runs the coordinator hosts, or one FlowRun), and on leave or disconnect
+ * puts the worker's jobs back in the queues.
  */
-import type { FlowRun } from '../run/flow-run.js'
+import type { JobBoard } from '../grid/job-board.js'
 import type { SessionChannel } from './session-channel.js'
 import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
 import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
@@ -72,7 +73,7 @@ export class WorkerSession {
 
   /** `id` names the worker in reports and leases (unique per connection, e.g. `name@peerId`). */
   constructor (
-    private readonly run: FlowRun,
+    private readonly board: JobBoard,
     private readonly channel: CoordinatorChannel,
     private readonly flowName: string,
     private readonly runId: string,
@@ -93,7 +94,7 @@ export class WorkerSession {
 
   id: string | undefined
 
-  /** Tells the worker the flow is over (it may stay connected for the next one). */
+  /** Tells the worker the flow is over (a one-shot coordinator; a standing one never says it). */
   finish (ok: boolean): void {
     if (this.ended || this.finished) return
     this.finished = true
@@ -154,7 +155,7 @@ export class WorkerSession {
             return
           }
         }
-        this.run.complete(message.results.map(outcomeFromWire))
+        this.board.complete(message.results.map(outcomeFromWire), this.id)
         break
       case 'bye':
         this.leftUnproven()
@@ -198,20 +199,20 @@ export class WorkerSession {
     else this.refuse({ kind: proof.length === 0 ? 'no-secret' : 'wrong-proof' })
   }
 
-  /** Welcome and join the run: from here on the worker gets jobs. */
+  /** Welcome and join the board: from here on the worker gets jobs (once a run has some). */
   private admit (): void {
     const info = this.info!
     const id = this.makeId(info)
-    if (this.run.isRefused(id)) {
+    if (this.board.isRefused(id)) {
       this.refuse({ kind: 'verification' })
       return
     }
     this.id = id
     this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
     // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
-    this.run.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads)
-    const offWork = this.run.onWork(() => { this.pump() })
-    const offRefused = this.run.onRefused(worker => { if (worker === this.id) this.refuse({ kind: 'verification' }) })
+    this.board.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads)
+    const offWork = this.board.onWork(() => { this.pump() })
+    const offRefused = this.board.onRefused(worker => { if (worker === this.id) this.refuse({ kind: 'verification' }) })
     this.unsubscribe = () => { offWork(); offRefused() }
     this.events.joined?.(this.id, info)
     this.pump()
@@ -229,7 +230,7 @@ export class WorkerSession {
   private pump (): void {
     if (this.ended || this.id == null) return
     while (this.credits > 0) {
-      const jobs = this.run.takeJobs(Math.min(this.credits, MAX_JOBS_PER_MESSAGE), this.id, true)
+      const jobs = this.board.takeJobs(Math.min(this.credits, MAX_JOBS_PER_MESSAGE), this.id, true)
       if (jobs.length === 0) return
       this.credits -= jobs.length
       for (const job of jobs) this.held.add(job.id)
@@ -250,7 +251,7 @@ export class WorkerSession {
       let ids = byName.get(job.side)
       if (ids == null) {
         byName.set(job.side, ids = [])
-        const value = this.run.sideValue(job.side)
+        const value = this.board.sideValue(job.side)
         if (value != null && this.sideSent.get(job.side) !== value.version) {
           this.sideSent.set(job.side, value.version)
           this.send({ t: 'side', name: job.side, version: value.version, value: value.bytes })
@@ -267,7 +268,7 @@ export class WorkerSession {
     clearTimeout(this.proofTimer)
     this.unsubscribe?.()
     if (this.id != null) {
-      this.run.release(this.id)
+      this.board.release(this.id)
       this.events.left?.(this.id, describeSessionEnd(end), end)
     }
   }

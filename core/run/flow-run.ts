@@ -9,11 +9,12 @@ import type { FlowSpec, SinkSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
 import { errorToData, GridError, SinkError } from '../errors.js'
 import { RunState } from './run-state.js'
-import type { SinkDelivery, StageCounts } from './run-state.js'
+import type { SinkDelivery } from './run-state.js'
 import type { SideValue } from '../protocol/side-values.js'
 import type { SourceCursor, SourceOpener } from './sources.js'
 import { describeBytes } from '../util/describe.js'
-import type { VerificationReport } from './verification.js'
+import { JobIds } from './job-ids.js'
+import type { ClusterView, RunFailure, RunSummary } from './run-summary.js'
 import type { RunJournal } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
 import { runProgress } from './run-progress.js'
@@ -62,40 +63,11 @@ export interface FlowRunInit {
   readonly journal?: RunJournal
   /** Resume an interrupted run: journaled jobs are replayed, items the sinks wrote are not written again. */
   readonly resume?: ResumePoint
+  /** Where job ids come from (default 1, 2, 3 …); a RunBoard places them in its slot (job-ids.ts). */
+  readonly jobIds?: JobIds
 }
 
-export interface RunFailure {
-  readonly stage: string
-  /** The failing job's input, decoded and shortened for people. */
-  readonly input: string
-  readonly attempts: number
-  readonly error: ErrorData
-}
-
-export interface RunSummary {
-  readonly ok: boolean
-  readonly failure?: RunFailure
-  readonly jobsDone: number
-  readonly jobsFailed: number
-  readonly jobsRetried: number
-  readonly stages: Record<string, StageCounts>
-  readonly perWorker: Record<string, number>
-  readonly wallMs: number
-  /** Each cluster's members when the run ended (absent when the flow declares no clusters). */
-  readonly clusters?: Record<string, ClusterView>
-  /** Stages with `verify`: jobs verified, jobs whose replicas disagreed, suspicious workers (absent otherwise). */
-  readonly verification?: VerificationReport
-  /** A resumed run: jobs taken from the journal instead of run again, sink items not written again. */
-  readonly resumed?: { readonly jobsReplayed: number, readonly sinkItemsSkipped: number }
-}
-
-export interface ClusterView {
-  readonly members: string[]
-  /** The declared `members` count, if any. */
-  readonly size?: number
-  readonly labels: string[]
-}
-
+export type { ClusterView, RunFailure, RunSummary } from './run-summary.js'
 export type { RunProgress, StageProgress } from './run-progress.js'
 
 /** Items waiting for sinks above which no more jobs are handed out (a slow sink throttles the flow). */
@@ -104,6 +76,8 @@ const SOURCE_CHUNK = 1024
 const LEASE_CHECK_MS = 1000
 
 export class FlowRun {
+  /** The run's job id space: a RunBoard places it in a slot before the first job is handed out. */
+  readonly jobIds: JobIds
   /** Private: others read it through progress(), clusters(), queued and the methods below, never by hand. */
   private readonly state: RunState
   private readonly listeners = new Set<() => void>()
@@ -124,7 +98,8 @@ export class FlowRun {
   private aborted = false
 
   constructor (private readonly init: FlowRunInit) {
-    this.state = new RunState({ ...init, journal: init.journal != null })
+    this.jobIds = init.jobIds ?? new JobIds()
+    this.state = new RunState({ ...init, jobIds: this.jobIds, journal: init.journal != null })
     this.state.onSideValue((name, value) => { for (const listener of this.sideListeners) listener(name, value) })
     this.state.onRefused(worker => { for (const listener of this.refusedListeners) listener(worker) })
     this.now = init.now ?? (() => Date.now())

@@ -3,7 +3,7 @@
  * stage what is done, queued and out. Read from the run state's own counters each time (O(stages + workers)),
  * so it is cheap enough to sample a few times a second; nothing is counted here.
  */
-import type { ClusterView } from './flow-run.js'
+import type { ClusterView } from './run-summary.js'
 import type { RunState, StageCounts } from './run-state.js'
 import type { SourceCursor } from './sources.js'
 import type { VerificationReport } from './verification.js'

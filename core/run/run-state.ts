@@ -42,6 +42,7 @@ import { maxReplicas, VerificationLedger } from './verification.js'
 import { Completion } from './completion.js'
 import type { JobRecord } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
+import { JobIds } from './job-ids.js'
 import { Router } from './router.js'
 import type { SinkDelivery } from './router.js'
 import { RunStatus } from './run-status.js'
@@ -62,6 +63,8 @@ export interface RunStateInit {
   readonly journal?: boolean
   /** Resume from a journal: its jobs are replayed instead of run. */
   readonly resume?: ResumePoint
+  /** Where job ids come from (default: 1, 2, 3 …; a RunBoard gives each run its own slot, job-ids.ts). */
+  readonly jobIds?: JobIds
 }
 
 /** Queued items (all stages) above which sources are not pulled: bounds memory whatever the source length. */
@@ -81,7 +84,7 @@ export class RunState {
   private readonly completion: Completion
   /** Deliveries of broadcast copies replayed during takeJobs, until FlowRun takes them. */
   private replayed: SinkDelivery[] = []
-  private nextId = 1
+  private readonly ids: JobIds
   readonly perWorker = new Map<string, number>()
   readonly membership: ClusterMembership
   readonly sideValues = new SideValues()
@@ -99,6 +102,7 @@ export class RunState {
   constructor (init: RunStateInit) {
     const { spec, graph, functions } = init
     this.highWater = init.highWater ?? DEFAULT_HIGH_WATER
+    this.ids = init.jobIds ?? new JobIds()
     this.openSources = new Set(Object.keys(spec.sources))
     this.membership = new ClusterMembership(spec.clusters)
     for (const stage of Object.values(spec.stages)) if (stage.kind === 'map' && stage.sideInput != null) this.sideStreams.add(stage.sideInput)
@@ -195,8 +199,8 @@ export class RunState {
 
   private handOut (stage: StageState, work: Work, worker: string, now: number | undefined, jobs: Job[]): void {
     const job: Job = stage.side == null
-      ? { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
-      : { id: this.nextId++, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
+      ? { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
+      : { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
     stage.inFlight++
     if (stage.byWorker != null) stage.byWorker.set(worker, (stage.byWorker.get(worker) ?? 0) + 1)
     this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })

@@ -1,8 +1,9 @@
 /**
  * A coordinator's life, as a library object: `start` brings up what lives as long as the coordinator (the
- * embedded worker pool, the libp2p network with its job server and gossip, the browser page, spawned
- * workers), `run` runs one flow on it (journal, FlowRun, embedded workers, waiting for volunteers), `stop`
- * takes it all down. It reports what happens as typed events (events.ts) and prints nothing itself.
+ * embedded worker pool, the libp2p network with its job server and gossip, the board every worker takes jobs
+ * from, the browser page, spawned workers), `run` runs one flow on it (journal, FlowRun, waiting for
+ * volunteers), `stop` takes it all down. It reports what happens as typed events (events.ts) and prints
+ * nothing itself.
  *
  *   const coordinator = new Coordinator({ openSink })
  *   coordinator.addEventListener('worker:joined', evt => { console.log(evt.detail.id) })
@@ -11,14 +12,19 @@
  *   const { summary } = await coordinator.run(run, { signal })
  *   await coordinator.stop()
  *
- * One run at a time today; the network and the pool do not depend on the run, so hosting a run per submitted
- * flow is `prepare` + `run` again (job streams that arrive between runs wait in the job server).
+ * Several runs at once: `run` may be called again while runs go on (`prepare` + `run` per submitted flow).
+ * Each run is on the board (core/grid/run-board.ts) from `prepare` (workers joining meanwhile become members
+ * of its clusters at once, as they always did) until its end; it hands out jobs once `run` starts it (after
+ * waiting for volunteers, if asked). Workers share their job slots between the runs by priority. With `standing`, a run's end tells the
+ * workers nothing (they stay for the next run); without, they hear `done` as one-shot workers always did.
  */
+import { randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TypedEventEmitter } from '@libp2p/interface'
 import type { AbortOptions } from '@libp2p/interface'
+import { RunBoard } from '../../core/grid/run-board.js'
 import type { RunListing } from '../../core/protocol/submit-messages.js'
 import { RunAbortedError } from '../../core/run/flow-run.js'
 import type { RunProgress, RunSummary, SinkOpener } from '../../core/run/flow-run.js'
@@ -36,6 +42,9 @@ import { emit } from './events.js'
 import type { CoordinatorEvents, RunRef } from './events.js'
 import type { FlowPlan } from './flow-plan.js'
 import { HostedRun } from './hosted-run.js'
+import { snapshot } from './hosting.js'
+import type { Hosting, HostedRunSnapshot } from './hosting.js'
+export type { HostedRunSnapshot, HostedRunState } from './hosting.js'
 import type { RunInit } from './hosted-run.js'
 import { CoordinatorNetwork } from './network.js'
 import { pageUrls, servePage, withWebSocket } from './page.js'
@@ -74,7 +83,10 @@ export interface CoordinatorInit {
   readonly network?: CoordinatorNetworkOptions
   /** A standing grid: accept flows from clients over the submit protocol (needs `network`). */
   readonly serve?: SubmitServerInit
-  /** Workers stay for the next run: a run's end is not announced to them as the end of the work. */
+  /**
+   * A standing coordinator (runs come and go, workers stay): a run's end sends workers no `done`. False or
+   * absent: one-shot, workers hear `done` when the run ends, as `grid-coordinator flow.json` always did.
+   */
   readonly standing?: boolean
 }
 
@@ -84,10 +96,13 @@ export interface CoordinatorComponents {
 }
 
 export interface RunOptions extends AbortOptions {
-  /** Its weight in the workers' fair share among the runs going on (default 1). */
-  readonly priority?: number
   /** Hand out jobs only once this many network workers are connected. */
   readonly waitWorkers?: number
+  /**
+   * The run's share of every worker's job slots relative to the other runs hosted at once (a positive number,
+   * default 1): priority 3 beside a run of priority 1 holds about 3 of every 4 slots (core/grid/fair-share.ts).
+   */
+  readonly priority?: number
 }
 
 export interface RunResult {
@@ -104,13 +119,16 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   private spawned: SpawnedWorkers | undefined
   private submit: SubmitServer | undefined
   private scratch: string | undefined
-  private current: HostedRun | undefined
-  /** Aborts the current run (stop() during a run interrupts it), and its end. */
-  private abortRun: (() => void) | undefined
-  private running: Promise<unknown> | undefined
-  private cancelled = false
+  private local: LocalWorkers | undefined
+  private spawning: Promise<void> | undefined
+  /** Runs going on, by run id, in the order they were started. */
+  private readonly hosted = new Map<string, Hosting>()
   private dashboard: Dashboard | undefined
   private readonly prepared = new Set<HostedRun>()
+  /** What every worker takes jobs from, for the coordinator's whole life. */
+  readonly board = new RunBoard()
+  /** The board's id: workers are welcomed to it (one per coordinator life, not per flow). */
+  readonly boardId = randomUUID()
 
   constructor (private readonly components: CoordinatorComponents) {
     super()
@@ -126,6 +144,13 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       openSource: io.openSource ?? this.components.openSource ?? openSource,
       openSink: io.openSink ?? this.components.openSink
     }, runId)
+    try {
+      // on the board from now on: it hands out no job before run() starts it, but workers join its clusters
+      this.board.add(run.flow)
+    } catch (err) {
+      run.close()
+      throw err
+    }
     this.prepared.add(run)
     if (run.journalNote != null) emit(this, 'log', { message: run.journalNote })
     return run
@@ -136,7 +161,11 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     this.init = init
     const interrupted = (): never => { throw new CoordinatorInterruptedError('stopped while starting', [...this.prepared].some(r => r.resumable)) }
     if (options.signal?.aborted === true) interrupted()
-    if (init.workers > 0) this.pool = new ThreadPool({ threads: init.workers })
+    if (init.workers > 0) {
+      this.pool = new ThreadPool({ threads: init.workers })
+      this.local = new LocalWorkers(this.board, this.pool)
+      this.local.start()
+    }
     const net = init.network
     if (net == null) return
     // before the network starts, so the dashboard sees every event
@@ -168,10 +197,15 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     return (this.pool?.slots ?? 0) + (this.network?.workerCount ?? 0)
   }
 
-  /** A run's progress (no `runId`: the current run's); undefined when that run is not going on. */
+  /** A hosted run's progress (no `runId`: the first run still going on); undefined when there is none. */
   progress (runId?: string): RunProgress | undefined {
-    const run = this.current
-    return run != null && (runId == null || run.runId === runId) ? run.flow.progress() : undefined
+    const hosting = runId != null ? this.hosted.get(runId) : this.hosted.values().next().value
+    return hosting?.run.flow.progress()
+  }
+
+  /** Every run going on now, in the order they were started. */
+  runs (): HostedRunSnapshot[] {
+    return [...this.hosted.values()].map(snapshot)
   }
 
   /** Bytes received and sent on job streams so far (zero without a network). */
@@ -179,49 +213,51 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     return this.network?.traffic ?? { in: 0, out: 0 }
   }
 
-  /**
-   * Stops the run `runId` as its signal would (its journal is kept; `run()` throws
-   * CoordinatorInterruptedError). Returns false when no such run is going on.
-   */
+  /** Stops run `runId` as its signal would (journal kept, `run()` throws CoordinatorInterruptedError); false if not going on. */
   cancel (runId: string): boolean {
-    if (this.current?.runId !== runId || this.abortRun == null) return false
-    this.cancelled = true
+    const hosting = this.hosted.get(runId)
+    if (hosting == null) return false
+    hosting.cancelled = true
     // a submitted run is cancelled through the submit server, which tells its client why
-    if (this.submit?.cancel(runId, 'cancelled from the dashboard') === true) return true
-    this.abortRun()
+    if (this.submit?.cancel(runId, 'cancelled from the dashboard') !== true) hosting.abort()
     return true
   }
 
   /**
-   * Runs `run` to its end on this coordinator and returns its summary (ok or failed). Throws
-   * CoordinatorInterruptedError when `signal` aborts it (its journal is kept), SpawnError when a spawned
-   * worker dies before the run could start.
+   * Runs `run` to its end on this coordinator and returns its summary (ok or failed). May be called while
+   * other runs go on: they share the workers. Throws CoordinatorInterruptedError when `signal` aborts it (its
+   * journal is kept), SpawnError when a spawned worker dies before the run could start, RunBoardFullError
+   * when RUN_SLOTS runs are going on already.
    */
   async run (run: HostedRun, options: RunOptions = {}): Promise<RunResult> {
     if (this.init == null) throw new Error('Coordinator.run before start')
-    if (this.current != null) throw new Error('one run at a time')
+    if (this.hosted.has(run.runId)) throw new Error(`run ${run.runId} is going on already`)
+    const priority = options.priority ?? 1
+    if (!(priority > 0 && Number.isFinite(priority))) throw new RangeError(`priority must be a positive number, got ${priority}`)
     const stopping = new AbortController()
-    this.cancelled = false
-    this.abortRun = () => { stopping.abort() }
     const signal = options.signal != null ? AbortSignal.any([options.signal, stopping.signal]) : stopping.signal
-    const running = this.runOnce(this.init, run, signal, options.waitWorkers ?? 0)
-    this.running = running
+    if (this.board.slotOf(run.flow) == null) this.board.add(run.flow, { weight: priority })
+    else this.board.setWeight(run.flow, priority)
+    const hosting: Hosting = { run, priority, startedAt: Date.now(), state: 'starting', abort: () => { stopping.abort() } }
+    this.hosted.set(run.runId, hosting)
+    const running = this.runOnce(this.init, hosting, signal, options.waitWorkers ?? 0)
+    hosting.done = running
     try {
       return await running
     } finally {
-      this.abortRun = this.running = undefined
+      this.hosted.delete(run.runId)
     }
   }
 
-  private async runOnce (init: CoordinatorInit, run: HostedRun, signal: AbortSignal, waitFor: number): Promise<RunResult> {
+  private async runOnce (init: CoordinatorInit, hosting: Hosting, signal: AbortSignal, waitFor: number): Promise<RunResult> {
+    const { run } = hosting
     const { plan, flow } = run
-    this.current = run
     const onAbort = (): void => { run.close() }
     signal.addEventListener('abort', onAbort, { once: true })
     const spawn = init.network?.spawn?.count ?? 0
-    let stopWorkers: (() => void) | undefined
+    const ref = { runId: run.runId, flow: run.name }
+    let stopWatching: (() => void) | undefined
     try {
-      const ref = { runId: run.runId, flow: run.name }
       emit(this, 'run:started', {
         ...ref,
         embeddedWorkers: init.workers,
@@ -230,55 +266,65 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         verified: Object.values(plan.spec.stages).filter(s => s.verify != null).map(s => ({ stage: s.name, replicas: s.verify!.replicas }))
       })
       for (const [hash, bytes] of plan.modules) await this.pool?.addModule(hash, bytes)
-      this.network?.attach({ run: flow, flowName: run.name, runId: run.runId }, plan.modules)
-      if (this.network != null && spawn > 0 && this.spawned == null) await this.spawn(this.network, init.network!.spawn!)
+      this.network?.host({ runId: run.runId, flowName: run.name, progress: () => flow.progress() }, plan.modules)
+      if (this.network != null && spawn > 0) await (this.spawning ??= this.spawn(this.network, init.network!.spawn!))
       const waitWorkers = Math.max(waitFor, spawn)
-      if (this.network != null && waitWorkers > 0) await this.waitForWorkers(this.network, ref, waitWorkers, { signal })
-      const offRefused = flow.onRefused(id => { emit(this, 'worker:refused', { id, disagreements: REFUSE_AFTER_DISAGREEMENTS }) })
-      const local = this.pool != null ? new LocalWorkers(flow, this.pool) : undefined
+      if (this.network != null && waitWorkers > 0) {
+        hosting.state = 'waiting-for-workers'
+        await this.waitForWorkers(this.network, ref, waitWorkers, { signal })
+      }
+      signal.throwIfAborted()
+      const offRefused = flow.onRefused(id => { emit(this, 'worker:refused', { ...ref, id, disagreements: REFUSE_AFTER_DISAGREEMENTS }) })
       const stopHint = watchClusters(plan.spec, flow, clusters => {
         emit(this, 'run:clusters-waiting', { ...ref, clusters, waitedMs: CLUSTER_HINT_MS, ...(this.network != null ? { joinCommand: this.network.joinCommand() } : {}) })
       })
-      stopWorkers = () => { local?.stop(); offRefused(); stopHint() }
+      stopWatching = () => { offRefused(); stopHint() }
+      // from here on its sources are read: every worker (embedded and network) may take its jobs
+      hosting.state = 'running'
       emit(this, 'run:running', ref)
-      local?.start()
       const summary = await flow.run({ signal })
-      stopWorkers()
+      this.board.remove(flow)
       const journalKept = await run.ended(summary)
-      // the flow is over: workers hear "done" (and say so) before anything stops
+      // a one-shot flow is over: workers hear "done" (and say so) before anything stops
       if (init.standing !== true) this.network?.finish(summary.ok)
       emit(this, summary.ok ? 'run:done' : 'run:failed', { ...summary, ...ref })
       return { summary, journalKept }
     } catch (err) {
       if (signal.aborted || err instanceof RunAbortedError) {
-        emit(this, 'run:interrupted', { runId: run.runId, flow: run.name, cancelled: this.cancelled })
+        emit(this, 'run:interrupted', { runId: run.runId, flow: run.name, cancelled: hosting.cancelled === true })
         throw new CoordinatorInterruptedError(`flow "${run.name}" was interrupted`, run.resumable)
       }
       if (init.standing !== true) this.network?.finish(false)
       throw err
     } finally {
-      stopWorkers?.()
+      this.board.remove(flow)
+      this.network?.unhost(run.runId)
+      stopWatching?.()
       signal.removeEventListener('abort', onAbort)
       run.close()
       this.prepared.delete(run)
-      this.current = undefined
     }
   }
 
   /**
-   * Stops everything started (a run going on is interrupted first; spawned workers leave, then the node
+   * Stops everything started (runs going on are interrupted first; spawned workers leave, then the node
    * stops). Safe to call more than once.
    */
   async stop (): Promise<void> {
     const submit = this.submit
     this.submit = undefined
     await submit?.stop()
-    this.abortRun?.()
-    await this.running?.catch(() => { /* its caller has the error */ })
+    const runs = [...this.hosted.values()]
+    for (const hosting of runs) hosting.abort()
+    await Promise.allSettled(runs.map(async h => await h.done))
+    this.local?.stop()
     const { page, spawned, network, pool, scratch, dashboard } = this
-    this.page = this.spawned = this.network = this.pool = this.scratch = this.dashboard = undefined
+    this.page = this.spawned = this.network = this.pool = this.scratch = this.local = this.spawning = this.dashboard = undefined
     dashboard?.close()
-    for (const run of this.prepared) run.close()
+    for (const run of this.prepared) {
+      run.close()
+      this.board.remove(run.flow)
+    }
     this.prepared.clear()
     await page?.close()
     await spawned?.stop()
@@ -287,8 +333,17 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     if (scratch != null) await rm(scratch, { recursive: true, force: true })
   }
 
+  /** For people: the flows a worker joining now is told it joined (hosted ones, else those about to run). */
+  private welcomeFlow (): string {
+    const names = [...new Set([...this.hosted.values()].map(h => h.run.name))]
+    if (names.length === 0) for (const run of this.prepared) if (!names.includes(run.name)) names.push(run.name)
+    if (names.length === 0) return 'grid'
+    return names.length === 1 ? names[0] : `${names[0]} and ${names.length - 1} more`
+  }
+
   private async startNetwork (net: CoordinatorNetworkOptions, identityPath: string): Promise<CoordinatorNetwork> {
     const base = { identityPath, mdns: net.mdns === true, secret: net.secret }
+    const components = { events: this, board: this.board, boardId: this.boardId, welcomeFlow: () => this.welcomeFlow() }
     if (net.listen != null) {
       let listen = net.listen
       if (net.http != null) {
@@ -296,18 +351,19 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         if (ws.added != null) emit(this, 'log', { message: `browsers connect over WebSockets and no listen address is one: also listening on ${ws.added}` })
         listen = ws.listen
       }
-      return await CoordinatorNetwork.start({ ...base, listen }, { events: this })
+      return await CoordinatorNetwork.start({ ...base, listen }, components)
     }
     try {
-      return await CoordinatorNetwork.start({ ...base, listen: DEFAULT_LISTEN }, { events: this })
+      return await CoordinatorNetwork.start({ ...base, listen: DEFAULT_LISTEN }, components)
     } catch (err) {
       if (!/EADDRINUSE|address already in use/i.test(String((err as Error)?.message))) throw err
       emit(this, 'log', { message: 'ports 4747-4749 are taken; listening on free ports instead (use --listen to choose)' })
-      return await CoordinatorNetwork.start({ ...base, listen: FALLBACK_LISTEN }, { events: this })
+      return await CoordinatorNetwork.start({ ...base, listen: FALLBACK_LISTEN }, components)
     }
   }
 
   private async spawn (network: CoordinatorNetwork, spawn: NonNullable<CoordinatorNetworkOptions['spawn']>): Promise<void> {
+    // once per coordinator, whichever run asks first
     emit(this, 'workers:spawning', { count: spawn.count })
     this.spawned = await SpawnedWorkers.start({
       count: spawn.count,

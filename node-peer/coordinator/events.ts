@@ -103,8 +103,11 @@ export interface CoordinatorEvents {
   'workers:output': CustomEvent<{ readonly line: string }>
   'worker:joined': CustomEvent<WorkerJoined>
   'worker:left': CustomEvent<WorkerLeft>
-  /** Result verification refused this worker for the rest of the run. */
-  'worker:refused': CustomEvent<{ readonly id: string, readonly disagreements: number }>
+  /**
+   * Result verification in run `runId` refused this worker: the coordinator gives it no more jobs of any run
+   * and refuses it if it re-joins (core/grid/run-board.ts).
+   */
+  'worker:refused': CustomEvent<RunRef & { readonly id: string, readonly disagreements: number }>
   'peer:misbehaved': CustomEvent<PeerMisbehaved>
   'worker:heartbeat': CustomEvent<WorkerHeartbeat>
 }

@@ -3,9 +3,9 @@
  * the caps on job streams (per connection, per peer, in all), unique worker ids, the join proof, and waiting
  * for N workers. Protocol breaches are reported to `misbehaved` (network.ts strikes and bans).
  *
- * Streams are served jobs of the attached run. A stream that arrives while no run is attached (between the
- * node starting to listen and the run starting, or, later, between two runs) is held: its messages wait in
- * its channel, and it gets its session as soon as a run is attached.
+ * Every session takes its jobs from the coordinator's board (core/grid/run-board.ts) from the moment the
+ * server starts: a worker that joins while no run is hosted is welcomed and simply gets no jobs until a run
+ * is added; it stays joined across runs.
  */
 import type { AbortOptions, Connection, Libp2p, Stream } from '@libp2p/interface'
 import { WorkerSession } from '../../core/peer/worker-session.js'
@@ -13,7 +13,7 @@ import { FrameChannel } from '../../core/protocol/frame-channel.js'
 import type { TrafficCounter } from '../../core/protocol/frame-channel.js'
 import { isWorkerMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../../core/protocol/job-messages.js'
-import type { FlowRun } from '../../core/run/flow-run.js'
+import type { JobBoard } from '../../core/grid/job-board.js'
 import { emit } from './events.js'
 import type { CoordinatorEventTarget } from './events.js'
 
@@ -24,7 +24,7 @@ const MAX_JOB_STREAMS_PER_CONNECTION = 2
  * session is normal, a second covers a reconnect racing the old stream's close; more is a strike.
  */
 const MAX_JOB_STREAMS_PER_PEER = 2
-/** Job streams in all (sessions and held streams): beyond this, new workers are turned away. */
+/** Job streams in all: beyond this, new workers are turned away. */
 const MAX_JOB_STREAMS = 4096
 
 export interface JobServerComponents {
@@ -34,6 +34,10 @@ export interface JobServerComponents {
   readonly events: CoordinatorEventTarget
   /** One strike against `peer`: network.ts disconnects and bans it at MAX_STRIKES. */
   readonly misbehaved: (peer: string, what: string) => void
+  /** What every worker takes jobs from (the coordinator's RunBoard). */
+  readonly board: JobBoard & { clustersOf: (worker: string) => readonly string[] }
+  /** What a worker's welcome says it joined: the flows hosted (for people) and the board's id. */
+  readonly welcome: () => WelcomeNames
 }
 
 export interface JobServerInit {
@@ -41,24 +45,22 @@ export interface JobServerInit {
   readonly secret?: string
 }
 
-/** The run whose jobs workers are served, with the names they are told in the welcome. */
-export interface ServedRun {
-  readonly run: FlowRun
-  readonly flowName: string
-  readonly runId: string
+/** The names a worker is told in the welcome. */
+export interface WelcomeNames {
+  /** For people: the flow (or flows) the worker joined. */
+  readonly flow: string
+  /** The board's id, one per coordinator life (side values by gossip are tagged with it). */
+  readonly run: string
 }
 
 type JobChannel = FrameChannel<WorkerMessage, CoordinatorMessage>
 
 export class JobServer {
   private readonly sessions = new Set<WorkerSession>()
-  /** Streams waiting for a run to be attached. */
-  private readonly held = new Map<JobChannel, string>()
   private readonly workers = new Map<string, WorkerInfo>()
   /** Job streams open per peer id (MAX_JOB_STREAMS_PER_PEER). */
   private readonly streamsOf = new Map<string, number>()
   private readonly waiters: Array<{ count: number, resolve: () => void }> = []
-  private served: ServedRun | undefined
   /** Bytes of every job stream so far (for /metrics). */
   private readonly counter: TrafficCounter = { in: 0, out: 0 }
 
@@ -69,15 +71,6 @@ export class JobServer {
       maxInboundStreams: MAX_JOB_STREAMS_PER_CONNECTION,
       maxOutboundStreams: 1
     })
-  }
-
-  /** Serves `served`'s jobs from now on; held streams get their sessions now. */
-  attach (served: ServedRun): void {
-    this.served = served
-    for (const [channel, peer] of this.held) {
-      this.held.delete(channel)
-      this.open(channel, peer, served)
-    }
   }
 
   /** Bytes received and sent on job streams since the start. */
@@ -105,7 +98,7 @@ export class JobServer {
     })
   }
 
-  /** Tells every worker the run ended (once); they stay connected until `stop`. */
+  /** Tells every worker the flow ended (once; a one-shot coordinator): they stay connected until `stop`. */
   finish (ok: boolean): void {
     for (const session of this.sessions) session.finish(ok)
   }
@@ -114,11 +107,10 @@ export class JobServer {
   async stop (): Promise<void> {
     await this.components.registrar.unhandle(JOB_PROTOCOL).catch(() => { /* the node is stopping */ })
     await Promise.allSettled([...this.sessions].map(async s => await s.close()))
-    await Promise.allSettled([...this.held.keys()].map(async c => await c.close()))
   }
 
   private accept (stream: Stream, connection: Connection): void {
-    if (this.sessions.size + this.held.size >= MAX_JOB_STREAMS) {
+    if (this.sessions.size >= MAX_JOB_STREAMS) {
       stream.abort(new Error('too many workers'))
       return
     }
@@ -132,19 +124,18 @@ export class JobServer {
     this.streamsOf.set(peer, streams + 1)
     const channel: JobChannel = new FrameChannel<WorkerMessage, CoordinatorMessage>(stream, { guard: isWorkerMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES, traffic: this.counter })
     channel.onClose(() => {
-      this.held.delete(channel)
       const left = (this.streamsOf.get(peer) ?? 1) - 1
       if (left > 0) this.streamsOf.set(peer, left)
       else this.streamsOf.delete(peer)
     })
-    if (this.served != null) this.open(channel, peer, this.served)
-    else this.held.set(channel, peer)
+    this.open(channel, peer)
   }
 
-  private open (channel: JobChannel, peer: string, served: ServedRun): void {
-    const { events, misbehaved, peerId } = this.components
+  private open (channel: JobChannel, peer: string): void {
+    const { events, misbehaved, peerId, board } = this.components
     const auth = this.init.secret != null ? { secret: this.init.secret, workerPeer: peer, coordinatorPeer: peerId } : undefined
-    const session = new WorkerSession(served.run, channel, served.flowName, served.runId,
+    const welcome = this.components.welcome()
+    const session = new WorkerSession(board, channel, welcome.flow, welcome.run,
       info => this.uniqueId(`worker/${info.name}`),
       {
         joined: (id, info) => {
@@ -153,8 +144,7 @@ export class JobServer {
             this.waiters.splice(this.waiters.indexOf(w), 1)
             w.resolve()
           }
-          const clusters = Object.entries(served.run.clusters() ?? {}).filter(([, c]) => c.members.includes(id)).map(([name]) => name)
-          emit(events, 'worker:joined', { id, info, peer, clusters })
+          emit(events, 'worker:joined', { id, info, peer, clusters: board.clustersOf(id) })
         },
         left: (id, reason) => {
           this.workers.delete(id)

@@ -1,7 +1,8 @@
 /**
  * The coordinator as a libp2p peer: a persistent identity, strikes and bans (a gater refuses banned peers),
  * the code server (modules by sha256), and the two protocol sides built on the node: the job server
- * (job-server.ts) and gossip (gossip.ts). It lives as long as the coordinator; runs are attached to it.
+ * (job-server.ts, serving the coordinator's board) and gossip (gossip.ts). It lives as long as the
+ * coordinator; each hosted run adds its modules and announcement (`host`) and takes them back (`unhost`).
  */
 import '../net/polyfill.js'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -14,8 +15,10 @@ import type { GridNode } from '../net/node.js'
 import { emit } from './events.js'
 import type { CoordinatorEventTarget } from './events.js'
 import { CoordinatorGossip } from './gossip.js'
+import type { AnnouncedRun } from './gossip.js'
 import { JobServer } from './job-server.js'
-import type { ServedRun } from './job-server.js'
+import type { JobServerComponents } from './job-server.js'
+import type { RunBoard } from '../../core/grid/run-board.js'
 
 export interface CoordinatorNetworkInit {
   readonly identityPath: string
@@ -28,23 +31,35 @@ export interface CoordinatorNetworkInit {
 export interface CoordinatorNetworkComponents {
   /** Where joins, leaves and misbehaving peers are reported. */
   readonly events: CoordinatorEventTarget
+  /** What workers take jobs from, and whose side values are gossiped. */
+  readonly board: Pick<RunBoard, keyof JobServerComponents['board'] | 'onSide'>
+  /** The board's id (the welcome's `run`, the tag of gossiped side values). */
+  readonly boardId: string
+  /** For people: what a worker joining now is told it joined. */
+  readonly welcomeFlow: () => string
 }
 
 export class CoordinatorNetwork {
   readonly jobs: JobServer
   readonly gossip: CoordinatorGossip
-  /** What the code server hands out: module bytes by content hash, of every run attached so far. */
+  /** What the code server hands out: module bytes by content hash, of the runs hosted now. */
   private readonly modules = new Map<string, Uint8Array>()
+  /** The hosted runs (by run id) using each module: a module goes when its last run does. */
+  private readonly moduleRuns = new Map<string, Set<string>>()
   private stopServingCode: (() => Promise<void>) | undefined
 
   private constructor (readonly node: GridNode, private readonly init: CoordinatorNetworkInit, private readonly strikes: PeerStrikes, private readonly components: CoordinatorNetworkComponents) {
     const misbehaved = (peer: string, what: string): void => { this.misbehaved(peer, what) }
-    this.jobs = new JobServer({ registrar: node, peerId: node.peerId.toString(), events: components.events, misbehaved }, { secret: init.secret })
+    const { events, board, boardId } = components
+    const welcome = (): { flow: string, run: string } => ({ flow: components.welcomeFlow(), run: boardId })
+    this.jobs = new JobServer({ registrar: node, peerId: node.peerId.toString(), events, misbehaved, board, welcome }, { secret: init.secret })
     this.gossip = new CoordinatorGossip({
       pubsub: node.services.pubsub,
       misbehaved,
       workerCount: () => this.jobs.workerCount,
-      heartbeat: (peer, { name, jobsDone, busyMs, state }) => { emit(components.events, 'worker:heartbeat', { peer, name, jobsDone, busyMs, state }) }
+      sides: board,
+      boardId,
+      heartbeat: (peer, { name, jobsDone, busyMs, state }) => { emit(events, 'worker:heartbeat', { peer, name, jobsDone, busyMs, state }) }
     })
   }
 
@@ -71,11 +86,25 @@ export class CoordinatorNetwork {
     return network
   }
 
-  /** Serves `run`'s jobs and modules, and announces it, from now on. */
-  attach (run: ServedRun, modules: ReadonlyMap<string, Uint8Array>): void {
-    for (const [hash, bytes] of modules) this.modules.set(hash, bytes)
-    this.gossip.attach({ ...run, modules: [...modules.keys()] })
-    this.jobs.attach(run)
+  /** Serves `run`'s modules and announces it from now on (its jobs come from the board). */
+  host (run: Omit<AnnouncedRun, 'modules'>, modules: ReadonlyMap<string, Uint8Array>): void {
+    for (const [hash, bytes] of modules) {
+      this.modules.set(hash, bytes)
+      let runs = this.moduleRuns.get(hash)
+      if (runs == null) this.moduleRuns.set(hash, runs = new Set())
+      runs.add(run.runId)
+    }
+    this.gossip.host({ ...run, modules: [...modules.keys()] })
+  }
+
+  /** The run ended: no more announcements, and its modules go unless another hosted run uses them. */
+  unhost (runId: string): void {
+    this.gossip.unhost(runId)
+    for (const [hash, runs] of this.moduleRuns) {
+      if (!runs.delete(runId) || runs.size > 0) continue
+      this.moduleRuns.delete(hash)
+      this.modules.delete(hash)
+    }
   }
 
   /** Workers connected now. */
@@ -114,7 +143,7 @@ export class CoordinatorNetwork {
     return `npx --no-install grid-worker --bootstrap ${pick}`
   }
 
-  /** Tells every worker the run ended (once); they stay connected until `stop`. */
+  /** Tells every worker the flow ended (once; one-shot coordinators): they stay connected until `stop`. */
   finish (ok: boolean): void {
     this.jobs.finish(ok)
   }

@@ -11,6 +11,7 @@ import { decodeValue, encodeValue } from '../../core/codec.js'
 import { buildGraph } from '../../core/flow/graph.js'
 import { loadFlow } from '../../core/flow/validate.js'
 import type { FunctionRef } from '../../core/jobs.js'
+import { RunBoard } from '../../core/grid/run-board.js'
 import { FlowRun } from '../../core/run/flow-run.js'
 import type { SinkWriter } from '../../core/run/flow-run.js'
 import { TypedEventEmitter } from '@libp2p/interface'
@@ -52,8 +53,12 @@ it('a side-input update reaches every worker, later items use it, and a late joi
     async close () {}
   }
   const run = new FlowRun({ spec, graph: buildGraph(spec), functions, openSource, openSink: async () => sink })
-  const network = await CoordinatorNetwork.start({ identityPath: grid.identity, listen: [grid.listen[1]], mdns: false }, { events: new TypedEventEmitter() })
-  network.attach({ run, flowName: spec.name, runId: randomUUID() }, bytes)
+  const board = new RunBoard()
+  const network = await CoordinatorNetwork.start({ identityPath: grid.identity, listen: [grid.listen[1]], mdns: false },
+    { events: new TypedEventEmitter(), board, boardId: randomUUID(), welcomeFlow: () => spec.name })
+  const runId = randomUUID()
+  network.host({ runId, flowName: spec.name, progress: () => run.progress() }, bytes)
+  board.add(run)
   const workers: Proc[] = [startWorker(grid, 'a'), startWorker(grid, 'b')]
   try {
     await network.waitForWorkers(2)

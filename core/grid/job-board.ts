@@ -1,0 +1,31 @@
+/**
+ * What every worker takes jobs from: a network worker's session (core/peer/worker-session.ts) and the
+ * embedded threads (node-peer/local-workers.ts). A FlowRun is one (a single flow, as tests use it); a
+ * RunBoard (run-board.ts) is one hosting several runs, which is what a coordinator serves.
+ */
+import type { Job, JobOutcome } from '../jobs.js'
+import type { SideValue } from '../protocol/side-values.js'
+
+export interface JobBoard {
+  /**
+   * A worker joined with the labels from its hello (cluster membership). `sideInputs`: whether it can run
+   * jobs of stages with a side input; `threads`: how many jobs it runs at once.
+   */
+  join: (worker: string, labels: readonly string[], sideInputs?: boolean, threads?: number) => void
+  /** A worker left: its jobs go back to the queues, and it leaves its clusters. */
+  release: (worker: string) => void
+  /** Up to `max` jobs for `worker`. `leased`: the worker may vanish, so its jobs expire (network peers). */
+  takeJobs: (max: number, worker: string, leased?: boolean) => Job[]
+  /** Outcomes of jobs `worker` ran (unknown or late ids are ignored). */
+  complete: (outcomes: readonly JobOutcome[], worker?: string) => void
+  /** Calls `listener` whenever new jobs may be available. Returns an unsubscribe. */
+  onWork: (listener: () => void) => () => void
+  /** Whether verification refused `worker`: it gets no jobs and must not rejoin. */
+  isRefused: (worker: string) => boolean
+  /** Calls `listener` once per worker refused by verification. Returns an unsubscribe. */
+  onRefused: (listener: (worker: string) => void) => () => void
+  /** The current value of a side input, by the name its jobs carry in `side`. */
+  sideValue: (name: string) => SideValue | undefined
+  /** Jobs waiting to be handed out now (cheap: dispatch loops size their next batch by it). */
+  readonly queued: number
+}
