@@ -47,6 +47,31 @@ it('follows a run from its events: counts of its summary, jobs of the embedded w
   }
 })
 
+it('keeps runs hosted at once apart by run id, each with its own counts', async () => {
+  const [a, b] = await Promise.all([copyExample('wordcount'), copyExample('fibonacci-wat')])
+  const coordinator = new Coordinator({ openSink: nullSink })
+  const model = new GridModel({ events: coordinator, progress: runId => coordinator.progress(runId) })
+  try {
+    await coordinator.start({ workers: 2 })
+    const runs = await Promise.all([a, b].map(async dir => await coordinator.prepare(await loadFlowPlan(join(dir, 'flow.json')))))
+    const ticking = setInterval(() => { model.tick() }, 50)
+    const results = await Promise.all(runs.map(async run => await coordinator.run(run))).finally(() => { clearInterval(ticking) })
+    model.tick()
+    const shown = buildSnapshot(model, { control: false })
+    assert.equal(shown.runs.length, 2)
+    runs.forEach((run, i) => {
+      const view = shown.runs.find(r => r.runId === run.runId)
+      assert.equal(view?.flow, run.name)
+      assert.equal(view?.phase, 'done')
+      assert.equal(view?.jobsDone, results[i].summary.jobsDone)
+    })
+    assert.equal(shown.workers.find(w => w.id === 'local')?.jobsDone, results.reduce((n, r) => n + (r.summary.perWorker.local ?? 0), 0))
+  } finally {
+    model.close()
+    await coordinator.stop()
+  }
+})
+
 it('ends an aborted run as interrupted, and a cancelled one as cancelled', async () => {
   const dir = await copyExample('collatz')
   const coordinator = new Coordinator({ openSink: nullSink })
