@@ -383,9 +383,7 @@ export class RunState {
 
   /** Work queued and jobs out, per stage (for progress displays: O(stages)). */
   stageLoad (): Record<string, { readonly queued: number, readonly inFlight: number }> {
-    const load: Record<string, { queued: number, inFlight: number }> = {}
-    for (const [name, stage] of this.stages) load[name] = { queued: stage.queue.size, inFlight: stage.inFlight }
-    return load
+    return Object.fromEntries([...this.stages].map(([name, s]) => [name, { queued: s.queue.size, inFlight: s.inFlight }]))
   }
 
   stageCounts (): Record<string, StageCounts> {
