@@ -16,7 +16,7 @@ import { until, withDashboardGrid } from '../helpers/dashboard-grid.js'
 const ARTIFACTS = join(repoRoot, 'test-artifacts')
 
 /** What browser-peer/src/dashboard/main.ts exposes to tests. */
-interface DashboardWindow { __dashboard?: { snapshot: () => { runs: Array<{ throughput: number[] }> } | undefined } }
+interface DashboardWindow { __dashboard?: { snapshot: () => { runs: Array<{ throughput: number[], phase: string }> } | undefined } }
 
 interface Shown {
   readonly phase: string | undefined
@@ -69,7 +69,11 @@ it('shows a real run with two workers live, then exactly the figures of its summ
       assert.ok(live.stages.count.done + live.stages.count.inFlight + live.stages.count.queued <= 64, JSON.stringify(live.stages))
       // the throughput chart has points once the run has gone on for a few seconds (and the workers' CPU time
       // comes with their heartbeats): then the screenshot shows a grid at work
-      await waitInPage(page, () => (window as unknown as DashboardWindow).__dashboard?.snapshot()?.runs[0]?.throughput.length ?? 0, n => n >= 8, 30_000, 'throughput history')
+      // (a run that ends sooner is pictured as it is)
+      await waitInPage(page, () => {
+        const run = (window as unknown as DashboardWindow).__dashboard?.snapshot()?.runs[0]
+        return { points: run?.throughput.length ?? 0, phase: run?.phase }
+      }, r => r.points >= 8 || r.phase !== 'running', 60_000, 'throughput history or the run\'s end')
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-live.png'), fullPage: true })
 
       const { summary } = await running
