@@ -14,7 +14,9 @@ import { ThreadPool } from '../executor/pool.js'
 import { ModuleCache } from '../module-cache.js'
 import { loadOrCreateIdentity } from '../net/identity.js'
 import { createGridNode } from '../net/node.js'
-import { ANNOUNCE_TOPIC, publishAnnouncement, WORKER_HEARTBEAT_MS } from '../../core/protocol/announce.js'
+import { startHeartbeat } from '../worker-heartbeat.js'
+import { publishAnnouncement } from '../../core/protocol/announce.js'
+import type { Announcement } from '../../core/protocol/announce.js'
 import { FORGET_AFTER_MS, UNPROVEN_RETRY_MS, WorkerRunner } from '../worker-runner.js'
 import { UntrustedCoordinatorError } from '../../core/worker/worker-agent.js'
 import { plural } from '../../core/util/plural.js'
@@ -226,12 +228,11 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
 
   let stopping = false
   // heartbeat over gossipsub: lets the coordinator count peers seen and show CPU time (best effort)
-  node.services.pubsub.subscribe(ANNOUNCE_TOPIC)
-  const beat = (): void => {
+  const announcement = (): Extract<Announcement, { t: 'worker' }> => {
     const { jobsDone, busyMs } = runner.agent.stats
-    publishAnnouncement(node.services.pubsub, { t: 'worker', name: o.name, threads: o.threads, platform: 'node', labels: o.labels, jobsDone, busyMs: Math.round(busyMs), ...(stopping ? { state: 'leaving' } : {}) })
+    return { t: 'worker', name: o.name, threads: o.threads, platform: 'node', labels: o.labels, jobsDone, busyMs: Math.round(busyMs), ...(stopping ? { state: 'leaving' as const } : {}) }
   }
-  const heartbeat = setInterval(beat, WORKER_HEARTBEAT_MS)
+  const heartbeat = startHeartbeat(node.services.pubsub, announcement)
 
   const meter = new RateMeter() // no rate until it means something (progress.ts MIN_RATE_WINDOW_MS)
   const status = setInterval(() => {
@@ -249,7 +250,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
         process.exit(130)
       }
       stopping = true
-      beat() // the dashboard shows it leaving while it finishes its jobs
+      publishAnnouncement(node.services.pubsub, announcement()) // the dashboard shows it leaving while it finishes its jobs
       log(`${signal}: finishing held jobs and leaving (${signal} again to leave at once)`)
       resolve()
     }
@@ -262,7 +263,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     }
   })
   clearInterval(status)
-  clearInterval(heartbeat)
+  heartbeat.stop()
   terminal.clearStatus()
   await runner.stop()
   await node.stop()

@@ -47,6 +47,7 @@ import type { Hosting, HostedRunSnapshot } from './hosting.js'
 export type { HostedRunSnapshot, HostedRunState } from './hosting.js'
 import type { RunInit } from './hosted-run.js'
 import { CoordinatorNetwork } from './network.js'
+import type { CoordinatorLimits } from '../net/limits.js'
 import { pageUrls, servePage, withWebSocket } from './page.js'
 import { SubmitServer } from './submit/submit-server.js'
 import type { SubmitServerInit } from './submit/submit-server.js'
@@ -65,6 +66,8 @@ export interface CoordinatorNetworkOptions {
   readonly identity?: string
   /** A join secret volunteers must prove before they get jobs. */
   readonly secret?: string
+  /** Connection limits: most workers at once, new connections a second per address (node-peer/net/limits.ts). */
+  readonly limits?: CoordinatorLimits
   /**
    * Serve the browser worker page on this port (0: any free port), with the dashboard (`/dashboard`) and
    * `/metrics`; a WebSocket listen address is added if none.
@@ -342,7 +345,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   }
 
   private async startNetwork (net: CoordinatorNetworkOptions, identityPath: string): Promise<CoordinatorNetwork> {
-    const base = { identityPath, mdns: net.mdns === true, secret: net.secret }
+    const base = { identityPath, mdns: net.mdns === true, secret: net.secret, limits: net.limits }
     const components = { events: this, board: this.board, boardId: this.boardId, welcomeFlow: () => this.welcomeFlow() }
     if (net.listen != null) {
       let listen = net.listen

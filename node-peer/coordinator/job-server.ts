@@ -43,6 +43,8 @@ export interface JobServerComponents {
 export interface JobServerInit {
   /** A join secret workers must prove (core/protocol/join-proof.ts) before they get jobs. */
   readonly secret?: string
+  /** Job streams in all (default MAX_JOB_STREAMS); the coordinator's --max-peers sets it. */
+  readonly maxJobStreams?: number
 }
 
 /** The names a worker is told in the welcome. */
@@ -110,7 +112,7 @@ export class JobServer {
   }
 
   private accept (stream: Stream, connection: Connection): void {
-    if (this.sessions.size >= MAX_JOB_STREAMS) {
+    if (this.sessions.size >= (this.init.maxJobStreams ?? MAX_JOB_STREAMS)) {
       stream.abort(new Error('too many workers'))
       return
     }

@@ -57,3 +57,17 @@ export async function checkExample (name: ExampleName, dir: string, stdout: stri
     }
   }
 }
+
+/** Collatz with its range source's end changed (example-copy.ts `copyCollatz`): every start 1 … end-1 exact, none twice. */
+export async function checkCollatzUpTo (dir: string, stdout: string, end: number): Promise<void> {
+  const lines = (await readFile(join(dir, 'out', 'lengths.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l) as [number, number])
+  assert.equal(lines.length, end - 1, 'one line per start, none twice')
+  const byStart = new Map(lines)
+  let best: [number, number] = [1, 0]
+  for (let n = 1; n < end; n++) {
+    const steps = collatzSteps(n)
+    assert.equal(byStart.get(n), steps, `steps of ${n}`)
+    if (steps > best[1]) best = [n, steps]
+  }
+  assert.deepEqual(sinkLines(stdout, 'result').map(l => JSON.parse(l)), [['longest', best]])
+}

@@ -9,11 +9,13 @@ import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCoordinator } from '../../helpers/cli.js'
-import { copyExample } from '../../helpers/example-copy.js'
-import { checkExample } from '../../helpers/example-checks.js'
+import { copyCollatz, copyExample } from '../../helpers/example-copy.js'
+import { checkCollatzUpTo, checkExample } from '../../helpers/example-checks.js'
 import { clientHome, runClient, startClient, startServe, startWorkers, stopAll } from '../../helpers/standing-grid.js'
 import type { Serve } from '../../helpers/standing-grid.js'
 import type { Proc } from '../../helpers/processes.js'
+
+const LONG_END = 50_001
 
 describe('grid-coordinator serve', { timeout: 300_000 }, () => {
   it('runs two clients\' flows at once on the same two volunteers; each output is exact and written in its client\'s folder', async () => {
@@ -58,16 +60,17 @@ describe('grid-coordinator serve', { timeout: 300_000 }, () => {
     try {
       serve = await startServe(['--workers', '0'], dir)
       workers = await startWorkers(serve, 2, dir)
-      const [mandelbrot, fibonacci] = await Promise.all([copyExample('mandelbrot'), copyExample('fibonacci-wat')])
-      long = startClient(['flow.json', '--grid', serve.addr, '--report', 'report.json'], mandelbrot, await clientHome())
-      await serve.proc.waitFor(/> run \S+ started: flow "mandelbrot"/)
+      // the long flow: about 25 s of work on one thread
+      const [collatz, fibonacci] = await Promise.all([copyCollatz(LONG_END), copyExample('fibonacci-wat')])
+      long = startClient(['flow.json', '--grid', serve.addr, '--report', 'report.json'], collatz, await clientHome())
+      await serve.proc.waitFor(/> run \S+ started: flow "collatz"/)
       const short = await runClient(['flow.json', '--grid', serve.addr, '--report', 'report.json'], fibonacci, await clientHome())
       assert.equal(short.code, 0, short.stderr.slice(-3000))
-      assert.doesNotMatch(serve.proc.output, /< run \S+ done: flow "mandelbrot"/, 'the long flow was still running when the short one finished')
+      assert.doesNotMatch(serve.proc.output, /< run \S+ done: flow "collatz"/, 'the long flow was still running when the short one finished')
       await checkExample('fibonacci-wat', fibonacci, short.stdout, JSON.parse(await readFile(join(fibonacci, 'report.json'), 'utf8')))
       const { code } = await long.exited
       assert.equal(code, 0, long.output.slice(-3000))
-      await checkExample('mandelbrot', mandelbrot, long.output, JSON.parse(await readFile(join(mandelbrot, 'report.json'), 'utf8')))
+      await checkCollatzUpTo(collatz, long.output, LONG_END)
     } finally {
       await stopAll([long, ...workers, serve?.proc])
     }

@@ -92,13 +92,16 @@ describe('submit trust', { timeout: 240_000 }, () => {
         { t: 'ack', seq: 1, position: 10 }, { t: 'sink-failed', seq: 1, error: { name: 'E', message: 'm' } }
       ]
       let frames = 0
-      // a new identity every few streams: a peer that breaks the protocol three times is banned for a while
-      for (let identity = 0; identity < 40; identity++) {
+      let streams = 0
+      // a new identity every two streams: a peer that breaks the protocol three times is banned for a while.
+      // The first frame the guard rejects ends a stream, so most streams carry only a few frames.
+      for (let identity = 0; identity < 80; identity++) {
         const node = await createLibp2p({ privateKey: await generateKeyPair('Ed25519'), transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
         try {
           for (let s = 0; s < 2; s++) {
             const stream = await node.dialProtocol(multiaddr(serve.addr), SUBMIT_PROTOCOL, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined)
             if (stream == null) continue
+            streams++
             // half the streams say a valid hello first, so the frames after it reach every state
             if (rng.chance(0.5)) stream.send(encodeFrame(encodeValue({ t: 'hello', v: 1 })))
             for (let i = 0; i < 25; i++) {
@@ -114,7 +117,8 @@ describe('submit trust', { timeout: 240_000 }, () => {
           await node.stop()
         }
       }
-      assert.ok(frames > 1000, `${frames} hostile frames sent`)
+      // libp2p takes only a few new connections a second from one host, so some dials are turned away
+      assert.ok(streams >= 60 && frames >= 500, `${frames} hostile frames on ${streams} streams`)
       const { code } = await client.exited
       assert.equal(code, 0, client.output.slice(-3000))
       await checkExample('collatz', collatz, client.output, JSON.parse(await readFile(join(collatz, 'report.json'), 'utf8')))
