@@ -22,6 +22,7 @@ import { TypedEventEmitter } from '@libp2p/interface'
 import type { AbortOptions, Connection, Libp2p, PeerId } from '@libp2p/interface'
 import type { JobExecutor } from '../jobs.js'
 import { FrameChannel } from '../protocol/frame-channel.js'
+import type { TrafficCounter } from '../protocol/frame-channel.js'
 import { isCoordinatorMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 import { UntrustedCoordinatorError, WorkerAgent } from './worker-agent.js'
@@ -101,6 +102,8 @@ export interface CoordinatorLinkInit {
   readonly unprovenRetryMs?: number
   /** Also look for a coordinator this often while there is no session (default DEFAULT_RETRY_MS; 0: only on events). */
   readonly pollMs?: number
+  /** Adds the job streams' bytes in and out (grid-worker --metrics). */
+  readonly traffic?: TrafficCounter
 }
 
 export interface SessionEnd {
@@ -335,7 +338,7 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
         const stream = await node.dialProtocol(peerId, JOB_PROTOCOL, {
           signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)])
         })
-        channel = new FrameChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
+        channel = new FrameChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES, traffic: this.init.traffic })
         if (!this.running) { // left while the stream was opening
           await channel.close()
           return

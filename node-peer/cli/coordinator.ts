@@ -61,7 +61,9 @@ Options:
                    the interface of the first --listen address; anyone who
                    opens the printed URL donates compute from a browser tab
                    (browsers need a /ws listen address: one is added beside
-                   the first TCP one when --listen has none)
+                   the first TCP one when --listen has none); the same
+                   server has the grid dashboard at /dashboard and
+                   Prometheus metrics at /metrics
   --local-only     no network at all: embedded workers only
   --max-peers N    most volunteers connected at once (default ${DEFAULT_MAX_PEERS})
   --join-rate N    new connections a second accepted from one IP address

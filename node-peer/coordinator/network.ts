@@ -59,7 +59,14 @@ export class CoordinatorNetwork {
     const welcome = (): { flow: string, run: string } => ({ flow: components.welcomeFlow(), run: boardId })
     const limits = init.limits ?? DEFAULT_COORDINATOR_LIMITS
     this.jobs = new JobServer({ registrar: node, peerId: node.peerId.toString(), events, misbehaved, board, welcome }, { secret: init.secret, maxJobStreams: 2 * limits.maxPeers })
-    this.gossip = new CoordinatorGossip({ pubsub: node.services.pubsub, misbehaved, workerCount: () => this.jobs.workerCount, sides: board, boardId })
+    this.gossip = new CoordinatorGossip({
+      pubsub: node.services.pubsub,
+      misbehaved,
+      workerCount: () => this.jobs.workerCount,
+      sides: board,
+      boardId,
+      heartbeat: (peer, { name, jobsDone, busyMs, state }) => { emit(events, 'worker:heartbeat', { peer, name, jobsDone, busyMs, state }) }
+    })
   }
 
   static async start (init: CoordinatorNetworkInit, components: CoordinatorNetworkComponents): Promise<CoordinatorNetwork> {
@@ -115,6 +122,11 @@ export class CoordinatorNetwork {
   /** Workers connected now. */
   get workerCount (): number {
     return this.jobs.workerCount
+  }
+
+  /** Bytes received and sent on job streams so far. */
+  get traffic (): { readonly in: number, readonly out: number } {
+    return this.jobs.traffic
   }
 
   /** Every peer that announced itself as a worker over gossipsub. */

@@ -201,12 +201,14 @@ export class SubmitServer {
     run.grace.unref()
   }
 
-  private cancel (id: string, reason: string): void {
+  /** Cancels a submitted run going on (its client is told `reason`); false when there is no such run. */
+  cancel (id: string, reason: string): boolean {
     const run = this.runs.get(id)
-    if (run == null || run.state !== 'running') return
+    if (run == null || run.state !== 'running') return false
     run.cancelledBecause = reason
     run.abort.abort()
     run.endpoint.close(reason)
+    return true
   }
 
   /** Validates and prepares a run, keeps it in the store, and starts it on the coordinator. */
