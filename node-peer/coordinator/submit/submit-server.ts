@@ -126,7 +126,11 @@ export class SubmitServer {
       },
       cancel: s => { this.cancel(s.runId!, 'cancelled by its client') },
       closed: s => { this.closed(s) },
-      misbehaved: this.components.misbehaved
+      misbehaved: (peer, what) => {
+        // said once per breach (as for workers), then counted: three strikes and the peer is banned for a while
+        emit(this.components.coordinator, 'peer:misbehaved', { peer, kind: 'violation', reason: what })
+        this.components.misbehaved(peer, what)
+      }
     })
     this.sessions.add(session)
   }
