@@ -1,11 +1,11 @@
 /**
  * `npm run bench`: measures the grid against its ceilings in one run, on this machine.
  *
- *   node dist/bench/run.js [--json FILE] [--quick] [--only W1,W3] [--runs N] [--profile DIR] [--keep]
+ *   node dist/bench/run.js [--json FILE] [--quick] [--only W1,W3] [--runs N] [--workers N] [--profile DIR] [--keep]
  *
  * Each workload runs --runs times (default 3; medians and min–max), with its baselines in the same run, and
  * checks every output. Prints a table, and with --json writes one document with every figure and ratio.
- * --quick: small sizes (a smoke run). --profile DIR: every grid process runs with --cpu-prof into DIR.
+ * --quick: small sizes (a smoke run). --workers N: the crowd size of W9 (default 1,000; 40 with --quick). --profile DIR: every grid process runs with --cpu-prof into DIR.
  */
 import { cpus, freemem, totalmem, availableParallelism, loadavg, tmpdir } from 'node:os'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -23,15 +23,17 @@ import { w5Browser } from './workloads/w5-browser.js'
 import { w6Join } from './workloads/w6-join.js'
 import { w7Journal } from './workloads/w7-journal.js'
 import { w8Standing } from './workloads/w8-standing.js'
+import { w9Crowd } from './workloads/w9-crowd.js'
 import { w11Languages } from './workloads/w11-languages.js'
 
-const WORKLOADS: Record<string, Workload> = { W1: w1Tiny, W2: w2Latency, W3: w3Cpu, W4: w4Stream, W5: w5Browser, W6: w6Join, W7: w7Journal, W8: w8Standing, W11: w11Languages }
+const WORKLOADS: Record<string, Workload> = { W1: w1Tiny, W2: w2Latency, W3: w3Cpu, W4: w4Stream, W5: w5Browser, W6: w6Join, W7: w7Journal, W8: w8Standing, W9: w9Crowd, W11: w11Languages }
 
 interface Options {
   json?: string
   quick: boolean
   only: string[]
   runs: number
+  workers?: number
   profile?: string
   keep: boolean
 }
@@ -44,20 +46,23 @@ function parseOptions (argv: string[]): Options {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       runs: { type: 'string' },
+      workers: { type: 'string' },
       profile: { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
   if (values.help === true) {
-    process.stdout.write('Usage: node dist/bench/run.js [--json FILE] [--quick] [--only W1,W3] [--runs N] [--profile DIR] [--keep]\n')
+    process.stdout.write('Usage: node dist/bench/run.js [--json FILE] [--quick] [--only W1,W3] [--runs N] [--workers N] [--profile DIR] [--keep]\n')
     process.exit(0)
   }
   const only = values.only != null ? values.only.split(',').map(s => s.trim().toUpperCase()).filter(s => s !== '') : Object.keys(WORKLOADS)
   for (const id of only) if (WORKLOADS[id] == null) throw new Error(`--only: unknown workload "${id}" (known: ${Object.keys(WORKLOADS).join(', ')})`)
   const runs = values.runs != null ? Number(values.runs) : (values.quick === true ? 1 : 3)
   if (!Number.isInteger(runs) || runs < 1 || runs > 100) throw new Error(`--runs expects an integer from 1 to 100, got "${values.runs}"`)
-  return { json: values.json, quick: values.quick === true, only, runs, profile: values.profile != null ? resolve(values.profile) : undefined, keep: values.keep === true }
+  const workers = values.workers != null ? Number(values.workers) : undefined
+  if (workers != null && (!Number.isInteger(workers) || workers < 1 || workers > 65_536)) throw new Error(`--workers expects an integer from 1 to 65536, got "${values.workers}"`)
+  return { json: values.json, quick: values.quick === true, only, runs, workers, profile: values.profile != null ? resolve(values.profile) : undefined, keep: values.keep === true }
 }
 
 export function machine (): Record<string, unknown> {
@@ -85,6 +90,7 @@ async function main (): Promise<number> {
     const ctx: BenchContext = {
       quick: options.quick,
       runs: options.runs,
+      workers: options.workers,
       dir,
       env: { dir, nodeFlags: options.profile != null ? ['--cpu-prof', '--cpu-prof-dir', options.profile] : undefined },
       wasm,
@@ -112,7 +118,7 @@ async function main (): Promise<number> {
       startedAt: startedAt.toISOString(),
       durationS: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
       machine: { ...m, loadAverageAtEnd: loadavg()[0] },
-      options: { quick: options.quick, runs: options.runs, only: options.only },
+      options: { quick: options.quick, runs: options.runs, only: options.only, ...(options.workers != null ? { workers: options.workers } : {}) },
       coordinatorWaitsForWorkers: await supportsWaitWorkers(),
       workloads: Object.fromEntries(results.map(r => [r.id, r])),
       targets,

@@ -1,5 +1,5 @@
 /**
- * Builds the volunteer page (index.html) and the executor test page (executor-suite.html) into
+ * Builds the volunteer page (index.html), the grid dashboard (dashboard.html) and the executor test page (executor-suite.html) into
  * browser-peer/dist. Run from the repository root: `vite build --config browser-peer/vite.config.ts`.
  */
 import { defineConfig } from 'vite'
@@ -49,6 +49,7 @@ export default defineConfig({
     rollupOptions: {
       input: {
         main: fileURLToPath(new URL('index.html', import.meta.url)),
+        dashboard: fileURLToPath(new URL('dashboard.html', import.meta.url)),
         'executor-suite': fileURLToPath(new URL('executor-suite.html', import.meta.url))
       }
     }

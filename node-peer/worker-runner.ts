@@ -16,6 +16,7 @@ import { fetchCode } from '../core/protocol/code-fetch.js'
 import { isSideGossip, SIDE_TOPIC } from '../core/protocol/side-gossip.js'
 import { decodeValue } from '../core/codec.js'
 import type { WorkerInfo } from '../core/protocol/job-messages.js'
+import type { TrafficCounter } from '../core/protocol/frame-channel.js'
 import type { JobExecutor } from '../core/jobs.js'
 import type { GridNode } from './net/node.js'
 import type { ModuleCache } from './module-cache.js'
@@ -45,6 +46,8 @@ export interface WorkerRunnerInit {
   readonly cache?: ModuleCache
   /** Longest wait for the job stream to open (default: the link's, 10 s). */
   readonly dialTimeoutMs?: number
+  /** Adds the job streams' bytes in and out. */
+  readonly traffic?: TrafficCounter
   /**
    * With mDNS and nothing pinned: how long the coordinator joined may be gone before it is forgotten and the
    * next one found is joined (default FORGET_AFTER_MS). Bootstrap and --coordinator peers are never forgotten.
@@ -80,6 +83,7 @@ export class WorkerRunner {
       retry: { minMs: CHECK_MS, maxMs: CHECK_MS },
       unprovenRetryMs: UNPROVEN_RETRY_MS,
       pollMs: CHECK_MS,
+      traffic: init.traffic,
       forgetAfterMs: init.forgetAfterMs ?? FORGET_AFTER_MS
     })
     const events = init.events

@@ -37,6 +37,8 @@ export interface WorkloadResult {
 export interface BenchContext {
   readonly quick: boolean
   readonly runs: number
+  /** `--workers N`: the crowd size of W9 (each workload's own default when absent). */
+  readonly workers?: number
   /** Scratch folder of this bench run. */
   readonly dir: string
   readonly env: GridEnv

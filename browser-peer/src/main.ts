@@ -84,7 +84,7 @@ async function boot (): Promise<void> {
 
   const tabs = new TabPeers({
     node,
-    heartbeat: () => ({ t: 'worker', name, threads: pool.slots, platform: 'browser', labels: ['browser'], jobsDone: donor?.stats().jobsDone ?? 0 }),
+    heartbeat: () => ({ t: 'worker', name, threads: pool.slots, platform: 'browser', labels: ['browser'], jobsDone: donor?.stats().jobsDone ?? 0, busyMs: Math.round(pool.stats.busyMs), ...activity() }),
     events: { log }
   })
   donor = new Donor({
@@ -98,7 +98,9 @@ async function boot (): Promise<void> {
     secret: config.secret,
     events: {
       state: s => {
+        const heartbeatNow = (s === 'pausing' || s === 'paused') && s !== state
         state = s
+        if (heartbeatNow) tabs.publish()
         view.setState(s, donor?.donating ?? false)
         // no session, no jobs: the last flow's rate is not this tab's rate any more
         if (s !== 'donating' && s !== 'pausing') view.resetRate(donor?.stats().jobsDone ?? 0)
@@ -135,6 +137,12 @@ async function boot (): Promise<void> {
   if (config.autostart) d.donate()
   else log('press the switch to start donating')
   window.addEventListener('pagehide', () => { void d.stop() })
+}
+
+/** What the heartbeat tells the coordinator's dashboard: a pausing tab is leaving, a paused one paused. */
+function activity (): { state?: 'paused' | 'leaving' } {
+  if (state === 'pausing') return { state: 'leaving' }
+  return state === 'paused' ? { state: 'paused' } : {}
 }
 
 function pageStats (d: Donor, tabs: TabPeers, pool: WebWorkerPool, node: BrowserNode): PageStats {

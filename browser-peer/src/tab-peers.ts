@@ -204,7 +204,8 @@ export class TabPeers {
     this.publish()
   }
 
-  private publish (): void {
+  /** Sends a heartbeat now (also on a timer): e.g. when the tab pauses, so the dashboard shows it at once. */
+  publish (): void {
     publishAnnouncement(this.init.node.services.pubsub, this.init.heartbeat())
   }
 }

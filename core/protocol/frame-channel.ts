@@ -31,6 +31,14 @@ export interface FrameChannelInit<In> {
   readonly maxFrameBytes?: number
   readonly maxBatchBytes?: number
   readonly closeTimeoutMs?: number
+  /** Adds the bytes this channel sends and receives (length prefixes included); one counter may serve many channels. */
+  readonly traffic?: TrafficCounter
+}
+
+/** Bytes moved, for metrics: `in` received, `out` sent. */
+export interface TrafficCounter {
+  in: number
+  out: number
 }
 
 export class FrameChannel<In, Out> implements SessionChannel<In, Out> {
@@ -49,6 +57,7 @@ export class FrameChannel<In, Out> implements SessionChannel<In, Out> {
   private reason: Error | undefined
   private isClosed = false
   private resolveClosed!: (reason: Error | undefined) => void
+  private readonly traffic: TrafficCounter | undefined
   /** Resolves (never rejects) once the stream is closed; with the error if it ended badly. */
   readonly closed: Promise<Error | undefined>
 
@@ -57,6 +66,7 @@ export class FrameChannel<In, Out> implements SessionChannel<In, Out> {
     this.maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.maxBatchBytes = init.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES
     this.closeTimeoutMs = init.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS
+    this.traffic = init.traffic
     this.decoder = new FrameDecoder({ maxFrameBytes: this.maxFrameBytes })
     this.closed = new Promise(resolve => { this.resolveClosed = resolve })
     stream.addEventListener('message', this.onData)
@@ -152,6 +162,7 @@ export class FrameChannel<In, Out> implements SessionChannel<In, Out> {
           }
           const batch = encodeFrames(start === 0 && end === frames.length ? frames : frames.slice(start, end))
           start = end
+          if (this.traffic != null) this.traffic.out += batch.byteLength
           if (!this.stream.send(batch)) await this.stream.onDrain()
           if (this.isClosed) return
         }
@@ -163,6 +174,7 @@ export class FrameChannel<In, Out> implements SessionChannel<In, Out> {
 
   private readonly onData = (evt: StreamMessageEvent): void => {
     if (this.isClosed) return
+    if (this.traffic != null) this.traffic.in += evt.data.byteLength
     try {
       for (const frame of this.decoder.decode(evt.data)) {
         let value: unknown

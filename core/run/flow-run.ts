@@ -14,9 +14,11 @@ import type { SideValue } from '../protocol/side-values.js'
 import type { SourceCursor, SourceOpener } from './sources.js'
 import { describeBytes } from '../util/describe.js'
 import { JobIds } from './job-ids.js'
-import type { ClusterView, RunFailure, RunProgress, RunSummary } from './run-summary.js'
+import type { ClusterView, RunFailure, RunSummary } from './run-summary.js'
 import type { RunJournal } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
+import { runProgress } from './run-progress.js'
+import type { RunProgress } from './run-progress.js'
 
 /** `run()` was stopped by its AbortSignal: sinks were closed as failed (nothing committed), nothing summed up. */
 export class RunAbortedError extends GridError {
@@ -65,7 +67,8 @@ export interface FlowRunInit {
   readonly jobIds?: JobIds
 }
 
-export type { ClusterView, RunFailure, RunProgress, RunSummary } from './run-summary.js'
+export type { ClusterView, RunFailure, RunSummary } from './run-summary.js'
+export type { RunProgress, StageProgress } from './run-progress.js'
 
 /** Items waiting for sinks above which no more jobs are handed out (a slow sink throttles the flow). */
 export const SINK_HIGH_WATER = 16384
@@ -187,24 +190,9 @@ export class FlowRun {
     return this.state.membership.hasClusters ? this.state.membership.snapshot() : undefined
   }
 
+  /** Totals and per-stage figures now (cheap: sampled by displays a few times a second). */
   progress (): RunProgress {
-    let done = 0
-    let total = 0
-    let known = true
-    for (const cursor of this.cursors.values()) {
-      const p = cursor.progress()
-      done += p.done
-      if (p.total == null) known = false
-      else total += p.total
-    }
-    const counts = Object.values(this.state.stageCounts())
-    return {
-      jobsDone: counts.reduce((n, c) => n + c.done, 0),
-      jobsOut: this.state.jobsOut,
-      queued: this.state.itemsQueued,
-      sourceFraction: known && this.cursors.size > 0 ? (total === 0 ? 1 : done / total) : undefined,
-      ...this.clustersField()
-    }
+    return runProgress({ state: this.state, cursors: this.cursors.values(), clusters: this.clusters(), verified: this.verified })
   }
 
   /**
@@ -282,7 +270,6 @@ export class FlowRun {
   }
 
   private summary (): RunSummary {
-    const spec = this.init.spec
     const stages = this.state.stageCounts()
     const counts = Object.values(stages)
     const failure = this.state.failure
@@ -299,9 +286,13 @@ export class FlowRun {
       perWorker: Object.fromEntries(this.state.perWorker),
       wallMs: this.now() - this.started,
       ...this.clustersField(),
-      ...(Object.values(spec.stages).some(s => s.verify != null) ? { verification: this.state.verification.snapshot() } : {}),
+      ...(this.verified ? { verification: this.state.verification.snapshot() } : {}),
       ...(this.init.resume != null ? { resumed: { jobsReplayed: counts.reduce((n, c) => n + c.replayed, 0), sinkItemsSkipped: this.init.resume.skipped } } : {})
     }
+  }
+
+  private get verified (): boolean {
+    return Object.values(this.init.spec.stages).some(s => s.verify != null)
   }
 
   private clustersField (): { clusters?: Record<string, ClusterView> } {

@@ -381,6 +381,11 @@ export class RunState {
     return this.status.failure != null ? this.out.size === 0 : this.isFinished()
   }
 
+  /** Work queued and jobs out, per stage (for progress displays: O(stages)). */
+  stageLoad (): Record<string, { readonly queued: number, readonly inFlight: number }> {
+    return Object.fromEntries([...this.stages].map(([name, s]) => [name, { queued: s.queue.size, inFlight: s.inFlight }]))
+  }
+
   stageCounts (): Record<string, StageCounts> {
     const counts: Record<string, StageCounts> = {}
     for (const [name, stage] of this.stages) counts[name] = { ...stage.counts }

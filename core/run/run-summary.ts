@@ -1,4 +1,4 @@
-/** What a run reports: its summary when it ends, its progress while it goes on, its clusters. */
+/** What a run reports: its summary when it ends, its progress while it goes on (run-progress.ts), its clusters. */
 import type { ErrorData } from '../jobs.js'
 import type { StageCounts } from './run-state.js'
 import type { VerificationReport } from './verification.js'
@@ -35,12 +35,4 @@ export interface ClusterView {
   readonly labels: string[]
 }
 
-export interface RunProgress {
-  readonly jobsDone: number
-  readonly jobsOut: number
-  readonly queued: number
-  /** Fraction of all source items read, when every source knows its size. */
-  readonly sourceFraction?: number
-  /** Each cluster's members now (absent when the flow declares no clusters). */
-  readonly clusters?: Record<string, ClusterView>
-}
+export type { RunProgress, StageProgress } from './run-progress.js'

@@ -58,6 +58,11 @@ export class CoordinatorChoice {
     return this.held
   }
 
+  /** Whether `peer` is pinned now (listed, or learned by joining it). */
+  isPinned (peer: string): boolean {
+    return this.pinned.has(peer)
+  }
+
   /** Peer ids to try among `connected`, best first. */
   candidates (connected: readonly string[]): string[] {
     if (this.held != null) return connected.includes(this.held) ? [this.held] : []

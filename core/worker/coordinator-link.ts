@@ -19,9 +19,10 @@
  *   another coordinator may be tried meanwhile).
  */
 import { TypedEventEmitter } from '@libp2p/interface'
-import type { AbortOptions, Libp2p, PeerId } from '@libp2p/interface'
+import type { AbortOptions, Connection, Libp2p, PeerId } from '@libp2p/interface'
 import type { JobExecutor } from '../jobs.js'
 import { FrameChannel } from '../protocol/frame-channel.js'
+import type { TrafficCounter } from '../protocol/frame-channel.js'
 import { isCoordinatorMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 import { UntrustedCoordinatorError, WorkerAgent } from './worker-agent.js'
@@ -36,6 +37,13 @@ export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
  * second later, and each try costs both sides a session and a log line (it may be restarted with the secret).
  */
 export const DEFAULT_UNPROVEN_RETRY_MS = 30_000
+/**
+ * A pinned coordinator whose connection has been open this long without identify telling us its protocols is
+ * tried anyway: identify runs once per connection, and on a busy coordinator (a crowd joining at once) it can
+ * time out, which left a worker connected but never asking for a session. A pinned peer is meant to be a
+ * coordinator: if it does not speak the job protocol, the dial fails and the worker backs off.
+ */
+export const IDENTIFY_GRACE_MS = 5000
 /** Default wait before looking again after a session or a failed dial (events usually come first). */
 export const DEFAULT_RETRY_MS = 500
 
@@ -94,6 +102,8 @@ export interface CoordinatorLinkInit {
   readonly unprovenRetryMs?: number
   /** Also look for a coordinator this often while there is no session (default DEFAULT_RETRY_MS; 0: only on events). */
   readonly pollMs?: number
+  /** Adds the job streams' bytes in and out (grid-worker --metrics). */
+  readonly traffic?: TrafficCounter
 }
 
 export interface SessionEnd {
@@ -295,16 +305,20 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
   private async findCoordinator (): Promise<PeerId | undefined> {
     const { node } = this.components
     const now = this.timers.now()
-    const connected = new Map<string, PeerId>()
+    const connected = new Map<string, Connection>()
     for (const connection of node.getConnections()) {
-      if (connection.status === 'open') connected.set(connection.remotePeer.toString(), connection.remotePeer)
+      if (connection.status === 'open') connected.set(connection.remotePeer.toString(), connection)
     }
     for (const peer of this.choice.candidates([...connected.keys()])) {
       if ((this.unproven.get(peer) ?? 0) > now) continue
-      const peerId = connected.get(peer)!
+      const connection = connected.get(peer)!
+      const peerId = connection.remotePeer
+      let protocols: readonly string[] = []
       try {
-        if ((await node.peerStore.get(peerId)).protocols.includes(JOB_PROTOCOL)) return peerId
+        protocols = (await node.peerStore.get(peerId)).protocols
       } catch { /* not in the peer store yet */ }
+      if (protocols.includes(JOB_PROTOCOL)) return peerId
+      if (protocols.length === 0 && this.choice.isPinned(peer) && now - connection.timeline.open >= IDENTIFY_GRACE_MS) return peerId
     }
     return undefined
   }
@@ -324,7 +338,7 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
         const stream = await node.dialProtocol(peerId, JOB_PROTOCOL, {
           signal: AbortSignal.any([signal, AbortSignal.timeout(this.init.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)])
         })
-        channel = new FrameChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
+        channel = new FrameChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES, traffic: this.init.traffic })
         if (!this.running) { // left while the stream was opening
           await channel.close()
           return

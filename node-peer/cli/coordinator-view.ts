@@ -34,7 +34,10 @@ export class CoordinatorView {
       for (const addr of addresses) say(`  listening on ${addr}`)
       say(`volunteers join with:\n  ${joinCommand}${secret ? ' --secret …  (or EDGE_GRID_SECRET): a join secret is required' : ''}`)
     })
-    on('page:serving', ({ urls }) => { say(`browser volunteers open:\n  ${urls.join('\n  ')}`) })
+    on('page:serving', ({ urls }) => {
+      say(`browser volunteers open:\n  ${urls.join('\n  ')}`)
+      say(`grid dashboard: ${urls[0]}dashboard · Prometheus metrics: ${urls[0]}metrics`)
+    })
     on('run:started', detail => {
       if (options.standing === true) return say(`> run ${detail.runId} started: flow "${detail.flow}"`)
       say(`edge-grid: running flow "${detail.flow}" on ${workersPhrase(detail)}`)

@@ -20,6 +20,7 @@ import { SinkFileError } from '../sinks/output-file.js'
 import { SourceDataError } from '../sources.js'
 import { CoordinatorView } from './coordinator-view.js'
 import { Terminal } from './terminal.js'
+import { DEFAULT_JOIN_RATE, DEFAULT_MAX_PEERS, MAX_MAX_PEERS } from '../net/limits.js'
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, intOption, parseCommandLine, UsageError } from './usage.js'
 import { writeReport } from './report.js'
 import { serveMain } from './serve.js'
@@ -60,8 +61,16 @@ Options:
                    the interface of the first --listen address; anyone who
                    opens the printed URL donates compute from a browser tab
                    (browsers need a /ws listen address: one is added beside
-                   the first TCP one when --listen has none)
+                   the first TCP one when --listen has none); the same
+                   server has the grid dashboard at /dashboard and
+                   Prometheus metrics at /metrics
   --local-only     no network at all: embedded workers only
+  --max-peers N    most volunteers connected at once (default ${DEFAULT_MAX_PEERS})
+  --join-rate N    new connections a second accepted from one IP address
+                   before any worker from it has joined (default
+                   ${DEFAULT_JOIN_RATE}); every worker from that address that joins adds
+                   one a second, so a classroom behind one NAT earns its rate
+                   by joining while a flood that never joins stays at N
   --secret S       a join secret volunteers must prove (HMAC over a fresh
                    nonce, the secret is never sent) before they get jobs;
                    default: the EDGE_GRID_SECRET environment variable, if set
@@ -105,6 +114,8 @@ interface Options {
   spawnLabels: (index: number) => string[]
   http?: number
   waitWorkers: number
+  maxPeers: number
+  joinRate: number
   report?: string
   quiet: boolean
   secret?: string
@@ -126,6 +137,8 @@ function parseOptions (argv: string[]): Options | 'help' {
       'local-only': { type: 'boolean', default: false },
       http: { type: 'string' },
       'wait-workers': { type: 'string' },
+      'max-peers': { type: 'string' },
+      'join-rate': { type: 'string' },
       spawn: { type: 'string' },
       'spawn-label': { type: 'string', multiple: true, default: [] },
       report: { type: 'string' },
@@ -147,7 +160,11 @@ function parseOptions (argv: string[]): Options | 'help' {
   if (localOnly && spawn > 0) throw new UsageError('--local-only cannot be combined with --spawn (spawned workers join over the network)')
   if (localOnly && workers === 0) throw new UsageError('--local-only with --workers 0 leaves nobody to run jobs')
   if (localOnly && (values.listen != null || values.mdns === true)) throw new UsageError('--local-only cannot be combined with --listen or --mdns')
-  const waitWorkers = intOption('--wait-workers', values['wait-workers'], 0, 4096, 0)
+  const maxPeers = intOption('--max-peers', values['max-peers'], 1, MAX_MAX_PEERS, DEFAULT_MAX_PEERS)
+  const joinRate = intOption('--join-rate', values['join-rate'], 1, 100_000, DEFAULT_JOIN_RATE)
+  if (localOnly && (values['max-peers'] != null || values['join-rate'] != null)) throw new UsageError('--local-only has no network: --max-peers and --join-rate do not apply')
+  const waitWorkers = intOption('--wait-workers', values['wait-workers'], 0, MAX_MAX_PEERS, 0)
+  if (waitWorkers > maxPeers) throw new UsageError(`--wait-workers ${waitWorkers} can never be reached with --max-peers ${maxPeers}`)
   if (localOnly && waitWorkers > 0) throw new UsageError('--local-only cannot wait for volunteers')
   if (values.resume === true && values.fresh === true) throw new UsageError('--resume and --fresh contradict each other')
   if (values['no-journal'] === true && (values.resume === true || values.fresh === true || values.journal != null)) {
@@ -156,6 +173,8 @@ function parseOptions (argv: string[]): Options | 'help' {
   return {
     flow: positionals[0],
     waitWorkers: Math.max(waitWorkers, spawn),
+    maxPeers,
+    joinRate,
     workers,
     // spawned workers run here: loopback is enough, and nothing is exposed to the network
     listen: values.listen ?? (spawn > 0 ? ['/ip4/127.0.0.1/tcp/0'] : undefined),
@@ -230,8 +249,8 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
 
 function coordinatorInit (options: Options): CoordinatorInit {
   if (options.localOnly) return { workers: options.workers }
-  const { listen, mdns, identity, secret, http, spawn, spawnLabels } = options
-  return { workers: options.workers, network: { listen, mdns, identity, secret, http, spawn: spawn > 0 ? { count: spawn, labels: spawnLabels } : undefined } }
+  const { listen, mdns, identity, secret, http, spawn, spawnLabels, maxPeers, joinRate } = options
+  return { workers: options.workers, network: { listen, mdns, identity, secret, http, limits: { maxPeers, joinRate }, spawn: spawn > 0 ? { count: spawn, labels: spawnLabels } : undefined } }
 }
 
 /** `--spawn-label [I[-J]=]LABEL`, repeatable: which spawned workers get which labels. */

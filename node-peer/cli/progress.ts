@@ -86,9 +86,12 @@ export function formatClusters (clusters: NonNullable<RunProgress['clusters']>):
   return `${noun(parts.length, 'cluster')} ${parts.join(', ')}`
 }
 
+/** What the progress line shows of a run: its totals (a submitted run's client gets only these). */
+export type ProgressTotals = Pick<RunProgress, 'jobsDone' | 'jobsOut' | 'queued' | 'sourceFraction' | 'clusters'>
+
 export interface ProgressFrame {
   readonly flowName: string
-  readonly progress: RunProgress
+  readonly progress: ProgressTotals
   /** jobs per second, undefined while not meaningful yet (RateMeter) */
   readonly rate: number | undefined
   readonly elapsedMs: number
@@ -120,7 +123,7 @@ export class ProgressDisplay {
   constructor (
     private readonly terminal: Terminal,
     private readonly flowName: string,
-    private readonly sample: () => RunProgress,
+    private readonly sample: () => ProgressTotals,
     private readonly workers: () => number,
     private readonly now: () => number = () => performance.now()
   ) {

@@ -14,6 +14,7 @@ import { RunStore } from '../coordinator/submit/run-store.js'
 import { openSink } from '../sinks/open-sink.js'
 import { CoordinatorView } from './coordinator-view.js'
 import { Terminal } from './terminal.js'
+import { DEFAULT_JOIN_RATE, DEFAULT_MAX_PEERS, MAX_MAX_PEERS } from '../net/limits.js'
 import { EXIT_BAD_INPUT, intOption, parseCommandLine, UsageError } from './usage.js'
 
 const HELP = `Usage: grid-coordinator serve [options]
@@ -37,6 +38,9 @@ Options:
   --allow FILE        client peer ids (one per line, # comments) admitted
                       without the submit secret
   --http PORT         serve the browser worker page on PORT
+  --max-peers N       most volunteers connected at once (default ${DEFAULT_MAX_PEERS})
+  --join-rate N       new connections a second from one IP address before any
+                      worker from it joined (default ${DEFAULT_JOIN_RATE}; each joined one adds one)
   --mdns              announce this coordinator on the local network by mDNS
   --identity PATH     the coordinator's key file (default: STATE/coordinator.key
                       with --state, else .edge-grid/coordinator.key)
@@ -62,6 +66,8 @@ interface ServeOptions {
   submitSecret?: string
   allow?: string
   http?: number
+  maxPeers: number
+  joinRate: number
   mdns: boolean
   identity: string
   state?: string
@@ -80,6 +86,8 @@ function parseServeOptions (argv: string[]): ServeOptions | 'help' {
       'submit-secret': { type: 'string' },
       allow: { type: 'string' },
       http: { type: 'string' },
+      'max-peers': { type: 'string' },
+      'join-rate': { type: 'string' },
       mdns: { type: 'boolean', default: false },
       identity: { type: 'string' },
       state: { type: 'string' },
@@ -103,6 +111,8 @@ function parseServeOptions (argv: string[]): ServeOptions | 'help' {
     submitSecret,
     allow: values.allow,
     http: values.http != null ? intOption('--http', values.http, 0, 65535, 0) : undefined,
+    maxPeers: intOption('--max-peers', values['max-peers'], 1, MAX_MAX_PEERS, DEFAULT_MAX_PEERS),
+    joinRate: intOption('--join-rate', values['join-rate'], 1, 100_000, DEFAULT_JOIN_RATE),
     mdns: values.mdns === true,
     identity: values.identity ?? (values.state != null ? new RunStore(values.state).identityPath : join('.edge-grid', 'coordinator.key')),
     state: values.state,
@@ -161,7 +171,7 @@ export async function serveMain (argv: string[], terminal = new Terminal()): Pro
   try {
     await coordinator.start({
       workers: options.workers,
-      network: { listen: options.listen, mdns: options.mdns, identity: options.identity, secret: options.secret, http: options.http },
+      network: { listen: options.listen, mdns: options.mdns, identity: options.identity, secret: options.secret, http: options.http, limits: { maxPeers: options.maxPeers, joinRate: options.joinRate } },
       serve: { secret: options.submitSecret, allowed, store: options.state != null ? new RunStore(options.state) : undefined, graceMs: options.graceMs },
       standing: true
     })

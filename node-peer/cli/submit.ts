@@ -9,7 +9,6 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { FlowValidationError } from '../../core/errors.js'
 import type { FlowSpec } from '../../core/flow/model.js'
-import type { RunProgress } from '../../core/run/flow-run.js'
 import { plural } from '../../core/util/plural.js'
 import { ClientRun } from '../client/client-run.js'
 import type { ClientRunComponents, RunOutcome } from '../client/client-run.js'
@@ -20,6 +19,7 @@ import { openSink } from '../sinks/open-sink.js'
 import { openSource } from '../sources.js'
 import { printEnded } from './coordinator-view.js'
 import { formatDuration, ProgressDisplay } from './progress.js'
+import type { ProgressTotals } from './progress.js'
 import type { Terminal } from './terminal.js'
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, intOption, UsageError } from './usage.js'
 import { writeReport } from './report.js'
@@ -174,7 +174,7 @@ async function follow (run: ClientRun, options: SubmitOptions, terminal: Termina
   return EXIT_OK
 }
 
-function progressOf (run: ClientRun): RunProgress {
+function progressOf (run: ClientRun): ProgressTotals {
   const p = run.latest
   return p == null ? { jobsDone: 0, jobsOut: 0, queued: 0 } : { jobsDone: p.jobsDone, jobsOut: p.jobsOut, queued: p.queued, ...(p.sourceFraction != null ? { sourceFraction: p.sourceFraction } : {}) }
 }

@@ -14,7 +14,9 @@ import { ThreadPool } from '../executor/pool.js'
 import { ModuleCache } from '../module-cache.js'
 import { loadOrCreateIdentity } from '../net/identity.js'
 import { createGridNode } from '../net/node.js'
-import { ANNOUNCE_TOPIC, publishAnnouncement, WORKER_HEARTBEAT_MS } from '../../core/protocol/announce.js'
+import { startHeartbeat } from '../worker-heartbeat.js'
+import { publishAnnouncement } from '../../core/protocol/announce.js'
+import type { Announcement } from '../../core/protocol/announce.js'
 import { FORGET_AFTER_MS, UNPROVEN_RETRY_MS, WorkerRunner } from '../worker-runner.js'
 import { UntrustedCoordinatorError } from '../../core/worker/worker-agent.js'
 import { plural } from '../../core/util/plural.js'
@@ -22,6 +24,9 @@ import { formatRateOrNone, RateMeter } from './progress.js'
 import { Terminal } from './terminal.js'
 import { intOption, parseCommandLine, UsageError } from './usage.js'
 import { withTestFaults } from '../test-faults.js'
+import { WorkerMetrics } from '../metrics/worker-metrics.js'
+import { parseListen, startMetricsServer } from '../metrics/metrics-server.js'
+import type { MetricsServer } from '../metrics/metrics-server.js'
 
 const HELP = `Usage: grid-worker [options]
 
@@ -60,6 +65,10 @@ Options:
   --identity PATH    keep this worker's peer id in PATH (default: a new id per run)
   --cache DIR        where fetched WASM modules are cached
                      (default: ~/.cache/edge-grid/modules)
+  --metrics [HOST:]PORT
+                     serve this worker's Prometheus metrics at
+                     http://HOST:PORT/metrics (jobs, job durations, bytes,
+                     process); HOST defaults to 127.0.0.1, PORT 0 picks one
   --quiet            no status line
   --attached         leave when stdin closes (grid-coordinator --spawn starts
                      its workers this way, so they end with the coordinator)
@@ -82,6 +91,7 @@ interface Options {
   attached: boolean
   coordinator?: string
   secret?: string
+  metrics?: { readonly host: string, readonly port: number }
   forgetAfterMs: number
 }
 
@@ -102,6 +112,7 @@ function parseOptions (argv: string[]): Options | 'help' {
       attached: { type: 'boolean', default: false },
       coordinator: { type: 'string' },
       secret: { type: 'string' },
+      metrics: { type: 'string' },
       'forget-after': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false }
     }
@@ -130,6 +141,8 @@ function parseOptions (argv: string[]): Options | 'help' {
       throw new UsageError(`--coordinator "${values.coordinator}" is not a peer id (the 12D3KooW… id grid-coordinator prints at start)`)
     }
   }
+  const metrics = values.metrics != null ? parseListen(values.metrics) : undefined
+  if (values.metrics != null && metrics == null) throw new UsageError(`--metrics "${values.metrics}": expected PORT or HOST:PORT (e.g. 9464 or 0.0.0.0:9464)`)
   const forgetAfter = values['forget-after']
   if (forgetAfter != null && (values.mdns !== true || values.coordinator != null || bootstrap.length > 0)) {
     throw new UsageError('--forget-after applies only to a coordinator found by --mdns (without --coordinator or --bootstrap, whose peers are never forgotten)')
@@ -140,6 +153,7 @@ function parseOptions (argv: string[]): Options | 'help' {
   return {
     coordinator: values.coordinator,
     secret,
+    metrics,
     bootstrap,
     mdns: values.mdns === true,
     threads,
@@ -166,7 +180,12 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   let doneBefore = 0
   let runId = ''
   const forgets = o.mdns && o.coordinator == null && o.bootstrap.length === 0
-  const runner = new WorkerRunner({
+  const traffic = { in: 0, out: 0 }
+  // read when scraped (the runner exists by then); created first so no batch goes unobserved
+  const metrics = o.metrics != null
+    ? new WorkerMetrics({ stats: () => runner.agent.stats, traffic, threads: () => o.threads, connected: () => runner.coordinator != null })
+    : undefined
+  const runner: WorkerRunner = new WorkerRunner({
     node,
     // TEST ONLY: EDGE_GRID_TEST_CORRUPT_RESULTS=1 makes this worker lie (node-peer/test-faults.ts)
     executor: withTestFaults(pool, process.env),
@@ -177,7 +196,9 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     secret: o.secret,
     forgetAfterMs: o.forgetAfterMs,
     cache: new ModuleCache(o.cache),
+    traffic,
     events: {
+      ...(metrics != null ? { batchDone: (jobs: number, _failed: number, busyMs: number) => { metrics.batchDone(jobs, busyMs) } } : {}),
       attached: peer => { log(`connected to coordinator …${peer.slice(-8)}`) },
       detached: (peer, reason) => {
         if (reason instanceof UntrustedCoordinatorError) log(`${reason.message}; trying it again in ${UNPROVEN_RETRY_MS / 1000} s`)
@@ -199,12 +220,19 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   })
   log(`peer ${node.peerId.toString()}, ${plural(o.threads, 'thread')}; looking for a coordinator ${o.bootstrap.length > 0 ? `at ${o.bootstrap.join(', ')}` : 'on the local network (mDNS)'}`)
   runner.start()
+  let metricsServer: MetricsServer | undefined
+  if (o.metrics != null && metrics != null) {
+    metricsServer = await startMetricsServer(o.metrics, async () => await metrics.scrape())
+    log(`metrics at ${metricsServer.url}`)
+  }
 
-  // heartbeat over gossipsub: lets the coordinator count peers seen (best effort)
-  node.services.pubsub.subscribe(ANNOUNCE_TOPIC)
-  const heartbeat = setInterval(() => {
-    publishAnnouncement(node.services.pubsub, { t: 'worker', name: o.name, threads: o.threads, platform: 'node', labels: o.labels, jobsDone: runner.agent.stats.jobsDone })
-  }, WORKER_HEARTBEAT_MS)
+  let stopping = false
+  // heartbeat over gossipsub: lets the coordinator count peers seen and show CPU time (best effort)
+  const announcement = (): Extract<Announcement, { t: 'worker' }> => {
+    const { jobsDone, busyMs } = runner.agent.stats
+    return { t: 'worker', name: o.name, threads: o.threads, platform: 'node', labels: o.labels, jobsDone, busyMs: Math.round(busyMs), ...(stopping ? { state: 'leaving' as const } : {}) }
+  }
+  const heartbeat = startHeartbeat(node.services.pubsub, announcement)
 
   const meter = new RateMeter() // no rate until it means something (progress.ts MIN_RATE_WINDOW_MS)
   const status = setInterval(() => {
@@ -216,13 +244,13 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   }, 250)
 
   await new Promise<void>(resolve => {
-    let stopping = false
     const stop = (signal: string): void => {
       if (stopping) {
         log(`${signal} again: leaving now`)
         process.exit(130)
       }
       stopping = true
+      publishAnnouncement(node.services.pubsub, announcement()) // the dashboard shows it leaving while it finishes its jobs
       log(`${signal}: finishing held jobs and leaving (${signal} again to leave at once)`)
       resolve()
     }
@@ -235,11 +263,12 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
     }
   })
   clearInterval(status)
-  clearInterval(heartbeat)
+  heartbeat.stop()
   terminal.clearStatus()
   await runner.stop()
   await node.stop()
   await pool.close()
+  await metricsServer?.close()
   log(`left; ${plural(runner.agent.stats.jobsDone, 'job')} done`)
   if (o.attached) process.stdin.destroy() // the open pipe would keep the process alive
   return 0

@@ -98,7 +98,9 @@ async function link (
 }
 
 /** Re-attaches after the stream closes while the run is not over; abandons the run when that fails for good. */
-function keepAttached (client: GridClient, run: ClientRun, channel: { onClose: (h: () => void) => void }, onMessage: (m: GridMessage) => void): void {
+function keepAttached (client: GridClient, run: ClientRun, channel: { onClose: (h: () => void) => void, close: () => Promise<void> }, onMessage: (m: GridMessage) => void): void {
+  // the run's stream ends with the run: a long-lived client must not pile up open streams
+  void run.outcome.then(async () => { await channel.close().catch(() => {}) })
   channel.onClose(() => {
     if (run.ended) return
     run.use(undefined)

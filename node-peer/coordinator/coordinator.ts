@@ -36,6 +36,7 @@ import { LocalWorkers } from '../local-workers.js'
 import { openSource } from '../sources.js'
 import { SpawnedWorkers, SpawnError } from '../spawned-workers.js'
 import { CLUSTER_HINT_MS, watchClusters } from './cluster-hint.js'
+import { Dashboard } from '../dashboard/dashboard.js'
 import { CoordinatorInterruptedError } from './errors.js'
 import { emit } from './events.js'
 import type { CoordinatorEvents, RunRef } from './events.js'
@@ -46,6 +47,7 @@ import type { Hosting, HostedRunSnapshot } from './hosting.js'
 export type { HostedRunSnapshot, HostedRunState } from './hosting.js'
 import type { RunInit } from './hosted-run.js'
 import { CoordinatorNetwork } from './network.js'
+import type { CoordinatorLimits } from '../net/limits.js'
 import { pageUrls, servePage, withWebSocket } from './page.js'
 import { SubmitServer } from './submit/submit-server.js'
 import type { SubmitServerInit } from './submit/submit-server.js'
@@ -64,8 +66,15 @@ export interface CoordinatorNetworkOptions {
   readonly identity?: string
   /** A join secret volunteers must prove before they get jobs. */
   readonly secret?: string
-  /** Serve the browser worker page on this port (0: any free port); a WebSocket listen address is added if none. */
+  /** Connection limits: most workers at once, new connections a second per address (node-peer/net/limits.ts). */
+  readonly limits?: CoordinatorLimits
+  /**
+   * Serve the browser worker page on this port (0: any free port), with the dashboard (`/dashboard`) and
+   * `/metrics`; a WebSocket listen address is added if none.
+   */
   readonly http?: number
+  /** Dashboard viewers who prove this secret (never sent: dashboard/control.ts) may cancel runs (default: `serve.secret`). */
+  readonly submitSecret?: string
   /** Start local grid-worker processes (named 0 … count-1), with labels per index. */
   readonly spawn?: { readonly count: number, readonly labels?: (index: number) => readonly string[] }
 }
@@ -117,6 +126,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   private spawning: Promise<void> | undefined
   /** Runs going on, by run id, in the order they were started. */
   private readonly hosted = new Map<string, Hosting>()
+  private dashboard: Dashboard | undefined
   private readonly prepared = new Set<HostedRun>()
   /** What every worker takes jobs from, for the coordinator's whole life. */
   readonly board = new RunBoard()
@@ -161,6 +171,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     }
     const net = init.network
     if (net == null) return
+    // before the network starts, so the dashboard sees every event
+    // the dashboard's controls take the submit secret of `serve` unless given their own
+    if (net.http != null) this.dashboard = new Dashboard({ coordinator: this, submitSecret: net.submitSecret ?? init.serve?.secret, embeddedThreads: init.workers })
     if (net.identity == null) this.scratch = await mkdtemp(join(tmpdir(), 'edge-grid-coordinator-'))
     const identityPath = net.identity ?? join(this.scratch!, 'coordinator.key')
     this.network = await this.startNetwork(net, identityPath)
@@ -168,7 +181,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     const network = this.network
     emit(this, 'network:listening', { peerId: network.node.peerId.toString(), addresses: network.addresses(), joinCommand: network.joinCommand(), secret: net.secret != null })
     if (net.http != null) {
-      this.page = await servePage(network, net.http)
+      this.page = await servePage(network, net.http, this.dashboard?.routes)
       emit(this, 'page:serving', { urls: pageUrls(this.page, network) })
     }
     if (init.serve != null) {
@@ -196,6 +209,21 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   /** Every run going on now, in the order they were started. */
   runs (): HostedRunSnapshot[] {
     return [...this.hosted.values()].map(snapshot)
+  }
+
+  /** Bytes received and sent on job streams so far (zero without a network). */
+  traffic (): { readonly in: number, readonly out: number } {
+    return this.network?.traffic ?? { in: 0, out: 0 }
+  }
+
+  /** Stops run `runId` as its signal would (journal kept, `run()` throws CoordinatorInterruptedError); false if not going on. */
+  cancel (runId: string): boolean {
+    const hosting = this.hosted.get(runId)
+    if (hosting == null) return false
+    hosting.cancelled = true
+    // a submitted run is cancelled through the submit server, which tells its client why
+    if (this.submit?.cancel(runId, 'cancelled from the dashboard') !== true) hosting.abort()
+    return true
   }
 
   /**
@@ -266,6 +294,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       return { summary, journalKept }
     } catch (err) {
       if (signal.aborted || err instanceof RunAbortedError) {
+        emit(this, 'run:interrupted', { runId: run.runId, flow: run.name, cancelled: hosting.cancelled === true })
         throw new CoordinatorInterruptedError(`flow "${run.name}" was interrupted`, run.resumable)
       }
       if (init.standing !== true) this.network?.finish(false)
@@ -292,8 +321,9 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     for (const hosting of runs) hosting.abort()
     await Promise.allSettled(runs.map(async h => await h.done))
     this.local?.stop()
-    const { page, spawned, network, pool, scratch } = this
-    this.page = this.spawned = this.network = this.pool = this.scratch = this.local = this.spawning = undefined
+    const { page, spawned, network, pool, scratch, dashboard } = this
+    this.page = this.spawned = this.network = this.pool = this.scratch = this.local = this.spawning = this.dashboard = undefined
+    dashboard?.close()
     for (const run of this.prepared) {
       run.close()
       this.board.remove(run.flow)
@@ -315,7 +345,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
   }
 
   private async startNetwork (net: CoordinatorNetworkOptions, identityPath: string): Promise<CoordinatorNetwork> {
-    const base = { identityPath, mdns: net.mdns === true, secret: net.secret }
+    const base = { identityPath, mdns: net.mdns === true, secret: net.secret, limits: net.limits }
     const components = { events: this, board: this.board, boardId: this.boardId, welcomeFlow: () => this.welcomeFlow() }
     if (net.listen != null) {
       let listen = net.listen

@@ -5,6 +5,7 @@
 import type { TypedEventTarget } from '@libp2p/interface'
 import type { ClusterView, RunSummary } from '../../core/run/flow-run.js'
 import type { WorkerInfo } from '../../core/protocol/job-messages.js'
+import type { WorkerActivity } from '../../core/protocol/announce.js'
 
 export interface WorkerJoined {
   /** The session id (`worker/<name>`, `#2` … when a name is taken). */
@@ -66,6 +67,21 @@ export interface ClustersWaiting extends RunRef {
 /** A run's summary, with the run it is about. */
 export type RunEnded = RunSummary & RunRef
 
+/** A run stopped before its end: `cancelled` by `coordinator.cancel(runId)`, else its signal or `stop()`. */
+export interface RunInterrupted extends RunRef {
+  readonly cancelled: boolean
+}
+
+/** A worker's gossip heartbeat (best effort, every few seconds): what only the worker knows about itself. */
+export interface WorkerHeartbeat {
+  readonly peer: string
+  readonly name: string
+  readonly jobsDone: number
+  /** Time its threads spent running jobs. */
+  readonly busyMs?: number
+  readonly state?: WorkerActivity
+}
+
 export interface CoordinatorEvents {
   /** A line for people that no typed event below carries (journal notes, port fallback, what was added). */
   'log': CustomEvent<{ readonly message: string }>
@@ -81,6 +97,7 @@ export interface CoordinatorEvents {
   'run:done': CustomEvent<RunEnded>
   /** The run ended by itself but failed (a job failed on every attempt, or a sink could not write). */
   'run:failed': CustomEvent<RunEnded>
+  'run:interrupted': CustomEvent<RunInterrupted>
   'workers:spawning': CustomEvent<{ readonly count: number }>
   /** One line a spawned worker printed, already prefixed `[worker/i] `. */
   'workers:output': CustomEvent<{ readonly line: string }>
@@ -92,6 +109,7 @@ export interface CoordinatorEvents {
    */
   'worker:refused': CustomEvent<RunRef & { readonly id: string, readonly disagreements: number }>
   'peer:misbehaved': CustomEvent<PeerMisbehaved>
+  'worker:heartbeat': CustomEvent<WorkerHeartbeat>
 }
 
 export type CoordinatorEventTarget = TypedEventTarget<CoordinatorEvents>

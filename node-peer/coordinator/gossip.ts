@@ -8,6 +8,7 @@ import type { GossipSub, Message } from '@libp2p/gossipsub'
 import { decodeValue } from '../../core/codec.js'
 import { MAX_GOSSIP_PER_SECOND, PerSecondLimit } from '../../core/peer/peer-limits.js'
 import { ANNOUNCE_TOPIC, COORDINATOR_ANNOUNCE_MS, isAnnouncement, publishAnnouncement } from '../../core/protocol/announce.js'
+import type { Announcement } from '../../core/protocol/announce.js'
 import { MAX_GOSSIP_SIDE_BYTES, publishSideGossip, SIDE_TOPIC } from '../../core/protocol/side-gossip.js'
 import type { SideValue } from '../../core/protocol/side-values.js'
 import type { RunProgress } from '../../core/run/run-summary.js'
@@ -22,6 +23,8 @@ export interface CoordinatorGossipComponents {
   readonly sides: { onSide: (listener: (name: string, value: SideValue) => void) => () => void }
   /** The board's id: side values are tagged with it (workers got it as the welcome's `run`). */
   readonly boardId: string
+  /** A worker's signed heartbeat (the dashboard shows its CPU time and whether it pauses or leaves). */
+  readonly heartbeat?: (peer: string, announcement: Extract<Announcement, { t: 'worker' }>) => void
 }
 
 /** A run as announced: its names, the modules (by hash) its workers fetch, how far it is. */
@@ -85,7 +88,10 @@ export class CoordinatorGossip {
     if (message.topic !== ANNOUNCE_TOPIC) return
     try {
       const value = decodeValue(message.data)
-      if (isAnnouncement(value) && value.t === 'worker' && message.type === 'signed') this.seen.add(message.from.toString())
+      if (isAnnouncement(value) && value.t === 'worker' && message.type === 'signed') {
+        this.seen.add(message.from.toString())
+        this.components.heartbeat?.(message.from.toString(), value)
+      }
     } catch { /* gossip is best effort: ignore what does not decode */ }
   }
 

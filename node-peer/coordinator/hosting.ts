@@ -23,6 +23,8 @@ export interface Hosting {
   state: HostedRunState
   /** Interrupts the run (stop() during a run). */
   readonly abort: () => void
+  /** Set by `cancel(runId)`: its end is reported as cancelled, not interrupted. */
+  cancelled?: boolean
   done?: Promise<unknown>
 }
 

@@ -10,6 +10,7 @@
 import type { AbortOptions, Connection, Libp2p, Stream } from '@libp2p/interface'
 import { WorkerSession } from '../../core/peer/worker-session.js'
 import { FrameChannel } from '../../core/protocol/frame-channel.js'
+import type { TrafficCounter } from '../../core/protocol/frame-channel.js'
 import { isWorkerMessage, JOB_PROTOCOL, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../../core/protocol/job-messages.js'
 import type { JobBoard } from '../../core/grid/job-board.js'
@@ -42,6 +43,8 @@ export interface JobServerComponents {
 export interface JobServerInit {
   /** A join secret workers must prove (core/protocol/join-proof.ts) before they get jobs. */
   readonly secret?: string
+  /** Job streams in all (default MAX_JOB_STREAMS); the coordinator's --max-peers sets it. */
+  readonly maxJobStreams?: number
 }
 
 /** The names a worker is told in the welcome. */
@@ -60,6 +63,8 @@ export class JobServer {
   /** Job streams open per peer id (MAX_JOB_STREAMS_PER_PEER). */
   private readonly streamsOf = new Map<string, number>()
   private readonly waiters: Array<{ count: number, resolve: () => void }> = []
+  /** Bytes of every job stream so far (for /metrics). */
+  private readonly counter: TrafficCounter = { in: 0, out: 0 }
 
   constructor (private readonly components: JobServerComponents, private readonly init: JobServerInit = {}) {}
 
@@ -68,6 +73,11 @@ export class JobServer {
       maxInboundStreams: MAX_JOB_STREAMS_PER_CONNECTION,
       maxOutboundStreams: 1
     })
+  }
+
+  /** Bytes received and sent on job streams since the start. */
+  get traffic (): Readonly<TrafficCounter> {
+    return { ...this.counter }
   }
 
   /** Workers connected now (joined sessions). */
@@ -102,7 +112,7 @@ export class JobServer {
   }
 
   private accept (stream: Stream, connection: Connection): void {
-    if (this.sessions.size >= MAX_JOB_STREAMS) {
+    if (this.sessions.size >= (this.init.maxJobStreams ?? MAX_JOB_STREAMS)) {
       stream.abort(new Error('too many workers'))
       return
     }
@@ -114,7 +124,7 @@ export class JobServer {
       return
     }
     this.streamsOf.set(peer, streams + 1)
-    const channel: JobChannel = new FrameChannel<WorkerMessage, CoordinatorMessage>(stream, { guard: isWorkerMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES })
+    const channel: JobChannel = new FrameChannel<WorkerMessage, CoordinatorMessage>(stream, { guard: isWorkerMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES, traffic: this.counter })
     channel.onClose(() => {
       const left = (this.streamsOf.get(peer) ?? 1) - 1
       if (left > 0) this.streamsOf.set(peer, left)

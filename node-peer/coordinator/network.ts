@@ -10,8 +10,11 @@ import type { AbortOptions } from '@libp2p/interface'
 import { PeerStrikes } from '../../core/peer/peer-limits.js'
 import { serveCode } from '../../core/protocol/code-fetch.js'
 import { loadOrCreateIdentity } from '../net/identity.js'
+import { coordinatorConnectionManager, DEFAULT_COORDINATOR_LIMITS } from '../net/limits.js'
+import type { CoordinatorLimits } from '../net/limits.js'
 import { createGridNode } from '../net/node.js'
 import type { GridNode } from '../net/node.js'
+import { CoordinatorAdmission } from './admission.js'
 import { emit } from './events.js'
 import type { CoordinatorEventTarget } from './events.js'
 import { CoordinatorGossip } from './gossip.js'
@@ -26,6 +29,8 @@ export interface CoordinatorNetworkInit {
   readonly mdns: boolean
   /** Optional join secret workers must prove (core/protocol/join-proof.ts) before they get jobs. */
   readonly secret?: string
+  /** Connection limits (--max-peers, --join-rate); default DEFAULT_COORDINATOR_LIMITS. */
+  readonly limits?: CoordinatorLimits
 }
 
 export interface CoordinatorNetworkComponents {
@@ -48,12 +53,20 @@ export class CoordinatorNetwork {
   private readonly moduleRuns = new Map<string, Set<string>>()
   private stopServingCode: (() => Promise<void>) | undefined
 
-  private constructor (readonly node: GridNode, private readonly init: CoordinatorNetworkInit, private readonly strikes: PeerStrikes, private readonly components: CoordinatorNetworkComponents) {
+  private constructor (readonly node: GridNode, private readonly init: CoordinatorNetworkInit, private readonly strikes: PeerStrikes, private readonly components: CoordinatorNetworkComponents, private readonly admission: CoordinatorAdmission) {
     const misbehaved = (peer: string, what: string): void => { this.misbehaved(peer, what) }
     const { events, board, boardId } = components
     const welcome = (): { flow: string, run: string } => ({ flow: components.welcomeFlow(), run: boardId })
-    this.jobs = new JobServer({ registrar: node, peerId: node.peerId.toString(), events, misbehaved, board, welcome }, { secret: init.secret })
-    this.gossip = new CoordinatorGossip({ pubsub: node.services.pubsub, misbehaved, workerCount: () => this.jobs.workerCount, sides: board, boardId })
+    const limits = init.limits ?? DEFAULT_COORDINATOR_LIMITS
+    this.jobs = new JobServer({ registrar: node, peerId: node.peerId.toString(), events, misbehaved, board, welcome }, { secret: init.secret, maxJobStreams: 2 * limits.maxPeers })
+    this.gossip = new CoordinatorGossip({
+      pubsub: node.services.pubsub,
+      misbehaved,
+      workerCount: () => this.jobs.workerCount,
+      sides: board,
+      boardId,
+      heartbeat: (peer, { name, jobsDone, busyMs, state }) => { emit(events, 'worker:heartbeat', { peer, name, jobsDone, busyMs, state }) }
+    })
   }
 
   static async start (init: CoordinatorNetworkInit, components: CoordinatorNetworkComponents): Promise<CoordinatorNetwork> {
@@ -62,17 +75,23 @@ export class CoordinatorNetwork {
     const webrtcDirect = init.listen.some(a => a.includes('/webrtc-direct'))
     // peers that broke the protocol MAX_STRIKES times are refused by libp2p itself for the cooldown
     const strikes = new PeerStrikes()
+    const limits = init.limits ?? DEFAULT_COORDINATOR_LIMITS
+    // new connections per host, before the handshake: a budget that grows with the host's joined workers
+    const admission = new CoordinatorAdmission(limits.joinRate)
     const connectionGater = {
+      denyInboundConnection: admission.denyInboundConnection,
       denyInboundEncryptedConnection: (peer: { toString: () => string }) => strikes.isBanned(peer.toString()),
       denyDialPeer: (peer: { toString: () => string }) => strikes.isBanned(peer.toString())
     }
-    const node = await createGridNode({ privateKey, listen: init.listen, mdns: init.mdns, relayServer: true, webrtcDirect, connectionGater })
-    const network = new CoordinatorNetwork(node, init, strikes, components)
+    const node = await createGridNode({ privateKey, listen: init.listen, mdns: init.mdns, relayServer: true, webrtcDirect, connectionGater, connectionManager: coordinatorConnectionManager(limits) })
+    admission.attach(node, components.events)
+    const network = new CoordinatorNetwork(node, init, strikes, components, admission)
     try {
       network.stopServingCode = await serveCode(node, hash => network.modules.get(hash))
       await network.jobs.start()
       network.gossip.start()
     } catch (err) {
+      admission.stop()
       await node.stop()
       throw err
     }
@@ -103,6 +122,11 @@ export class CoordinatorNetwork {
   /** Workers connected now. */
   get workerCount (): number {
     return this.jobs.workerCount
+  }
+
+  /** Bytes received and sent on job streams so far. */
+  get traffic (): { readonly in: number, readonly out: number } {
+    return this.jobs.traffic
   }
 
   /** Every peer that announced itself as a worker over gossipsub. */
@@ -141,6 +165,7 @@ export class CoordinatorNetwork {
     this.gossip.stop()
     await this.jobs.stop()
     await this.stopServingCode?.()
+    this.admission.stop()
     await this.node.stop()
   }
 

@@ -4,7 +4,7 @@
  * WebSockets (or WebRTC through a relay reached over them), so `withWebSocket` makes sure there is one.
  */
 import { startPageServer } from '../http/page-server.js'
-import type { PageServer } from '../http/page-server.js'
+import type { PageServer, RouteHandler } from '../http/page-server.js'
 import type { CoordinatorNetwork } from './network.js'
 
 const isLoopback = (a: string): boolean => a.startsWith('/ip4/127.') || a.startsWith('/ip6/::1/')
@@ -23,12 +23,14 @@ export function withWebSocket (listen: readonly string[]): { readonly listen: re
   return { listen: at < 0 ? [...listen, added] : [...listen.slice(0, at + 1), added, ...listen.slice(at + 1)], added }
 }
 
-export async function servePage (network: CoordinatorNetwork, port: number): Promise<PageServer> {
+/** `routes`: what else the server answers (the dashboard, /metrics) before its static files. */
+export async function servePage (network: CoordinatorNetwork, port: number, routes?: RouteHandler): Promise<PageServer> {
   const first = network.listenAddresses().find(a => a.includes('/tcp/')) ?? '/ip4/127.0.0.1/tcp/0'
   const host = /^\/ip[46]\/([^/]+)\//.exec(first)?.[1] ?? '127.0.0.1'
   return await startPageServer({
     port,
     host,
+    routes,
     // the browser dials them in order: loopback last unless the page itself is only served on loopback
     config: () => {
       const ws = network.addresses().filter(a => a.includes('/ws/'))

@@ -5,7 +5,8 @@
  *
  * Every response carries COOP/COEP (cross-origin isolation): the page's Web Worker pool then gets
  * SharedArrayBuffer to watch job timeouts without a message per job. Static files only, GET/HEAD only,
- * no directory listing, no path outside the root.
+ * no directory listing, no path outside the root; `routes` (the dashboard's feed and controls, /metrics)
+ * answer first. `/dashboard` is the dashboard page (dashboard.html, the second vite entry).
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -17,6 +18,12 @@ export interface PageConfig {
   /** The coordinator's WebSocket multiaddrs, each ending in /p2p/<peer id>. */
   readonly bootstrap: readonly string[]
 }
+
+/** Answers a request it knows (returns true, having responded) or leaves it to the static files (false). */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
+
+/** Pages served under a clean path (no `.html`). */
+const PAGES: Record<string, string> = { '/dashboard': '/dashboard.html' }
 
 export interface PageServerInit {
   /** 0 picks a free port */
@@ -32,6 +39,7 @@ export interface PageServerInit {
    * a message per job instead of shared memory (tests use this to cover that path).
    */
   readonly crossOriginIsolation?: boolean
+  readonly routes?: RouteHandler
 }
 
 export interface PageServer {
@@ -73,7 +81,11 @@ export async function startPageServer (init: PageServerInit): Promise<PageServer
   const headers: Record<string, string> = { ...SECURITY_HEADERS, ...(init.crossOriginIsolation !== false ? ISOLATION_HEADERS : {}) }
   const server = createServer((req, res) => {
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
-    handle(req, res, root, init.config).catch(err => {
+    const routed = async (): Promise<void> => {
+      if (init.routes != null && await init.routes(req, res)) return
+      await handle(req, res, root, init.config)
+    }
+    routed().catch(err => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${(err as Error).message}\n`)
       else res.destroy()
     })
@@ -115,6 +127,13 @@ async function handle (req: IncomingMessage, res: ServerResponse, root: string, 
     send(res, 400, 'text/plain; charset=utf-8', 'bad path\n')
     return
   }
+  if (path === '/dashboard/') {
+    // the page's assets are relative to it: keep it at /dashboard
+    res.setHeader('Location', '/dashboard')
+    send(res, 308, 'text/plain; charset=utf-8', 'moved to /dashboard\n')
+    return
+  }
+  path = PAGES[path] ?? path
   if (path.endsWith('/')) path += 'index.html'
   const file = normalize(join(root, path))
   if (!file.startsWith(root.endsWith(sep) ? root : root + sep) || path.includes('\0')) {

@@ -34,6 +34,8 @@ export interface GridNodeInit {
   readonly iceServers?: RTCIceServer[]
   /** refuses peers (the coordinator gates peers that misbehaved, core/peer/peer-limits.ts) */
   readonly connectionGater?: ConnectionGater
+  /** connection limits (the coordinator's: node-peer/net/limits.ts); absent: libp2p's defaults (workers) */
+  readonly connectionManager?: Libp2pOptions['connectionManager']
 }
 
 export interface GridServices extends ServiceMap {
@@ -85,7 +87,8 @@ export async function createGridNode (init: GridNodeInit): Promise<GridNode> {
     services: services as Libp2pOptions<GridServices>['services'],
     // a worker busy with a long job may miss a ping: keep its connection (its jobs have their own timeouts)
     connectionMonitor: { abortConnectionOnPingFailure: false },
-    ...(init.connectionGater != null ? { connectionGater: init.connectionGater } : {})
+    ...(init.connectionGater != null ? { connectionGater: init.connectionGater } : {}),
+    ...(init.connectionManager != null ? { connectionManager: init.connectionManager } : {})
   }
   const node = await createLibp2p(options)
 

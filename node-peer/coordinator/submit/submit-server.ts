@@ -126,7 +126,11 @@ export class SubmitServer {
       },
       cancel: s => { this.cancel(s.runId!, 'cancelled by its client') },
       closed: s => { this.closed(s) },
-      misbehaved: this.components.misbehaved
+      misbehaved: (peer, what) => {
+        // said once per breach (as for workers), then counted: three strikes and the peer is banned for a while
+        emit(this.components.coordinator, 'peer:misbehaved', { peer, kind: 'violation', reason: what })
+        this.components.misbehaved(peer, what)
+      }
     })
     this.sessions.add(session)
   }
@@ -201,12 +205,14 @@ export class SubmitServer {
     run.grace.unref()
   }
 
-  private cancel (id: string, reason: string): void {
+  /** Cancels a submitted run going on (its client is told `reason`); false when there is no such run. */
+  cancel (id: string, reason: string): boolean {
     const run = this.runs.get(id)
-    if (run == null || run.state !== 'running') return
+    if (run == null || run.state !== 'running') return false
     run.cancelledBecause = reason
     run.abort.abort()
     run.endpoint.close(reason)
+    return true
   }
 
   /** Validates and prepares a run, keeps it in the store, and starts it on the coordinator. */

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import type { RunProgress } from '../../../core/run/flow-run.js'
 import { noun, plural } from '../../../core/util/plural.js'
 import { formatClusters, formatProgress, MIN_RATE_WINDOW_MS, NO_RATE, ProgressDisplay, RateMeter } from '../../../node-peer/cli/progress.js'
+import type { ProgressTotals } from '../../../node-peer/cli/progress.js'
 import type { Terminal } from '../../../node-peer/cli/terminal.js'
 
 const terminal = { statusIsTty: false, status () {}, log () {}, clearStatus () {} } as unknown as Terminal
@@ -17,7 +18,7 @@ function display (workers = 1): { show: ProgressDisplay, set: (jobs: number, atM
   let jobs = 0
   let now = 10_000
   let w = workers
-  const show = new ProgressDisplay(terminal, 'primes', (): RunProgress => ({ jobsDone: jobs, jobsOut: 0, queued: 0 }), () => w, () => now)
+  const show = new ProgressDisplay(terminal, 'primes', (): ProgressTotals => ({ jobsDone: jobs, jobsOut: 0, queued: 0 }), () => w, () => now)
   return { show, set: (j, at) => { jobs = j; now = 10_000 + at }, setWorkers: n => { w = n } }
 }
 
