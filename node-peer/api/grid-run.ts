@@ -34,6 +34,8 @@ export class GridRun {
     signal?: AbortSignal
   ) {
     client.addEventListener('progress', ({ detail }) => { this.emit('progress', detail) })
+    // a cancelled run's sink writes must not wait for readers that may never come
+    client.addEventListener('ending', ({ detail }) => { if (detail.kind === 'cancelled') for (const s of streams.values()) s.release() })
     const onAbort = (): void => { this.cancel() }
     signal?.addEventListener('abort', onAbort, { once: true })
     this.done = client.outcome.then(async outcome => {

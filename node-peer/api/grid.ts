@@ -96,7 +96,13 @@ export class Grid {
       openSource: source => feeds.get(source.name)?.cursor() ?? openSource(source),
       openSink: async (name, resume) => streams.get(name)?.writer() ?? await openSink(s.sinks[name], this.terminal, resume)
     })
-    const client = await submitRun(this.client, submission, { priority: options.priority, detach: options.detach }, components)
+    let client
+    try {
+      client = await submitRun(this.client, submission, { priority: options.priority, detach: options.detach }, components)
+    } catch (err) {
+      await Promise.all([...feeds.values()].map(async f => { await f.close() })) // a generator's `finally` runs
+      throw err
+    }
     run = new GridRun(client, streams, feeds, options.signal)
     this.runs.add(run)
     const ran = run

@@ -39,6 +39,12 @@ export class ResultStream {
     this.wake?.()
   }
 
+  /** The run is cancelled: writes waiting for the reader resolve now, later ones are dropped. */
+  release (): void {
+    this.stopped = true
+    for (const b of this.batches.splice(0)) b.taken()
+  }
+
   async * read (): AsyncGenerator<unknown, void, undefined> {
     for await (const entry of this.entries()) yield entry.value
   }

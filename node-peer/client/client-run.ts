@@ -28,6 +28,8 @@ export type RunOutcome =
 
 export interface ClientRunEvents {
   'progress': CustomEvent<RunProgressMessage>
+  /** The run is ending (before its open sink operations are waited for: a sink that waits on a reader can let go). */
+  'ending': CustomEvent<RunOutcome>
 }
 
 interface Outbound { send: (message: ClientMessage) => void }
@@ -92,6 +94,7 @@ export class ClientRun extends TypedEventEmitter<ClientRunEvents> {
   private async finish (outcome: RunOutcome): Promise<void> {
     if (this.ended) return
     this.ended = true
+    this.safeDispatchEvent('ending', { detail: outcome })
     // a done run's sinks were closed and committed by the coordinator's own operations; anything else open
     // now is left as it is (a cancelled run: partial files stay beside their targets)
     await this.sinkChain

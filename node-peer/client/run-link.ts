@@ -61,8 +61,8 @@ async function link (
   let early: GridMessage[] | undefined = []
   const onMessage = (message: GridMessage): void => {
     if (run != null) {
-      // a re-attach refused (the run is unknown after a coordinator restart: it was not kept): the run is over
-      if (message.t === 'refused') void run.abandon(`the coordinator no longer has run ${run.runId}: ${message.reason}`)
+      // a re-attach refused (a restarted coordinator did not keep the run: no --state, or fed from code): it is over
+      if (message.t === 'refused' && (message.kind === 'unknown-run' || message.kind === 'not-yours')) void run.abandon(`the coordinator no longer has run ${run.runId}: ${message.reason}`)
       else if (message.t !== 'attached' && message.t !== 'accepted') run.receive(message)
       return
     }

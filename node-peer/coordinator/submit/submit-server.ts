@@ -76,6 +76,8 @@ export class SubmitServer {
   private readonly sessions = new Set<ClientSession>()
   private progressTimer: ReturnType<typeof setInterval> | undefined
   private stopping = false
+  /** While the kept runs are being resumed: an attach waits for it, so "no such run" is never said too early. */
+  private resuming: Promise<void> | undefined
 
   constructor (private readonly components: SubmitServerComponents, private readonly init: SubmitServerInit) {}
 
@@ -88,7 +90,12 @@ export class SubmitServer {
     })
     this.progressTimer = setInterval(() => { this.sendProgress() }, PROGRESS_MS)
     this.progressTimer.unref()
-    for (const record of await this.init.store?.list() ?? []) await this.resume(record)
+    this.resuming = (async () => { for (const record of await this.init.store?.list() ?? []) await this.resume(record) })()
+    try {
+      await this.resuming
+    } finally {
+      this.resuming = undefined
+    }
   }
 
   /** Stops serving; runs going on are interrupted (kept in the store for the next start). */
@@ -119,7 +126,10 @@ export class SubmitServer {
     const trust: SessionTrust = { secret: this.init.secret, allowed: this.init.allowed, coordinatorPeer: this.components.node.peerId.toString() }
     const session = new ClientSession(stream, connection.remotePeer.toString(), trust, {
       submit: async (s, m) => { await this.submit(s, m) },
-      attach: (s, run) => { this.attach(s, run) },
+      attach: (s, run) => {
+        if (this.resuming == null) this.attach(s, run)
+        else void this.resuming.catch(() => {}).then(() => { this.attach(s, run) })
+      },
       list: s => {
         s.send({ t: 'runs', runs: this.listing(s.peer) })
         s.ready()

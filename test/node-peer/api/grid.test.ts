@@ -4,10 +4,13 @@
  */
 import { after, before, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connect, FlowValidationError, GridUsageError, RunCancelledError, startGrid, SubmitRefusedError } from '../../../node-peer/api/index.js'
 import type { FlowObject, LocalGrid } from '../../../node-peer/api/index.js'
+import { RunStore } from '../../../node-peer/coordinator/submit/run-store.js'
 import { collatzSteps, primesBelow } from '../../helpers/expected.js'
 
 const repo = fileURLToPath(new URL('../../../../', import.meta.url))
@@ -154,6 +157,28 @@ it('map yields a function\'s results in input order, from an array or an async g
   assert.deepEqual(first, ['longest', [0, 0]])
   assert.ok(pulled < 1_000_000, `pulled ${pulled}`)
   await assert.rejects(async () => { for await (const _ of grid.map({ wasm: collatz, export: 'nope' }, [1])) assert.fail('no result expected') }, FlowValidationError)
+})
+
+it('with --state, a run fed from code is not kept for a restart (it cannot be replayed); a run from the flow is', async () => {
+  const state = await mkdtemp(join(tmpdir(), 'edge-grid-api-state-'))
+  const kept = await startGrid({ workers: 1, state })
+  try {
+    function * forever (): Generator<number> {
+      for (let n = 1; n < Number.MAX_SAFE_INTEGER; n++) yield n
+    }
+    const fed = await kept.run(collatzFlow(forever()))
+    const ranged = await kept.run(collatzFlow({ type: 'range', start: 1, end: 1_000_000 }))
+    const runs = (await new RunStore(state).list()).map(r => r.run)
+    assert.deepEqual(runs, [ranged.id])
+    assert.ok(!runs.includes(fed.id))
+    fed.cancel()
+    ranged.cancel()
+    await assert.rejects(fed.done, RunCancelledError)
+    await assert.rejects(ranged.done, RunCancelledError)
+  } finally {
+    await kept.stop()
+    await rm(state, { recursive: true, force: true })
+  }
 })
 
 async function collect (items: AsyncIterable<unknown>): Promise<unknown[]> {
