@@ -125,9 +125,9 @@ export class GridClient {
     channel.send({ t: 'proof', proof: await submitProof(secret, challenge.nonce, this.peerId, coordinator) })
   }
 
-  /** Opens a stream, with retries while the coordinator is unreachable, up to the reconnect window. */
-  async reopen (onMessage: (message: GridMessage) => void, signal?: AbortSignal): Promise<Channel> {
-    const deadline = Date.now() + (this.init.reconnectMs ?? 5 * 60_000)
+  /** Opens a stream, with retries while the coordinator is unreachable, up to `windowMs` (default: the reconnect window). */
+  async reopen (onMessage: (message: GridMessage) => void, signal?: AbortSignal, windowMs = this.init.reconnectMs ?? 5 * 60_000): Promise<Channel> {
+    const deadline = Date.now() + windowMs
     for (;;) {
       try {
         return await this.open(onMessage)

@@ -28,6 +28,9 @@ export class SubmittedFlowInvalidError extends SubmitRefusedError {
 
 type Components = (spec: FlowSpec) => ClientRunComponents
 
+/** How long a submit or attach keeps trying to reach the coordinator at first. */
+const FIRST_CONTACT_MS = 10_000
+
 /** Submits a validated flow; resolves once the coordinator accepted it. */
 export async function submitRun (client: GridClient, submission: Submission, options: SubmitOptions, components: Components): Promise<ClientRun> {
   const { plan, files } = submission
@@ -86,7 +89,8 @@ async function link (
     const err = answerError(message)
     answer.reject(err != null && message.t === 'invalid' ? new SubmittedFlowInvalidError('invalid', err.message) : err ?? new SubmitRefusedError('protocol', `unexpected \`${message.t}\``))
   }
-  const channel = await client.open(onMessage)
+  // a coordinator that is busy admitting others may turn a new connection away: try again for a few seconds
+  const channel = await client.reopen(onMessage, undefined, FIRST_CONTACT_MS)
   channel.onClose(() => { if (run == null) answer.reject(new GridUnreachableError('the coordinator closed the stream before answering')) })
   request(m => { channel.send(m) })
   try {

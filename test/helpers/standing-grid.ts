@@ -53,7 +53,7 @@ export async function stopAll (procs: ReadonlyArray<Proc | undefined>): Promise<
 }
 
 /** Polls `--runs` (bounded) until this client's run of `flow` has done at least `min` jobs. */
-export async function waitForRunJobs (serve: Serve, flow: string, cwd: string, home: string, min = 1, ms = 60_000): Promise<void> {
+export async function waitForRunJobs (serve: Serve, flow: string, cwd: string, home: string, min = 1, ms = 60_000, client?: Proc): Promise<void> {
   const deadline = Date.now() + ms
   let last = ''
   while (Date.now() < deadline) {
@@ -63,5 +63,5 @@ export async function waitForRunJobs (serve: Serve, flow: string, cwd: string, h
     if (m != null && Number(m[1].replace(/,/g, '')) >= min) return
     await new Promise(resolve => setTimeout(resolve, 200))
   }
-  throw new Error(`run of ${flow} did not reach ${min} jobs within ${ms} ms; last listing:\n${last}`)
+  throw new Error(`run of ${flow} did not reach ${min} jobs within ${ms} ms; last listing:\n${last}${client != null ? `\nclient:\n${client.output.slice(-2000)}` : ''}\ncoordinator:\n${serve.proc.output.slice(-2000)}`)
 }

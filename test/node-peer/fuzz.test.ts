@@ -42,9 +42,12 @@ import { Proc } from '../helpers/processes.js'
 import { freePort, startNode, waitFor } from './net/nodes.js'
 
 const FRAMES_PER_ENDPOINT = 10_000
-/** The attack must reach its frame counts within this; the flow beside it lasts longer. */
-const ATTACK_MS = 60_000
-/** Collatz starts for the flow beside the attack: ~25 s on one thread, so it outlives the attack. */
+/**
+ * The attack must reach its frame counts within this: a bound on the loop, not a speed target (a busy machine
+ * sends more slowly; normally the counts are reached in well under a minute, while the flow beside still runs).
+ */
+const ATTACK_MS = 120_000
+/** Collatz starts for the flow beside the attack: ~25 s on one thread, so it outlives a normal attack. */
 const BESIDE_END = 50_001
 /** The honest worker joins when the code attack has sent this many frames, or this long after the attack began. */
 const HONEST_JOINS_AT_CODE_FRAMES = 7000
@@ -331,7 +334,7 @@ function watch (proc: Proc): { readonly exitedEarly: boolean } {
 }
 
 
-describe('fuzz', { timeout: 120_000 }, () => {
+describe('fuzz', { timeout: 300_000 }, () => {
   it('a coordinator survives 10,000+ hostile frames per endpoint while a flow runs beside; output exact, memory bounded, still accepts workers', async () => {
     const rng = new Rng(seed)
     const dir = await mkdtemp(join(tmpdir(), 'edge-grid-fuzz-'))
@@ -463,7 +466,7 @@ describe('fuzz', { timeout: 120_000 }, () => {
     let coordinator: Proc | undefined
     try {
       const started = Date.now()
-      await waitFor(() => counts.frames >= FRAMES_PER_ENDPOINT || workerState.exitedEarly, 30_000, `${FRAMES_PER_ENDPOINT} frames to the worker (sent ${counts.frames})`)
+      await waitFor(() => counts.frames >= FRAMES_PER_ENDPOINT || workerState.exitedEarly, 60_000, `${FRAMES_PER_ENDPOINT} frames to the worker (sent ${counts.frames})`)
       const attackMs = Date.now() - started
       await fake.unhandle(JOB_PROTOCOL)
       await new Promise(resolve => setTimeout(resolve, 500)) // the last batch is being processed

@@ -32,8 +32,8 @@ describe('grid-coordinator serve under faults', { timeout: 300_000 }, () => {
       clients.push(startClient(['flow.json', '--grid', serve.addr, '--report', 'report.json'], collatz, homes[0]))
       clients.push(startClient(['flow.json', '--grid', serve.addr, '--report', 'report.json'], second, homes[1]))
       // both runs have done work: jobs are in their journals
-      await waitForRunJobs(serve, 'collatz', collatz, homes[0], 1000)
-      await waitForRunJobs(serve, 'collatz', second, homes[1], 1000)
+      await waitForRunJobs(serve, 'collatz', collatz, homes[0], 1000, 60_000, clients[0])
+      await waitForRunJobs(serve, 'collatz', second, homes[1], 1000, 60_000, clients[1])
       serve.proc.kill('SIGKILL')
       await serve.proc.exited
       // same port and identity (kept in --state): the clients find it again

@@ -116,9 +116,11 @@ describe('submit trust', { timeout: 240_000 }, () => {
         } finally {
           await node.stop()
         }
+        // the coordinator admits a few new connections a second from one address (--join-rate): keep under it
+        await new Promise(resolve => setTimeout(resolve, 250))
       }
-      // libp2p takes only a few new connections a second from one host, so some dials are turned away
-      assert.ok(streams >= 60 && frames >= 500, `${frames} hostile frames on ${streams} streams`)
+      // a dial may still be turned away now and then (the admission budget is per second)
+      assert.ok(streams >= 100 && frames >= 500, `${frames} hostile frames on ${streams} streams`)
       const { code } = await client.exited
       assert.equal(code, 0, client.output.slice(-3000))
       await checkExample('collatz', collatz, client.output, JSON.parse(await readFile(join(collatz, 'report.json'), 'utf8')))
