@@ -10,6 +10,7 @@
  * A run's folder is removed when the run is over and its client has the result.
  */
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import type { FlowFileEntry } from '../../../core/protocol/submit-messages.js'
 
@@ -73,8 +74,10 @@ export class RunStore {
   async putModule (hash: string, bytes: Uint8Array): Promise<void> {
     const dir = join(this.dir, 'modules')
     await mkdir(dir, { recursive: true })
-    await writeFile(join(dir, `${hash}.tmp`), bytes)
-    await rename(join(dir, `${hash}.tmp`), join(dir, hash))
+    // a temporary name of its own: two runs may store the same module at once
+    const tmp = join(dir, `${hash}.${randomUUID()}.tmp`)
+    await writeFile(tmp, bytes)
+    await rename(tmp, join(dir, hash))
   }
 
   async getModule (hash: string): Promise<Uint8Array | undefined> {

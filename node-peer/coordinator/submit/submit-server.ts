@@ -10,7 +10,7 @@
  *   started again on the same state resumes them all and their clients attach again by themselves.
  */
 import { randomUUID } from 'node:crypto'
-import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { errorToData, FlowValidationError } from '../../../core/errors.js'
 import { JournalError } from '../../../core/journal/journal.js'
@@ -40,6 +40,8 @@ export const DEFAULT_MAX_MODULE_BYTES = 64 * 1024 * 1024
 const KEEP_FINISHED_MS = 60 * 60 * 1000
 /** How often an attached client hears its run's progress. */
 const PROGRESS_MS = 500
+/** Tries to fetch a module from its client before the submission is refused. */
+const MODULE_FETCH_ATTEMPTS = 3
 /** Client streams at once per connection (a run each, plus a list or attach). */
 const MAX_STREAMS_PER_CONNECTION = 16
 
@@ -74,6 +76,8 @@ interface ServedRun {
 export class SubmitServer {
   private readonly runs = new Map<string, ServedRun>()
   private readonly sessions = new Set<ClientSession>()
+  /** Module fetches going on, by hash (shared by clients submitting the same module at once). */
+  private readonly fetching = new Map<string, Promise<Uint8Array>>()
   private progressTimer: ReturnType<typeof setInterval> | undefined
   private stopping = false
   /** While the kept runs are being resumed: an attach waits for it, so "no such run" is never said too early. */
@@ -156,7 +160,9 @@ export class SubmitServer {
     }
     const client = peerIdFromString(session.peer)
     const modules: ModuleSource = async hash => {
-      const bytes = await this.init.store?.getModule(hash) ?? await fetchCode(this.components.node, client, hash)
+      const stored = await this.init.store?.getModule(hash)
+      if (stored != null) return stored
+      const bytes = await this.fetchModule(client, hash)
       await this.init.store?.putModule(hash, bytes)
       return bytes
     }
@@ -244,6 +250,36 @@ export class SubmitServer {
     this.runs.set(record.run, run)
     void this.drive(record.run, run)
     return run
+  }
+
+  /**
+   * A module from the client that submitted it. Clients submitting the same module at once share one fetch
+   * (if that one fails, this client is asked itself), and a fetch is tried again before the submission is
+   * refused: a code stream can be cut while a busy client's node is still settling.
+   */
+  private async fetchModule (client: PeerId, hash: string): Promise<Uint8Array> {
+    const shared = this.fetching.get(hash)
+    if (shared != null) {
+      try {
+        return await shared
+      } catch { /* that client could not hand it over: ask ours */ }
+    }
+    const fetching = (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fetchCode(this.components.node, client, hash)
+        } catch (err) {
+          if (attempt >= MODULE_FETCH_ATTEMPTS) throw err
+          await new Promise(resolve => setTimeout(resolve, 200 * attempt))
+        }
+      }
+    })()
+    this.fetching.set(hash, fetching)
+    try {
+      return await fetching
+    } finally {
+      if (this.fetching.get(hash) === fetching) this.fetching.delete(hash)
+    }
   }
 
   /** A kept run after a restart: resumed from its journal; its client attaches again by itself. */
