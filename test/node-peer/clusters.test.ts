@@ -166,7 +166,8 @@ describe('clusters: pinned stages with real grid-worker processes', () => {
       const seq = tagSequence(coordinator.output)
       assert.equal(seq.length, KEYS.length * 200, 'every item once')
       assert.equal(new Set(seq.map(([, item]) => item)).size, seq.length, 'no item twice')
-      // per key, the members in delivery order: b… then a… (moved when b died), or a only; never back to b
+      // per key, the members in delivery order: b… then a… (moved when b died), a only, or b only (the key
+      // was done before the kill landed — a loaded machine delays the coordinator's output); never back to b
       const order = new Map<string, string[]>()
       for (const [member, item] of seq) {
         const key = JSON.parse(item)[0] as string
@@ -176,7 +177,7 @@ describe('clusters: pinned stages with real grid-worker processes', () => {
       }
       let moved = 0
       for (const [key, members] of order) {
-        assert.ok(members.join() === 'worker/a' || members.join() === 'worker/b,worker/a', `${key}: ${members.join(' → ')}`)
+        assert.ok(['worker/a', 'worker/b', 'worker/b,worker/a'].includes(members.join()), `${key}: ${members.join(' → ')}`)
         if (members.length === 2) moved++
       }
       assert.ok(moved > 0, 'some keys were reassigned from the killed member')
