@@ -64,7 +64,9 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
   const unobserve = observeDeployments(d => {
     deployments.push(d)
     d.addEventListener('line', ({ detail: { service, stream, line } }) => {
-      const text = `[${service.label}] ${line}`
+      // a worker prefixes its own log lines `[worker/3] `: say it once, with the host
+      const own = `[${service.name}] `
+      const text = `[${service.label}] ${line.startsWith(own) ? line.slice(own.length) : line}`
       if (stream === 'stdout') process.stdout.write(`${text}\n`)
       else terminal.log(text)
     })

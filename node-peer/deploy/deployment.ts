@@ -215,10 +215,10 @@ export class Deployment extends TypedEventEmitter<DeploymentEvents> {
 
   /** Starts a service and relays its lines as events. */
   private start (service: Service, what: Parameters<Service['start']>[0]): void {
-    const process = service.start(what)
+    service.start(what)
     for (const stream of ['stdout', 'stderr'] as const) {
       void (async () => {
-        for await (const line of process[stream].read()) this.safeDispatch('line', { service, stream, line })
+        for await (const line of service[stream]()) this.safeDispatch('line', { service, stream, line })
       })()
     }
   }

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { DeployUsageError, HostUnavailableError } from './errors.js'
 import { remoteCommand } from './remote-wrapper.js'
 import { LocalProcess, RemoteProcess } from './service-process.js'
-import type { ServiceProcess } from './service-process.js'
+import type { ServiceOutput, ServiceProcess } from './service-process.js'
 import { shQuote, SshTarget } from './ssh.js'
 import type { SshInit } from './ssh.js'
 import { LOCAL_COORDINATOR_BIN, LOCAL_WORKER_BIN, MIN_NODE_MAJOR, REMOTE_WORKER_FILE, workerUploadFile } from './worker-program.js'
@@ -30,7 +30,8 @@ export interface Host {
   readonly reachesUsAt: string | undefined
   /** Checks the host and makes its folder (with `secrets` as files); `scratch` is a local temporary folder. */
   prepare (scratch: string, secrets: Readonly<Record<string, string>>): Promise<void>
-  start (what: ProgramStart): ServiceProcess
+  /** Starts a program; its lines go to `output`. */
+  start (what: ProgramStart, output: ServiceOutput): ServiceProcess
   /** Removes the folder. */
   cleanup (): Promise<void>
 }
@@ -44,12 +45,12 @@ export class LocalHost implements Host {
     this.folder = scratch // removed with the deployment's scratch folder
   }
 
-  start ({ program, args, secrets }: ProgramStart): ServiceProcess {
+  start ({ program, args, secrets }: ProgramStart, output: ServiceOutput): ServiceProcess {
     const bin = program === 'worker' ? LOCAL_WORKER_BIN : LOCAL_COORDINATOR_BIN
     return new LocalProcess(spawn(process.execPath, [bin, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, ...secrets }
-    }))
+    }), output)
   }
 
   async cleanup (): Promise<void> {}
@@ -110,10 +111,10 @@ export class SshHost implements Host {
     if (r.code !== 0) throw new HostUnavailableError(this.name, `could not write ${path} (${r.stderr.trim() || `exit ${String(r.code)}`})`)
   }
 
-  start ({ program, args }: ProgramStart): ServiceProcess {
+  start ({ program, args }: ProgramStart, output: ServiceOutput): ServiceProcess {
     if (program !== 'worker') throw new DeployUsageError(`${this.name}: only workers run on SSH hosts (they get the self-contained worker file); run the coordinator on d.localhost()`)
     const command = remoteCommand({ dir: this.folder!, node: this.node, file: REMOTE_WORKER_FILE, args, secretFiles: this.secretFiles })
-    return new RemoteProcess(this.target, this.target.spawn(command))
+    return new RemoteProcess(this.target, this.target.spawn(command), output)
   }
 
   async cleanup (): Promise<void> {

@@ -4,7 +4,7 @@
  * POSIX-shell wrapper (remote-wrapper.ts) that reports the program's pid and exit status.
  */
 import type { ChildProcess } from 'node:child_process'
-import { LineBuffer } from './line-buffer.js'
+import type { LineBuffer } from './line-buffer.js'
 import { EXIT_MARK, PID_MARK } from './remote-wrapper.js'
 import type { SshTarget } from './ssh.js'
 
@@ -19,9 +19,13 @@ export interface ServiceExit {
 
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGKILL'
 
-export interface ServiceProcess {
+/** Where a process's lines go: buffers the Service owns from its creation, so readers may come before the start. */
+export interface ServiceOutput {
   readonly stdout: LineBuffer
   readonly stderr: LineBuffer
+}
+
+export interface ServiceProcess extends ServiceOutput {
   /** The program's pid on its host, once known (undefined if it never started). */
   readonly pid: Promise<number | undefined>
   readonly exited: Promise<ServiceExit>
@@ -35,12 +39,14 @@ export interface ServiceProcess {
 const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 15: 'SIGTERM' }
 
 export class LocalProcess implements ServiceProcess {
-  readonly stdout = new LineBuffer()
-  readonly stderr = new LineBuffer()
+  readonly stdout: LineBuffer
+  readonly stderr: LineBuffer
   readonly pid: Promise<number | undefined>
   readonly exited: Promise<ServiceExit>
 
-  constructor (private readonly child: ChildProcess) {
+  constructor (private readonly child: ChildProcess, output: ServiceOutput) {
+    this.stdout = output.stdout
+    this.stderr = output.stderr
     child.stdout!.setEncoding('utf8').on('data', (d: string) => { this.stdout.push(d) }).on('end', () => { this.stdout.end() })
     child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.stderr.push(d) }).on('end', () => { this.stderr.end() })
     child.stdin!.on('error', () => {}) // EPIPE once it exited
@@ -72,14 +78,16 @@ export class LocalProcess implements ServiceProcess {
 }
 
 export class RemoteProcess implements ServiceProcess {
-  readonly stdout = new LineBuffer()
-  readonly stderr = new LineBuffer()
+  readonly stdout: LineBuffer
+  readonly stderr: LineBuffer
   readonly pid: Promise<number | undefined>
   readonly exited: Promise<ServiceExit>
   private remotePid: number | undefined
   private done = false
 
-  constructor (private readonly target: SshTarget, private readonly child: ChildProcess) {
+  constructor (private readonly target: SshTarget, private readonly child: ChildProcess, output: ServiceOutput) {
+    this.stdout = output.stdout
+    this.stderr = output.stderr
     let reported: number | undefined
     let resolvePid!: (pid: number | undefined) => void
     this.pid = new Promise(resolve => { resolvePid = resolve })

@@ -25,7 +25,7 @@ export class Service {
   private process: ServiceProcess | undefined
   private resolveExited!: (exit: ServiceExit) => void
   private stopping: Promise<ServiceExit> | undefined
-  private readonly empty = { stdout: new LineBuffer(), stderr: new LineBuffer() }
+  private readonly output = { stdout: new LineBuffer(), stderr: new LineBuffer() }
 
   /** @internal made by Deployment.coordinator / workers */
   constructor (
@@ -44,17 +44,17 @@ export class Service {
 
   /** Its stdout, line by line, from its very first line; ends when the service ends. */
   stdout (): AsyncIterable<string> {
-    return (this.process?.stdout ?? this.empty.stdout).read()
+    return this.output.stdout.read()
   }
 
   /** Its stderr, line by line, from its very first line; ends when the service ends. */
   stderr (): AsyncIterable<string> {
-    return (this.process?.stderr ?? this.empty.stderr).read()
+    return this.output.stderr.read()
   }
 
   /** The last `n` lines it printed on stderr (for error messages). */
   stderrTail (n: number): string[] {
-    return this.process?.stderr.tail(n) ?? []
+    return this.output.stderr.tail(n)
   }
 
   /** @internal */
@@ -66,7 +66,7 @@ export class Service {
 
   /** @internal starts it (once); the output buffers begin here. */
   start (what: ProgramStart): ServiceProcess {
-    const process = this.host.start(what)
+    const process = this.host.start(what, this.output)
     this.process = process
     this.setState('starting')
     void process.pid.then(pid => { this.pid = pid })
@@ -89,6 +89,8 @@ export class Service {
     const process = this.process
     if (process == null) {
       const exit = { code: null, signal: null }
+      this.output.stdout.end()
+      this.output.stderr.end()
       this.exit = exit
       this.setState('stopped')
       this.resolveExited(exit)
