@@ -49,6 +49,8 @@ export class LocalHost implements Host {
     const bin = program === 'worker' ? LOCAL_WORKER_BIN : LOCAL_COORDINATOR_BIN
     return new LocalProcess(spawn(process.execPath, [bin, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
+      // a process group of its own: a terminal's Ctrl-C reaches the deployment, which stops services in order
+      detached: true,
       env: { ...process.env, ...secrets }
     }), output)
   }

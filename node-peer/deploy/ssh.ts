@@ -96,7 +96,8 @@ export class SshTarget {
 
   /** Starts `command` (a POSIX shell command line) on the host; its stdin, stdout and stderr are pipes. */
   spawn (command: string): ChildProcess {
-    return spawn('ssh', [...this.options(), '--', this.init.host, command], { stdio: ['pipe', 'pipe', 'pipe'] })
+    // detached: a terminal's Ctrl-C must not cut the connections the deployment needs to stop its services
+    return spawn('ssh', [...this.options(), '--', this.init.host, command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
   }
 
   /** Runs a short command to its end (bounded); `input` goes to its stdin. Fails with a clear error when ssh itself fails. */

@@ -18,10 +18,14 @@ export async function deployProject (): Promise<string> {
   return dir
 }
 
-/** `npx --no-install grid-deploy script args…` in `cwd`, inside network namespace `netns` when given. */
-export function startGridDeploy (cwd: string, script: string, args: readonly string[], netns?: string): Proc {
-  const command = ['npx', '--no-install', 'grid-deploy', script, ...args]
-  return new Proc('grid-deploy', [], { cwd, command: netns != null ? ['ip', 'netns', 'exec', netns, ...command] : command })
+/**
+ * `npx --no-install grid-deploy script args…` in `cwd`, inside network namespace `netns` when given.
+ * `direct`: the bin npx runs (node_modules/.bin/grid-deploy) without npx, whose own process dies at once on
+ * Ctrl-C (the shell then shows npx's status, not grid-deploy's, while grid-deploy is still stopping).
+ */
+export function startGridDeploy (cwd: string, script: string, args: readonly string[], netns?: string, direct = false): Proc {
+  const command = [...(direct ? [process.execPath, join('node_modules', '.bin', 'grid-deploy')] : ['npx', '--no-install', 'grid-deploy']), script, ...args]
+  return new Proc('grid-deploy', [], { cwd, command: netns != null ? ['ip', 'netns', 'exec', netns, ...command] : command, group: true })
 }
 
 /** Waits (bounded) for `proc` to end by itself; SIGKILLs it and fails, with its output, when it does not. */

@@ -1,10 +1,13 @@
 /**
  * Deployments over real SSH (test/helpers/ssh-host.ts: OpenSSH's sshd in a private network namespace): a
  * coordinator here and two workers on the SSH host run a real flow with exact output; a worker killed on the
- * host is reported and the flow still completes; d.stop() leaves no process and no uploaded folder behind.
+ * host is reported and the flow still completes; d.stop() leaves no process and no uploaded folder behind;
+ * Ctrl-C of grid-deploy stops everything and exits 130. The deployment runs inside the "local" namespace.
  */
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { copyFile, rm } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -15,6 +18,7 @@ import { copyCollatz } from '../../helpers/example-copy.js'
 import { startSshHost, waitForNoRemoteProcesses } from '../../helpers/ssh-host.js'
 import type { SshTestHost } from '../../helpers/ssh-host.js'
 
+const execFileAsync = promisify(execFile)
 const SCRIPT = join(repoRoot, 'test', 'fixtures', 'deploy', 'ssh-flow.mjs')
 
 describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
@@ -54,6 +58,51 @@ describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
       assert.match(out, /stopped: worker\/0@\S+ stopped, worker\/1@\S+ stopped/)
       await assertNothingLeft(/^folder (\S+)$/m.exec(out)?.[1])
     } finally {
+      await rm(flowDir, { recursive: true, force: true })
+    }
+  })
+
+  it('reports a worker killed on the SSH host, and the flow still completes with exact output', async () => {
+    const end = 50_001 // long enough (≈ 12 s on two workers) to kill one in the middle
+    const flowDir = await copyCollatz(end)
+    const proc = startGridDeploy(project, 'ssh-flow.mjs', [host.remoteAddress, String(host.port), host.userKey, host.hostKey, join(flowDir, 'flow.json')], host.local)
+    try {
+      const [, , victim] = await proc.waitFor(/^pids (\d+) (\d+)$/m, 90_000)
+      await proc.waitFor(/\[coordinator@localhost\] > run \S+ started/, 30_000)
+      await new Promise(resolve => setTimeout(resolve, 1_500)) // it holds jobs by now
+      await execFileAsync('ip', ['netns', 'exec', host.remote, 'kill', '-KILL', victim], { timeout: 10_000 })
+      const code = await exitWithin(proc, 240_000)
+      const out = proc.output
+      assert.equal(code, 0, out.slice(-4000))
+      const at = host.remoteAddress.replace(/\./g, '\\.')
+      assert.match(out, new RegExp(`grid-deploy: worker/1@${at} ended \\(killed by SIGKILL\\)`))
+      assert.match(out, /\[coordinator@localhost\] - worker\/1 /)
+      await checkCollatzUpTo(flowDir, out, end)
+      assert.match(out, new RegExp(`stopped: worker/0@${at} stopped, worker/1@${at} exited`))
+      await assertNothingLeft(/^folder (\S+)$/m.exec(out)?.[1])
+    } finally {
+      proc.kill('SIGKILL')
+      await rm(flowDir, { recursive: true, force: true })
+    }
+  })
+
+  it('Ctrl-C of grid-deploy in the middle of a run stops everything on every host and exits 130', async () => {
+    const flowDir = await copyCollatz(50_001)
+    const proc = startGridDeploy(project, 'ssh-flow.mjs', [host.remoteAddress, String(host.port), host.userKey, host.fingerprint, join(flowDir, 'flow.json')], host.local, true)
+    try {
+      await proc.waitFor(/\[coordinator@localhost\] > run \S+ started/, 90_000)
+      const folder = /^folder (\S+)$/m.exec(proc.output)?.[1]
+      await new Promise(resolve => setTimeout(resolve, 1_000))
+      proc.interruptGroup()
+      const code = await exitWithin(proc, 60_000)
+      assert.equal(code, 130, proc.output.slice(-4000))
+      assert.match(proc.output, /grid-deploy: SIGINT: stopping every service on every host/)
+      assert.doesNotMatch(proc.output, /^done \d+ jobs$/m, 'the run was cut short')
+      await assertNothingLeft(folder)
+      const local = (await execFileAsync('ip', ['netns', 'pids', host.local], { timeout: 10_000 })).stdout.trim()
+      assert.equal(local, '', `processes left in the deploying namespace:\n${await host.describe(local.split('\n').map(Number))}`)
+    } finally {
+      proc.kill('SIGKILL')
       await rm(flowDir, { recursive: true, force: true })
     }
   })
