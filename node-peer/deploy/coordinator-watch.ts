@@ -32,9 +32,12 @@ export class CoordinatorWatch {
     return this.joined.has(worker)
   }
 
-  /** Resolves at the next line read (or at the end of the log). */
+  /**
+   * Resolves at the next line read. Once the log has ended nothing changes any more: it never resolves (the
+   * caller also waits for the process's exit and a timer; resolving at once would spin without yielding).
+   */
   async changed (): Promise<void> {
-    if (this.ended) return
+    if (this.ended) return await new Promise<void>(() => {})
     await new Promise<void>(resolve => this.waiters.add(resolve))
   }
 

@@ -209,7 +209,7 @@ export class Deployment extends TypedEventEmitter<DeploymentEvents> {
     this.connected = await connect(bootstrapFor(ready, undefined)!, { submitSecret: this.secrets.submit })
     this.tree?.finish()
     for (const s of this.serviceList) {
-      void s.exited.then(() => { if (this.stopping == null) this.safeDispatch('lost', s) })
+      void s.exited.then(() => { if (this.stopping == null && !s.stopRequested) this.safeDispatch('lost', s) })
     }
   }
 

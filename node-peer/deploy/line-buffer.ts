@@ -36,7 +36,7 @@ export class LineBuffer {
   }
 
   async * read (): AsyncGenerator<string, void, undefined> {
-    let next = this.dropped
+    let next = 0
     while (true) {
       if (next < this.dropped) {
         yield `… ${this.dropped - next} earlier lines dropped (more than ${MAX_BUFFERED_LINES} kept)`

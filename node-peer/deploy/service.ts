@@ -57,6 +57,11 @@ export class Service {
     return this.output.stderr.tail(n)
   }
 
+  /** stop() was called: its end is no surprise. */
+  get stopRequested (): boolean {
+    return this.stopping != null
+  }
+
   /** @internal */
   setState (state: ServiceState): void {
     if (this.exit != null && state !== 'stopped' && state !== 'exited' && state !== 'lost') return

@@ -46,6 +46,15 @@ export function shQuote (s: string): string {
   return `'${s.replace(/'/g, '\'\\\'\'')}'`
 }
 
+/** A pinned host key: `ssh-ed25519 AAAA… [comment]` (the key) or `SHA256:…` (its fingerprint); undefined if it is neither. */
+export function parseHostKey (text: string): { key: string } | { fingerprint: string } | undefined {
+  const t = text.trim()
+  if (/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(t)) return { fingerprint: t }
+  const [type, blob] = t.split(/\s+/)
+  if (type == null || blob == null || !/^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+)$/.test(type) || !/^[A-Za-z0-9+/]{40,}={0,2}$/.test(blob)) return undefined
+  return { key: `${type} ${blob}` }
+}
+
 export class SshTarget {
   private knownHosts: string | undefined
 
@@ -53,6 +62,9 @@ export class SshTarget {
     if (init.host === '' || /\s/.test(init.host) || init.host.startsWith('-')) throw new DeployUsageError(`d.ssh(): host "${init.host}" is not a host name or address`)
     if (init.port != null && (!Number.isInteger(init.port) || init.port < 1 || init.port > 65535)) throw new DeployUsageError(`d.ssh({ host: '${init.host}' }): port must be 1-65535, got ${String(init.port)}`)
     if (init.user != null && !/^[A-Za-z0-9._][A-Za-z0-9._-]*$/.test(init.user)) throw new DeployUsageError(`d.ssh({ host: '${init.host}' }): user "${init.user}" is not a user name`)
+    if (init.hostKey != null && parseHostKey(init.hostKey) == null) {
+      throw new DeployUsageError(`d.ssh({ host: '${init.host}' }): hostKey must be a public key line ("ssh-ed25519 AAAA…", from the host's /etc/ssh/ssh_host_*_key.pub) or a fingerprint ("SHA256:…", from ssh-keygen -lf), got "${init.hostKey.slice(0, 40)}"`)
+    }
   }
 
   /** Writes the private known_hosts file when the script pinned the host key (fetching the key by fingerprint). */
@@ -60,16 +72,8 @@ export class SshTarget {
     const { hostKey } = this.init
     if (hostKey == null) return
     const entry = this.port === 22 ? this.init.host : `[${this.init.host}]:${this.port}`
-    let keys: string[]
-    if (/^SHA256:/.test(hostKey.trim())) {
-      keys = await this.keysWithFingerprint(hostKey.trim())
-    } else {
-      const [type, blob] = hostKey.trim().split(/\s+/)
-      if (type == null || blob == null || !/^[A-Za-z0-9@.-]+$/.test(type) || !/^[A-Za-z0-9+/=]+$/.test(blob)) {
-        throw new DeployUsageError(`d.ssh({ host: '${this.init.host}' }): hostKey must be a public key line ("ssh-ed25519 AAAA…", from the host's /etc/ssh/ssh_host_*_key.pub) or a fingerprint ("SHA256:…", from ssh-keygen -lf), got "${hostKey.slice(0, 40)}"`)
-      }
-      keys = [`${type} ${blob}`]
-    }
+    const pinned = parseHostKey(hostKey)!
+    const keys = 'fingerprint' in pinned ? await this.keysWithFingerprint(pinned.fingerprint) : [pinned.key]
     this.knownHosts = join(scratch, `known_hosts-${this.name.replace(/[^A-Za-z0-9.-]/g, '_')}`)
     await writeFile(this.knownHosts, keys.map(k => `${entry} ${k}\n`).join(''), { mode: 0o600 })
   }
