@@ -218,7 +218,10 @@ export class Deployment extends TypedEventEmitter<DeploymentEvents> {
     service.start(what)
     for (const stream of ['stdout', 'stderr'] as const) {
       void (async () => {
-        for await (const line of service[stream]()) this.safeDispatch('line', { service, stream, line })
+        for await (const line of service[stream]()) {
+          this.safeDispatch('line', { service, stream, line })
+          if (this.listenerCount('line') > 0) this.tree?.interrupted() // a listener (grid-deploy) printed it
+        }
       })()
     }
   }

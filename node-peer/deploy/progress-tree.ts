@@ -47,6 +47,11 @@ export class ProgressTree {
     }, 50)
   }
 
+  /** Something else was printed below the tree: the next draw starts afresh below it instead of over it. */
+  interrupted (): void {
+    this.drawn = 0
+  }
+
   /** Draws the tree for good (deploy() ended); later output goes below it. */
   finish (): void {
     clearTimeout(this.timer)

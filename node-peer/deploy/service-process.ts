@@ -116,7 +116,8 @@ export class RemoteProcess implements ServiceProcess {
         resolvePid(this.remotePid)
         if (sshSaid !== '') this.stderr.push(sshSaid)
         this.stderr.end()
-        if (reported == null) return resolve({ code: null, signal: null, lost: code === 255 })
+        // no status from the wrapper: ssh's own 255 means the connection failed or was lost
+        if (reported == null) return resolve(code === 255 ? { code: null, signal: null, lost: true } : { code, signal: null })
         // a shell reports a program killed by signal N as 128 + N
         resolve(reported > 128 ? { code: null, signal: SIGNALS[reported - 128] ?? `signal ${reported - 128}` } : { code: reported, signal: null })
       })

@@ -86,6 +86,33 @@ describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
     }
   })
 
+  it('grid-deploy killed outright (SIGKILL): the services on the SSH host and here end by themselves', async () => {
+    const flowDir = await copyCollatz(50_001)
+    const proc = startGridDeploy(project, 'ssh-flow.mjs', [host.remoteAddress, String(host.port), host.userKey, host.fingerprint, join(flowDir, 'flow.json')], host.local, true)
+    let folder: string | undefined
+    try {
+      await proc.waitFor(/\[coordinator@localhost\] > run \S+ started/, 90_000)
+      folder = /^folder (\S+)$/m.exec(proc.output)?.[1]
+      assert.ok((await host.remotePids()).length > 0, 'workers run on the SSH host')
+      proc.kill('SIGKILL') // its whole process group: no chance to stop anything
+      await proc.exited
+      // the ssh sessions close (their stdin was grid-deploy's), the --attached workers see EOF and leave
+      const left = await waitForNoRemoteProcesses(host, 30_000)
+      assert.deepEqual(left, [], `processes left on the SSH host:\n${await host.describe(left)}`)
+      const deadline = Date.now() + 30_000
+      let local = ''
+      do {
+        local = (await execFileAsync('ip', ['netns', 'pids', host.local], { timeout: 10_000 })).stdout.trim()
+        if (local !== '') await new Promise(resolve => setTimeout(resolve, 200))
+      } while (local !== '' && Date.now() < deadline)
+      assert.equal(local, '', `processes left in the deploying namespace:\n${await host.describe(local.split('\n').map(Number))}`)
+    } finally {
+      proc.kill('SIGKILL')
+      await rm(flowDir, { recursive: true, force: true })
+      if (folder != null) await rm(folder, { recursive: true, force: true }) // nobody was left to remove it
+    }
+  })
+
   it('Ctrl-C of grid-deploy in the middle of a run stops everything on every host and exits 130', async () => {
     const flowDir = await copyCollatz(50_001)
     const proc = startGridDeploy(project, 'ssh-flow.mjs', [host.remoteAddress, String(host.port), host.userKey, host.fingerprint, join(flowDir, 'flow.json')], host.local, true)
