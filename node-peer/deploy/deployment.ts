@@ -77,6 +77,9 @@ export class Deployment extends TypedEventEmitter<DeploymentEvents> {
   private scratch: string | undefined
   private readonly tree: ProgressTree | undefined
   private readonly secrets = { join: '', submit: randomBytes(16).toString('hex') }
+  /** Aborted by stop(): a deploy() still starting gives up at once instead of waiting for its timeout. */
+  private readonly stopped = new AbortController()
+  private readonly whenStopped = new Promise<void>(resolve => { this.stopped.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
 
   constructor (options: DeploymentOptions = {}) {
     super()
@@ -159,6 +162,7 @@ export class Deployment extends TypedEventEmitter<DeploymentEvents> {
 
   /** Stops every service on every host (SIGINT, SIGKILL after 5 s), disconnects d.grid, removes every uploaded folder. */
   async stop (): Promise<void> {
+    this.stopped.abort()
     this.stopping ??= this.stopNow()
     await this.stopping
   }
@@ -174,6 +178,7 @@ export class Deployment extends TypedEventEmitter<DeploymentEvents> {
     const used = this.hostList.filter(h => this.serviceList.some(s => s.host === h))
     for (const s of this.serviceList) s.setState('preparing')
     await Promise.all(used.map(async h => { await h.prepare(scratch, h instanceof LocalHost ? {} : { EDGE_GRID_SECRET: this.secrets.join }) }))
+    this.assertNotStopped()
     for (const s of this.serviceList) if (s !== coordinator) s.setState('waiting')
 
     const remote = [...this.workerInits.values()].some(w => !(w.on instanceof LocalHost))
@@ -207,6 +212,7 @@ export class Deployment extends TypedEventEmitter<DeploymentEvents> {
     }
     await this.until(deadline, 'workers', () => workers.every(w => watch.hasJoined(w.name)) ? true : undefined, () => watch.changed(), [coordinator, ...workers])
     this.connected = await connect(bootstrapFor(ready, undefined)!, { submitSecret: this.secrets.submit })
+    this.assertNotStopped()
     this.tree?.finish()
     for (const s of this.serviceList) {
       void s.exited.then(() => { if (this.stopping == null && !s.stopRequested) this.safeDispatch('lost', s) })
@@ -229,6 +235,7 @@ export class Deployment extends TypedEventEmitter<DeploymentEvents> {
   /** Waits (bounded) until `value()` is defined; fails fast when one of `watched` exits, naming it and its last words. */
   private async until<T> (deadline: number, what: string, value: () => T | undefined, changed: () => Promise<void>, watched: readonly Service[]): Promise<T> {
     while (true) {
+      this.assertNotStopped()
       const v = value()
       if (v !== undefined) return v
       const dead = watched.find(s => s.exit != null)
@@ -242,7 +249,7 @@ export class Deployment extends TypedEventEmitter<DeploymentEvents> {
         throw new ServiceStartError(what, `not ready within the deploy timeout${waiting.length > 0 ? `; still waiting for ${waiting.join(', ')}` : ''}: check that the hosts reach this machine (firewall, the address workers were given), or raise deploy({ timeoutMs })`)
       }
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([changed(), ...watched.map(async s => await s.exited), new Promise(resolve => { timer = setTimeout(resolve, Math.min(left, 1000)) })])
+      await Promise.race([changed(), this.whenStopped, ...watched.map(async s => await s.exited), new Promise(resolve => { timer = setTimeout(resolve, Math.min(left, 1000)) })])
       clearTimeout(timer)
     }
   }
@@ -261,6 +268,10 @@ export class Deployment extends TypedEventEmitter<DeploymentEvents> {
     }
     if (this.scratch != null) await rm(this.scratch, { recursive: true, force: true })
     if (errors.length > 0) throw errors[0]
+  }
+
+  private assertNotStopped (): void {
+    if (this.stopped.signal.aborted) throw new ServiceStartError('deployment', 'stopped (d.stop()) while it was starting')
   }
 
   private worker (id: string): Service | undefined {

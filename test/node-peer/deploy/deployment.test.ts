@@ -91,6 +91,21 @@ describe('a local deployment', { timeout: 120_000 }, () => {
   })
 })
 
+describe('stopping a deployment while it starts', { timeout: 60_000 }, () => {
+  it('deploy() gives up at once (not at its timeout) and nothing is left running', async () => {
+    const d = new Deployment({ progress: false })
+    const here = d.localhost()
+    const coordinator = d.coordinator({ on: here })
+    const workers = d.workers(2, { on: here })
+    const deploying = d.deploy({ timeoutMs: 600_000 }) // beyond the test's timeout: only giving up at once passes
+    await new Promise(resolve => setTimeout(resolve, 300)) // some services are starting by now
+    await d.stop()
+    await assert.rejects(deploying, /stopped \(d\.stop\(\)\) while it was starting/)
+    assert.deepEqual([coordinator, ...workers].map(s => s.pid == null || !alive(s.pid)), [true, true, true])
+    assert.deepEqual([coordinator, ...workers].map(s => s.state), ['stopped', 'stopped', 'stopped'])
+  })
+})
+
 describe('declaring a deployment', () => {
   it('refuses mistakes before anything starts, saying what to do', async () => {
     const d = new Deployment({ progress: false })
