@@ -1,7 +1,8 @@
 /**
  * The `edge-grid` package as another project gets it: `npm pack` of this checkout (its built dist/), installed
  * by path into a fresh folder (dependencies from the npm registry: about a minute), imported by name from an
- * ES module that runs a map on an in-process grid, and from TypeScript type-checked against the declarations.
+ * ES module that runs a map on an in-process grid, and from TypeScript type-checked against the declarations
+ * (`edge-grid` and `edge-grid/deploy`).
  */
 import { after, before, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -57,11 +58,17 @@ it('its type declarations type-check a TypeScript program (and catch a misuse)',
   await writeFile(join(project, 'app.mts'), `
 import { connect, startGrid, RunCancelledError } from 'edge-grid'
 import type { Grid, GridRun, RunSummary } from 'edge-grid'
+import { Deployment, HostKeyError } from 'edge-grid/deploy'
+import type { Service } from 'edge-grid/deploy'
 const grid: Grid = await startGrid({ workers: 1 })
 const run: GridRun = await grid.run({ name: 'x', sources: { s: [1] }, sinks: { o: { type: 'stdout', input: 's' } } }, { signal: AbortSignal.timeout(1000) })
 run.on('progress', p => { console.log(p.jobsDone) })
 const summary: RunSummary = await run.done
 console.log(summary.jobsDone, RunCancelledError.name, typeof connect)
+const d = new Deployment({ progress: false })
+const workers: Service[] = d.workers(2, { on: d.ssh({ host: 'h', user: 'u', hostKey: 'SHA256:…' }), labels: ['gpu'] })
+const grid2: Grid = d.grid
+console.log(workers[0].label, HostKeyError.name, typeof grid2)
 `)
   await exec(process.execPath, [tsc, ...flags, 'app.mts'], { cwd: project, timeout: 120_000 })
   await writeFile(join(project, 'wrong.mts'), `
