@@ -36,6 +36,8 @@ export interface NetworkListening {
   readonly peerId: string
   readonly addresses: readonly string[]
   readonly joinCommand: string
+  /** The address in `joinCommand` (`--bootstrap` of a grid-worker, also of the worker bundle). */
+  readonly joinAddress: string
   /** Whether volunteers must prove a join secret. */
   readonly secret: boolean
 }
