@@ -34,7 +34,7 @@ it('the two printed commands, typed in an empty folder, download the bundle and 
     // the second, as typed (exec: the shell becomes node, so stopping it stops the worker)
     worker = new Proc('grid-worker.mjs', [], { cwd: folder, env: bundleEnv(folder), command: ['sh', '-c', `exec ${start}`] })
     let timer: ReturnType<typeof setTimeout> | undefined
-    const exited = await Promise.race([coordinator.exited, new Promise<undefined>(resolve => { timer = setTimeout(resolve, 120_000) })])
+    const exited = await Promise.race([coordinator.exited, new Promise<undefined>(resolve => { timer = setTimeout(() => { resolve(undefined) }, 120_000) })])
     clearTimeout(timer)
     assert.ok(exited != null, `the coordinator did not finish within 120 s:\n${coordinator.output.slice(-3000)}\nworker:\n${worker.output.slice(-2000)}`)
     assert.equal(exited.code, 0, coordinator.output.slice(-3000))
