@@ -7,11 +7,16 @@
  * Both branches are dynamic imports so that a thread evaluates only what the sandbox needs.
  */
 import { isMainThread, workerData } from 'node:worker_threads'
+import { nodeTooOld } from './node-version.js'
 
 /** `workerData` of the bundle's own threads. */
 const THREAD_MARKER = 'edge-grid:worker-bundle:thread'
 
-if (!isMainThread && workerData === THREAD_MARKER) {
+const tooOld = nodeTooOld(process.versions.node)
+if (tooOld != null) {
+  process.stderr.write(`${tooOld}\n`)
+  process.exit(2)
+} else if (!isMainThread && workerData === THREAD_MARKER) {
   await import('../executor/thread.js')
 } else {
   const { useThreadScript } = await import('../executor/thread-script.js')

@@ -22,9 +22,9 @@ import { Proc } from '../../helpers/processes.js'
 import { bundleAlone, bundleEnv } from '../../helpers/worker-bundle.js'
 import { freePort } from '../net/nodes.js'
 
-/** `node grid-worker.mjs ARGS` in `dir`, to its end (bounded). */
-async function runBundle (dir: string, args: readonly string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [WORKER_BUNDLE_NAME, ...args], { cwd: dir, env: bundleEnv(dir), stdio: ['ignore', 'pipe', 'pipe'] })
+/** `node [NODEARGS] grid-worker.mjs ARGS` in `dir`, to its end (bounded). */
+async function runBundle (dir: string, args: readonly string[], nodeArgs: readonly string[] = []): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const child = spawn(process.execPath, [...nodeArgs, WORKER_BUNDLE_NAME, ...args], { cwd: dir, env: bundleEnv(dir), stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d })
@@ -83,6 +83,16 @@ describe('worker bundle: the one file alone in a folder', () => {
     assert.equal(bundled.code, 2)
     assert.match(bundled.stderr, /--bootstrap "\/ip4\/127\.0\.0\.1\/tcp\/1" must end in \/p2p\/<coordinator peer id>/)
     assert.equal(bundled.stderr, (await runBin('grid-worker', ['--bootstrap', '/ip4/127.0.0.1/tcp/1'])).stderr)
+  })
+
+  it('on a Node.js older than 20: exit 2 and a message saying so, before anything else runs', async () => {
+    const dir = await bundleAlone()
+    // what Node 18 would report (a real Node 18 is not installed here): set before the bundle loads
+    const pretend = 'data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"18.19.0"}})'
+    const old = await runBundle(dir, ['--help'], ['--import', pretend])
+    assert.equal(old.code, 2)
+    assert.equal(old.stdout, '')
+    assert.equal(old.stderr, 'grid-worker needs Node.js 20 or newer; this is Node.js 18.19.0. Install a current Node.js (https://nodejs.org) and run it again.\n')
   })
 
   for (const threads of [1, 2]) {
