@@ -1,6 +1,6 @@
 /** The self-contained worker bundle as a remote machine gets it: the one file, alone in a fresh folder. */
 import assert from 'node:assert/strict'
-import { copyFile, mkdtemp } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -25,9 +25,13 @@ export async function emptyFolder (prefix: string): Promise<string> {
   return dir
 }
 
-/** A fresh folder with a copy of dist/bundle/grid-worker.mjs and nothing else. */
+/**
+ * A fresh folder with a copy of dist/bundle/grid-worker.mjs and nothing else. Its name has a space and a
+ * non-ASCII letter, as folders on people's machines do: the bundle starts its threads from its own URL.
+ */
 export async function bundleAlone (): Promise<string> {
-  const dir = await emptyFolder('edge-grid-bundle-')
+  const dir = join(await emptyFolder('edge-grid-bundle-'), 'my wörker')
+  await mkdir(dir)
   await copyFile(workerBundlePath, join(dir, WORKER_BUNDLE_NAME))
   return dir
 }
