@@ -112,6 +112,8 @@ export interface CoordinatorEvents {
   'worker:refused': CustomEvent<RunRef & { readonly id: string, readonly disagreements: number }>
   'peer:misbehaved': CustomEvent<PeerMisbehaved>
   'worker:heartbeat': CustomEvent<WorkerHeartbeat>
+  /** A worker returned a batch's results, `jobs` of them, after `busyMs` on one of its threads. */
+  'worker:batch': CustomEvent<{ readonly id: string, readonly jobs: number, readonly busyMs: number }>
 }
 
 export type CoordinatorEventTarget = TypedEventTarget<CoordinatorEvents>
