@@ -70,10 +70,18 @@ function inlineQuickJsWasm (): Plugin {
   }
 }
 
-/** One line like the other build steps print: what was built and how big (the file grid-deploy uploads). */
-function reportSize (): Plugin {
+/**
+ * The contract with grid-deploy and `--http`: exactly one file, no asset beside it (a stray `new URL(…,
+ * import.meta.url)` or a split chunk would be a file the remote machine lacks). Then one line like the other
+ * build steps print: what was built and how big.
+ */
+function oneFile (): Plugin {
   return {
-    name: 'edge-grid:report-size',
+    name: 'edge-grid:one-file',
+    generateBundle (_options, bundle) {
+      const files = Object.keys(bundle)
+      if (files.length !== 1 || files[0] !== 'grid-worker.mjs') this.error(`the worker bundle must be one file, grid-worker.mjs; the build made ${files.join(', ')}`)
+    },
     writeBundle (options, bundle) {
       for (const name of Object.keys(bundle)) {
         const path = `${options.dir ?? ''}/${name}`
@@ -87,7 +95,7 @@ export default defineConfig({
   root: repoRoot,
   logLevel: 'warn',
   publicDir: false,
-  plugins: [inlineQuickJsWasm(), leaveOutNative(), reportSize()],
+  plugins: [inlineQuickJsWasm(), leaveOutNative(), oneFile()],
   ssr: {
     target: 'node',
     noExternal: true,
@@ -101,7 +109,7 @@ export default defineConfig({
     minify: false,
     sourcemap: false,
     copyPublicDir: false,
-    rollupOptions: {
+    rolldownOptions: {
       external: NOT_IN_WORKER,
       output: {
         format: 'es',
