@@ -99,7 +99,7 @@ export class SshHost implements Host {
     }
     if (this.folder == null) throw new HostUnavailableError(this.name, `could not make a folder with mktemp -d (${probe.stderr.trim() || probe.stdout.trim()})`)
     this.reachesUsAt = connection.split(' ')[0] || undefined
-    await this.upload(await readFile(await workerUploadFile(scratch)), REMOTE_WORKER_FILE)
+    await this.upload(await readFile(await workerUploadFile()), REMOTE_WORKER_FILE)
     for (const [name, value] of Object.entries(secrets)) {
       const file = `.${name.toLowerCase()}`
       await this.upload(value, file)

@@ -5,12 +5,14 @@
  * - On an SSH host: the worker alone, as one self-contained file uploaded into the host's fresh folder,
  *   so the host needs only Node ≥ 20 (no clone, no npm install).
  */
-import { writeFile } from 'node:fs/promises'
+import { access } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { WORKER_BUNDLE_NAME, workerBundlePath } from '../bundle/bundle-path.js'
+import { DeployUsageError } from './errors.js'
 
-/** Node major a remote host needs (the package's `engines`). */
-export const MIN_NODE_MAJOR = 20
+/** Node major a remote host needs: the worker bundle's. */
+export { MIN_NODE_MAJOR } from '../bundle/node-version.js'
 
 /** This file runs as dist/node-peer/deploy/worker-program.js. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -18,17 +20,17 @@ export const LOCAL_WORKER_BIN = join(PACKAGE_ROOT, 'node-peer', 'bin', 'grid-wor
 export const LOCAL_COORDINATOR_BIN = join(PACKAGE_ROOT, 'node-peer', 'bin', 'grid-coordinator.js')
 
 /** The file's name in the host's folder. */
-export const REMOTE_WORKER_FILE = 'grid-worker.mjs'
+export const REMOTE_WORKER_FILE = WORKER_BUNDLE_NAME
 
 /**
- * The local file uploaded to SSH hosts as REMOTE_WORKER_FILE.
- * INTERIM until the worker bundle lands on main: a two-line module that starts this checkout's compiled
- * worker by its absolute path, which works only when the "host" shares this machine's filesystem (the
- * tests' network namespaces). It is replaced by the bundle (node-peer/bundle, `workerBundlePath`).
+ * The local file uploaded to SSH hosts as REMOTE_WORKER_FILE: the self-contained worker bundle
+ * (dist/bundle/grid-worker.mjs, node-peer/bundle/), built by `npm install` / `npm run build:bundle`.
  */
-export async function workerUploadFile (scratch: string): Promise<string> {
-  const file = join(scratch, REMOTE_WORKER_FILE)
-  const cli = new URL('../cli/worker.js', import.meta.url).href
-  await writeFile(file, `const { main } = await import(${JSON.stringify(cli)})\nprocess.exitCode = await main(process.argv.slice(2))\n`)
-  return file
+export async function workerUploadFile (): Promise<string> {
+  try {
+    await access(workerBundlePath)
+  } catch {
+    throw new DeployUsageError(`the worker bundle ${workerBundlePath} is not built, so there is nothing to upload to SSH hosts: run "npm run build:bundle" (or "npm install") in the edge-grid folder`)
+  }
+  return workerBundlePath
 }

@@ -10,10 +10,10 @@ export class Proc {
   private readonly group: boolean
 
   /** `group`: its own process group, so `interruptGroup()` can do what Ctrl-C in a terminal does. */
-  constructor (readonly bin: string, readonly args: readonly string[], options: { cwd?: string, command?: string[], group?: boolean } = {}) {
+  constructor (readonly bin: string, readonly args: readonly string[], options: { cwd?: string, command?: string[], env?: NodeJS.ProcessEnv, group?: boolean } = {}) {
     const argv = options.command ?? [process.execPath, `${binDir}${bin}.js`, ...args]
     this.group = options.group === true
-    this.child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? repoRoot, stdio: ['ignore', 'pipe', 'pipe'], detached: options.group === true })
+    this.child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: this.group })
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => { this.output += d })
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.output += d })
     this.exited = new Promise(resolve => this.child.on('close', (code, signal) => resolve({ code, signal })))

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { copyFile, rm } from 'node:fs/promises'
+import { copyFile, readdir, readFile, readlink, rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -69,6 +69,11 @@ describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
     try {
       const [, , victim] = await proc.waitFor(/^pids (\d+) (\d+)$/m, 90_000)
       await proc.waitFor(/\[coordinator@localhost\] > run \S+ started/, 30_000)
+      // what runs on the host is the uploaded bundle, alone in its fresh folder
+      const folder = /^folder (\S+)$/m.exec(proc.output)?.[1]
+      assert.equal(await readlink(`/proc/${victim}/cwd`), folder)
+      assert.match((await readFile(`/proc/${victim}/cmdline`, 'utf8')).split('\0').slice(1, 3).join(' '), /^grid-worker\.mjs --bootstrap \/ip4\/10\.77\.\d+\.1\/tcp\/\d+\/p2p\//)
+      assert.deepEqual((await readdir(folder!)).sort(), ['.edge_grid_secret', 'cache', 'grid-worker.mjs'])
       await new Promise(resolve => setTimeout(resolve, 1_500)) // it holds jobs by now
       await execFileAsync('ip', ['netns', 'exec', host.remote, 'kill', '-KILL', victim], { timeout: 10_000 })
       const code = await exitWithin(proc, 240_000)
