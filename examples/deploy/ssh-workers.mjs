@@ -9,7 +9,7 @@ const d = new Deployment()
 const box = d.ssh({ host, user, port: port && Number(port), identityFile, hostKey })
 d.coordinator({ on: d.localhost() })
 const workers = d.workers(2, { on: box })
-await d.deploy()   // checks Node on the host, uploads the worker, starts all, waits for every join
+await d.deploy()   // checks Node on the host, uploads the worker bundle, starts all, waits for every join
 
 const run = await d.grid.run(fileURLToPath(new URL('../primes/flow.json', import.meta.url)))
 for await (const [what, count] of run.results('primes')) console.log(`${what}: ${count}`)

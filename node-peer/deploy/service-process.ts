@@ -89,6 +89,7 @@ export class RemoteProcess implements ServiceProcess {
     this.stdout = output.stdout
     this.stderr = output.stderr
     let reported: number | undefined
+    let sshSaid = '' // stderr before the program started: ssh's or the wrapper's own words
     let resolvePid!: (pid: number | undefined) => void
     this.pid = new Promise(resolve => { resolvePid = resolve })
     splitLines(child.stdout!, line => {
@@ -96,15 +97,21 @@ export class RemoteProcess implements ServiceProcess {
       if (m != null && this.remotePid == null) {
         this.remotePid = Number(m[1])
         resolvePid(this.remotePid)
+        // the program may have written to stderr before the wrapper said its pid: those lines are the program's
+        if (sshSaid !== '') this.stderr.push(sshSaid)
+        sshSaid = ''
       } else this.stdout.push(`${line}\n`)
     }, () => { this.stdout.end() })
-    let sshSaid = ''
     splitLines(child.stderr!, line => {
       const m = line.startsWith(EXIT_MARK) ? /^\S+ (\d+)$/.exec(line) : null
       if (m != null) reported = Number(m[1])
-      else if (this.remotePid == null) sshSaid += `${line}\n` // before the program started: ssh's or the wrapper's own words
+      else if (this.remotePid == null) sshSaid += `${line}\n`
       else this.stderr.push(`${line}\n`)
-    }, () => { this.stderr.end() })
+    }, () => {
+      if (sshSaid !== '') this.stderr.push(sshSaid) // it never started: why is in these lines
+      sshSaid = ''
+      this.stderr.end()
+    })
     child.stdin!.on('error', () => {})
     this.exited = new Promise(resolve => {
       child.once('error', err => {
@@ -114,7 +121,6 @@ export class RemoteProcess implements ServiceProcess {
       child.once('close', code => {
         this.done = true
         resolvePid(this.remotePid)
-        if (sshSaid !== '') this.stderr.push(sshSaid)
         this.stderr.end()
         // no status from the wrapper: ssh's own 255 means the connection failed or was lost
         if (reported == null) return resolve(code === 255 ? { code: null, signal: null, lost: true } : { code, signal: null })
