@@ -71,11 +71,16 @@ export class SshTarget {
   async pinHostKey (scratch: string): Promise<void> {
     const { hostKey } = this.init
     if (hostKey == null) return
-    const entry = this.port === 22 ? this.init.host : `[${this.init.host}]:${this.port}`
+    // under an alias: the entry matches whatever port or address ~/.ssh/config resolves the host to
+    const entry = this.hostKeyAlias
     const pinned = parseHostKey(hostKey)!
     const keys = 'fingerprint' in pinned ? await this.keysWithFingerprint(pinned.fingerprint) : [pinned.key]
     this.knownHosts = join(scratch, `known_hosts-${this.name.replace(/[^A-Za-z0-9.-]/g, '_')}`)
     await writeFile(this.knownHosts, keys.map(k => `${entry} ${k}\n`).join(''), { mode: 0o600 })
+  }
+
+  private get hostKeyAlias (): string {
+    return `edge-grid-pinned-${this.name.replace(/[^A-Za-z0-9.-]/g, '_')}`
   }
 
   get port (): number {
@@ -87,7 +92,7 @@ export class SshTarget {
     return [
       '-o', 'BatchMode=yes',
       '-o', 'StrictHostKeyChecking=yes',
-      ...(this.knownHosts != null ? ['-o', `UserKnownHostsFile=${this.knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null'] : []),
+      ...(this.knownHosts != null ? ['-o', `UserKnownHostsFile=${this.knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', `HostKeyAlias=${this.hostKeyAlias}`] : []),
       '-o', 'ConnectTimeout=15',
       // a host that stops answering is noticed within ~15 s, and its services are reported lost
       '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3',
