@@ -57,6 +57,22 @@ it('it carries the self-contained worker bundle, which runs from the installed p
   assert.match(stdout, /^Usage: grid-worker \[options\]/)
 })
 
+it('links grid-deploy, which runs deployment scripts from the installed package', async () => {
+  const { stdout } = await exec('npx', ['--no-install', 'grid-deploy', '--help'], { cwd: project, timeout: 60_000 })
+  assert.match(stdout, /^Usage: grid-deploy <script\.mjs>/)
+  await writeFile(join(project, 'deploy.mjs'), `
+import { Deployment } from 'edge-grid/deploy'
+const d = new Deployment({ progress: false })
+const [worker] = d.workers(1, { on: d.localhost() })
+d.coordinator({ on: d.localhost() })
+await d.deploy()
+for await (const r of d.grid.map({ wasm: 'collatz.wasm', export: 'keyed' }, [[27, 111]])) console.log(JSON.stringify(r), worker.state)
+`)
+  const run = await exec('npx', ['--no-install', 'grid-deploy', 'deploy.mjs'], { cwd: project, timeout: 120_000 })
+  assert.match(run.stdout, /^\["longest",\[27,111\]\] joined$/m)
+  assert.match(run.stderr, /\[worker\/0@localhost\] left/, 'grid-deploy stopped the deployment the script left running')
+})
+
 it('its type declarations type-check a TypeScript program (and catch a misuse)', async () => {
   const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc')
   const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--typeRoots', join(repoRoot, 'node_modules', '@types'), '--types', 'node']
