@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process'
 import { copyFile, readdir, readFile, readlink, rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { repoRoot } from '../../helpers/cli.js'
@@ -19,6 +20,11 @@ import { startSshHost, waitForNoRemoteProcesses } from '../../helpers/ssh-host.j
 import type { SshTestHost } from '../../helpers/ssh-host.js'
 
 const execFileAsync = promisify(execFile)
+
+/** The deployments' local scratch folders (mkdtemp edge-grid-deploy-*). */
+async function scratchFolders (): Promise<string[]> {
+  return (await readdir(tmpdir())).filter(f => f.startsWith('edge-grid-deploy-')).map(f => join(tmpdir(), f))
+}
 const SCRIPT = join(repoRoot, 'test', 'fixtures', 'deploy', 'ssh-flow.mjs')
 
 describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
@@ -93,6 +99,7 @@ describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
 
   it('grid-deploy killed outright (SIGKILL): the services on the SSH host and here end by themselves', async () => {
     const flowDir = await copyCollatz(50_001)
+    const scratchBefore = await scratchFolders()
     const proc = startGridDeploy(project, 'ssh-flow.mjs', [host.remoteAddress, String(host.port), host.userKey, host.fingerprint, join(flowDir, 'flow.json')], host.local, true)
     let folder: string | undefined
     try {
@@ -114,7 +121,8 @@ describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
     } finally {
       proc.kill('SIGKILL')
       await rm(flowDir, { recursive: true, force: true })
-      if (folder != null) await rm(folder, { recursive: true, force: true }) // nobody was left to remove it
+      // nobody was left to remove the uploaded folder and the deployment's scratch folder here
+      for (const f of [folder, ...(await scratchFolders()).filter(f => !scratchBefore.includes(f))]) if (f != null) await rm(f, { recursive: true, force: true })
     }
   })
 
