@@ -57,6 +57,13 @@ it('it carries the self-contained worker bundle, which runs from the installed p
   assert.match(stdout, /^Usage: grid-worker \[options\]/)
 })
 
+it('links grid-worker and grid-coordinator: a project that installed the package joins and runs grids with npx', async () => {
+  const worker = await exec('npx', ['--no-install', 'grid-worker', '--help'], { cwd: project, timeout: 60_000 })
+  assert.match(worker.stdout, /^Usage: grid-worker \[options\]/)
+  const coordinator = await exec('npx', ['--no-install', 'grid-coordinator', '--help'], { cwd: project, timeout: 60_000 })
+  assert.match(coordinator.stdout, /^Usage: grid-coordinator <flow\.json> \[options\]/)
+})
+
 it('links grid-deploy, which runs deployment scripts from the installed package', async () => {
   const { stdout } = await exec('npx', ['--no-install', 'grid-deploy', '--help'], { cwd: project, timeout: 60_000 })
   assert.match(stdout, /^Usage: grid-deploy <script\.mjs>/)
