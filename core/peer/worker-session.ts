@@ -5,7 +5,7 @@
  */
 import type { JobBoard } from '../grid/job-board.js'
 import type { SessionChannel } from './session-channel.js'
-import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { FEATURE_CHUNKS, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
 import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
 import type { Job } from '../jobs.js'
@@ -210,7 +210,7 @@ export class WorkerSession {
     this.id = id
     this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
     // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
-    this.board.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads)
+    this.board.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads, this.features?.includes(FEATURE_CHUNKS) === true)
     const offWork = this.board.onWork(() => { this.pump() })
     const offRefused = this.board.onRefused(worker => { if (worker === this.id) this.refuse({ kind: 'verification' }) })
     this.unsubscribe = () => { offWork(); offRefused() }
@@ -235,7 +235,8 @@ export class WorkerSession {
       this.credits -= jobs.length
       for (const job of jobs) this.held.add(job.id)
       const side = this.sideOf(jobs)
-      this.send(side == null ? { t: 'jobs', jobs: jobs.map(jobToWire) } : { t: 'jobs', jobs: jobs.map(jobToWire), side })
+      const chunks = jobs.filter(job => job.chunk != null).map(job => job.id)
+      this.send({ t: 'jobs', jobs: jobs.map(jobToWire), ...(side != null ? { side } : {}), ...(chunks.length > 0 ? { chunks } : {}) })
     }
   }
 

@@ -33,10 +33,11 @@ import { errorToData, VerificationError } from '../errors.js'
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
+import type { Emitted } from '../abi/abi.js'
 import { ClusterMembership } from './placement.js'
 import { SideValues } from '../protocol/side-values.js'
 import type { SideValue } from '../protocol/side-values.js'
-import { createStageState } from './stage-state.js'
+import { createStageState, takesChunks } from './stage-state.js'
 import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
 import { maxReplicas, VerificationLedger } from './verification.js'
 import { Completion } from './completion.js'
@@ -47,6 +48,8 @@ import { Router } from './router.js'
 import type { SinkDelivery } from './router.js'
 import { RunStatus } from './run-status.js'
 import type { JobFailure } from './run-status.js'
+import type { RangeChunk } from './chunks.js'
+import { canonicalStream } from '../flow/model.js'
 
 export type { StageCounts } from './stage-state.js'
 export type { SinkDelivery } from './router.js'
@@ -94,6 +97,11 @@ export class RunState {
   private readonly threads = new Map<string, number>()
   /** Workers that cannot run side-input jobs (their hello did not offer the feature). */
   private readonly withoutSide = new Set<string>()
+  /** Workers that cannot run chunks (their hello did not offer the feature): no work of chunked stages. */
+  private readonly withoutChunks = new Set<string>()
+  /** Range sources handed out as chunks (every reader of their stream takes chunks). */
+  private readonly splitSources: ReadonlySet<string>
+  private readonly graph: FlowGraph
   private sideListener: ((name: string, value: SideValue) => void) | undefined
   /** Verified jobs, disagreements, suspicious and refused workers (stages with `verify`). */
   readonly verification = new VerificationLedger()
@@ -106,10 +114,16 @@ export class RunState {
     this.openSources = new Set(Object.keys(spec.sources))
     this.membership = new ClusterMembership(spec.clusters)
     for (const stage of Object.values(spec.stages)) if (stage.kind === 'map' && stage.sideInput != null) this.sideStreams.add(stage.sideInput)
+    this.graph = graph
+    this.splitSources = splitRangeSources(spec, graph, this.sideStreams)
+    const chunked = new Set<string>()
+    for (const source of this.splitSources) for (const c of graph.consumers.get(canonicalStream(source)) ?? []) chunked.add(c.name)
+    const resume = init.resume
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
-      this.stages.set(stage.name, createStageState(stage, fn, this.membership))
+      const journaled = resume != null && resume.jobCount > 0 ? (input: Uint8Array) => resume.lookup(stage.name, input) != null : undefined
+      this.stages.set(stage.name, createStageState(stage, fn, this.membership, { chunked: chunked.has(stage.name), journaled }))
     }
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
@@ -148,6 +162,18 @@ export class RunState {
     return deliveries
   }
 
+  /** Whether `source` (a range) is handed out as chunks (offerSourceRange) rather than item by item. */
+  splitsRange (source: string): boolean {
+    return this.splitSources.has(source)
+  }
+
+  /** A piece of a split range source: queued uncut at every stage reading it (range-queue.ts). */
+  offerSourceRange (source: string, range: RangeChunk): void {
+    for (const consumer of this.graph.consumers.get(canonicalStream(source)) ?? []) {
+      this.stages.get(consumer.name)!.chunks!.queue.pushRange(range)
+    }
+  }
+
   sourceExhausted (source: string): SinkDelivery[] {
     this.openSources.delete(source)
     const deliveries: SinkDelivery[] = []
@@ -171,6 +197,7 @@ export class RunState {
     for (const stage of this.priority) {
       if (stage.cluster != null && !this.membership.isMember(stage.cluster, worker)) continue
       if (stage.side != null && (this.withoutSide.has(worker) || !this.completion.sideReady(stage.side))) continue
+      if (stage.chunks != null && this.withoutChunks.has(worker)) continue
       const queue = stage.queue
       queue.refill()
       const replays = queue.replaysOnTake
@@ -198,9 +225,12 @@ export class RunState {
   }
 
   private handOut (stage: StageState, work: Work, worker: string, now: number | undefined, jobs: Job[]): void {
-    const job: Job = stage.side == null
-      ? { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
-      : { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
+    // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
+    const job: Job = work.chunk != null
+      ? { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, chunk: 'range' }
+      : stage.side == null
+        ? { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
+        : { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
     stage.inFlight++
     if (stage.byWorker != null) stage.byWorker.set(worker, (stage.byWorker.get(worker) ?? 0) + 1)
     this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
@@ -246,12 +276,15 @@ export class RunState {
   private completeJob (record: OutJob, outcome: JobOutcome, deliveries: SinkDelivery[]): void {
     const { stage, work, worker } = record
     if (!outcome.ok) {
-      this.router.failAttempt(stage, work, worker, outcome.error)
+      if (work.chunk != null && outcome.item != null && outcome.item < work.chunk.count) this.router.failChunkItem(stage, work, outcome.item, worker, outcome.error)
+      else this.router.failAttempt(stage, work, worker, outcome.error)
       return
     }
     if (!this.router.accept(stage, work, outcome.outputs, worker, deliveries)) return
-    stage.counts.done++
-    this.perWorker.set(worker, (this.perWorker.get(worker) ?? 0) + 1)
+    const items = work.chunk?.count ?? 1
+    stage.counts.done += items
+    this.perWorker.set(worker, (this.perWorker.get(worker) ?? 0) + items)
+    if (work.chunk != null && outcome.ms != null) observeChunk(stage, items, outcome.ms, outcome.outputs)
   }
 
   /**
@@ -282,8 +315,10 @@ export class RunState {
       return
     }
     if (!this.router.accept(stage, work, decision.outputs, worker, deliveries)) return
-    stage.counts.done++
-    for (const w of decision.agreed) this.perWorker.set(w, (this.perWorker.get(w) ?? 0) + 1)
+    const items = work.chunk?.count ?? 1
+    stage.counts.done += items
+    for (const w of decision.agreed) this.perWorker.set(w, (this.perWorker.get(w) ?? 0) + items)
+    if (work.chunk != null && outcome.ms != null) observeChunk(stage, items, outcome.ms, outcome.outputs)
     for (const refused of this.verification.accepted(decision, group.disputed)) {
       this.release(refused)
       this.refusedListener?.(refused)
@@ -304,8 +339,9 @@ export class RunState {
    * A network worker joined with these labels: it may become a member of clusters. Returns whether any
    * cluster's membership changed (pinned work may now be handed out).
    */
-  workerJoined (worker: string, labels: readonly string[], sideInputs = true, threads?: number): boolean {
+  workerJoined (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): boolean {
     if (!sideInputs) this.withoutSide.add(worker)
+    if (!chunks) this.withoutChunks.add(worker)
     if (threads != null) this.threads.set(worker, Math.max(1, threads))
     return this.membership.join(worker, labels)
   }
@@ -333,6 +369,7 @@ export class RunState {
   release (worker: string): number {
     this.membership.leave(worker)
     this.withoutSide.delete(worker)
+    this.withoutChunks.delete(worker)
     this.threads.delete(worker)
     for (const stage of this.stages.values()) stage.queue.memberLeft(worker)
     let count = 0
@@ -397,4 +434,28 @@ export class RunState {
     this.jobEnded(record)
     record.stage.queue.putBack(record.work, record.worker)
   }
+}
+
+/**
+ * Range sources whose items only chunkable stages read (stage-state.ts, takesChunks): no sink, aggregate or
+ * side input reads them item by item. Those are handed out as chunks.
+ */
+function splitRangeSources (spec: FlowSpec, graph: FlowGraph, sideStreams: ReadonlySet<string>): Set<string> {
+  const split = new Set<string>()
+  for (const source of Object.values(spec.sources)) {
+    // integer ranges only: a chunk's items (start + i × step) are then exactly the items read one by one
+    if (source.kind !== 'range' || !Number.isSafeInteger(source.start) || !Number.isSafeInteger(source.step)) continue
+    const stream = canonicalStream(source.name)
+    const consumers = graph.consumers.get(stream) ?? []
+    if (sideStreams.has(stream) || consumers.length === 0) continue
+    if (consumers.every(c => c.kind === 'stage' && takesChunks(spec.stages[c.name]))) split.add(source.name)
+  }
+  return split
+}
+
+/** A chunk's worker time and output bytes teach its stage's sizer the cost per item. */
+function observeChunk (stage: StageState, items: number, ms: number, outputs: readonly Emitted[]): void {
+  let bytes = 0
+  for (const output of outputs) bytes += output.bytes.length
+  stage.chunks?.sizer.observe(items, ms, bytes)
 }
