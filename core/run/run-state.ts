@@ -204,12 +204,12 @@ export class RunState {
       while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
         const work = queue.take(worker)
         if (work == null) break
-        // a copy whose job a resumed run's journal holds takes its outputs (tagged with this member) instead
-        const record = replays ? this.router.journaled(stage, work) : undefined
+        // a copy or a chunk whose job a resumed run's journal holds takes its outputs instead (a copy's tagged with this member)
+        const record = replays || work.chunk != null ? this.router.journaled(stage, work) : undefined
         if (record != null) this.router.replayNow(stage, work, record, worker, this.replayed)
         else this.handOut(stage, work, worker, now, jobs)
       }
-      if (replays && this.replayed.length > 0) this.completion.settle(this.replayed)
+      if (this.replayed.length > 0) this.completion.settle(this.replayed)
       if (jobs.length >= max) break
     }
     return jobs
@@ -319,7 +319,7 @@ export class RunState {
     stage.counts.done += items
     for (const w of decision.agreed) this.perWorker.set(w, (this.perWorker.get(w) ?? 0) + items)
     if (work.chunk != null && outcome.ms != null) observeChunk(stage, items, outcome.ms, outcome.outputs)
-    for (const refused of this.verification.accepted(decision, group.disputed)) {
+    for (const refused of this.verification.accepted(decision, group.disputed, items)) {
       this.release(refused)
       this.refusedListener?.(refused)
     }

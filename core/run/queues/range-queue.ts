@@ -34,15 +34,13 @@ export interface RangeQueueInit {
 const MAX_LOG2 = Math.log2(MAX_CHUNK_ITEMS)
 
 export class RangeQueue implements StageQueue {
-  /** Every take is looked up in a resumed run's journal (RunState replays what it holds). */
-  readonly replaysOnTake: boolean
+  /** Items pushed here replay when routed, as anywhere; RunState looks up each chunk it takes. */
+  readonly replaysOnTake = false
   private readonly pieces = new Fifo<Piece>()
   /** Items in the pieces not cut yet. */
   private uncut = 0
 
-  constructor (private readonly init: RangeQueueInit) {
-    this.replaysOnTake = init.journaled != null
-  }
+  constructor (private readonly init: RangeQueueInit) {}
 
   /**
    * Work in the inner queue and the items not cut yet. Counting uncut items (which take no memory) keeps the
