@@ -4,6 +4,7 @@
  */
 import { plural } from '../../core/util/plural.js'
 import type { DonorState } from './donor.js'
+import { fitCanvas, formatDuration, formatRate } from './format.js'
 
 export interface ViewFigures {
   readonly coordinator: string | undefined
@@ -156,23 +157,15 @@ export class View {
   }
 
   private drawChart (): void {
-    const canvas = this.chart
-    const ratio = window.devicePixelRatio || 1
-    const width = Math.max(1, Math.round(canvas.clientWidth * ratio))
-    const height = Math.max(1, Math.round(canvas.clientHeight * ratio))
-    if (canvas.width !== width || canvas.height !== height) {
-      canvas.width = width
-      canvas.height = height
-    }
-    const ctx = canvas.getContext('2d')
-    if (ctx == null) return
-    ctx.clearRect(0, 0, width, height)
+    const fitted = fitCanvas(this.chart)
+    if (fitted == null) return
+    const { ctx, width, height, ratio } = fitted
     const peak = Math.max(1, ...this.history)
     this.chartPeak.textContent = this.history.some(v => v > 0) ? `peak ${formatRate(peak)}/s` : ''
     const slot = width / CHART_SECONDS
     const bar = Math.max(1, slot - Math.max(1, ratio))
     const pad = 4 * ratio
-    const style = getComputedStyle(canvas)
+    const style = getComputedStyle(this.chart)
     ctx.fillStyle = style.getPropertyValue('--line').trim() || '#e4e7ef'
     ctx.fillRect(0, height - ratio, width, ratio) // baseline
     ctx.fillStyle = style.getPropertyValue('--accent').trim() || '#4f46e5'
@@ -199,18 +192,3 @@ export class View {
   }
 }
 
-export function formatRate (perSecond: number): string {
-  if (perSecond === 0) return '0'
-  if (perSecond >= 10_000) return `${(perSecond / 1000).toFixed(0)}k`
-  if (perSecond >= 1000) return `${(perSecond / 1000).toFixed(1)}k`
-  if (perSecond >= 10) return perSecond.toFixed(0)
-  return perSecond.toFixed(1)
-}
-
-export function formatDuration (ms: number): string {
-  const s = ms / 1000
-  if (s < 60) return `${s.toFixed(1)} s`
-  const m = Math.floor(s / 60)
-  if (m < 60) return `${m} min ${Math.floor(s % 60)} s`
-  return `${Math.floor(m / 60)} h ${m % 60} min`
-}

@@ -10,6 +10,7 @@
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { isObject, isShortString } from '../protocol/guards.js'
+import { lengthPrefixed } from '../protocol/length-prefixed.js'
 
 /** Domain separation: no other MAC made with the secret is ever a valid control proof. */
 const LABEL = 'edge-grid/dashboard-control/1'
@@ -40,16 +41,7 @@ export function isControlRequest (v: unknown): v is ControlRequest {
 const encoder = new TextEncoder()
 
 function macInput (nonce: string, action: ControlAction, runId: string): Uint8Array {
-  const parts = [LABEL, nonce, action, runId].map(p => encoder.encode(p))
-  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0))
-  const view = new DataView(out.buffer)
-  let at = 0
-  for (const part of parts) {
-    view.setUint32(at, part.length)
-    out.set(part, at + 4)
-    at += 4 + part.length
-  }
-  return out
+  return lengthPrefixed([LABEL, nonce, action, runId])
 }
 
 export function toHex (bytes: Uint8Array): string {

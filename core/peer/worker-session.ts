@@ -49,6 +49,8 @@ export interface WorkerSessionEvents {
    * which counts against the peer.
    */
   refused?: (reason: string, breach: boolean, refusal: Refusal) => void
+  /** Results came with the time the worker's thread spent on their batch. */
+  worked?: (id: string, jobs: number, busyMs: number) => void
 }
 
 type CoordinatorChannel = SessionChannel<WorkerMessage, CoordinatorMessage>
@@ -156,6 +158,7 @@ export class WorkerSession {
           }
         }
         this.board.complete(message.results.map(outcomeFromWire), this.id)
+        if (message.busyMs != null && this.id != null) this.events.worked?.(this.id, message.results.length, message.busyMs)
         break
       case 'bye':
         this.leftUnproven()

@@ -76,7 +76,8 @@ export type WorkerMessage =
   /** `nonce`: only from a worker with a join secret, which wants the coordinator's proof in the challenge. */
   | { readonly t: 'hello', readonly v: number, readonly worker: WorkerInfo, readonly features?: readonly string[], readonly nonce?: Uint8Array }
   | { readonly t: 'pull', readonly credits: number }
-  | { readonly t: 'results', readonly results: readonly WireOutcome[] }
+  /** `busyMs`: the time the worker's thread spent on the batch these results end (absent from older workers). */
+  | { readonly t: 'results', readonly results: readonly WireOutcome[], readonly busyMs?: number }
   | { readonly t: 'bye' }
   /** The answer to a `challenge`: proves the worker knows the join secret without sending it. */
   | { readonly t: 'proof', readonly proof: Uint8Array }
@@ -128,6 +129,9 @@ const isNonce = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.le
 /** An HMAC-SHA256 proof is 32 bytes; the check says whether it is right, the guard only bounds it. */
 const isProof = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.length <= 64
 
+/** A batch's time on a thread, in ms: a finite number from 0 to a day. */
+const isDuration = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 86_400_000
+
 function isWireOutcome (v: unknown): v is WireOutcome {
   if (!Array.isArray(v) || !isId(v[0])) return false
   if (v[1] === 1) {
@@ -151,7 +155,7 @@ export function isWorkerMessage (v: unknown): v is WorkerMessage {
         (v.nonce === undefined || isNonce(v.nonce))
     }
     case 'pull': return isCount(v.credits, 1_000_000)
-    case 'results': return Array.isArray(v.results) && v.results.every(isWireOutcome)
+    case 'results': return Array.isArray(v.results) && v.results.every(isWireOutcome) && (v.busyMs === undefined || isDuration(v.busyMs))
     case 'bye': return true
     case 'proof': return isProof(v.proof)
     default: return false

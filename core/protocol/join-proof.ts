@@ -11,6 +11,7 @@
  * one direction never valid in the other (a coordinator cannot reflect a worker's proof back, nor the reverse).
  * Every function takes the prover's peer id before the verifier's, in the order they are MACed.
  */
+import { lengthPrefixed } from './length-prefixed.js'
 
 /** Bytes of a nonce (either direction): unguessable, so a proof cannot be computed ahead of time. */
 export const JOIN_NONCE_BYTES = 32
@@ -27,18 +28,9 @@ export function newJoinNonce (): Uint8Array {
   return globalThis.crypto.getRandomValues(new Uint8Array(JOIN_NONCE_BYTES))
 }
 
-/** What a proof binds together; each part is length-prefixed so no two inputs share an encoding. */
+/** What a proof binds together (length-prefixed, so no two inputs share an encoding). */
 function macInput (label: string, nonce: Uint8Array, prover: string, verifier: string): Uint8Array<ArrayBuffer> {
-  const parts = [encoder.encode(label), nonce, encoder.encode(prover), encoder.encode(verifier)]
-  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0))
-  const view = new DataView(out.buffer)
-  let at = 0
-  for (const part of parts) {
-    view.setUint32(at, part.length)
-    out.set(part, at + 4)
-    at += 4 + part.length
-  }
-  return out
+  return lengthPrefixed([label, nonce, prover, verifier])
 }
 
 async function hmacKey (secret: string): Promise<CryptoKey> {

@@ -336,7 +336,7 @@ export class WorkerAgent {
     this.stats.jobsFailed += failed
     this.stats.busyMs += busyMs
     this.init.events?.batchDone?.(outcomes.length, failed, busyMs)
-    this.send({ t: 'results', results: outcomes.map(outcomeToWire) })
+    this.send({ t: 'results', results: outcomes.map(outcomeToWire), busyMs })
     this.grant()
     if (this.held === 0 && this.idle != null) {
       const idle = this.idle

@@ -3,6 +3,7 @@
  * output and the cluster hint are left out with --quiet), the progress display while a run hands out jobs,
  * and the end of a run (summary lines, or the failure). Sink lines go to stdout through the sinks.
  */
+import { existsSync } from 'node:fs'
 import type { RunSummary } from '../../core/run/flow-run.js'
 import type { VerificationReport } from '../../core/run/verification.js'
 import type { Coordinator } from '../coordinator/coordinator.js'
@@ -11,6 +12,7 @@ import { isSinkFailure } from '../coordinator/hosted-run.js'
 import { noun, plural } from '../../core/util/plural.js'
 import { formatCount, formatDuration, formatRate, ProgressDisplay } from './progress.js'
 import type { Terminal } from './terminal.js'
+import { WORKER_BUNDLE_NAME, workerBundlePath } from '../bundle/bundle-path.js'
 
 export interface ViewOptions {
   readonly quiet: boolean
@@ -29,13 +31,16 @@ export class CoordinatorView {
       coordinator.addEventListener(type, evt => { render(evt.detail) })
     }
     on('log', ({ message }) => { say(message) })
-    on('network:listening', ({ peerId, addresses, joinCommand, secret }) => {
+    let joining: { address: string, secret: string } | undefined
+    on('network:listening', ({ peerId, addresses, joinCommand, joinAddress, secret }) => {
+      joining = { address: joinAddress, secret: secret ? ' --secret …  (or EDGE_GRID_SECRET): a join secret is required' : '' }
       say(`edge-grid coordinator ${peerId}`)
       for (const addr of addresses) say(`  listening on ${addr}`)
-      say(`volunteers join with:\n  ${joinCommand}${secret ? ' --secret …  (or EDGE_GRID_SECRET): a join secret is required' : ''}`)
+      say(`volunteers join with:\n  ${joinCommand}${joining.secret}`)
     })
     on('page:serving', ({ urls }) => {
       say(`browser volunteers open:\n  ${urls.join('\n  ')}`)
+      if (joining != null) say(bundleJoinLines(urls[0], joining.address, joining.secret))
       say(`grid dashboard: ${urls[0]}dashboard · Prometheus metrics: ${urls[0]}metrics`)
     })
     on('run:started', detail => {
@@ -147,4 +152,10 @@ export function printEnded (terminal: Terminal, options: ViewOptions, summary: R
   const network = volunteers > 0 ? plural(volunteers, spawn > 0 ? 'network worker' : 'volunteer') : ''
   const on = spawn > 0 && embeddedWorkers === 0 && network !== '' ? network : `${plural(embeddedWorkers, 'embedded worker')}${network !== '' ? ` and ${network}` : ''}`
   terminal.log(`done: ${plural(summary.jobsDone, 'job')} in ${formatDuration(summary.wallMs)} (${formatRate(rate)}) on ${on}${summary.jobsRetried > 0 ? `, ${summary.jobsRetried} retried` : ''}${summary.resumed != null ? `, ${formatCount(summary.resumed.jobsReplayed)} taken from the journal` : ''}`)
+}
+
+/** With --http, any machine with Node ≥ 20 joins by downloading the worker bundle (node-peer/bundle/), nothing to install. */
+function bundleJoinLines (pageUrl: string, address: string, secret: string): string {
+  if (!existsSync(workerBundlePath)) return `(Node machines could join without installing anything once the worker bundle is built: npm run build:bundle)`
+  return `any machine with Node ≥ 20 joins with (nothing to install):\n  curl -O ${pageUrl}${WORKER_BUNDLE_NAME}\n  node ${WORKER_BUNDLE_NAME} --bootstrap ${address}${secret}`
 }

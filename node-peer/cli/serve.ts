@@ -163,10 +163,8 @@ export async function serveMain (argv: string[], terminal = new Terminal()): Pro
   const coordinator = new Coordinator({ openSink: async (sink, resume) => await openSink(sink, terminal, resume) })
   const view = new CoordinatorView(coordinator, terminal, { quiet: options.quiet, embeddedWorkers: options.workers, spawn: 0, standing: true })
   coordinator.addEventListener('network:listening', ({ detail }) => {
-    const tcp = detail.addresses.filter(a => a.includes('/tcp/') && !a.includes('/ws'))
-    const addr = tcp.find(a => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a)) ?? tcp[0] ?? detail.addresses[0]
     const secret = options.submitSecret != null ? ' --submit-secret …  (or EDGE_GRID_SUBMIT_SECRET)' : ''
-    terminal.log(`clients submit flows with:\n  npx --no-install grid-coordinator flow.json --grid ${addr}${secret}`)
+    terminal.log(`clients submit flows with:\n  npx --no-install grid-coordinator flow.json --grid ${detail.joinAddress}${secret}`)
   })
   try {
     await coordinator.start({

@@ -179,7 +179,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
     this.network = await this.startNetwork(net, identityPath)
     if (options.signal?.aborted === true) interrupted()
     const network = this.network
-    emit(this, 'network:listening', { peerId: network.node.peerId.toString(), addresses: network.addresses(), joinCommand: network.joinCommand(), secret: net.secret != null })
+    emit(this, 'network:listening', { peerId: network.node.peerId.toString(), addresses: network.addresses(), joinCommand: network.joinCommand(), joinAddress: network.joinAddress(), secret: net.secret != null })
     if (net.http != null) {
       this.page = await servePage(network, net.http, this.dashboard?.routes)
       emit(this, 'page:serving', { urls: pageUrls(this.page, network) })

@@ -36,6 +36,8 @@ export interface NetworkListening {
   readonly peerId: string
   readonly addresses: readonly string[]
   readonly joinCommand: string
+  /** The address in `joinCommand` (`--bootstrap` of a grid-worker, also of the worker bundle). */
+  readonly joinAddress: string
   /** Whether volunteers must prove a join secret. */
   readonly secret: boolean
 }
@@ -110,6 +112,8 @@ export interface CoordinatorEvents {
   'worker:refused': CustomEvent<RunRef & { readonly id: string, readonly disagreements: number }>
   'peer:misbehaved': CustomEvent<PeerMisbehaved>
   'worker:heartbeat': CustomEvent<WorkerHeartbeat>
+  /** A worker returned a batch's results, `jobs` of them, after `busyMs` on one of its threads. */
+  'worker:batch': CustomEvent<{ readonly id: string, readonly jobs: number, readonly busyMs: number }>
 }
 
 export type CoordinatorEventTarget = TypedEventTarget<CoordinatorEvents>

@@ -159,7 +159,8 @@ export class JobServer {
         refused: (reason, breach) => {
           emit(events, 'peer:misbehaved', { peer, kind: 'refused', reason })
           if (breach) misbehaved(peer, 'was refused once too often')
-        }
+        },
+        worked: (id, jobs, busyMs) => { emit(events, 'worker:batch', { id, jobs, busyMs }) }
       }, auth)
     this.sessions.add(session)
     channel.onClose(() => { this.sessions.delete(session) })

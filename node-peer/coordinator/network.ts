@@ -148,11 +148,15 @@ export class CoordinatorNetwork {
     return this.node.getMultiaddrs().map(a => a.toString())
   }
 
-  /** The command a volunteer types, using the best address to reach us over TCP. */
-  joinCommand (): string {
+  /** The best address for a volunteer to reach us over TCP (a LAN one before loopback). */
+  joinAddress (): string {
     const tcp = this.addresses().filter(a => a.includes('/tcp/') && !a.includes('/ws'))
-    const pick = tcp.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1')) ?? tcp[0] ?? this.addresses()[0]
-    return `npx --no-install grid-worker --bootstrap ${pick}`
+    return tcp.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1')) ?? tcp[0] ?? this.addresses()[0]
+  }
+
+  /** The command a volunteer types. */
+  joinCommand (): string {
+    return `npx --no-install grid-worker --bootstrap ${this.joinAddress()}`
   }
 
   /** Tells every worker the flow ended (once; one-shot coordinators): they stay connected until `stop`. */

@@ -50,7 +50,7 @@ export class Dashboard {
       tick: () => { this.model.tick() },
       snapshot: () => buildSnapshot(this.model, { control: this.control.enabled })
     })
-    this.metrics = new CoordinatorMetrics({ model: this.model, traffic: () => coordinator.traffic() })
+    this.metrics = new CoordinatorMetrics({ model: this.model, traffic: () => coordinator.traffic(), events: coordinator })
   }
 
   /** The page server's hook: answers the dashboard's endpoints and /metrics. */

@@ -10,6 +10,7 @@ import type { AbiLimits } from '../../core/abi/abi.js'
 import type { FromSandbox } from '../../core/executor/messages.js'
 import { SandboxPool } from '../../core/executor/pool.js'
 import type { Sandbox, SandboxEvents, SandboxHost } from '../../core/executor/sandbox-host.js'
+import { threadScript } from './thread-script.js'
 
 export interface ThreadPoolInit {
   /** Number of threads (default: `os.availableParallelism()`). */
@@ -31,14 +32,14 @@ export interface ThreadPoolStats {
   readonly crashes: number
 }
 
-/** Starts threads running thread.ts. */
+/** Starts threads running thread.ts (or what thread-script.ts says instead). */
 export function workerThreadsHost (resourceLimits?: ResourceLimits): SandboxHost {
-  const url = new URL('./thread.js', import.meta.url)
+  const { url, workerData } = threadScript()
   return {
     noun: 'thread',
     sharedMemory: true,
     spawn (events: SandboxEvents): Sandbox {
-      const worker = new Worker(url, { resourceLimits })
+      const worker = new Worker(url, { resourceLimits, workerData })
       // Idle threads do not keep the process alive; a thread with work does (`hold`).
       worker.unref()
       worker.on('message', (message: FromSandbox) => { events.onMessage(message) })

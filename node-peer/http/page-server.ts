@@ -6,13 +6,16 @@
  * Every response carries COOP/COEP (cross-origin isolation): the page's Web Worker pool then gets
  * SharedArrayBuffer to watch job timeouts without a message per job. Static files only, GET/HEAD only,
  * no directory listing, no path outside the root; `routes` (the dashboard's feed and controls, /metrics)
- * answer first. `/dashboard` is the dashboard page (dashboard.html, the second vite entry).
+ * answer first. `/dashboard` is the dashboard page (dashboard.html, the second vite entry). `/grid-worker.mjs`
+ * is the self-contained worker bundle, for Node machines (http/bundle-download.ts).
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { readFile, stat } from 'node:fs/promises'
 import { extname, join, normalize, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { workerBundlePath } from '../bundle/bundle-path.js'
+import { sendWorkerBundle, WORKER_BUNDLE_URL_PATH } from './bundle-download.js'
 
 export interface PageConfig {
   /** The coordinator's WebSocket multiaddrs, each ending in /p2p/<peer id>. */
@@ -40,6 +43,8 @@ export interface PageServerInit {
    */
   readonly crossOriginIsolation?: boolean
   readonly routes?: RouteHandler
+  /** The worker bundle served at /grid-worker.mjs (default: dist/bundle/grid-worker.mjs of this repository). */
+  readonly workerBundle?: string
 }
 
 export interface PageServer {
@@ -83,7 +88,7 @@ export async function startPageServer (init: PageServerInit): Promise<PageServer
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
     const routed = async (): Promise<void> => {
       if (init.routes != null && await init.routes(req, res)) return
-      await handle(req, res, root, init.config)
+      await handle(req, res, root, init.config, init.workerBundle ?? workerBundlePath)
     }
     routed().catch(err => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `internal error: ${(err as Error).message}\n`)
@@ -108,7 +113,7 @@ export async function startPageServer (init: PageServerInit): Promise<PageServer
   }
 }
 
-async function handle (req: IncomingMessage, res: ServerResponse, root: string, config: () => PageConfig): Promise<void> {
+async function handle (req: IncomingMessage, res: ServerResponse, root: string, config: () => PageConfig, workerBundle: string): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD')
     send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n')
@@ -118,6 +123,10 @@ async function handle (req: IncomingMessage, res: ServerResponse, root: string, 
   if (url.pathname === '/config.json') {
     res.setHeader('Cache-Control', 'no-store')
     send(res, 200, TYPES['.json'], `${JSON.stringify(config())}\n`, req.method === 'HEAD')
+    return
+  }
+  if (url.pathname === WORKER_BUNDLE_URL_PATH) {
+    await sendWorkerBundle(req, res, workerBundle)
     return
   }
   let path: string

@@ -1,23 +1,29 @@
 /**
- * The coordinator's Prometheus metrics (`/metrics` next to the dashboard), with prom-client. Everything is
- * read when scraped, from the same grid model the dashboard shows (progress through the coordinator's
- * public methods): nothing is counted on the job path. Counters sum the runs that ended and the runs going
- * on, so they only grow. Standard process metrics (`process_cpu_seconds_total`, …) come from prom-client.
+ * The coordinator's Prometheus metrics (`/metrics` next to the dashboard), with prom-client. Everything but
+ * job durations is read when scraped, from the same grid model the dashboard shows (progress through the
+ * coordinator's public methods); durations are observed per results message, with the batch time the worker
+ * sends (job-durations.ts). Counters sum the runs that ended and the runs going on, so they only grow.
+ * Standard process metrics (`process_cpu_seconds_total`, …) come from prom-client.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { GridModel } from '../dashboard/grid-model.js'
 import { outcomesOf } from '../dashboard/grid-model.js'
+import type { CoordinatorEventTarget } from '../coordinator/events.js'
+import { JobDurations } from './job-durations.js'
+import type { StageProgress } from '../../core/run/run-progress.js'
 
 export interface CoordinatorMetricsComponents {
   readonly model: GridModel
   /** Bytes received and sent on job streams. */
   readonly traffic: () => { readonly in: number, readonly out: number }
+  /** The coordinator's events: each `worker:batch` is timed. */
+  readonly events: Pick<CoordinatorEventTarget, 'addEventListener'>
 }
 
 export class CoordinatorMetrics {
   readonly registry = new Registry()
 
-  constructor ({ model, traffic }: CoordinatorMetricsComponents) {
+  constructor ({ model, traffic, events }: CoordinatorMetricsComponents) {
     const registers = [this.registry]
     collectDefaultMetrics({ register: this.registry })
     // each scrape reads the live runs once, before the collectors below run
@@ -51,32 +57,26 @@ export class CoordinatorMetrics {
         }
       }
     })
-    new Gauge({
-      name: 'edge_grid_queue_depth',
-      help: 'Work waiting in a stage\'s queue, for the runs going on',
-      labelNames: ['flow', 'stage'] as const,
-      registers,
-      collect () {
-        refresh()
-        this.reset()
-        for (const run of model.live()) {
-          for (const [stage, s] of Object.entries(run.progress?.stages ?? {})) this.inc({ flow: run.flow, stage }, s.queued)
+    // per stage of the runs going on: work waiting in its queue, and jobs out with workers
+    const stageGauge = (name: string, help: string, value: (stage: StageProgress) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['flow', 'stage'] as const,
+        registers,
+        collect () {
+          refresh()
+          this.reset()
+          for (const run of model.live()) {
+            for (const [stage, s] of Object.entries(run.progress?.stages ?? {})) this.inc({ flow: run.flow, stage }, value(s))
+          }
         }
-      }
-    })
-    new Gauge({
-      name: 'edge_grid_jobs_in_flight',
-      help: 'Jobs out with workers now, per stage, for the runs going on',
-      labelNames: ['flow', 'stage'] as const,
-      registers,
-      collect () {
-        refresh()
-        this.reset()
-        for (const run of model.live()) {
-          for (const [stage, s] of Object.entries(run.progress?.stages ?? {})) this.inc({ flow: run.flow, stage }, s.inFlight)
-        }
-      }
-    })
+      })
+    }
+    stageGauge('edge_grid_queue_depth', 'Work waiting in a stage\'s queue, for the runs going on', s => s.queued)
+    stageGauge('edge_grid_jobs_in_flight', 'Jobs out with workers now, per stage, for the runs going on', s => s.inFlight)
+    const durations = new JobDurations(this.registry, 'Time a job ran on a worker\'s thread, as the worker reports it with each batch of results (the batch\'s time shared out over its jobs)')
+    events.addEventListener('worker:batch', evt => { durations.batchDone(evt.detail.jobs, evt.detail.busyMs) })
     new Gauge({
       name: 'edge_grid_workers',
       help: 'Workers connected now: grid-worker processes, browser tabs, and the coordinator\'s embedded threads (one worker)',

@@ -1,9 +1,9 @@
 /**
  * `grid-worker --metrics PORT`: the worker's own Prometheus metrics. Job counts and bytes are read from the
- * worker's counters when scraped; durations are observed per finished batch (its time on a thread, shared
- * out evenly over its jobs: a batch of tiny jobs is timed as a whole, not job by job).
+ * worker's counters when scraped; durations are observed per finished batch (job-durations.ts).
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import { JobDurations } from './job-durations.js'
 import type { TrafficCounter } from '../../core/protocol/frame-channel.js'
 
 export interface WorkerMetricsComponents {
@@ -13,12 +13,9 @@ export interface WorkerMetricsComponents {
   readonly connected: () => boolean
 }
 
-/** From 100 µs (tiny jobs) to a minute (heavy ones). */
-export const DURATION_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60]
-
 export class WorkerMetrics {
   readonly registry = new Registry()
-  private readonly durations: Histogram
+  private readonly durations: JobDurations
 
   constructor (components: WorkerMetricsComponents) {
     const registers = [this.registry]
@@ -44,12 +41,7 @@ export class WorkerMetrics {
         this.inc(components.stats().busyMs / 1000)
       }
     })
-    this.durations = new Histogram({
-      name: 'edge_grid_job_duration_seconds',
-      help: 'Time a job ran on a thread (a batch\'s time shared out over its jobs)',
-      buckets: DURATION_BUCKETS,
-      registers
-    })
+    this.durations = new JobDurations(this.registry, 'Time a job ran on a thread (a batch\'s time shared out over its jobs)')
     new Counter({
       name: 'edge_grid_bytes_total',
       help: 'Bytes on the job stream (jobs, results, their framing): in = received from the coordinator, out = sent to it',
@@ -77,9 +69,7 @@ export class WorkerMetrics {
 
   /** A batch finished: `jobs` jobs (some failed) in `busyMs` on one thread. */
   batchDone (jobs: number, busyMs: number): void {
-    if (jobs <= 0) return
-    const each = busyMs / jobs / 1000
-    for (let i = 0; i < jobs; i++) this.durations.observe(each)
+    this.durations.batchDone(jobs, busyMs)
   }
 
   async scrape (): Promise<{ readonly body: string, readonly contentType: string }> {

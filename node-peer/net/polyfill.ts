@@ -6,8 +6,9 @@
  *   the same class its listener already hands to libp2p.
  * Every Node entry point that loads libp2p imports this module FIRST (`import './net/polyfill.js'` before
  * any libp2p import; ESM evaluates imports in order), and node-peer/net/node.ts imports it too.
- * On Node ≥ 22 it does nothing.
+ * On Node ≥ 22 it does nothing. The specifier is a literal so that the worker bundle (node-peer/bundle/) carries `ws`.
  */
+/// <reference path="./ws.d.ts" />
 interface Resolvers<T> {
   promise: Promise<T>
   resolve: (value: T | PromiseLike<T>) => void
@@ -26,9 +27,7 @@ if (typeof P.withResolvers !== 'function') {
 }
 
 if (typeof globalThis.WebSocket === 'undefined') {
-  // a variable specifier: `ws` ships no types, and this is the only place we touch it
-  const specifier = 'ws'
-  const { WebSocket } = await import(specifier) as { WebSocket: typeof globalThis.WebSocket }
+  const { WebSocket } = await import('ws')
   globalThis.WebSocket = WebSocket
 }
 

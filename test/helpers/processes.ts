@@ -8,9 +8,9 @@ export class Proc {
   readonly exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
   private readonly child: ChildProcess
 
-  constructor (readonly bin: string, readonly args: readonly string[], options: { cwd?: string, command?: string[] } = {}) {
+  constructor (readonly bin: string, readonly args: readonly string[], options: { cwd?: string, command?: string[], env?: NodeJS.ProcessEnv } = {}) {
     const argv = options.command ?? [process.execPath, `${binDir}${bin}.js`, ...args]
-    this.child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+    this.child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? repoRoot, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => { this.output += d })
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.output += d })
     this.exited = new Promise(resolve => this.child.on('close', (code, signal) => resolve({ code, signal })))

@@ -4,7 +4,8 @@
  */
 import { THROUGHPUT_SECONDS } from '../../../core/dashboard/snapshot.js'
 import type { RunView } from '../../../core/dashboard/snapshot.js'
-import { h, rate } from './dom.js'
+import { h } from './dom.js'
+import { fitCanvas, formatRate as rate } from '../format.js'
 
 /** Line colours, one per run in order (runs going on first). */
 export const RUN_COLOURS = ['#4f46e5', '#12a150', '#d97706', '#db2777', '#0891b2', '#7c3aed']
@@ -13,16 +14,9 @@ export const RUN_COLOURS = ['#4f46e5', '#12a150', '#d97706', '#db2777', '#0891b2
 const MIN_SPAN_SECONDS = 60
 
 export function drawThroughput (canvas: HTMLCanvasElement, legend: HTMLElement, note: HTMLElement, runs: readonly RunView[]): void {
-  const ratio = window.devicePixelRatio || 1
-  const width = Math.max(1, Math.round(canvas.clientWidth * ratio))
-  const height = Math.max(1, Math.round(canvas.clientHeight * ratio))
-  if (canvas.width !== width || canvas.height !== height) {
-    canvas.width = width
-    canvas.height = height
-  }
-  const ctx = canvas.getContext('2d')
-  if (ctx == null) return
-  ctx.clearRect(0, 0, width, height)
+  const fitted = fitCanvas(canvas)
+  if (fitted == null) return
+  const { ctx, width, height, ratio } = fitted
   const shown = runs.filter(r => r.throughput.length > 0).slice(0, RUN_COLOURS.length)
   const peak = Math.max(1, ...shown.flatMap(r => r.throughput))
   const style = getComputedStyle(canvas)

@@ -3,7 +3,8 @@
  * cheap at two pushes a second); each figure carries data attributes so tests read exactly what is shown.
  */
 import type { DashboardSnapshot, GridEvent, RunView, StageView, WorkerView } from '../../../core/dashboard/snapshot.js'
-import { byId, clock, count, duration, h, rate } from './dom.js'
+import { byId, clock, count, h } from './dom.js'
+import { formatDuration as duration, formatRate as rate } from '../format.js'
 
 export interface RunActions {
   /** Present when the viewer proved the submit secret. */

@@ -95,6 +95,8 @@ interface RemoteSinkState {
   keepsWrites: boolean
   /** Items of a sink that does not keep writes, sent again after a reattach. */
   readonly replay: Array<{ items: readonly Uint8Array[], tags?: ReadonlyArray<string | null> }>
+  /** Set when an operation the endpoint re-sent by itself (a reattach's reopen or replay) failed on the client. */
+  failure?: Error
 }
 
 export class ClientEndpoint {
@@ -121,8 +123,10 @@ export class ClientEndpoint {
     this.pending.clear()
     for (const [name, sink] of this.sinks) {
       if (!sink.opened) continue
-      this.queue(name, { op: 'open', position: sink.position }, () => {}, () => {})
-      if (!sink.keepsWrites) for (const write of sink.replay) this.queue(name, { op: 'write', ...write }, () => {}, () => {})
+      // nobody awaits these re-sent operations: a failure fails the sink, so the run's next operation on it does
+      const fail = (err: Error): void => { this.failSink(name, err) }
+      this.queue(name, { op: 'open', position: sink.position }, () => {}, fail)
+      if (!sink.keepsWrites) for (const write of sink.replay) this.queue(name, { op: 'write', ...write }, () => {}, fail)
     }
     for (const op of ops) {
       // an `open` not yet acknowledged was just sent again above (for an opened sink) or is sent now
@@ -229,7 +233,21 @@ export class ClientEndpoint {
 
   private async op (sink: string, op: SinkOp): Promise<{ position?: number, keepsWrites?: boolean }> {
     if (this.closed) return {}
+    const failure = this.sinks.get(sink)?.failure
+    if (failure != null) throw failure
     return await new Promise((resolve, reject) => { this.queue(sink, op, resolve, reject) })
+  }
+
+  /** A sink failed outside an awaited operation: its waiting operations fail now, later ones at once. */
+  private failSink (name: string, err: Error): void {
+    const sink = this.sinks.get(name)
+    if (sink == null || sink.failure != null) return
+    sink.failure = err
+    for (const [seq, op] of this.pending) {
+      if (op.sink !== name) continue
+      this.pending.delete(seq)
+      op.reject(err)
+    }
   }
 
   private queue (sink: string, op: SinkOp, resolve: PendingOp['resolve'], reject: PendingOp['reject']): void {

@@ -51,6 +51,11 @@ try {
   assert.equal(stdout.trim(), '[["longest",[27,111]],["longest",[97,118]]] function')
 })
 
+it('it carries the self-contained worker bundle, which runs from the installed package', async () => {
+  const { stdout } = await exec(process.execPath, [join(project, 'node_modules', 'edge-grid', 'dist', 'bundle', 'grid-worker.mjs'), '--help'], { cwd: project, timeout: 60_000 })
+  assert.match(stdout, /^Usage: grid-worker \[options\]/)
+})
+
 it('its type declarations type-check a TypeScript program (and catch a misuse)', async () => {
   const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc')
   const flags = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--typeRoots', join(repoRoot, 'node_modules', '@types'), '--types', 'node']

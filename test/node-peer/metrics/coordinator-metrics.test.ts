@@ -1,7 +1,7 @@
 /**
  * /metrics on a coordinator served with --http, scraped during a real run (two grid-worker processes) and
  * after it: the job counters grow while the run goes on and equal the run's summary at its end, per flow,
- * stage and outcome; workers, bytes and process metrics are there.
+ * stage and outcome; job durations (timed by the workers), workers, bytes and process metrics are there.
  */
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -46,5 +46,11 @@ it('counts jobs per flow, stage and outcome as the run goes, equal to its summar
     // an ended run waits in no queue
     assert.equal(after.get('edge_grid_queue_depth{flow="primes",stage="count"}'), undefined)
     assert.ok((after.get('process_cpu_seconds_total') ?? 0) > 0, 'process metrics are exposed')
+    // job durations, as the workers report them with each batch of results: every accepted job was timed
+    const timed = after.get('edge_grid_job_duration_seconds_count') ?? 0
+    const accepted = Object.values(summary.stages).reduce((n, c) => n + c.done, 0)
+    assert.ok(timed >= accepted, `${timed} jobs timed, ${accepted} accepted`)
+    assert.equal(after.get('edge_grid_job_duration_seconds_bucket{le="+Inf"}'), timed)
+    assert.ok((after.get('edge_grid_job_duration_seconds_sum') ?? 0) > 0)
   })
 })

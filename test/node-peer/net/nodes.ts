@@ -1,5 +1,4 @@
 // Shared by the network tests: real libp2p nodes on 127.0.0.1 only. (Exports only: importing it starts nothing.)
-import { createServer } from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { createGridNode, type GridNode, type GridNodeInit } from '../../../node-peer/net/node.js'
@@ -39,14 +38,4 @@ export async function waitFor (condition: () => boolean | Promise<boolean>, ms: 
 }
 
 /** A TCP port that was free a moment ago (for a node that must come up later on a known port). */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address != null ? address.port : 0
-      server.close(() => { resolve(port) })
-    })
-  })
-}
+export { freePort } from '../../../bench/lib/grid.js'
