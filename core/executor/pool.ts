@@ -372,13 +372,11 @@ export class SandboxPool implements JobExecutor {
   }
 
   private succeed (batch: BatchState, position: number, outputs: readonly Emitted[], ms?: number): void {
-    const id = batch.jobs[position].id
-    this.settle(batch, position, ms === undefined ? { id, ok: true, outputs } : { id, ok: true, outputs, ms })
+    this.settle(batch, position, ms === undefined ? { id: batch.jobs[position].id, ok: true, outputs } : { id: batch.jobs[position].id, ok: true, outputs, ms })
   }
 
   private fail (batch: BatchState, position: number, error: ErrorData, item?: number): void {
-    const id = batch.jobs[position].id
-    this.settle(batch, position, item === undefined ? { id, ok: false, error } : { id, ok: false, error, item })
+    this.settle(batch, position, item === undefined ? { id: batch.jobs[position].id, ok: false, error } : { id: batch.jobs[position].id, ok: false, error, item })
   }
 
   private settle (batch: BatchState, position: number, outcome: JobOutcome): void {

@@ -2,42 +2,26 @@
  * The run state of one flow: a pure state machine (no I/O, no timers, no promises) that knows which work is
  * queued for which stage, which jobs are out and until when, where every output goes, and when the flow is
  * finished or has failed. The orchestrator (flow-run.ts) feeds it source items and job outcomes and carries
- * out what it returns: jobs to run and items to deliver to sinks.
- *
- * Semantics (see README.md, "Execution semantics"):
- * - A job is one call of a stage's function on one item. Jobs are handed out downstream-first, so pipelines
- *   drain before more input is pulled and memory stays bounded.
- * - Each job id is accepted once: an outcome for an unknown id (a job that was completed, re-queued after a
- *   lease expired, or released by a worker that left) is ignored. Re-queued work gets a new id. Hence every
- *   item reaches a sink exactly once, however often it was executed.
- * - A failed job is retried (front of its queue) up to the stage's `retries`; then the run has failed, no
- *   new job is handed out, and jobs already out may still complete.
- * - The flow is finished when every source is exhausted, no work is queued or out, and every aggregate
- *   stage has emitted.
- * - A stage pinned to a cluster is handed only to the cluster's members (placement.ts); its outputs are
- *   tagged with the member that ran the job, items derived from them keep the tag, and items tagged with a
- *   member of a pinned stage's cluster stay on that member.
+ * out what it returns: jobs to run and items to deliver to sinks. The semantics are README.md's "Execution
+ * semantics"; every transition, with the test that proves it, is in TRANSITIONS.md. In short:
+ * - Jobs are handed out downstream-first (pipelines drain before more input is pulled); each job id is
+ *   accepted once and re-queued work gets a new id, so every item reaches a sink exactly once.
+ * - A failed job is retried up to the stage's `retries`, then the run has failed (jobs out may still end).
  * - How a stage's work waits and who may take it is its queue (queues/stage-queue.ts: shared, pinned,
- *   broadcast copies, partitioned by key owner, verified replicas, aggregate combines), chosen once per stage
- *   (stage-state.ts). Work queued in the run is the sum of the queues' sizes: no counter is kept by hand.
- * - A stage with `verify` runs each job on `replicas` distinct workers (verification.ts): the work stays
- *   queued until agreeing outputs are accepted, then routed once; a worker disagreeing too often is refused
- *   (it gets no more jobs, its jobs go back). Work waits while too few distinct workers ask for it.
- * - A stream read as a side input keeps its latest item as a versioned value (core/protocol/side-values.ts); jobs of a
- *   stage with a side input are handed out once the value exists (or its stream ended), marked `side`.
- * - With a journal, finished jobs are recorded; a resumed run replays them instead of running them again.
+ *   broadcast, partitioned, verified, aggregate, and range chunks), chosen once per stage (stage-state.ts).
+ *   Work queued is the sum of the queues' sizes: no counter is kept by hand.
+ * - Verified stages run each job on distinct workers until replicas agree (verification.ts); side inputs are
+ *   versioned values (side-values.ts); a split range goes out as chunks (chunks.ts); journaled jobs replay.
  * Where items go (and replays) is router.ts; when aggregates and side inputs are complete, completion.ts.
- * Every transition, each with the test that proves it: TRANSITIONS.md.
  */
 import { errorToData, VerificationError } from '../errors.js'
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
-import type { Emitted } from '../abi/abi.js'
 import { ClusterMembership } from './placement.js'
 import { SideValues } from '../protocol/side-values.js'
 import type { SideValue } from '../protocol/side-values.js'
-import { createStageState, takesChunks } from './stage-state.js'
+import { createStageState } from './stage-state.js'
 import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
 import { maxReplicas, VerificationLedger } from './verification.js'
 import { Completion } from './completion.js'
@@ -49,7 +33,7 @@ import type { SinkDelivery } from './router.js'
 import { RunStatus } from './run-status.js'
 import type { JobFailure } from './run-status.js'
 import type { RangeChunk } from './chunks.js'
-import { canonicalStream } from '../flow/model.js'
+import { observeChunk, splitRangeSources } from './chunk-plan.js'
 
 export type { StageCounts } from './stage-state.js'
 export type { SinkDelivery } from './router.js'
@@ -99,9 +83,8 @@ export class RunState {
   private readonly withoutSide = new Set<string>()
   /** Workers that cannot run chunks (their hello did not offer the feature): no work of chunked stages. */
   private readonly withoutChunks = new Set<string>()
-  /** Range sources handed out as chunks (every reader of their stream takes chunks). */
-  private readonly splitSources: ReadonlySet<string>
-  private readonly graph: FlowGraph
+  /** Range sources handed out as chunks → the stages reading them (chunk-plan.ts). */
+  private readonly splitReaders: ReadonlyMap<string, readonly string[]>
   private sideListener: ((name: string, value: SideValue) => void) | undefined
   /** Verified jobs, disagreements, suspicious and refused workers (stages with `verify`). */
   readonly verification = new VerificationLedger()
@@ -114,10 +97,8 @@ export class RunState {
     this.openSources = new Set(Object.keys(spec.sources))
     this.membership = new ClusterMembership(spec.clusters)
     for (const stage of Object.values(spec.stages)) if (stage.kind === 'map' && stage.sideInput != null) this.sideStreams.add(stage.sideInput)
-    this.graph = graph
-    this.splitSources = splitRangeSources(spec, graph, this.sideStreams)
-    const chunked = new Set<string>()
-    for (const source of this.splitSources) for (const c of graph.consumers.get(canonicalStream(source)) ?? []) chunked.add(c.name)
+    this.splitReaders = splitRangeSources(spec, graph, this.sideStreams)
+    const chunked = new Set([...this.splitReaders.values()].flat())
     const resume = init.resume
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
@@ -128,24 +109,9 @@ export class RunState {
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
       .filter((s): s is StageState => s != null)
-    this.router = new Router({
-      graph,
-      stages: this.stages,
-      status: this.status,
-      sideStreams: this.sideStreams,
-      setSide: (stream, bytes) => { this.setSideValue(stream, bytes) },
-      journal: init.journal === true,
-      resume: init.resume
-    })
-    this.completion = new Completion({
-      graph,
-      stages: this.stages,
-      priority: this.priority,
-      openSources: this.openSources,
-      status: this.status,
-      router: this.router,
-      sideValues: this.sideValues
-    })
+    const { stages, status, sideStreams, priority, openSources, sideValues } = this
+    this.router = new Router({ graph, stages, status, sideStreams, setSide: (stream, bytes) => { this.setSideValue(stream, bytes) }, journal: init.journal === true, resume })
+    this.completion = new Completion({ graph, stages, priority, openSources, status, router: this.router, sideValues })
   }
 
   /** How many source items may be offered now without exceeding the high-water mark. */
@@ -163,15 +129,11 @@ export class RunState {
   }
 
   /** Whether `source` (a range) is handed out as chunks (offerSourceRange) rather than item by item. */
-  splitsRange (source: string): boolean {
-    return this.splitSources.has(source)
-  }
+  splitsRange (source: string): boolean { return this.splitReaders.has(source) }
 
   /** A piece of a split range source: queued uncut at every stage reading it (range-queue.ts). */
   offerSourceRange (source: string, range: RangeChunk): void {
-    for (const consumer of this.graph.consumers.get(canonicalStream(source)) ?? []) {
-      this.stages.get(consumer.name)!.chunks!.queue.pushRange(range)
-    }
+    for (const name of this.splitReaders.get(source) ?? []) this.stages.get(name)!.chunks!.queue.pushRange(range)
   }
 
   sourceExhausted (source: string): SinkDelivery[] {
@@ -436,26 +398,3 @@ export class RunState {
   }
 }
 
-/**
- * Range sources whose items only chunkable stages read (stage-state.ts, takesChunks): no sink, aggregate or
- * side input reads them item by item. Those are handed out as chunks.
- */
-function splitRangeSources (spec: FlowSpec, graph: FlowGraph, sideStreams: ReadonlySet<string>): Set<string> {
-  const split = new Set<string>()
-  for (const source of Object.values(spec.sources)) {
-    // integer ranges only: a chunk's items (start + i × step) are then exactly the items read one by one
-    if (source.kind !== 'range' || !Number.isSafeInteger(source.start) || !Number.isSafeInteger(source.step)) continue
-    const stream = canonicalStream(source.name)
-    const consumers = graph.consumers.get(stream) ?? []
-    if (sideStreams.has(stream) || consumers.length === 0) continue
-    if (consumers.every(c => c.kind === 'stage' && takesChunks(spec.stages[c.name]))) split.add(source.name)
-  }
-  return split
-}
-
-/** A chunk's worker time and output bytes teach its stage's sizer the cost per item. */
-function observeChunk (stage: StageState, items: number, ms: number, outputs: readonly Emitted[]): void {
-  let bytes = 0
-  for (const output of outputs) bytes += output.bytes.length
-  stage.chunks?.sizer.observe(items, ms, bytes)
-}
