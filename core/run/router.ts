@@ -83,7 +83,9 @@ export class Router {
    */
   accept (stage: StageState, work: Work, outputs: readonly Emitted[], worker: string, deliveries: SinkDelivery[]): boolean {
     if (!this.applyOutputs(stage, work, outputs, worker, deliveries)) return false
-    if (this.init.journal && stage.memoizable && work.key == null) {
+    // a chunk is not journaled: its input ([start, count, step]) could equal an item's, and a resumed run
+    // cuts chunks anew (its sinks skip the items they had written)
+    if (this.init.journal && stage.memoizable && work.key == null && work.chunk == null) {
       this.records.push(stage.cluster != null ? { stage: stage.spec.name, input: work.input, outputs, tag: worker } : { stage: stage.spec.name, input: work.input, outputs })
     }
     return true

@@ -103,8 +103,7 @@ export class RunState {
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
-      const journaled = resume != null && resume.jobCount > 0 ? (input: Uint8Array) => resume.lookup(stage.name, input) != null : undefined
-      this.stages.set(stage.name, createStageState(stage, fn, this.membership, { chunked: chunked.has(stage.name), journaled }))
+      this.stages.set(stage.name, createStageState(stage, fn, this.membership, { chunked: chunked.has(stage.name) }))
     }
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
@@ -166,12 +165,12 @@ export class RunState {
       while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
         const work = queue.take(worker)
         if (work == null) break
-        // a copy or a chunk whose job a resumed run's journal holds takes its outputs instead (a copy's tagged with this member)
-        const record = replays || work.chunk != null ? this.router.journaled(stage, work) : undefined
+        // a copy whose job a resumed run's journal holds takes its outputs (tagged with this member) instead
+        const record = replays ? this.router.journaled(stage, work) : undefined
         if (record != null) this.router.replayNow(stage, work, record, worker, this.replayed)
         else this.handOut(stage, work, worker, now, jobs)
       }
-      if (this.replayed.length > 0) this.completion.settle(this.replayed)
+      if (replays && this.replayed.length > 0) this.completion.settle(this.replayed)
       if (jobs.length >= max) break
     }
     return jobs

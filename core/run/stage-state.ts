@@ -77,8 +77,6 @@ export function takesChunks (stage: StageSpec): boolean {
 export interface StageStateOptions {
   /** A split range source feeds the stage: its queue cuts chunks (range-queue.ts). */
   readonly chunked?: boolean
-  /** A resumed run: whether the journal holds this stage's job with this input. */
-  readonly journaled?: (input: Uint8Array) => boolean
 }
 
 export function createStageState (stage: StageSpec, fn: FunctionRef, membership: MembershipView, options: StageStateOptions = {}): StageState {
@@ -87,7 +85,7 @@ export function createStageState (stage: StageSpec, fn: FunctionRef, membership:
   let chunks: StageState['chunks']
   if (options.chunked === true) {
     const sizer = new ChunkSizer()
-    chunks = { sizer, queue: new RangeQueue({ inner: queue, size: () => sizer.size, journaled: options.journaled }) }
+    chunks = { sizer, queue: new RangeQueue({ inner: queue, size: () => sizer.size }) }
   }
   return {
     spec: stage,

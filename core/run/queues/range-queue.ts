@@ -5,12 +5,11 @@
  * mode: shared, pinned or verified) and is taken from there like any work; work already there (a chunk put
  * back after a lost lease or a failure, replicas of a verified chunk) goes first.
  *
- * Cuts are buddy blocks: a chunk at offset o of its piece has 2^j items with o a multiple of 2^j. On a
- * resumed run (`journaled`), the cut at o is the block the journal holds there if any, so the run replays
- * what was done instead of cutting it differently and running it again.
+ * Cuts are buddy blocks: a chunk at offset o of its piece has 2^j items with o a multiple of 2^j, so the
+ * same positions are cut whatever sizes were learned.
  */
 import { Fifo } from '../../util/fifo.js'
-import { encodeRangeChunk, MAX_CHUNK_ITEMS } from '../chunks.js'
+import { encodeRangeChunk } from '../chunks.js'
 import type { RangeChunk } from '../chunks.js'
 import type { StageQueue, Work } from './stage-queue.js'
 
@@ -27,14 +26,10 @@ export interface RangeQueueInit {
   readonly inner: StageQueue
   /** Items the next chunk should hold (a power of two; the stage's ChunkSizer). */
   readonly size: () => number
-  /** A resumed run: whether the journal holds the chunk with this input (its outputs are replayed). */
-  readonly journaled?: (input: Uint8Array) => boolean
 }
 
-const MAX_LOG2 = Math.log2(MAX_CHUNK_ITEMS)
-
 export class RangeQueue implements StageQueue {
-  /** Items pushed here replay when routed, as anywhere; RunState looks up each chunk it takes. */
+  /** Items pushed here replay when routed, as anywhere; chunks are not replayed (README, "Chunks"). */
   readonly replaysOnTake = false
   private readonly pieces = new Fifo<Piece>()
   /** Items in the pieces not cut yet. */
@@ -92,26 +87,11 @@ export class RangeQueue implements StageQueue {
     if (piece == null) return undefined
     const offset = piece.offset
     const left = piece.count - offset
-    const count = this.journaledCount(piece, offset, left) ?? Math.min(left, aligned(offset, this.init.size()))
+    const count = Math.min(left, aligned(offset, this.init.size()))
     piece.offset += count
     this.uncut -= count
     if (piece.offset >= piece.count) this.pieces.shift()
     return { start: piece.start + offset * piece.step, count, step: piece.step }
-  }
-
-  /** A resumed run: the size of the block at `offset` that the journal holds, if any. */
-  private journaledCount (piece: Piece, offset: number, left: number): number | undefined {
-    const journaled = this.init.journaled
-    if (journaled == null) return undefined
-    const start = piece.start + offset * piece.step
-    // the piece's tail may be shorter than any block: it is cut whole
-    if (left < MAX_CHUNK_ITEMS && journaled(encodeRangeChunk({ start, count: left, step: piece.step }))) return left
-    for (let j = MAX_LOG2; j >= 0; j--) {
-      const count = 2 ** j
-      if (count > left || offset % count !== 0) continue
-      if (journaled(encodeRangeChunk({ start, count, step: piece.step }))) return count
-    }
-    return undefined
   }
 }
 

@@ -53,13 +53,6 @@ describe('RangeQueue', () => {
     assert.deepEqual(cutAll(q).map(c => c.start), [2, 4, 6])
   })
 
-  it('a resumed run cuts the blocks its journal holds, whatever the size now', () => {
-    const journaled = new Set([{ start: 0, count: 4, step: 1 }, { start: 4, count: 1, step: 1 }, { start: 8, count: 8, step: 1 }].map(c => encodeRangeChunk(c).join()))
-    const q = new RangeQueue({ inner: new SharedQueue(), size: () => 2, journaled: input => journaled.has(input.join()) })
-    q.pushRange({ start: 0, count: 20, step: 1 })
-    assert.deepEqual(cutAll(q).map(c => [c.start, c.count]), [[0, 4], [4, 1], [5, 1], [6, 2], [8, 8], [16, 2], [18, 2]])
-  })
-
   it('with verification inside, each cut chunk is run by distinct workers', () => {
     const q = new RangeQueue({ inner: new VerifiedQueue(2), size: () => 4 })
     q.pushRange({ start: 0, count: 8, step: 1 })
