@@ -1,12 +1,9 @@
 /**
  * Chunks: one job that covers a run of consecutive items of one stage. A range source is handed out as
  * sub-ranges (a `RangeChunk`) that whoever runs the job expands itself, so the coordinator never encodes,
- * routes or tracks the items one by one: one id, one lease, one journal record and one result message per
- * chunk. Its outputs come back in one message, in item order.
- *
- * Sizes are powers of two, aligned to the start of the range piece they are cut from (buddy blocks): the
- * same positions are cut whatever sizes were learned, so a resumed run finds the chunks its journal holds
- * (queues/range-queue.ts).
+ * routes or tracks the items one by one: one id, one lease and one result message per chunk, its outputs in
+ * item order. Chunks are not journaled as jobs (a resumed run cuts them anew; sinks skip what they wrote).
+ * Sizes are powers of two, aligned to the start of the range piece they are cut from (queues/range-queue.ts).
  */
 import { decodeValue, encodeValue } from '../codec.js'
 import type { Emitted } from '../abi/abi.js'
