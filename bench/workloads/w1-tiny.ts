@@ -36,7 +36,6 @@ export async function w1Tiny (ctx: BenchContext): Promise<WorkloadResult> {
   const sink: number[] = []
   const coordinatorCpu: number[] = []
   const workerCpu: number[] = []
-  const jobs: number[] = []
   const notes: string[] = []
   for (let run = 1; run <= ctx.runs; run++) {
     const rawItems = Math.min(items, RAW_TCP_ITEMS)
@@ -49,7 +48,6 @@ export async function w1Tiny (ctx: BenchContext): Promise<WorkloadResult> {
     expectEqual('W1 grid outputs', out.count, items)
     expectEqual('W1 grid sum', out.sum, expectedSum)
     grid.push(items / (r.elapsedMs / 1000))
-    jobs.push(r.report.jobs.done)
     if (r.coordinatorCpuMs != null) coordinatorCpu.push(r.coordinatorCpuMs * 1000 / items)
     if (r.workerCpuMs.length === WORKERS) workerCpu.push(r.workerCpuMs.reduce((a, b) => a + b, 0) * 1000 / items)
     if (run === 1 && r.timing !== 'wallMs') notes.push('grid-coordinator has no --wait-workers: grid time runs from the first worker joining to the coordinator exit')
@@ -75,7 +73,6 @@ export async function w1Tiny (ctx: BenchContext): Promise<WorkloadResult> {
       grid: figure(g, 'items/s', `${items} items, coordinator + ${WORKERS} grid-worker processes (1 thread each), jsonl sink`),
       loop: figure(l, 'items/s', 'same function in a plain loop, one thread, in process'),
       sink: figure(summarize(sink), 'items/s', `the jsonl sink alone: ${items} encoded outputs written in batches of ${SINK_BATCH}`),
-      jobs: figure(summarize(jobs), 'jobs', 'jobs the grid ran (chunks)'),
       rawTcp: figure(summarize(ceiling), 'jobs/s', `raw-TCP per-item dispatcher + ${WORKERS} worker processes, ${Math.min(items, RAW_TCP_ITEMS)} items (reference)`),
       // CPU time per item is far less sensitive than wall time to other work on the machine
       ...(coordinatorCpu.length > 0 ? { coordinatorCpu: figure(cpu, 'µs/item', 'coordinator process CPU time (user+system, start-up and sink included) per item') } : {}),
