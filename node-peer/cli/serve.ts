@@ -50,6 +50,8 @@ Options:
   --client-grace S    a run whose client is gone this many seconds is
                       cancelled, unless submitted with --detach (default ${DEFAULT_CLIENT_GRACE_MS / 1000})
   --quiet             only errors and run lines
+  --attached          stop when stdin closes (grid-deploy starts it this way,
+                      so it ends with the deployment even when that is killed)
   -h, --help          show this help
 
 Without --submit-secret or --allow, serve listens on loopback only: anyone who
@@ -73,6 +75,7 @@ interface ServeOptions {
   state?: string
   graceMs: number
   quiet: boolean
+  attached: boolean
 }
 
 function parseServeOptions (argv: string[]): ServeOptions | 'help' {
@@ -93,6 +96,7 @@ function parseServeOptions (argv: string[]): ServeOptions | 'help' {
       state: { type: 'string' },
       'client-grace': { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      attached: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false }
     }
   })
@@ -117,7 +121,8 @@ function parseServeOptions (argv: string[]): ServeOptions | 'help' {
     identity: values.identity ?? (values.state != null ? new RunStore(values.state).identityPath : join('.edge-grid', 'coordinator.key')),
     state: values.state,
     graceMs: intOption('--client-grace', values['client-grace'], 1, 86_400, DEFAULT_CLIENT_GRACE_MS / 1000) * 1000,
-    quiet: values.quiet === true
+    quiet: values.quiet === true,
+    attached: values.attached === true
   }
 }
 
@@ -158,7 +163,12 @@ export async function serveMain (argv: string[], terminal = new Terminal()): Pro
     terminal.log(`error: ${(err as Error).message}`)
     return EXIT_BAD_INPUT
   }
-  const stopped = new Promise<void>(resolve => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
+  const stopped = new Promise<void>(resolve => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+    // the deployment holds the other end: when it goes, so does this coordinator
+    if (options.attached) process.stdin.on('end', resolve).on('error', resolve).resume()
+  })
   // a standing coordinator writes no sink of its own: every run's sinks are its client's
   const coordinator = new Coordinator({ openSink: async (sink, resume) => await openSink(sink, terminal, resume) })
   const view = new CoordinatorView(coordinator, terminal, { quiet: options.quiet, embeddedWorkers: options.workers, spawn: 0, standing: true })
@@ -180,5 +190,6 @@ export async function serveMain (argv: string[], terminal = new Terminal()): Pro
   } finally {
     view.stopProgress()
     await coordinator.stop()
+    if (options.attached) process.stdin.destroy() // the open pipe would keep the process alive
   }
 }
