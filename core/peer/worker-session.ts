@@ -238,8 +238,10 @@ export class WorkerSession {
       this.credits -= jobs.length
       for (const job of jobs) this.held.add(job.id)
       const side = this.sideOf(jobs)
-      const chunks = jobs.filter(job => job.chunk != null).map(job => job.id)
-      this.send({ t: 'jobs', jobs: jobs.map(jobToWire), ...(side != null ? { side } : {}), ...(chunks.length > 0 ? { chunks } : {}) })
+      let chunks: number[] | undefined
+      for (const job of jobs) if (job.chunk != null) (chunks ??= []).push(job.id)
+      const wire = jobs.map(jobToWire)
+      this.send(side == null && chunks == null ? { t: 'jobs', jobs: wire } : { t: 'jobs', jobs: wire, ...(side != null ? { side } : {}), ...(chunks != null ? { chunks } : {}) })
     }
   }
 
