@@ -33,6 +33,12 @@ export interface Job {
    * job calls the function on `[input, value]` (core/run/side-inputs.ts). Executors never see this field.
    */
   readonly side?: string
+  /**
+   * A chunk of a range (core/run/chunks.ts): `input` is msgpack `[start, count, step]`, and whoever runs the
+   * job calls the function on each item start + i × step in order, failing the whole chunk if one fails. Its
+   * outcome holds every output in item order, and `ms`, the time the chunk ran.
+   */
+  readonly chunk?: 'range'
 }
 
 /** An error that crossed a thread or network boundary as data (Comlink style), rebuilt by name. */
@@ -42,8 +48,10 @@ export interface ErrorData {
 }
 
 export type JobOutcome =
-  | { readonly id: number, readonly ok: true, readonly outputs: readonly Emitted[] }
-  | { readonly id: number, readonly ok: false, readonly error: ErrorData }
+  /** `ms`: only for a chunk, how long it ran on its thread (the coordinator sizes the next chunks by it). */
+  | { readonly id: number, readonly ok: true, readonly outputs: readonly Emitted[], readonly ms?: number }
+  /** `item`: only for a chunk, the index of the item that failed (the items before it ran, those after not). */
+  | { readonly id: number, readonly ok: false, readonly error: ErrorData, readonly item?: number }
 
 /**
  * Runs jobs on some pool of sandboxes (worker_threads in Node, Web Workers in the browser).

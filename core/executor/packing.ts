@@ -5,9 +5,12 @@
  *
  * Job buffer (pool → sandbox), little-endian u32 words, then bytes:
  *   [count] then per job [fnIndex, inputOffset, inputLength], then the input bytes (offsets from buffer start).
+ *   fnIndex has its top bit set for a range chunk (core/run/chunks.ts): the input is `[start, count, step]`.
  * Outcome buffer (sandbox → pool), a sequence of records in job order:
  *   ok:    [0, outputCount] then per output [port, length, bytes…]
  *   error: [1, nameLength, name bytes…, messageLength, message bytes…]   (UTF-8)
+ *   chunk: [2, outputCount, ms (f64)] then per output [port, length, bytes…]   (a range chunk's outputs, in order)
+ *   chunk error: [3, item index] then as error   (the item of a range chunk that failed)
  */
 import type { Emitted } from '../abi/abi.js'
 import type { ErrorData, FunctionRef, Job } from '../jobs.js'
@@ -57,7 +60,7 @@ export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: Arr
   let offset = headerBytes
   for (let i = 0; i < jobs.length; i++) {
     const input = jobs[i].input
-    words[1 + 3 * i] = indexes[i]
+    words[1 + 3 * i] = jobs[i].chunk === 'range' ? (indexes[i] | CHUNK_BIT) >>> 0 : indexes[i]
     words[2 + 3 * i] = offset
     words[3 + 3 * i] = input.length
     data.set(input, offset)
@@ -66,9 +69,13 @@ export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: Arr
   return { fns, jobs: buffer }
 }
 
+const CHUNK_BIT = 0x80000000
+
 export interface PackedJob {
   readonly fn: number
   readonly input: Uint8Array
+  /** A range chunk: `input` is `[start, count, step]`. */
+  readonly chunk: boolean
 }
 
 /** Reads a job buffer; inputs are views into it (no copies). */
@@ -77,7 +84,8 @@ export function unpackJobs (buffer: ArrayBuffer): PackedJob[] {
   const words = new Uint32Array(buffer, 0, 1 + 3 * count)
   const jobs: PackedJob[] = new Array(count)
   for (let i = 0; i < count; i++) {
-    jobs[i] = { fn: words[1 + 3 * i], input: new Uint8Array(buffer, words[2 + 3 * i], words[3 + 3 * i]) }
+    const fn = words[1 + 3 * i]
+    jobs[i] = { fn: (fn & ~CHUNK_BIT) >>> 0, input: new Uint8Array(buffer, words[2 + 3 * i], words[3 + 3 * i]), chunk: fn >= CHUNK_BIT }
   }
   return jobs
 }
@@ -96,11 +104,24 @@ export class OutcomeWriter {
   }
 
   ok (outputs: readonly Emitted[]): void {
-    let size = 8
+    this.record(0, outputs)
+  }
+
+  /** A range chunk's record: every output of its items in order, and how long it ran. */
+  chunk (outputs: readonly Emitted[], ms: number): void {
+    this.record(2, outputs, ms)
+  }
+
+  private record (kind: 0 | 2, outputs: readonly Emitted[], ms?: number): void {
+    let size = kind === 2 ? 16 : 8
     for (const o of outputs) size += 8 + o.bytes.length
     this.reserve(size)
-    this.u32(0)
+    this.u32(kind)
     this.u32(outputs.length)
+    if (ms !== undefined) {
+      this.view.setFloat64(this.pos, ms, true)
+      this.pos += 8
+    }
     for (const o of outputs) {
       this.u32(o.port)
       this.u32(o.bytes.length)
@@ -109,11 +130,15 @@ export class OutcomeWriter {
     }
   }
 
-  error (error: ErrorData): void {
+  /** `item`: a range chunk's failing item (its index). */
+  error (error: ErrorData, item?: number): void {
     const name = utf8Encoder.encode(error.name)
     const message = utf8Encoder.encode(error.message)
-    this.reserve(12 + name.length + message.length)
-    this.u32(1)
+    this.reserve(16 + name.length + message.length)
+    if (item !== undefined) {
+      this.u32(3)
+      this.u32(item)
+    } else this.u32(1)
     this.u32(name.length)
     this.bytes.set(name, this.pos)
     this.pos += name.length
@@ -145,8 +170,8 @@ export class OutcomeWriter {
 }
 
 export type UnpackedOutcome =
-  | { readonly ok: true, readonly outputs: Emitted[] }
-  | { readonly ok: false, readonly error: ErrorData }
+  | { readonly ok: true, readonly outputs: Emitted[], readonly ms?: number }
+  | { readonly ok: false, readonly error: ErrorData, readonly item?: number }
 
 /**
  * Reads an outcome buffer of `count` records. Output bytes are views into the buffer (no copies): the buffer
@@ -168,8 +193,14 @@ export function unpackOutcomes (buffer: ArrayBuffer, byteLength: number, count: 
     return s
   }
   for (let i = 0; i < count; i++) {
-    if (u32() === 0) {
+    const kind = u32()
+    if (kind === 0 || kind === 2) {
       const n = u32()
+      let ms: number | undefined
+      if (kind === 2) {
+        ms = view.getFloat64(pos, true)
+        pos += 8
+      }
       const outputs: Emitted[] = new Array(n)
       for (let k = 0; k < n; k++) {
         const port = u32()
@@ -177,10 +208,12 @@ export function unpackOutcomes (buffer: ArrayBuffer, byteLength: number, count: 
         outputs[k] = { port, bytes: new Uint8Array(buffer, pos, len) }
         pos += len
       }
-      outcomes[i] = { ok: true, outputs }
+      outcomes[i] = ms === undefined ? { ok: true, outputs } : { ok: true, outputs, ms }
     } else {
+      const item = kind === 3 ? u32() : undefined
       const name = text()
-      outcomes[i] = { ok: false, error: { name, message: text() } }
+      const error = { name, message: text() }
+      outcomes[i] = item === undefined ? { ok: false, error } : { ok: false, error, item }
     }
   }
   if (pos !== byteLength) throw new RangeError(`outcome buffer holds ${byteLength} bytes, ${count} records used ${pos}`)

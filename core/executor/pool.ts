@@ -286,8 +286,8 @@ export class SandboxPool implements JobExecutor {
       const outcomes = unpackOutcomes(message.outcomes, message.byteLength, positions.length)
       for (let k = 0; k < positions.length; k++) {
         const outcome = outcomes[k]
-        if (outcome.ok) this.succeed(batch, positions[k], outcome.outputs)
-        else this.fail(batch, positions[k], outcome.error)
+        if (outcome.ok) this.succeed(batch, positions[k], outcome.outputs, outcome.ms)
+        else this.fail(batch, positions[k], outcome.error, outcome.item)
       }
     } catch (err) {
       for (const p of positions) this.fail(batch, p, errorToData(err))
@@ -371,12 +371,12 @@ export class SandboxPool implements JobExecutor {
     return this.slotList.some(slot => slot.running != null)
   }
 
-  private succeed (batch: BatchState, position: number, outputs: readonly Emitted[]): void {
-    this.settle(batch, position, { id: batch.jobs[position].id, ok: true, outputs })
+  private succeed (batch: BatchState, position: number, outputs: readonly Emitted[], ms?: number): void {
+    this.settle(batch, position, ms === undefined ? { id: batch.jobs[position].id, ok: true, outputs } : { id: batch.jobs[position].id, ok: true, outputs, ms })
   }
 
-  private fail (batch: BatchState, position: number, error: ErrorData): void {
-    this.settle(batch, position, { id: batch.jobs[position].id, ok: false, error })
+  private fail (batch: BatchState, position: number, error: ErrorData, item?: number): void {
+    this.settle(batch, position, item === undefined ? { id: batch.jobs[position].id, ok: false, error } : { id: batch.jobs[position].id, ok: false, error, item })
   }
 
   private settle (batch: BatchState, position: number, outcome: JobOutcome): void {

@@ -9,9 +9,10 @@ import type { SideValue } from '../protocol/side-values.js'
 export interface JobBoard {
   /**
    * A worker joined with the labels from its hello (cluster membership). `sideInputs`: whether it can run
-   * jobs of stages with a side input; `threads`: how many jobs it runs at once.
+   * jobs of stages with a side input; `threads`: how many jobs it runs at once; `chunks`: whether it runs
+   * range chunks (core/run/chunks.ts). Embedded workers never join: they can do everything.
    */
-  join: (worker: string, labels: readonly string[], sideInputs?: boolean, threads?: number) => void
+  join: (worker: string, labels: readonly string[], sideInputs?: boolean, threads?: number, chunks?: boolean) => void
   /** A worker left: its jobs go back to the queues, and it leaves its clusters. */
   release: (worker: string) => void
   /** Up to `max` jobs for `worker`. `leased`: the worker may vanish, so its jobs expire (network peers). */

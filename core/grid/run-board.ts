@@ -62,6 +62,7 @@ interface Joined {
   readonly labels: readonly string[]
   readonly sideInputs: boolean
   readonly threads?: number
+  readonly chunks: boolean
 }
 
 export class RunBoard implements JobBoard {
@@ -116,7 +117,7 @@ export class RunBoard implements JobBoard {
     this.byRun.set(run, hosted)
     this.bySeq.set(seq, hosted)
     this.hosted = [...this.hosted, hosted]
-    for (const [worker, joined] of this.workers) if (!this.refused.has(worker)) run.join(worker, joined.labels, joined.sideInputs, joined.threads)
+    for (const [worker, joined] of this.workers) if (!this.refused.has(worker)) run.join(worker, joined.labels, joined.sideInputs, joined.threads, joined.chunks)
     this.notify()
   }
 
@@ -155,9 +156,9 @@ export class RunBoard implements JobBoard {
     return this.byRun.get(run)?.slot
   }
 
-  join (worker: string, labels: readonly string[], sideInputs = true, threads?: number): void {
-    this.workers.set(worker, { labels: [...labels], sideInputs, threads })
-    for (const { run } of this.hosted) run.join(worker, labels, sideInputs, threads)
+  join (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): void {
+    this.workers.set(worker, { labels: [...labels], sideInputs, threads, chunks })
+    for (const { run } of this.hosted) run.join(worker, labels, sideInputs, threads, chunks)
   }
 
   release (worker: string): void {

@@ -5,7 +5,7 @@
  */
 import type { JobBoard } from '../grid/job-board.js'
 import type { SessionChannel } from './session-channel.js'
-import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { FEATURE_CHUNKS, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
 import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
 import type { Job } from '../jobs.js'
@@ -213,7 +213,7 @@ export class WorkerSession {
     this.id = id
     this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
     // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
-    this.board.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads)
+    this.board.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads, this.features?.includes(FEATURE_CHUNKS) === true)
     const offWork = this.board.onWork(() => { this.pump() })
     const offRefused = this.board.onRefused(worker => { if (worker === this.id) this.refuse({ kind: 'verification' }) })
     this.unsubscribe = () => { offWork(); offRefused() }
@@ -238,7 +238,10 @@ export class WorkerSession {
       this.credits -= jobs.length
       for (const job of jobs) this.held.add(job.id)
       const side = this.sideOf(jobs)
-      this.send(side == null ? { t: 'jobs', jobs: jobs.map(jobToWire) } : { t: 'jobs', jobs: jobs.map(jobToWire), side })
+      let chunks: number[] | undefined
+      for (const job of jobs) if (job.chunk != null) (chunks ??= []).push(job.id)
+      const wire = jobs.map(jobToWire)
+      this.send(side == null && chunks == null ? { t: 'jobs', jobs: wire } : { t: 'jobs', jobs: wire, ...(side != null ? { side } : {}), ...(chunks != null ? { chunks } : {}) })
     }
   }
 

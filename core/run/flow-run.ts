@@ -18,6 +18,7 @@ import type { ClusterView, RunFailure, RunSummary } from './run-summary.js'
 import type { RunJournal } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
 import { runProgress } from './run-progress.js'
+import { MAX_CHUNK_ITEMS } from './chunks.js'
 import type { RunProgress } from './run-progress.js'
 
 /** `run()` was stopped by its AbortSignal: sinks were closed as failed (nothing committed), nothing summed up. */
@@ -132,8 +133,8 @@ export class FlowRun {
    * `sideInputs`: whether it can run jobs of stages with a side input; `threads`: how many jobs it runs at
    * once (a stage with maxInstances never puts more of its jobs on one worker).
    */
-  join (worker: string, labels: readonly string[], sideInputs = true, threads?: number): void {
-    if (this.state.workerJoined(worker, labels, sideInputs, threads)) this.changed()
+  join (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): void {
+    if (this.state.workerJoined(worker, labels, sideInputs, threads, chunks)) this.changed()
   }
 
   /** The current value of a side input, if it has one. */
@@ -228,7 +229,18 @@ export class FlowRun {
           if (this.aborted) break
           const budget = Math.min(this.state.sourceBudget(), SOURCE_CHUNK)
           if (budget <= 0) break
-          const items = await this.cursors.get(name)!.read(budget)
+          const cursor = this.cursors.get(name)!
+          if (cursor.readRange != null && this.state.splitsRange(name)) {
+            // a piece of the range, cut into chunks as workers ask: the items are never encoded here
+            const range = cursor.readRange(MAX_CHUNK_ITEMS)
+            if (range == null) {
+              open.delete(name)
+              this.deliver(this.state.sourceExhausted(name))
+            } else this.state.offerSourceRange(name, range)
+            pulled = true
+            continue
+          }
+          const items = await cursor.read(budget)
           if (items.length === 0) {
             open.delete(name)
             this.deliver(this.state.sourceExhausted(name))

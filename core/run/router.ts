@@ -13,6 +13,9 @@ import type { JobRecord } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
 import type { RunStatus } from './run-status.js'
 import type { StageState, Work } from './stage-state.js'
+import { encodeRangeChunk, rangeItem } from './chunks.js'
+import type { RangeChunk } from './chunks.js'
+import { encodeValue } from '../codec.js'
 
 export interface SinkDelivery {
   readonly sink: string
@@ -80,7 +83,9 @@ export class Router {
    */
   accept (stage: StageState, work: Work, outputs: readonly Emitted[], worker: string, deliveries: SinkDelivery[]): boolean {
     if (!this.applyOutputs(stage, work, outputs, worker, deliveries)) return false
-    if (this.init.journal && stage.memoizable && work.key == null) {
+    // a chunk is not journaled: its input ([start, count, step]) could equal an item's, and a resumed run
+    // cuts chunks anew (its sinks skip the items they had written)
+    if (this.init.journal && stage.memoizable && work.key == null && work.chunk == null) {
       this.records.push(stage.cluster != null ? { stage: stage.spec.name, input: work.input, outputs, tag: worker } : { stage: stage.spec.name, input: work.input, outputs })
     }
     return true
@@ -120,9 +125,25 @@ export class Router {
    */
   replayNow (stage: StageState, work: Work, record: JobRecord, tag: string, deliveries: SinkDelivery[]): boolean {
     if (!this.applyOutputs(stage, work, record.outputs, tag, deliveries)) return false
-    stage.counts.done++
-    stage.counts.replayed++
+    const items = work.chunk?.count ?? 1
+    stage.counts.done += items
+    stage.counts.replayed += items
     return true
+  }
+
+  /**
+   * Item `index` of a chunk failed: that item alone counts the failed attempt (it is retried alone, or fails
+   * the run naming its input); the items before it (which ran) and after it (which did not) go back as two
+   * chunks, their attempts unchanged.
+   */
+  failChunkItem (stage: StageState, work: Work, index: number, worker: string, error: ErrorData): void {
+    const chunk = work.chunk!
+    const rest: Work[] = []
+    if (index > 0) rest.push(chunkWork({ start: chunk.start, count: index, step: chunk.step }, work.attempts))
+    if (index + 1 < chunk.count) rest.push(chunkWork({ start: rangeItem(chunk, index + 1), count: chunk.count - index - 1, step: chunk.step }, work.attempts))
+    // back to the front: the later chunk first, so the earlier one runs first
+    for (let i = rest.length - 1; i >= 0; i--) stage.queue.putBack(rest[i], worker)
+    this.failAttempt(stage, { input: encodeValue(rangeItem(chunk, index)), attempts: work.attempts }, worker, error)
   }
 
   /** Counts a failed attempt of `worker`'s job: the work goes back to the front of its queue, or the run fails. */
@@ -171,4 +192,8 @@ export class Router {
     }
     return true
   }
+}
+
+function chunkWork (chunk: RangeChunk, attempts: number): Work {
+  return { input: encodeRangeChunk(chunk), attempts, chunk }
 }

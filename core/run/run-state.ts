@@ -2,32 +2,17 @@
  * The run state of one flow: a pure state machine (no I/O, no timers, no promises) that knows which work is
  * queued for which stage, which jobs are out and until when, where every output goes, and when the flow is
  * finished or has failed. The orchestrator (flow-run.ts) feeds it source items and job outcomes and carries
- * out what it returns: jobs to run and items to deliver to sinks.
- *
- * Semantics (see README.md, "Execution semantics"):
- * - A job is one call of a stage's function on one item. Jobs are handed out downstream-first, so pipelines
- *   drain before more input is pulled and memory stays bounded.
- * - Each job id is accepted once: an outcome for an unknown id (a job that was completed, re-queued after a
- *   lease expired, or released by a worker that left) is ignored. Re-queued work gets a new id. Hence every
- *   item reaches a sink exactly once, however often it was executed.
- * - A failed job is retried (front of its queue) up to the stage's `retries`; then the run has failed, no
- *   new job is handed out, and jobs already out may still complete.
- * - The flow is finished when every source is exhausted, no work is queued or out, and every aggregate
- *   stage has emitted.
- * - A stage pinned to a cluster is handed only to the cluster's members (placement.ts); its outputs are
- *   tagged with the member that ran the job, items derived from them keep the tag, and items tagged with a
- *   member of a pinned stage's cluster stay on that member.
+ * out what it returns: jobs to run and items to deliver to sinks. The semantics are README.md's "Execution
+ * semantics"; every transition, with the test that proves it, is in TRANSITIONS.md. In short:
+ * - Jobs are handed out downstream-first (pipelines drain before more input is pulled); each job id is
+ *   accepted once and re-queued work gets a new id, so every item reaches a sink exactly once.
+ * - A failed job is retried up to the stage's `retries`, then the run has failed (jobs out may still end).
  * - How a stage's work waits and who may take it is its queue (queues/stage-queue.ts: shared, pinned,
- *   broadcast copies, partitioned by key owner, verified replicas, aggregate combines), chosen once per stage
- *   (stage-state.ts). Work queued in the run is the sum of the queues' sizes: no counter is kept by hand.
- * - A stage with `verify` runs each job on `replicas` distinct workers (verification.ts): the work stays
- *   queued until agreeing outputs are accepted, then routed once; a worker disagreeing too often is refused
- *   (it gets no more jobs, its jobs go back). Work waits while too few distinct workers ask for it.
- * - A stream read as a side input keeps its latest item as a versioned value (core/protocol/side-values.ts); jobs of a
- *   stage with a side input are handed out once the value exists (or its stream ended), marked `side`.
- * - With a journal, finished jobs are recorded; a resumed run replays them instead of running them again.
+ *   broadcast, partitioned, verified, aggregate, and range chunks), chosen once per stage (stage-state.ts).
+ *   Work queued is the sum of the queues' sizes: no counter is kept by hand.
+ * - Verified stages run each job on distinct workers until replicas agree (verification.ts); side inputs are
+ *   versioned values (side-values.ts); a split range goes out as chunks (chunks.ts); journaled jobs replay.
  * Where items go (and replays) is router.ts; when aggregates and side inputs are complete, completion.ts.
- * Every transition, each with the test that proves it: TRANSITIONS.md.
  */
 import { errorToData, VerificationError } from '../errors.js'
 import type { FlowGraph } from '../flow/graph.js'
@@ -47,6 +32,8 @@ import { Router } from './router.js'
 import type { SinkDelivery } from './router.js'
 import { RunStatus } from './run-status.js'
 import type { JobFailure } from './run-status.js'
+import type { RangeChunk } from './chunks.js'
+import { observeChunk, splitRangeSources } from './chunk-plan.js'
 
 export type { StageCounts } from './stage-state.js'
 export type { SinkDelivery } from './router.js'
@@ -94,6 +81,10 @@ export class RunState {
   private readonly threads = new Map<string, number>()
   /** Workers that cannot run side-input jobs (their hello did not offer the feature). */
   private readonly withoutSide = new Set<string>()
+  /** Workers that cannot run chunks (their hello did not offer the feature): no work of chunked stages. */
+  private readonly withoutChunks = new Set<string>()
+  /** Range sources handed out as chunks → the stages reading them (chunk-plan.ts). */
+  private readonly splitReaders: ReadonlyMap<string, readonly string[]>
   private sideListener: ((name: string, value: SideValue) => void) | undefined
   /** Verified jobs, disagreements, suspicious and refused workers (stages with `verify`). */
   readonly verification = new VerificationLedger()
@@ -106,32 +97,20 @@ export class RunState {
     this.openSources = new Set(Object.keys(spec.sources))
     this.membership = new ClusterMembership(spec.clusters)
     for (const stage of Object.values(spec.stages)) if (stage.kind === 'map' && stage.sideInput != null) this.sideStreams.add(stage.sideInput)
+    this.splitReaders = splitRangeSources(spec, graph, this.sideStreams)
+    const chunked = new Set([...this.splitReaders.values()].flat())
+    const resume = init.resume
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
-      this.stages.set(stage.name, createStageState(stage, fn, this.membership))
+      this.stages.set(stage.name, createStageState(stage, fn, this.membership, { chunked: chunked.has(stage.name) }))
     }
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
       .filter((s): s is StageState => s != null)
-    this.router = new Router({
-      graph,
-      stages: this.stages,
-      status: this.status,
-      sideStreams: this.sideStreams,
-      setSide: (stream, bytes) => { this.setSideValue(stream, bytes) },
-      journal: init.journal === true,
-      resume: init.resume
-    })
-    this.completion = new Completion({
-      graph,
-      stages: this.stages,
-      priority: this.priority,
-      openSources: this.openSources,
-      status: this.status,
-      router: this.router,
-      sideValues: this.sideValues
-    })
+    const { stages, status, sideStreams, priority, openSources, sideValues } = this
+    this.router = new Router({ graph, stages, status, sideStreams, setSide: (stream, bytes) => { this.setSideValue(stream, bytes) }, journal: init.journal === true, resume })
+    this.completion = new Completion({ graph, stages, priority, openSources, status, router: this.router, sideValues })
   }
 
   /** How many source items may be offered now without exceeding the high-water mark. */
@@ -146,6 +125,14 @@ export class RunState {
     this.router.route(source, bytes, deliveries, tag)
     this.completion.settle(deliveries)
     return deliveries
+  }
+
+  /** Whether `source` (a range) is handed out as chunks (offerSourceRange) rather than item by item. */
+  splitsRange (source: string): boolean { return this.splitReaders.has(source) }
+
+  /** A piece of a split range source: queued uncut at every stage reading it (range-queue.ts). */
+  offerSourceRange (source: string, range: RangeChunk): void {
+    for (const name of this.splitReaders.get(source) ?? []) this.stages.get(name)!.chunks!.queue.pushRange(range)
   }
 
   sourceExhausted (source: string): SinkDelivery[] {
@@ -171,6 +158,7 @@ export class RunState {
     for (const stage of this.priority) {
       if (stage.cluster != null && !this.membership.isMember(stage.cluster, worker)) continue
       if (stage.side != null && (this.withoutSide.has(worker) || !this.completion.sideReady(stage.side))) continue
+      if (stage.chunks != null && this.withoutChunks.has(worker)) continue
       const queue = stage.queue
       queue.refill()
       const replays = queue.replaysOnTake
@@ -198,9 +186,12 @@ export class RunState {
   }
 
   private handOut (stage: StageState, work: Work, worker: string, now: number | undefined, jobs: Job[]): void {
-    const job: Job = stage.side == null
-      ? { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
-      : { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
+    // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
+    const job: Job = work.chunk != null
+      ? { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, chunk: 'range' }
+      : stage.side == null
+        ? { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
+        : { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
     stage.inFlight++
     if (stage.byWorker != null) stage.byWorker.set(worker, (stage.byWorker.get(worker) ?? 0) + 1)
     this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
@@ -246,12 +237,15 @@ export class RunState {
   private completeJob (record: OutJob, outcome: JobOutcome, deliveries: SinkDelivery[]): void {
     const { stage, work, worker } = record
     if (!outcome.ok) {
-      this.router.failAttempt(stage, work, worker, outcome.error)
+      if (work.chunk != null && outcome.item != null && outcome.item < work.chunk.count) this.router.failChunkItem(stage, work, outcome.item, worker, outcome.error)
+      else this.router.failAttempt(stage, work, worker, outcome.error)
       return
     }
     if (!this.router.accept(stage, work, outcome.outputs, worker, deliveries)) return
-    stage.counts.done++
-    this.perWorker.set(worker, (this.perWorker.get(worker) ?? 0) + 1)
+    const items = work.chunk?.count ?? 1
+    stage.counts.done += items
+    this.perWorker.set(worker, (this.perWorker.get(worker) ?? 0) + items)
+    if (work.chunk != null && outcome.ms != null) observeChunk(stage, items, outcome.ms, outcome.outputs)
   }
 
   /**
@@ -282,9 +276,11 @@ export class RunState {
       return
     }
     if (!this.router.accept(stage, work, decision.outputs, worker, deliveries)) return
-    stage.counts.done++
-    for (const w of decision.agreed) this.perWorker.set(w, (this.perWorker.get(w) ?? 0) + 1)
-    for (const refused of this.verification.accepted(decision, group.disputed)) {
+    const items = work.chunk?.count ?? 1
+    stage.counts.done += items
+    for (const w of decision.agreed) this.perWorker.set(w, (this.perWorker.get(w) ?? 0) + items)
+    if (work.chunk != null && outcome.ms != null) observeChunk(stage, items, outcome.ms, outcome.outputs)
+    for (const refused of this.verification.accepted(decision, group.disputed, items)) {
       this.release(refused)
       this.refusedListener?.(refused)
     }
@@ -304,8 +300,9 @@ export class RunState {
    * A network worker joined with these labels: it may become a member of clusters. Returns whether any
    * cluster's membership changed (pinned work may now be handed out).
    */
-  workerJoined (worker: string, labels: readonly string[], sideInputs = true, threads?: number): boolean {
+  workerJoined (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): boolean {
     if (!sideInputs) this.withoutSide.add(worker)
+    if (!chunks) this.withoutChunks.add(worker)
     if (threads != null) this.threads.set(worker, Math.max(1, threads))
     return this.membership.join(worker, labels)
   }
@@ -333,6 +330,7 @@ export class RunState {
   release (worker: string): number {
     this.membership.leave(worker)
     this.withoutSide.delete(worker)
+    this.withoutChunks.delete(worker)
     this.threads.delete(worker)
     for (const stage of this.stages.values()) stage.queue.memberLeft(worker)
     let count = 0
@@ -398,3 +396,4 @@ export class RunState {
     record.stage.queue.putBack(record.work, record.worker)
   }
 }
+

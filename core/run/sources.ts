@@ -4,10 +4,16 @@
  */
 import { encodeValue } from '../codec.js'
 import type { SourceSpec } from '../flow/model.js'
+import type { RangeChunk } from './chunks.js'
 
 export interface SourceCursor {
   /** Up to `max` encoded items; an empty array means the source is exhausted. */
   read (max: number): Promise<Uint8Array[]>
+  /**
+   * A range source only: the next up to `max` items as one sub-range (not encoded), undefined once exhausted.
+   * The run hands such pieces out as chunks when only chunkable stages read the source (core/run/chunks.ts).
+   */
+  readRange?: (max: number) => RangeChunk | undefined
   /** Items read so far and, when known, the total (or bytes, for files). */
   progress (): { readonly done: number, readonly total?: number }
   close (): Promise<void>
@@ -33,6 +39,15 @@ export class RangeCursor implements SourceCursor {
     }
     this.read_ += items.length
     return items
+  }
+
+  readRange (max: number): RangeChunk | undefined {
+    const count = Math.min(max, Math.max(0, Math.ceil((this.spec.end - this.next) / this.spec.step)))
+    if (count <= 0) return undefined
+    const start = this.next
+    this.next += count * this.spec.step
+    this.read_ += count
+    return { start, count, step: this.spec.step }
   }
 
   progress (): { done: number, total: number } {

@@ -14,6 +14,8 @@ import { PinnedQueue } from './queues/pinned-queue.js'
 import { SharedQueue } from './queues/shared-queue.js'
 import type { MembershipView, StageQueue, Work } from './queues/stage-queue.js'
 import { VerifiedQueue } from './queues/verified-queue.js'
+import { RangeQueue } from './queues/range-queue.js'
+import { ChunkSizer } from './chunks.js'
 
 export type { Work } from './queues/stage-queue.js'
 
@@ -38,6 +40,11 @@ export interface StageState {
    * for running it again. Replayed when routed, or when taken for queues that copy work (broadcast).
    */
   readonly memoizable: boolean
+  /**
+   * Stages a split range source feeds (chunkable: see `takesChunks`): the queue that cuts its chunks and the
+   * sizer that learns their cost per item.
+   */
+  readonly chunks?: { readonly queue: RangeQueue, readonly sizer: ChunkSizer }
   inFlight: number
   readonly counts: StageCounts
 }
@@ -59,13 +66,32 @@ export interface OutJob {
   readonly leaseUntil: number
 }
 
-export function createStageState (stage: StageSpec, fn: FunctionRef, membership: MembershipView): StageState {
+/**
+ * Whether a stage can run chunks of a range: a map stage whose function sees one item at a time and whose
+ * items need not be told apart on their way in (no side input, not broadcast, not partitioned by key).
+ */
+export function takesChunks (stage: StageSpec): boolean {
+  return stage.kind === 'map' && stage.sideInput == null && stage.broadcast !== true && stage.partition == null
+}
+
+export interface StageStateOptions {
+  /** A split range source feeds the stage: its queue cuts chunks (range-queue.ts). */
+  readonly chunked?: boolean
+}
+
+export function createStageState (stage: StageSpec, fn: FunctionRef, membership: MembershipView, options: StageStateOptions = {}): StageState {
   const aggregate = stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined
   const queue = queueFor(stage, membership)
+  let chunks: StageState['chunks']
+  if (options.chunked === true) {
+    const sizer = new ChunkSizer()
+    chunks = { sizer, queue: new RangeQueue({ inner: queue, size: () => sizer.size }) }
+  }
   return {
     spec: stage,
     fn,
-    queue: aggregate != null ? new AggregateQueue(aggregate, queue) : queue,
+    queue: aggregate != null ? new AggregateQueue(aggregate, queue) : chunks?.queue ?? queue,
+    chunks,
     maxInFlight: stage.maxInstances ?? Number.POSITIVE_INFINITY,
     portStreams: stage.outputs.map(port => streamOf(stage.name, port)),
     aggregate,

@@ -95,9 +95,12 @@ export class VerificationLedger {
   readonly suspicious = new Map<string, number>()
   readonly refused = new Set<string>()
 
-  /** Records an accepted job; returns the workers refused by it (their count reached the threshold). */
-  accepted (decision: { readonly dissenters: readonly string[] }, disputed: boolean): string[] {
-    this.verified++
+  /**
+   * Records an accepted job (`items`: a chunk's item count, so `verified` counts items as `done` does);
+   * returns the workers refused by it (their count reached the threshold).
+   */
+  accepted (decision: { readonly dissenters: readonly string[] }, disputed: boolean, items = 1): string[] {
+    this.verified += items
     if (disputed) this.disagreements++
     const newlyRefused: string[] = []
     for (const worker of decision.dissenters) {

@@ -46,6 +46,13 @@ export class Fifo<T> {
     this.count++
   }
 
+  /** The first item, left in place. */
+  peek (): T | undefined {
+    if (this.count === 0) return undefined
+    const c = this.first.head === this.first.tail ? this.first.next! : this.first
+    return c.items[c.head]
+  }
+
   shift (): T | undefined {
     if (this.count === 0) return undefined
     let c = this.first

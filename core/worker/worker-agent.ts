@@ -13,7 +13,7 @@ import { Fifo } from '../util/fifo.js'
 import { errorToData, GridError } from '../errors.js'
 import type { SessionChannel } from '../peer/session-channel.js'
 import { CreditWindow } from './credits.js'
-import { FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
+import { FEATURE_CHUNKS, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
 import { SideValues, withSideValue } from '../protocol/side-values.js'
 import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../protocol/join-proof.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
@@ -154,7 +154,7 @@ export class WorkerAgent {
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
     const info = typeof this.init.info === 'function' ? this.init.info() : this.init.info
-    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS] } as const
+    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS] } as const
     this.send(this.helloNonce == null ? hello : { ...hello, nonce: this.helloNonce })
     if (this.trust === 'open') this.grant()
     else if (peers == null) this.distrust('no authenticated peer ids for this session, so no proof can be checked')
@@ -225,7 +225,7 @@ export class WorkerAgent {
       case 'jobs':
         this.granted = Math.max(0, this.granted - message.jobs.length)
         this.held += message.jobs.length
-        void this.accept(message.side == null ? message.jobs.map(jobFromWire) : this.withSides(message.jobs.map(jobFromWire), message.side))
+        void this.accept(this.withChunks(message.side == null ? message.jobs.map(jobFromWire) : this.withSides(message.jobs.map(jobFromWire), message.side), message.chunks))
         break
       case 'side':
         this.sides.offer(message.name, { version: message.version, bytes: message.value })
@@ -287,6 +287,13 @@ export class WorkerAgent {
     const channel = this.channel
     this.send({ t: 'bye' })
     void channel?.close().catch(() => { /* closed already: attach() resolves through onClose */ })
+  }
+
+  /** Jobs listed in `chunks` are range chunks (the executor expands them). */
+  private withChunks (jobs: Job[], chunks: readonly number[] | undefined): Job[] {
+    if (chunks == null) return jobs
+    const ids = new Set(chunks)
+    return jobs.map(job => ids.has(job.id) ? { ...job, chunk: 'range' as const } : job)
   }
 
   /** Jobs of stages with a side input get `[item, current value]` as their input. */

@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { decodeValue } from '../../core/codec.js'
 import type { SinkWriter } from '../../core/run/flow-run.js'
-import { toJsonLine } from './format.js'
+import { intJson, toJsonLine } from './format.js'
 import { OutputFile } from './output-file.js'
 
 export async function jsonlSink (name: string, path: string, resume?: { readonly position: number }): Promise<SinkWriter> {
@@ -31,8 +31,13 @@ export async function jsonlSink (name: string, path: string, resume?: { readonly
       if (failed != null) throw failed
       let text = ''
       for (let i = 0; i < items.length; i++) {
-        const value = decodeValue(items[i])
         const tag = tags?.[i]
+        const int = tag == null ? intJson(items[i]) : undefined
+        if (int !== undefined) {
+          text += `${int}\n`
+          continue
+        }
+        const value = decodeValue(items[i])
         text += `${toJsonLine(tag != null ? { member: tag, value } : value)}\n`
       }
       // resolves once the text is in the file (not just buffered): the journal may then say it was written

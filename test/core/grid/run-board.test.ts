@@ -14,11 +14,12 @@ import { RunBoard } from '../../../core/grid/run-board.js'
 import type { Job, JobOutcome } from '../../../core/jobs.js'
 import type { SessionChannel } from '../../../core/peer/session-channel.js'
 import { WorkerSession } from '../../../core/peer/worker-session.js'
-import { JOB_PROTOCOL_VERSION, outcomeToWire } from '../../../core/protocol/job-messages.js'
+import { FEATURE_CHUNKS, JOB_PROTOCOL_VERSION, outcomeToWire } from '../../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../../core/protocol/job-messages.js'
 import { withSideValue } from '../../../core/protocol/side-values.js'
 import { FlowRun } from '../../../core/run/flow-run.js'
 import { RangeCursor, ValuesCursor } from '../../../core/run/sources.js'
+import { perItem } from '../../helpers/chunk-jobs.js'
 
 /** range 0..n → `mul` (× the side input `k` when `side`; each job on two workers with `verify`) → sink `out`. */
 function flow (n: number, side?: number, verify = false): FlowSpec {
@@ -47,7 +48,12 @@ function runOf (spec: FlowSpec, got: unknown[] = []): FlowRun {
 }
 
 /** What the fake worker computes: `[x, k]` → x·k for jobs with a side input, x → x·2 otherwise (a liar adds 1). */
-function execute (board: RunBoard, job: Job, liar = false): JobOutcome {
+function execute (board: RunBoard, chunkOrJob: Job, liar = false): JobOutcome {
+  // untimed: chunks stay one item each, so jobs are items and the shares below count both
+  return perItem(chunkOrJob, job => executeOne(board, job, liar), { timed: false })
+}
+
+function executeOne (board: RunBoard, job: Job, liar: boolean): JobOutcome {
   const input = job.side == null ? job.input : withSideValue(job.input, board.sideValue(job.side)?.bytes)
   const value = decodeValue(input) as number | [number, number]
   const out = (Array.isArray(value) ? value[0] * value[1] : value * 2) + (liar ? 1 : 0)
@@ -201,7 +207,7 @@ describe('RunBoard', () => {
     board.add(b)
     const channel = new StubChannel()
     const session = new WorkerSession(board, channel, 'board', 'board-1', info => `worker/${info.name}`)
-    channel.receive({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name: 's', threads: 1, platform: 'test', labels: [] }, features: [] })
+    channel.receive({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name: 's', threads: 1, platform: 'test', labels: [] }, features: [FEATURE_CHUNKS] })
     const stopA = new AbortController()
     const doneA = a.run({ signal: stopA.signal }).catch(() => undefined)
     const doneB = b.run()

@@ -16,6 +16,7 @@ import { FlowRun } from '../../../core/run/flow-run.js'
 import { stateOf } from '../../helpers/run-internals.js'
 import { REFUSE_AFTER_DISAGREEMENTS } from '../../../core/run/verification.js'
 import type { Job, JobOutcome } from '../../../core/jobs.js'
+import { perItem } from '../../helpers/chunk-jobs.js'
 
 class StubChannel implements SessionChannel<WorkerMessage, CoordinatorMessage> {
   readonly sent: CoordinatorMessage[] = []
@@ -54,7 +55,11 @@ function makeRun (): FlowRun {
   })
 }
 
-function execute (job: Job, liar: boolean): JobOutcome {
+function execute (chunkOrJob: Job, liar: boolean): JobOutcome {
+  return perItem(chunkOrJob, job => executeOne(job, liar))
+}
+
+function executeOne (job: Job, liar: boolean): JobOutcome {
   const bytes = encodeValue((decodeValue(job.input) as number) ** 2)
   if (liar) bytes[bytes.length - 1] ^= 1
   return { id: job.id, ok: true, outputs: [{ port: 0, bytes }] }

@@ -10,6 +10,7 @@ import type { FlowSpec } from '../../../core/flow/model.js'
 import { FlowRun } from '../../../core/run/flow-run.js'
 import type { RunSummary, SinkWriter } from '../../../core/run/flow-run.js'
 import { RangeCursor } from '../../../core/run/sources.js'
+import { perItem } from '../../helpers/chunk-jobs.js'
 
 const spec: FlowSpec = {
   name: 'commit',
@@ -47,9 +48,9 @@ async function runWith (options: { fail?: number, closeThrows?: string }): Promi
   for (let round = 0; round < 1000 && !settled; round++) {
     const jobs = run.takeJobs(16, 'w')
     if (jobs.length > 0) {
-      run.complete(jobs.map(job => job.input[0] === options.fail
+      run.complete(jobs.map(chunkOrJob => perItem(chunkOrJob, job => job.input[0] === options.fail
         ? { id: job.id, ok: false as const, error: { name: 'Trap', message: 'unreachable' } }
-        : { id: job.id, ok: true as const, outputs: [{ port: 0, bytes: job.input }] }))
+        : { id: job.id, ok: true as const, outputs: [{ port: 0, bytes: job.input }] })))
     }
     await new Promise(resolve => setTimeout(resolve, 0))
   }

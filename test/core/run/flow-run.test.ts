@@ -14,6 +14,7 @@ import type { SinkWriter } from '../../../core/run/flow-run.js'
 import { RangeCursor } from '../../../core/run/sources.js'
 import type { Job, JobOutcome } from '../../../core/jobs.js'
 import { errorToData, WasmTrapError } from '../../../core/errors.js'
+import { perItem } from '../../helpers/chunk-jobs.js'
 
 type Fake = (value: unknown) => Array<[port: number, value: unknown]>
 
@@ -54,7 +55,11 @@ function fakeWorker (run: FlowRun, fns: Record<string, Fake>, name = 'fake'): { 
   return { stop: () => { stopped = true; off() }, jobs: () => ran }
 }
 
-function execute (job: Job, fns: Record<string, Fake>): JobOutcome {
+function execute (chunkOrJob: Job, fns: Record<string, Fake>): JobOutcome {
+  return perItem(chunkOrJob, job => executeOne(job, fns))
+}
+
+function executeOne (job: Job, fns: Record<string, Fake>): JobOutcome {
   try {
     const outputs = fns[job.fn.export](decodeValue(job.input)).map(([port, value]) => ({ port, bytes: encodeValue(value) }))
     return { id: job.id, ok: true, outputs }

@@ -6,6 +6,7 @@ import type { FunctionRef, Job, JobOutcome } from '../../../core/jobs.js'
 import { RunState } from '../../../core/run/run-state.js'
 import { withSideValue } from '../../../core/protocol/side-values.js'
 import type { RunStateInit, SinkDelivery } from '../../../core/run/run-state.js'
+import { perItem } from '../../helpers/chunk-jobs.js'
 
 export type Fn = (input: any) => Array<[number, unknown]>
 
@@ -33,7 +34,11 @@ export function makeState (spec: FlowSpec, highWater?: number, journal?: Pick<Ru
   return new RunState({ spec, graph: buildGraph(spec), functions, highWater, ...journal })
 }
 
-export function execute (job: Job, fns: Record<string, Fn>): JobOutcome {
+export function execute (chunkOrJob: Job, fns: Record<string, Fn>): JobOutcome {
+  return perItem(chunkOrJob, job => executeOne(job, fns))
+}
+
+function executeOne (job: Job, fns: Record<string, Fn>): JobOutcome {
   try {
     const outputs = fns[job.fn.export](decodeValue(job.input)).map(([port, v]) => ({ port, bytes: encodeValue(v) }))
     return { id: job.id, ok: true, outputs }

@@ -12,8 +12,9 @@ import type { JobOutcome, Job } from '../../../core/jobs.js'
 import { FlowRun } from '../../../core/run/flow-run.js'
 import { RangeCursor } from '../../../core/run/sources.js'
 import { flow, stage, stdout } from './run-helpers.js'
+import { perItem } from '../../helpers/chunk-jobs.js'
 
-const ok = (job: Job): JobOutcome => ({ id: job.id, ok: true, outputs: [{ port: 0, bytes: encodeValue((decodeValue(job.input) as number) * 2) }] })
+const ok = (chunkOrJob: Job): JobOutcome => perItem(chunkOrJob, job => ({ id: job.id, ok: true, outputs: [{ port: 0, bytes: encodeValue((decodeValue(job.input) as number) * 2) }] }))
 const trap = (job: Job): JobOutcome => ({ id: job.id, ok: false, error: errorToData(new WasmTrapError('unreachable')) })
 
 it('reports per-stage done, queued, in flight, failed and retried, and jobs per worker', async () => {

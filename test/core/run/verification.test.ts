@@ -13,6 +13,7 @@ import type { Emitted } from '../../../core/abi/abi.js'
 import { RunState } from '../../../core/run/run-state.js'
 import type { SinkDelivery } from '../../../core/run/run-state.js'
 import { maxReplicas, REFUSE_AFTER_DISAGREEMENTS, ReplicaGroup, VerificationLedger } from '../../../core/run/verification.js'
+import { perItem } from '../../helpers/chunk-jobs.js'
 
 const out = (...values: unknown[]): Emitted[] => values.map(v => ({ port: 0, bytes: encodeValue(v) }))
 
@@ -119,7 +120,11 @@ const fns: Record<string, (v: any) => unknown[]> = {
 }
 
 /** Runs one job honestly, or (for a liar) with one byte of every output flipped. */
-function execute (job: Job, liar: boolean): JobOutcome {
+function execute (chunkOrJob: Job, liar: boolean): JobOutcome {
+  return perItem(chunkOrJob, job => executeOne(job, liar))
+}
+
+function executeOne (job: Job, liar: boolean): JobOutcome {
   const outputs = fns[job.fn.export](decodeValue(job.input)).map(v => {
     const bytes = encodeValue(v)
     if (liar) bytes[bytes.length - 1] ^= 1

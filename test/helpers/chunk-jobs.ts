@@ -1,0 +1,30 @@
+/**
+ * For tests whose fake workers run jobs in JavaScript: runs a job item by item with `one` (which answers a
+ * job of one item), so a range chunk (core/run/chunks.ts) gets the outcome a real executor gives it: every
+ * output in item order and the time it took, or the first failure and the index of its item.
+ */
+import { encodeValue } from '../../core/codec.js'
+import type { Emitted } from '../../core/abi/abi.js'
+import type { Job, JobOutcome } from '../../core/jobs.js'
+import { decodeRangeChunk, rangeItem } from '../../core/run/chunks.js'
+
+export function perItem (job: Job, one: (job: Job) => JobOutcome, options: PerItemOptions = {}): JobOutcome {
+  if (job.chunk == null) return one(job)
+  const started = performance.now()
+  const chunk = decodeRangeChunk(job.input)
+  const outputs: Emitted[] = []
+  for (let i = 0; i < chunk.count; i++) {
+    const outcome = one({ id: job.id, fn: job.fn, input: encodeValue(rangeItem(chunk, i)), timeoutMs: job.timeoutMs })
+    if (!outcome.ok) return { id: job.id, ok: false, error: outcome.error, item: i }
+    outputs.push(...outcome.outputs)
+  }
+  return options.timed === false ? { id: job.id, ok: true, outputs } : { id: job.id, ok: true, outputs, ms: performance.now() - started }
+}
+
+export interface PerItemOptions {
+  /**
+   * False: the outcome carries no `ms`, so the run never learns a cost per item and its chunks stay one item
+   * each (for tests that count jobs: fair shares, ids).
+   */
+  readonly timed?: boolean
+}
