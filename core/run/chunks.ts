@@ -33,6 +33,15 @@ export function decodeRangeChunk (bytes: Uint8Array): RangeChunk {
   return { start, count, step }
 }
 
+/** A chunk's item count; a malformed chunk counts as one job (the executor fails it, saying why). */
+export function chunkItemCount (input: Uint8Array): number {
+  try {
+    return decodeRangeChunk(input).count
+  } catch {
+    return 1
+  }
+}
+
 export type ChunkResult =
   | { readonly ok: true, readonly outputs: Emitted[], readonly ms: number }
   | { readonly ok: false, readonly error: ErrorData, readonly item: number }

@@ -14,6 +14,7 @@ import { errorToData, GridError } from '../errors.js'
 import type { SessionChannel } from '../peer/session-channel.js'
 import { CreditWindow } from './credits.js'
 import { FEATURE_CHUNKS, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
+import { chunkItemCount } from '../run/chunks.js'
 import { SideValues, withSideValue } from '../protocol/side-values.js'
 import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../protocol/join-proof.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
@@ -82,6 +83,8 @@ export class WorkerAgent {
   private granted = 0
   /** Jobs received and not yet reported: queued here, or running in the executor. */
   private held = 0
+  /** Items of the range chunks held (job id → count): jobs are counted in items, as the coordinator counts. */
+  private readonly chunkItems = new Map<number, number>()
   /** Jobs received, waiting for a free executor slot; batches are cut from here as threads free up. */
   private readonly queue = new Fifo<Job>()
   /**
@@ -138,6 +141,7 @@ export class WorkerAgent {
     this.channel = channel
     this.peers = peers
     this.session++
+    this.chunkItems.clear()
     this.dispatcher.reset()
     this.leaving = false
     this.granted = 0
@@ -204,6 +208,7 @@ export class WorkerAgent {
     if (channel == null) return
     this.send({ t: 'bye' })
     this.session++
+    this.chunkItems.clear()
     this.dispatcher.reset()
     await channel.close()
   }
@@ -293,7 +298,11 @@ export class WorkerAgent {
   private withChunks (jobs: Job[], chunks: readonly number[] | undefined): Job[] {
     if (chunks == null) return jobs
     const ids = new Set(chunks)
-    return jobs.map(job => ids.has(job.id) ? { ...job, chunk: 'range' as const } : job)
+    return jobs.map(job => {
+      if (!ids.has(job.id)) return job
+      this.chunkItems.set(job.id, chunkItemCount(job.input))
+      return { ...job, chunk: 'range' as const }
+    })
   }
 
   /** Jobs of stages with a side input get `[item, current value]` as their input. */
@@ -330,12 +339,20 @@ export class WorkerAgent {
 
   private report (outcomes: JobOutcome[], busyMs: number): void {
     this.held -= outcomes.length
+    // counted in items, as the coordinator counts them: a chunk that ran is its items; one that failed is one
+    // failure (its items go back to the coordinator's queue and are counted where they run again)
+    let done = 0
     let failed = 0
-    for (const o of outcomes) if (!o.ok) failed++
-    this.stats.jobsDone += outcomes.length - failed
+    for (const o of outcomes) {
+      const items = this.chunkItems.get(o.id) ?? 1
+      this.chunkItems.delete(o.id)
+      if (o.ok) done += items
+      else failed++
+    }
+    this.stats.jobsDone += done
     this.stats.jobsFailed += failed
     this.stats.busyMs += busyMs
-    this.init.events?.batchDone?.(outcomes.length, failed, busyMs)
+    this.init.events?.batchDone?.(done + failed, failed, busyMs)
     this.send({ t: 'results', results: outcomes.map(outcomeToWire), busyMs })
     this.grant()
     if (this.held === 0 && this.idle != null) {
