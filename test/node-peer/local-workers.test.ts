@@ -17,7 +17,7 @@ import { LocalWorkers } from '../../node-peer/local-workers.js'
 import { MAX_CHUNK_ITEMS } from '../../core/run/chunks.js'
 import { assembleWat } from '../fixtures/executor/fixtures.js'
 
-const ITEMS = 300_000
+const ITEMS = 2_000_000
 const HIGH_WATER = 1000
 
 it('a slow sink throttles the source: items read but not yet delivered stay bounded', async () => {
@@ -47,7 +47,7 @@ it('a slow sink throttles the source: items read but not yet delivered stay boun
       }
       delivered += items.length
       worstBacklog = Math.max(worstBacklog, cursor!.progress().done - delivered)
-      await new Promise(resolve => setTimeout(resolve, Math.ceil(items.length / 200))) // ~200 items per ms
+      await new Promise(resolve => setTimeout(resolve, Math.ceil(items.length / 500))) // ~500 items per ms
     },
     async close () {}
   }
@@ -66,9 +66,13 @@ it('a slow sink throttles the source: items read but not yet delivered stay boun
     assert.equal(summary.ok, true)
     assert.equal(delivered, ITEMS)
     assert.equal(seen.every(x => x === 1), true)
-    // queued work + items waiting for the sink + jobs out + one source chunk + one range piece (the range is
-    // split: read a piece at a time, its uncut items hold no memory): far below the source length
-    const bound = HIGH_WATER + SINK_HIGH_WATER + 2 * pool.slots * 512 + 1024 + MAX_CHUNK_ITEMS
+    // What the run holds at most, whatever the machine's speed (read − delivered = queued + out + waiting for
+    // the sink): the range is read a piece at a time while fewer than HIGH_WATER items are queued (so queued <
+    // HIGH_WATER + a piece); each batch a worker takes is cut from what is queued then (≤ HIGH_WATER + a
+    // piece), and the embedded workers hold at most two batches per thread; no batch is taken once more than
+    // SINK_HIGH_WATER results wait, so the results waiting are at most that plus the batches that were out.
+    const queuedAtMost = HIGH_WATER + MAX_CHUNK_ITEMS
+    const bound = queuedAtMost + 2 * pool.slots * queuedAtMost + SINK_HIGH_WATER
     assert.ok(worstBacklog <= bound, `backlog ${worstBacklog} > ${bound}`)
     assert.ok(worstBacklog < ITEMS / 2)
   } finally {
