@@ -20,6 +20,7 @@ import type { ResumePoint } from '../journal/resume-point.js'
 import { runProgress } from './run-progress.js'
 import { MAX_CHUNK_ITEMS } from './chunks.js'
 import type { RunProgress } from './run-progress.js'
+import type { ChunklessListener } from './worker-features.js'
 
 /** `run()` was stopped by its AbortSignal: sinks were closed as failed (nothing committed), nothing summed up. */
 export class RunAbortedError extends GridError {
@@ -124,7 +125,10 @@ export class FlowRun {
       if (deliveries != null) this.deliver(deliveries)
     }
     // journaled before their items reach any sink: a crash in between replays them, never loses them
-    if (this.init.journal != null) this.init.journal.jobsDone(this.state.takeJournalRecords())
+    if (this.init.journal != null) {
+      this.init.journal.jobsDone(this.state.takeJournalRecords())
+      this.init.journal.chunksDone(this.state.takeChunkRecords())
+    }
     this.changed()
   }
 
@@ -167,6 +171,14 @@ export class FlowRun {
   onRefused (listener: (worker: string) => void): () => void {
     this.refusedListeners.add(listener)
     return () => this.refusedListeners.delete(listener)
+  }
+
+  /**
+   * Calls `listener` once per worker whose hello does not offer `chunks` while this run has chunked stages
+   * (`stages`): it gets none of their work. Workers seen before the call are reported at once.
+   */
+  onChunkless (listener: ChunklessListener): void {
+    this.state.features.onChunkless(listener)
   }
 
   /** A worker left: its jobs go back to the queues, and it leaves its clusters. */
@@ -236,7 +248,7 @@ export class FlowRun {
             if (range == null) {
               open.delete(name)
               this.deliver(this.state.sourceExhausted(name))
-            } else this.state.offerSourceRange(name, range)
+            } else this.deliver(this.state.offerSourceRange(name, range))
             pulled = true
             continue
           }
@@ -299,6 +311,7 @@ export class FlowRun {
       wallMs: this.now() - this.started,
       ...this.clustersField(),
       ...(this.verified ? { verification: this.state.verification.snapshot() } : {}),
+      ...(this.state.features.chunklessCount > 0 ? { workersWithoutChunks: this.state.features.chunklessCount } : {}),
       ...(this.init.resume != null ? { resumed: { jobsReplayed: counts.reduce((n, c) => n + c.replayed, 0), sinkItemsSkipped: this.init.resume.skipped } } : {})
     }
   }

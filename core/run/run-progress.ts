@@ -31,6 +31,8 @@ export interface RunProgress {
   readonly perWorker: Record<string, number>
   /** Stages with `verify`: jobs verified, disagreements, suspicious workers (absent otherwise). */
   readonly verification?: VerificationReport
+  /** Workers that joined without `chunks` and get no work of the chunked stages (absent when none). */
+  readonly workersWithoutChunks?: number
 }
 
 export interface ProgressSources {
@@ -75,6 +77,7 @@ export function runProgress ({ state, cursors, clusters, verified }: ProgressSou
     ...(clusters != null ? { clusters } : {}),
     stages,
     perWorker: Object.fromEntries(state.perWorker),
-    ...(verified ? { verification: state.verification.snapshot() } : {})
+    ...(verified ? { verification: state.verification.snapshot() } : {}),
+    ...(state.features.chunklessCount > 0 ? { workersWithoutChunks: state.features.chunklessCount } : {})
   }
 }

@@ -2,17 +2,15 @@
  * The run state of one flow: a pure state machine (no I/O, no timers, no promises) that knows which work is
  * queued for which stage, which jobs are out and until when, where every output goes, and when the flow is
  * finished or has failed. The orchestrator (flow-run.ts) feeds it source items and job outcomes and carries
- * out what it returns: jobs to run and items to deliver to sinks. The semantics are README.md's "Execution
- * semantics"; every transition, with the test that proves it, is in TRANSITIONS.md. In short:
- * - Jobs are handed out downstream-first (pipelines drain before more input is pulled); each job id is
- *   accepted once and re-queued work gets a new id, so every item reaches a sink exactly once.
- * - A failed job is retried up to the stage's `retries`, then the run has failed (jobs out may still end).
- * - How a stage's work waits and who may take it is its queue (queues/stage-queue.ts: shared, pinned,
- *   broadcast, partitioned, verified, aggregate, and range chunks), chosen once per stage (stage-state.ts).
- *   Work queued is the sum of the queues' sizes: no counter is kept by hand.
- * - Verified stages run each job on distinct workers until replicas agree (verification.ts); side inputs are
- *   versioned values (side-values.ts); a split range goes out as chunks (chunks.ts); journaled jobs replay.
- * Where items go (and replays) is router.ts; when aggregates and side inputs are complete, completion.ts.
+ * out what it returns: jobs to run and items to deliver to sinks. Semantics: README.md's "Execution
+ * semantics"; every transition, with the test that proves it: TRANSITIONS.md. In short:
+ * - Jobs are handed out downstream-first; each job id is accepted once and re-queued work gets a new id, so
+ *   every item reaches a sink exactly once. A failed job is retried up to the stage's `retries`, then the run
+ *   has failed (jobs out may still end).
+ * - How a stage's work waits and who may take it is its queue (queues/stage-queue.ts), chosen once per stage
+ *   (stage-state.ts); work queued is the sum of the queues' sizes. Verification: verification.ts; side
+ *   inputs: side-values.ts; chunks of a split range: chunks.ts; where items go and replays: router.ts; when
+ *   aggregates and side inputs are complete: completion.ts.
  */
 import { errorToData, VerificationError } from '../errors.js'
 import type { FlowGraph } from '../flow/graph.js'
@@ -25,7 +23,7 @@ import { createStageState } from './stage-state.js'
 import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
 import { maxReplicas, VerificationLedger } from './verification.js'
 import { Completion } from './completion.js'
-import type { JobRecord } from '../journal/journal.js'
+import type { ChunkRecord, JobRecord } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
 import { JobIds } from './job-ids.js'
 import { Router } from './router.js'
@@ -34,6 +32,7 @@ import { RunStatus } from './run-status.js'
 import type { JobFailure } from './run-status.js'
 import type { RangeChunk } from './chunks.js'
 import { observeChunk, splitRangeSources } from './chunk-plan.js'
+import { WorkerFeatures } from './worker-features.js'
 
 export type { StageCounts } from './stage-state.js'
 export type { SinkDelivery } from './router.js'
@@ -77,12 +76,8 @@ export class RunState {
   readonly sideValues = new SideValues()
   /** Streams read as side inputs. */
   private readonly sideStreams = new Set<string>()
-  /** Threads of each network worker (from its hello); embedded workers are not listed (no per-worker cap). */
-  private readonly threads = new Map<string, number>()
-  /** Workers that cannot run side-input jobs (their hello did not offer the feature). */
-  private readonly withoutSide = new Set<string>()
-  /** Workers that cannot run chunks (their hello did not offer the feature): no work of chunked stages. */
-  private readonly withoutChunks = new Set<string>()
+  /** What each network worker's hello offers: side inputs, chunks, threads (worker-features.ts). */
+  readonly features: WorkerFeatures
   /** Range sources handed out as chunks → the stages reading them (chunk-plan.ts). */
   private readonly splitReaders: ReadonlyMap<string, readonly string[]>
   private sideListener: ((name: string, value: SideValue) => void) | undefined
@@ -99,6 +94,7 @@ export class RunState {
     for (const stage of Object.values(spec.stages)) if (stage.kind === 'map' && stage.sideInput != null) this.sideStreams.add(stage.sideInput)
     this.splitReaders = splitRangeSources(spec, graph, this.sideStreams)
     const chunked = new Set([...this.splitReaders.values()].flat())
+    this.features = new WorkerFeatures([...chunked])
     const resume = init.resume
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
@@ -130,9 +126,15 @@ export class RunState {
   /** Whether `source` (a range) is handed out as chunks (offerSourceRange) rather than item by item. */
   splitsRange (source: string): boolean { return this.splitReaders.has(source) }
 
-  /** A piece of a split range source: queued uncut at every stage reading it (range-queue.ts). */
-  offerSourceRange (source: string, range: RangeChunk): void {
-    for (const name of this.splitReaders.get(source) ?? []) this.stages.get(name)!.chunks!.queue.pushRange(range)
+  /** A piece of a split range, queued uncut where it is read (range-queue.ts); journaled chunks in it replay. */
+  offerSourceRange (source: string, range: RangeChunk): SinkDelivery[] {
+    const deliveries: SinkDelivery[] = []
+    for (const name of this.splitReaders.get(source) ?? []) {
+      const stage = this.stages.get(name)!
+      stage.chunks!.queue.pushRange(range, this.router.replayChunks(stage, range))
+    }
+    this.completion.settle(deliveries)
+    return deliveries
   }
 
   sourceExhausted (source: string): SinkDelivery[] {
@@ -147,6 +149,11 @@ export class RunState {
     return this.router.takeRecords()
   }
 
+  /** Chunks finished since the last call, for the journal (chunk records: journal.ts). */
+  takeChunkRecords (): readonly ChunkRecord[] {
+    return this.router.takeChunkRecords()
+  }
+
   /**
    * Hands out up to `max` jobs for `worker`, downstream stages first, respecting each stage's maxInstances.
    * With `now`, each job is leased until now + its timeout + LEASE_SLACK_MS (network workers, which may
@@ -157,12 +164,12 @@ export class RunState {
     if (this.status.failure != null || this.verification.refused.has(worker)) return jobs
     for (const stage of this.priority) {
       if (stage.cluster != null && !this.membership.isMember(stage.cluster, worker)) continue
-      if (stage.side != null && (this.withoutSide.has(worker) || !this.completion.sideReady(stage.side))) continue
-      if (stage.chunks != null && this.withoutChunks.has(worker)) continue
+      if (stage.side != null && (!this.features.runsSideInputs(worker) || !this.completion.sideReady(stage.side))) continue
+      if (stage.chunks != null && !this.features.runsChunks(worker)) continue
       const queue = stage.queue
       queue.refill()
       const replays = queue.replaysOnTake
-      while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
+      while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.features.belowThreads(stage.byWorker, worker)) {
         const work = queue.take(worker)
         if (work == null) break
         // a copy whose job a resumed run's journal holds takes its outputs (tagged with this member) instead
@@ -174,15 +181,6 @@ export class RunState {
       if (jobs.length >= max) break
     }
     return jobs
-  }
-
-  /**
-   * A stage with maxInstances runs that many instances side by side: a worker holds at most as many of its
-   * jobs as it has threads, so the instances spread over workers instead of queueing on one.
-   */
-  private belowWorkerCap (stage: StageState, worker: string): boolean {
-    if (stage.byWorker == null) return true
-    return (stage.byWorker.get(worker) ?? 0) < (this.threads.get(worker) ?? Number.POSITIVE_INFINITY)
   }
 
   private handOut (stage: StageState, work: Work, worker: string, now: number | undefined, jobs: Job[]): void {
@@ -301,9 +299,7 @@ export class RunState {
    * cluster's membership changed (pinned work may now be handed out).
    */
   workerJoined (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): boolean {
-    if (!sideInputs) this.withoutSide.add(worker)
-    if (!chunks) this.withoutChunks.add(worker)
-    if (threads != null) this.threads.set(worker, Math.max(1, threads))
+    this.features.joined(worker, sideInputs, threads, chunks)
     return this.membership.join(worker, labels)
   }
 
@@ -329,9 +325,7 @@ export class RunState {
    */
   release (worker: string): number {
     this.membership.leave(worker)
-    this.withoutSide.delete(worker)
-    this.withoutChunks.delete(worker)
-    this.threads.delete(worker)
+    this.features.left(worker)
     for (const stage of this.stages.values()) stage.queue.memberLeft(worker)
     let count = 0
     for (const [id, record] of this.out) {

@@ -24,6 +24,8 @@ export interface RunSummary {
   readonly clusters?: Record<string, ClusterView>
   /** Stages with `verify`: jobs verified, jobs whose replicas disagreed, suspicious workers (absent otherwise). */
   readonly verification?: VerificationReport
+  /** Workers that joined without the `chunks` feature (older grid-workers) and so ran none of the chunked stages' work. */
+  readonly workersWithoutChunks?: number
   /** A resumed run: jobs taken from the journal instead of run again, sink items not written again. */
   readonly resumed?: { readonly jobsReplayed: number, readonly sinkItemsSkipped: number }
 }

@@ -278,6 +278,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
       }
       signal.throwIfAborted()
       const offRefused = flow.onRefused(id => { emit(this, 'worker:refused', { ...ref, id, disagreements: REFUSE_AFTER_DISAGREEMENTS }) })
+      flow.onChunkless((id, stages) => { emit(this, 'worker:no-chunks', { ...ref, id, stages }) })
       const stopHint = watchClusters(plan.spec, flow, clusters => {
         emit(this, 'run:clusters-waiting', { ...ref, clusters, waitedMs: CLUSTER_HINT_MS, ...(this.network != null ? { joinCommand: this.network.joinCommand() } : {}) })
       })

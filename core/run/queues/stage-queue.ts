@@ -30,6 +30,8 @@ export interface Work {
   readonly partKey?: string
   /** A chunk of a split range source (`input` is its encoding): one job for `chunk.count` items. */
   readonly chunk?: RangeChunk
+  /** The one item of a chunk retried alone (router.ts, failChunkItem): journaled as a chunk of one item. */
+  readonly fromChunk?: RangeChunk
   /** Stages with `verify`: the replicas of this work (set when its first replica is handed out). */
   group?: ReplicaGroup
 }
