@@ -164,5 +164,5 @@ function bundleJoinLines (pageUrl: string, address: string, secret: string): str
 /** A worker too old for chunks idles on a chunked run: say why, and what to do. */
 export function noChunksLine (worker: string, stages: readonly string[]): string {
   const what = stages.length === 1 ? `stage "${stages[0]}" is chunked` : `stages ${stages.map(s => `"${s}"`).join(', ')} are chunked`
-  return `! worker ${worker} does not run chunks (an older grid-worker?): ${what}, so it gets none of that work; upgrade the worker`
+  return `! ${worker} does not run chunks (an older grid-worker?): ${what}, so it gets none of that work; upgrade the worker`
 }

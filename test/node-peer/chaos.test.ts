@@ -150,11 +150,12 @@ describe('chaos: workers SIGKILLed and restarted, the coordinator SIGKILLed once
     log(`report stages ${JSON.stringify(report.stages)}`)
     // `done` counts replayed jobs too: every item once per map stage, some of them from the journal
     for (const stage of ['work', 'bucket']) assert.equal(report.stages[stage].done, ITEMS, `${stage}: ${JSON.stringify(report.stages[stage])}`)
-    // `work` reads the range as chunks, which are not journaled (README, "Chunks"): the resumed run runs them
-    // again; `bucket`, per item downstream of it, takes what the journal holds
-    assert.equal(report.stages.work.replayed ?? 0, 0, JSON.stringify(report.stages.work))
-    const replayed = report.stages.bucket.replayed ?? 0
-    assert.ok(replayed > 0 && replayed < ITEMS, `the resumed run took some bucket jobs from the journal and ran the rest: ${JSON.stringify(report.stages.bucket)}`)
+    // `work` reads the range as chunks: the resumed run replays the journaled ones and cuts only the gaps;
+    // `bucket`, per item downstream of it, takes what the journal holds
+    for (const stage of ['work', 'bucket']) {
+      const replayed = report.stages[stage].replayed ?? 0
+      assert.ok(replayed > 0 && replayed < ITEMS, `the resumed run took some ${stage} jobs from the journal and ran the rest: ${JSON.stringify(report.stages[stage])}`)
+    }
     assert.ok(workerKills >= 2, `the chaos happened: ${workerKills} worker kills during the run`)
     const journals = await readdir(join(fx.dir, '.edge-grid', 'journals')).catch(() => [])
     assert.deepEqual(journals, [], 'the journal is deleted once the run ends by itself')
