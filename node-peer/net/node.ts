@@ -13,6 +13,7 @@ import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import { gridLogger } from './logger.js'
 import type { ConnectionGater, Libp2p, PrivateKey, ServiceMap } from '@libp2p/interface'
 import { keepConnected, type RedialInit } from '../../core/peer/redial.js'
 
@@ -79,6 +80,7 @@ export async function createGridNode (init: GridNodeInit): Promise<GridNode> {
 
   const options: Libp2pOptions<GridServices> = {
     privateKey: init.privateKey,
+    logger: gridLogger(),
     addresses: { listen: [...init.listen] },
     transports,
     connectionEncrypters: [noise()],
