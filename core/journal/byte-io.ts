@@ -20,10 +20,22 @@ export class Writer {
   }
 
   u8 (n: number): void { this.view.setUint8(this.at, n); this.at += 1 }
-  u16 (n: number): void { this.view.setUint16(this.at, n); this.at += 2 }
-  u32 (n: number): void { this.view.setUint32(this.at, n); this.at += 4 }
+  // big-endian by hand: DataView calls cost more than the stores (a chunk writes two per output)
+  u16 (n: number): void { const b = this.bytes; b[this.at] = n >>> 8; b[this.at + 1] = n; this.at += 2 }
+  u32 (n: number): void { const b = this.bytes; const at = this.at; b[at] = n >>> 24; b[at + 1] = n >>> 16; b[at + 2] = n >>> 8; b[at + 3] = n; this.at = at + 4 }
   f64 (n: number): void { this.view.setFloat64(this.at, n); this.at += 8 }
-  raw (b: Uint8Array): void { this.bytes.set(b, this.at); this.at += b.length }
+  raw (b: Uint8Array): void {
+    // most items are a few bytes (a msgpack number): a plain loop beats set()'s call overhead for those
+    if (b.length <= 16) {
+      const out = this.bytes
+      let at = this.at
+      for (let i = 0; i < b.length; i++) out[at++] = b[i]
+      this.at = at
+      return
+    }
+    this.bytes.set(b, this.at)
+    this.at += b.length
+  }
   bytesField (b: Uint8Array): void { this.u32(b.length); this.raw(b) }
   str (s: Uint8Array | undefined): void {
     if (s == null) { this.u16(NO_STRING); return }
