@@ -250,6 +250,8 @@ export class FlowRun {
               this.deliver(this.state.sourceExhausted(name))
             } else this.deliver(this.state.offerSourceRange(name, range))
             pulled = true
+            // a resumed run replays journaled pieces without queueing anything: let timers and I/O in between
+            if (this.init.resume != null) await new Promise(resolve => setTimeout(resolve, 0))
             continue
           }
           const items = await cursor.read(budget)
