@@ -60,12 +60,12 @@ function runOf (spec: FlowSpec, sinks: Record<string, SinkWriter>, extra: { jour
 }
 
 /** Takes and answers jobs until the run ends (bounded); returns every job it was given. */
-async function work (run: FlowRun, done: Promise<unknown>, answer: (job: Job) => JobOutcome | undefined = job => perItem(job, double)): Promise<Job[]> {
+async function work (run: FlowRun, done: Promise<unknown>, answer: (job: Job) => JobOutcome | undefined = job => perItem(job, double), worker = 'w'): Promise<Job[]> {
   let settled = false
   void done.finally(() => { settled = true })
   const all: Job[] = []
   for (let round = 0; round < 20_000 && !settled; round++) {
-    const jobs = run.takeJobs(4, 'w')
+    const jobs = run.takeJobs(4, worker)
     all.push(...jobs)
     const outcomes = jobs.map(answer).filter((o): o is JobOutcome => o != null)
     if (outcomes.length > 0) run.complete(outcomes)
@@ -193,6 +193,34 @@ describe('FlowRun with chunks', () => {
     assert.deepEqual(sorted(sinks.flatMap(sink => sink.items)), doubled(N), 'the three runs together wrote each item once')
   })
 
+  it('a pinned stage\'s chunks replay with the member that ran them: its tagged sink items are skipped, not written twice', async () => {
+    const N = 50_000
+    const pinned = (): FlowSpec => {
+      const spec = flow(N)
+      return { ...spec, clusters: { gpu: { name: 'gpu', labels: ['gpu'] } }, stages: { double: { ...spec.stages.double, cluster: 'gpu' } } } as unknown as FlowSpec
+    }
+    const member = 'worker/g'
+    const journal = journalOf()
+    const first = sinkOf()
+    const cut = runOf(pinned(), { out: first }, { journal })
+    cut.join(member, ['gpu'])
+    await interrupted(cut, N / 3, undefined, undefined, member)
+    const tags = journal.entries.flatMap(e => e.kind === 'sink' ? e.record.tags ?? [] : [])
+    assert.ok(tags.length > 0 && tags.every(t => t === member), 'sink items carry the member\'s tag')
+    const point = resumePoint(journal)
+    assert.ok(point.chunkCount > 0)
+    const second = sinkOf()
+    const resumed = runOf(pinned(), { out: second }, { resume: point })
+    resumed.join(member, ['gpu'])
+    const done = resumed.run()
+    await work(resumed, done, undefined, member)
+    const summary = await done
+    assert.equal(summary.ok, true)
+    assert.equal(summary.stages.double.replayed, point.chunkItemCount)
+    assert.equal(point.skipped, first.items.length, 'the replayed tagged items were recognised as written')
+    assert.deepEqual(sorted([...first.items, ...second.items]), doubled(N))
+  })
+
   it('a worker whose hello does not offer chunks gets none of a chunked stage\'s work: the run says so once per worker and counts it', async () => {
     const out = sinkOf()
     const run = runOf(flow(1000), { out })
@@ -245,7 +273,7 @@ const itemsOf = (job: Job): number => job.chunk != null ? (decodeValue(job.input
  * Runs `run` until at least `items` items were answered (and `also` holds), then stops it (Ctrl-C): the jobs
  * out then are lost.
  */
-async function interrupted (run: FlowRun, items: number, answer: (job: Job) => JobOutcome = job => perItem(job, double), also = (): boolean => true): Promise<void> {
+async function interrupted (run: FlowRun, items: number, answer: (job: Job) => JobOutcome = job => perItem(job, double), also = (): boolean => true, worker = 'w'): Promise<void> {
   const stop = new AbortController()
   const done = run.run({ signal: stop.signal }).then(() => assert.fail(`the run ended before ${items} items were answered`), err => { assert.equal((err as Error).name, 'RunAbortedError') })
   let answered = 0
@@ -253,6 +281,6 @@ async function interrupted (run: FlowRun, items: number, answer: (job: Job) => J
     if (answered >= items && also()) { stop.abort(); return undefined }
     answered += itemsOf(job)
     return answer(job)
-  })
+  }, worker)
   await done
 }
