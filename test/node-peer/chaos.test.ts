@@ -49,7 +49,7 @@ function jobsDone (coordinator: Proc): number {
 /**
  * Resolves when the coordinator exits. Fails, after SIGKILLing it, when its job count stays the same for
  * STALL_MS (a stall, however slow the machine) or after `ms` in all; `more` adds what else to show then.
- * (Result lines are no measure here: a resumed run first runs again what its sinks skip.)
+ * (Result lines are no measure here: a resumed run first replays or runs again what its sinks then skip.)
  */
 async function exitWhileProgressing (coordinator: Proc, ms: number, more: () => string): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
   const started = Date.now()
