@@ -27,6 +27,11 @@ export interface JobBoard {
   onRefused: (listener: (worker: string) => void) => () => void
   /** The current value of a side input, by the name its jobs carry in `side`. */
   sideValue: (name: string) => SideValue | undefined
+  /**
+   * Optional: calls `listener` when jobs handed out are no longer wanted (their run ended, e.g. cancelled);
+   * `recalled(id)` says whether a job is one of them. Workers drop those they still hold. Returns an unsubscribe.
+   */
+  onRecall?: (listener: (recalled: (id: number) => boolean) => void) => () => void
   /** Jobs waiting to be handed out now (cheap: dispatch loops size their next batch by it). */
   readonly queued: number
 }

@@ -84,6 +84,7 @@ export class RunBoard implements JobBoard {
   private readonly workListeners = new Set<() => void>()
   private readonly sideListeners = new Set<(name: string, value: SideValue) => void>()
   private readonly refusedListeners = new Set<(worker: string) => void>()
+  private readonly recallListeners = new Set<(recalled: (id: number) => boolean) => void>()
 
   constructor (init: { readonly slots?: number } = {}) {
     this.slots = init.slots ?? RUN_SLOTS
@@ -122,8 +123,8 @@ export class RunBoard implements JobBoard {
   }
 
   /**
-   * Stops hosting `run` (it is over): nothing more is taken from it, and late results of its jobs are ignored.
-   * Its jobs still on workers need nothing: the workers finish them and their results are dropped here.
+   * Stops hosting `run` (it is over): nothing more is taken from it, late results of its jobs are ignored,
+   * and its jobs still on workers are recalled (onRecall): every id of its slot below the next run's first.
    */
   remove (run: BoardRun): void {
     const hosted = this.byRun.get(run)
@@ -136,6 +137,10 @@ export class RunBoard implements JobBoard {
     this.hosted = this.hosted.filter(h => h !== hosted)
     for (const load of this.loads.values()) load[hosted.slot] = 0
     this.slotLoads[hosted.slot] = 0
+    const { slot } = hosted
+    const end = this.nextN[slot] * this.slots + slot
+    const recalled = (id: number): boolean => id % this.slots === slot && id < end
+    for (const listener of this.recallListeners) listener(recalled)
   }
 
   /** Changes a hosted run's weight (its priority) from now on. */
@@ -254,6 +259,11 @@ export class RunBoard implements JobBoard {
   onWork (listener: () => void): () => void {
     this.workListeners.add(listener)
     return () => this.workListeners.delete(listener)
+  }
+
+  onRecall (listener: (recalled: (id: number) => boolean) => void): () => void {
+    this.recallListeners.add(listener)
+    return () => this.recallListeners.delete(listener)
   }
 
   /** Calls `listener` with every new side input value of every hosted run, under its wire name. */
