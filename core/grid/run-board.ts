@@ -30,7 +30,7 @@ import type { SideValue } from '../protocol/side-values.js'
 import type { JobIds } from '../run/job-ids.js'
 import type { ClusterView } from '../run/run-summary.js'
 import { fairShares } from './fair-share.js'
-import type { JobBoard } from './job-board.js'
+import type { JobBoard, WorkerJoin } from './job-board.js'
 
 /** Runs hosted at once at most. Ids stay safe integers for 2^53 / RUN_SLOTS ≈ 3.5e13 jobs per slot. */
 export const RUN_SLOTS = 256
@@ -58,13 +58,6 @@ interface Hosted {
   readonly off: () => void
 }
 
-interface Joined {
-  readonly labels: readonly string[]
-  readonly sideInputs: boolean
-  readonly threads?: number
-  readonly chunks: boolean
-}
-
 export class RunBoard implements JobBoard {
   readonly slots: number
   private readonly bySlot: Array<Hosted | undefined>
@@ -75,7 +68,7 @@ export class RunBoard implements JobBoard {
   private readonly nextN: number[]
   private seq = 0
   /** Workers joined now, as they declared themselves (a run added later joins them). */
-  private readonly workers = new Map<string, Joined>()
+  private readonly workers = new Map<string, WorkerJoin>()
   /** Per worker, jobs in flight by slot: what the fair share balances. */
   private readonly loads = new Map<string, number[]>()
   /** Jobs in flight by slot, on all workers. */
@@ -118,7 +111,7 @@ export class RunBoard implements JobBoard {
     this.byRun.set(run, hosted)
     this.bySeq.set(seq, hosted)
     this.hosted = [...this.hosted, hosted]
-    for (const [worker, joined] of this.workers) if (!this.refused.has(worker)) run.join(worker, joined.labels, joined.sideInputs, joined.threads, joined.chunks)
+    for (const [worker, joined] of this.workers) if (!this.refused.has(worker)) run.join(worker, joined)
     this.notify()
   }
 
@@ -161,9 +154,10 @@ export class RunBoard implements JobBoard {
     return this.byRun.get(run)?.slot
   }
 
-  join (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): void {
-    this.workers.set(worker, { labels: [...labels], sideInputs, threads, chunks })
-    for (const { run } of this.hosted) run.join(worker, labels, sideInputs, threads, chunks)
+  join (worker: string, joined: WorkerJoin): void {
+    const kept = { ...joined, labels: [...joined.labels] }
+    this.workers.set(worker, kept)
+    for (const { run } of this.hosted) run.join(worker, kept)
   }
 
   release (worker: string): void {

@@ -68,7 +68,7 @@ class FakeWorker {
   readonly taken: Job[] = []
 
   constructor (readonly board: RunBoard, readonly name: string, readonly capacity: number, readonly per = 8) {
-    board.join(name, [])
+    board.join(name, { labels: [] })
   }
 
   fill (): Job[] {
@@ -324,7 +324,7 @@ describe('RunBoard', () => {
     board.add(plain)
     const refused: string[] = []
     board.onRefused(worker => refused.push(worker))
-    for (const w of ['a', 'b', 'liar']) board.join(w, [])
+    for (const w of ['a', 'b', 'liar']) board.join(w, { labels: [] })
     const stopPlain = new AbortController()
     const done = verified.run()
     const donePlain = plain.run({ signal: stopPlain.signal }).catch(() => undefined)
