@@ -16,7 +16,7 @@
  *   surplus idle ones stop at once, surplus busy ones after their batch.
  */
 import { DEFAULT_LIMITS } from '../abi/abi.js'
-import type { AbiLimits, Emitted } from '../abi/abi.js'
+import type { AbiLimits } from '../abi/abi.js'
 import { ExecutorClosedError, JobTimeoutError, SandboxCrashedError, UnknownModuleError, errorToData } from '../errors.js'
 import type { ErrorData, Job, JobExecutor, JobOutcome } from '../jobs.js'
 import { Fifo } from '../util/fifo.js'
@@ -247,11 +247,11 @@ export class SandboxPool implements JobExecutor {
 
   private dispatch (slot: Slot, task: Task): void {
     const seq = ++this.seq
-    const { fns, jobs } = packJobs(task.positions.map(p => task.batch.jobs[p]))
+    const { fns, jobs, chains } = packJobs(task.positions.map(p => task.batch.jobs[p]))
     slot.running = { task, seq, since: performance.now() }
     slot.progress.dispatched()
     slot.sandbox.hold?.(true)
-    this.post(slot, { type: 'batch', seq, fns, jobs }, [jobs])
+    this.post(slot, chains === undefined ? { type: 'batch', seq, fns, jobs } : { type: 'batch', seq, fns, jobs, chains }, [jobs])
     this.watch.start()
   }
 
@@ -286,8 +286,9 @@ export class SandboxPool implements JobExecutor {
       const outcomes = unpackOutcomes(message.outcomes, message.byteLength, positions.length)
       for (let k = 0; k < positions.length; k++) {
         const outcome = outcomes[k]
-        if (outcome.ok) this.succeed(batch, positions[k], outcome.outputs, outcome.ms)
-        else this.fail(batch, positions[k], outcome.error, outcome.item)
+        const id = batch.jobs[positions[k]].id
+        // the record's fields as they came (ms, emitted, item, stage): only chunks carry them
+        this.settle(batch, positions[k], outcome.ok ? { id, ...outcome } : { id, ...outcome })
       }
     } catch (err) {
       for (const p of positions) this.fail(batch, p, errorToData(err))
@@ -369,10 +370,6 @@ export class SandboxPool implements JobExecutor {
 
   private busy (): boolean {
     return this.slotList.some(slot => slot.running != null)
-  }
-
-  private succeed (batch: BatchState, position: number, outputs: readonly Emitted[], ms?: number): void {
-    this.settle(batch, position, ms === undefined ? { id: batch.jobs[position].id, ok: true, outputs } : { id: batch.jobs[position].id, ok: true, outputs, ms })
   }
 
   private fail (batch: BatchState, position: number, error: ErrorData, item?: number): void {

@@ -10,9 +10,10 @@ export interface JobBoard {
   /**
    * A worker joined with the labels from its hello (cluster membership). `sideInputs`: whether it can run
    * jobs of stages with a side input; `threads`: how many jobs it runs at once; `chunks`: whether it runs
-   * range chunks (core/run/chunks.ts). Embedded workers never join: they can do everything.
+   * range chunks (core/run/chunks.ts); `chains`: chained ones (core/run/chain-plan.ts). Embedded workers never
+   * join: they can do everything.
    */
-  join: (worker: string, labels: readonly string[], sideInputs?: boolean, threads?: number, chunks?: boolean) => void
+  join: (worker: string, labels: readonly string[], sideInputs?: boolean, threads?: number, chunks?: boolean, chains?: boolean) => void
   /** A worker left: its jobs go back to the queues, and it leaves its clusters. */
   release: (worker: string) => void
   /** Up to `max` jobs for `worker`. `leased`: the worker may vanish, so its jobs expire (network peers). */

@@ -63,6 +63,7 @@ interface Joined {
   readonly sideInputs: boolean
   readonly threads?: number
   readonly chunks: boolean
+  readonly chains: boolean
 }
 
 export class RunBoard implements JobBoard {
@@ -117,7 +118,7 @@ export class RunBoard implements JobBoard {
     this.byRun.set(run, hosted)
     this.bySeq.set(seq, hosted)
     this.hosted = [...this.hosted, hosted]
-    for (const [worker, joined] of this.workers) if (!this.refused.has(worker)) run.join(worker, joined.labels, joined.sideInputs, joined.threads, joined.chunks)
+    for (const [worker, joined] of this.workers) if (!this.refused.has(worker)) run.join(worker, joined.labels, joined.sideInputs, joined.threads, joined.chunks, joined.chains)
     this.notify()
   }
 
@@ -156,9 +157,9 @@ export class RunBoard implements JobBoard {
     return this.byRun.get(run)?.slot
   }
 
-  join (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): void {
-    this.workers.set(worker, { labels: [...labels], sideInputs, threads, chunks })
-    for (const { run } of this.hosted) run.join(worker, labels, sideInputs, threads, chunks)
+  join (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true, chains = true): void {
+    this.workers.set(worker, { labels: [...labels], sideInputs, threads, chunks, chains })
+    for (const { run } of this.hosted) run.join(worker, labels, sideInputs, threads, chunks, chains)
   }
 
   release (worker: string): void {
