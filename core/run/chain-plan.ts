@@ -7,11 +7,13 @@
  * the last stage has one output port, read by exactly one stage and nothing else (no sink, no second
  * consumer, not a side input), and that stage reads only this stream (no fan-in), is a plain map stage (no
  * side input, cluster, broadcast, partition, `verify`, `maxInstances`) and is in no loop. Anything else
- * needs the items on the coordinator (to fan out, merge, pin, verify, cap or sink them).
+ * needs the items on the coordinator (to fan out, merge, pin, verify, cap or sink them). A chain holds at
+ * most MAX_CHAIN_STAGES stages; the stages after the sixteenth run as plain jobs.
  */
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec, MapStageSpec, StageSpec } from '../flow/model.js'
 import { canonicalStream, streamOf } from '../flow/model.js'
+import { MAX_CHAIN_STAGES } from './chain-chunk.js'
 
 export interface ChainPlan {
   /** Chains of two or more stages, each head first, in flow order of their heads. */
@@ -49,6 +51,10 @@ export function planChains (spec: FlowSpec, graph: FlowGraph, chunked: ReadonlyS
 function growChain (spec: FlowSpec, graph: FlowGraph, sideStreams: ReadonlySet<string>, chain: string[], taken: Set<string>, reasons: Map<string, string>): void {
   for (;;) {
     const last = spec.stages[chain[chain.length - 1]]
+    if (chain.length >= MAX_CHAIN_STAGES) {
+      reasons.set(last.name, `a chain holds at most ${MAX_CHAIN_STAGES} stages`)
+      return
+    }
     const next = nextLink(spec, graph, sideStreams, last)
     if (typeof next === 'string') {
       reasons.set(last.name, next)

@@ -54,7 +54,10 @@ export interface ChainOutcomeInit {
 export function completeChainChunk (init: ChainOutcomeInit, record: OutJob, outcome: JobOutcome, deliveries: SinkDelivery[]): void {
   const chunk = record.work.chunk!
   if (!outcome.ok) {
-    failChainItem(init, record, outcome.item != null && outcome.item < chunk.count ? outcome.item : 0, outcome.stage ?? 0, outcome.error)
+    if (outcome.item != null && outcome.item < chunk.count) failChainItem(init, record, outcome.item, outcome.stage ?? 0, outcome.error)
+    // the whole chunk failed (its time limit, a lost sandbox, a missing module): no stage to blame, so the
+    // attempt counts against the head and the chunk goes back whole
+    else failChainAttempt(init, record.stage, record.work, undefined, record.worker, outcome.error)
     return
   }
   if (applyChainOutputs(init, record, outcome.outputs, outcome.emitted, deliveries) && outcome.ms != null) {
@@ -114,12 +117,13 @@ export function failChainItem (init: ChainOutcomeInit, record: OutJob, index: nu
 }
 
 /**
- * A failed attempt of chained work, in the chain's stage `position`: counted against that stage's `retries`
- * (the work goes back to the head's queue), or the run fails naming that stage.
+ * A failed attempt of chained work, in the chain's stage `position` (undefined: the whole chunk, no stage to
+ * blame): counted against that stage's `retries` (the head's when unknown; the work goes back to the head's
+ * queue), or the run fails naming that stage.
  */
-function failChainAttempt (init: ChainOutcomeInit, head: StageState, work: Work, position: number, worker: string, error: ErrorData): void {
+function failChainAttempt (init: ChainOutcomeInit, head: StageState, work: Work, position: number | undefined, worker: string, error: ErrorData): void {
   const chain = head.chain!
-  const stage = chain.stages[Math.min(position, chain.stages.length - 1)]
+  const stage = chain.stages[Math.min(position ?? 0, chain.stages.length - 1)]
   work.attempts++
   if (work.attempts <= stage.spec.retries) {
     stage.counts.retried++
@@ -127,7 +131,7 @@ function failChainAttempt (init: ChainOutcomeInit, head: StageState, work: Work,
     return
   }
   stage.counts.failed++
-  const where = `in stage "${stage.spec.name}" of the chain ${chainName(chain)}`
+  const where = position == null ? `in the chain ${chainName(chain)} (the whole chunk)` : `in stage "${stage.spec.name}" of the chain ${chainName(chain)}`
   // a lone item is named by its value; a whole chunk (a tail emitting on a wrong port) by [start, count, step]
   const input = work.chunk?.count === 1 ? encodeValue(work.chunk.start) : work.input
   init.status.fail({ stage: stage.spec.name, input, attempts: work.attempts, error: { name: error.name, message: `${where}: ${error.message}` } })

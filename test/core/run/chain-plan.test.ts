@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { buildGraph } from '../../../core/flow/graph.js'
 import type { FlowSpec, SinkSpec, SourceSpec, StageSpec } from '../../../core/flow/model.js'
 import { planChains } from '../../../core/run/chain-plan.js'
+import { MAX_CHAIN_STAGES } from '../../../core/run/chain-chunk.js'
 import { splitRangeSources } from '../../../core/run/chunk-plan.js'
 import { flow, stage, stdout, values } from './run-helpers.js'
 
@@ -68,6 +69,13 @@ describe('planChains', () => {
     // items from a values source are not chunks: no chain either
     const items = plan([values('v', [1, 2])], [stage('a', 'f', ['v']), stage('b', 'g', ['a'])], [stdout('out', ['b'])])
     assert.deepEqual(items.chains, [])
+  })
+
+  it('a chain holds at most MAX_CHAIN_STAGES stages; the rest run as plain jobs', () => {
+    const stages = [stage('s0', 'f', ['n']), ...Array.from({ length: MAX_CHAIN_STAGES + 2 }, (_, i) => stage(`s${i + 1}`, 'f', [`s${i}`]))]
+    const p = plan([range('n')], stages, [stdout('out', [`s${MAX_CHAIN_STAGES + 2}`])])
+    assert.deepEqual(p.chains, [stages.slice(0, MAX_CHAIN_STAGES).map(s => s.name)])
+    assert.equal(p.reasons.get(`s${MAX_CHAIN_STAGES - 1}`), `a chain holds at most ${MAX_CHAIN_STAGES} stages`)
   })
 
   it('a loop after the head ends the chain', () => {

@@ -117,6 +117,19 @@ describe('RunState: chained stages', () => {
     assert.equal(state.stageCounts().inc.done, N)
   })
 
+  it('a chained chunk failing as a whole (no item named: a time limit, a lost sandbox) goes back whole, against the head', () => {
+    const state = chainState(1)
+    const [job] = state.takeJobs(1, 'w', 0)
+    state.complete({ id: job.id, ok: false, error: { name: 'JobTimeoutError', message: 'took too long' } })
+    assert.equal(state.failure == null, true)
+    assert.equal(state.stageCounts().inc.retried, 1)
+    const [again] = state.takeJobs(1, 'w', 0)
+    assert.deepEqual(again.input, job.input, 'the same chunk, whole')
+    state.complete({ id: again.id, ok: false, error: { name: 'JobTimeoutError', message: 'took too long' } })
+    assert.equal(state.failure?.stage, 'inc')
+    assert.equal(state.failure?.error.message, 'in the chain inc → twice → odd (the whole chunk): took too long')
+  })
+
   it('a tail emitting on a port it lacks, or counts that do not fit the chain, fail the attempt against the tail', () => {
     const state = chainState(0)
     const [job] = state.takeJobs(1, 'w', 0)
