@@ -12,23 +12,11 @@ import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { loadOrCreateIdentity } from '../../node-peer/net/identity.js'
 import { copyExample } from '../helpers/example-copy.js'
+import { chainSelected } from '../helpers/expected.js'
 import { Proc } from '../helpers/processes.js'
 import { freePort } from './net/nodes.js'
 
-/** What the example emits for 1 ≤ n < end, in n order: [n, digit sum of n²] where that sum is a multiple of 13. */
-function expected (end: number): Array<[number, number]> {
-  const out: Array<[number, number]> = []
-  for (let n = 1; n < end; n++) {
-    let s = n * n
-    let sum = 0
-    while (s > 0) {
-      sum += s % 10
-      s = Math.floor(s / 10)
-    }
-    if (sum % 13 === 0) out.push([n, sum])
-  }
-  return out
-}
+const expected = chainSelected
 
 async function grid (end: number): Promise<{ run: string, coordinator: Proc, workers: Proc[], dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'edge-grid-chains-'))
