@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { fnFromWire, fnToWire, isCoordinatorMessage, isWorkerMessage, jobToWire, outcomeFromWire, outcomeToWire } from '../../../core/protocol/job-messages.js'
 import { encodeRangeChunk } from '../../../core/run/chunks.js'
 import { MAX_CHAIN_STAGES } from '../../../core/run/chain-chunk.js'
-import { markChunks } from '../../../core/worker/incoming-jobs.js'
+import { markChunks } from '../../../core/worker/received-jobs.js'
 import type { FunctionRef, Job } from '../../../core/jobs.js'
 
 const module = 'ab'.repeat(32)
