@@ -39,6 +39,12 @@ export interface Job {
    * outcome holds every output in item order, and `ms`, the time the chunk ran.
    */
   readonly chunk?: 'range'
+  /**
+   * A chained chunk (core/run/chain-plan.ts): the functions of the stages chained after this one, in order.
+   * Each item goes through `fn` and then each of these, every output feeding the next function; the outcome
+   * holds the last function's outputs, and `emitted` how many outputs each earlier function gave.
+   */
+  readonly chain?: readonly FunctionRef[]
 }
 
 /** An error that crossed a thread or network boundary as data (Comlink style), rebuilt by name. */
@@ -48,10 +54,16 @@ export interface ErrorData {
 }
 
 export type JobOutcome =
-  /** `ms`: only for a chunk, how long it ran on its thread (the coordinator sizes the next chunks by it). */
-  | { readonly id: number, readonly ok: true, readonly outputs: readonly Emitted[], readonly ms?: number }
-  /** `item`: only for a chunk, the index of the item that failed (the items before it ran, those after not). */
-  | { readonly id: number, readonly ok: false, readonly error: ErrorData, readonly item?: number }
+  /**
+   * `ms`: only for a chunk, how long it ran on its thread (the coordinator sizes the next chunks by it).
+   * `emitted`: only for a chained chunk, the outputs of each function before the last (`fn`, then the chain's).
+   */
+  | { readonly id: number, readonly ok: true, readonly outputs: readonly Emitted[], readonly ms?: number, readonly emitted?: readonly number[] }
+  /**
+   * `item`: only for a chunk, the index of the item that failed (the items before it ran, those after not).
+   * `stage`: only for a chained chunk, the position in the chain of the function that failed (0 = `fn`).
+   */
+  | { readonly id: number, readonly ok: false, readonly error: ErrorData, readonly item?: number, readonly stage?: number }
 
 /**
  * Runs jobs on some pool of sandboxes (worker_threads in Node, Web Workers in the browser).

@@ -18,6 +18,8 @@ import type { SandboxPort } from './sandbox-host.js'
 import { ProgressReporter } from './timeout-watch.js'
 import { decodeRangeChunk, itemError, rangeItem, runRangeChunk } from '../run/chunks.js'
 import type { ChunkResult } from '../run/chunks.js'
+import { runChainChunk, runChainChunkAsync } from '../run/chain-chunk.js'
+import type { ChainResult } from '../run/chain-chunk.js'
 import { encodeValue } from '../codec.js'
 
 interface LoadedModule {
@@ -95,6 +97,23 @@ export function serveSandbox (port: SandboxPort): void {
     return { ok: true, outputs, ms: performance.now() - started }
   }
 
+  /**
+   * A chained chunk (core/run/chain-chunk.ts): each item through every function of the chain. When all are
+   * ABI v1 functions the whole chain is one plain synchronous loop, as a single chunk is.
+   */
+  async function runChain (fns: readonly FunctionRef[], input: Uint8Array, init: SandboxInit): Promise<ChainResult> {
+    const plain = fns.every(fn => modules.get(fn.module)?.message.abi === undefined && fn.wasi === undefined && fn.js !== true)
+    if (plain) {
+      const calls: Array<(item: Uint8Array) => Emitted[]> = []
+      for (const fn of fns) {
+        const instance = await instanceOf(fn.module, init)
+        calls.push(item => instance.call(fn.export, item))
+      }
+      return runChainChunk(input, calls)
+    }
+    return await runChainChunkAsync(input, fns.map(fn => async (item: Uint8Array) => await call(fn, item, init)))
+  }
+
   async function runBatch (batch: RunBatch, { init, progress }: Settings): Promise<void> {
     const jobs = unpackJobs(batch.jobs)
     let inputBytes = 0
@@ -104,7 +123,12 @@ export function serveSandbox (port: SandboxPort): void {
       const fn = batch.fns[jobs[i].fn]
       progress.started(batch.seq, i)
       try {
-        if (jobs[i].chunk) {
+        const chain = jobs[i].chain
+        if (jobs[i].chunk && chain > 0) {
+          const result = await runChain([fn, ...batch.chains![chain - 1].map(k => batch.fns[k])], jobs[i].input, init)
+          if (result.ok) writer.chain(result.outputs, result.ms, result.emitted)
+          else writer.error(result.error, result.item, result.stage)
+        } else if (jobs[i].chunk) {
           const result = await runChunk(fn, jobs[i].input, init)
           if (result.ok) writer.chunk(result.outputs, result.ms)
           else writer.error(result.error, result.item)

@@ -5,11 +5,11 @@
  */
 import type { JobBoard } from '../grid/job-board.js'
 import type { SessionChannel } from './session-channel.js'
-import { FEATURE_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, MAX_RECALL_IDS, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { FEATURE_CHAINS, FEATURE_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, MAX_RECALL_IDS, fnToWire, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
 import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
-import type { Job } from '../jobs.js'
-import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
+import type { FunctionRef, Job } from '../jobs.js'
+import type { CoordinatorMessage, WireFn, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 import { describeRefusal, describeSessionEnd, isBreach } from './session-reasons.js'
 import type { Refusal, SessionEnd } from './session-reasons.js'
 
@@ -226,7 +226,7 @@ export class WorkerSession {
     this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
     // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
     const can = (feature: string): boolean => this.features?.includes(feature) === true
-    this.board.join(this.id, { labels: info.labels, threads: info.threads, sideInputs: can(FEATURE_SIDE_INPUTS), chunks: can(FEATURE_CHUNKS) })
+    this.board.join(this.id, { labels: info.labels, threads: info.threads, sideInputs: can(FEATURE_SIDE_INPUTS), chunks: can(FEATURE_CHUNKS), chains: can(FEATURE_CHAINS) })
     const offWork = this.board.onWork(() => { this.pump() })
     const offRefused = this.board.onRefused(worker => { if (worker === this.id) this.refuse({ kind: 'verification' }) })
     const offRecall = this.features?.includes(FEATURE_RECALL) === true ? this.board.onRecall?.(recalled => { this.recall(recalled) }) : undefined
@@ -254,8 +254,9 @@ export class WorkerSession {
       const side = this.sideOf(jobs)
       let chunks: number[] | undefined
       for (const job of jobs) if (job.chunk != null) (chunks ??= []).push(job.id)
+      const chains = chunks != null ? chainsOf(jobs) : undefined
       const wire = jobs.map(jobToWire)
-      this.send(side == null && chunks == null ? { t: 'jobs', jobs: wire } : { t: 'jobs', jobs: wire, ...(side != null ? { side } : {}), ...(chunks != null ? { chunks } : {}) })
+      this.send(side == null && chunks == null ? { t: 'jobs', jobs: wire } : { t: 'jobs', jobs: wire, ...(side != null ? { side } : {}), ...(chunks != null ? { chunks } : {}), ...(chains != null ? { chains } : {}) })
     }
   }
 
@@ -305,4 +306,17 @@ export class WorkerSession {
       this.events.left?.(this.id, describeSessionEnd(end), end)
     }
   }
+}
+
+/** Chained chunks' chains, each listed once with its jobs (a run's chain is one array, so jobs share it). */
+function chainsOf (jobs: readonly Job[]): Array<[WireFn[], number[]]> | undefined {
+  let byChain: Map<readonly FunctionRef[], number[]> | undefined
+  for (const job of jobs) {
+    if (job.chain == null) continue
+    byChain ??= new Map()
+    const ids = byChain.get(job.chain)
+    if (ids == null) byChain.set(job.chain, [job.id])
+    else ids.push(job.id)
+  }
+  return byChain == null ? undefined : [...byChain].map(([chain, ids]) => [chain.map(fnToWire), ids])
 }

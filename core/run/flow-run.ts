@@ -18,7 +18,7 @@ import { JobIds } from './job-ids.js'
 import type { ClusterView, RunFailure, RunSummary } from './run-summary.js'
 import type { RunJournal } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
-import { runProgress } from './run-progress.js'
+import { chainsField, runProgress } from './run-progress.js'
 import { MAX_CHUNK_ITEMS } from './chunks.js'
 import type { RunProgress } from './run-progress.js'
 import type { ChunklessListener } from './worker-features.js'
@@ -139,7 +139,7 @@ export class FlowRun {
    * once (a stage with maxInstances never puts more of its jobs on one worker).
    */
   join (worker: string, joined: WorkerJoin): void {
-    if (this.state.workerJoined(worker, joined.labels, joined.sideInputs ?? true, joined.threads, joined.chunks ?? true)) this.changed()
+    if (this.state.workerJoined(worker, joined.labels, joined.sideInputs ?? true, joined.threads, joined.chunks ?? true, joined.chains ?? true)) this.changed()
   }
 
   /** The current value of a side input, if it has one. */
@@ -169,6 +169,11 @@ export class FlowRun {
   }
 
   /** Calls `listener` once per worker refused by verification (its jobs are already back in the queues). */
+  /** Stages that run chained, each chain head first (core/run/chain-plan.ts; empty when none). */
+  get chains (): ReadonlyArray<readonly string[]> {
+    return this.state.chains.chains
+  }
+
   onRefused (listener: (worker: string) => void): () => void {
     this.refusedListeners.add(listener)
     return () => this.refusedListeners.delete(listener)
@@ -179,7 +184,7 @@ export class FlowRun {
    * (`stages`): it gets none of their work. Workers seen before the call are reported at once.
    */
   onChunkless (listener: ChunklessListener): void {
-    this.state.features.onChunkless(listener)
+    this.state.chunkless.onChunkless(listener)
   }
 
   /** A worker left: its jobs go back to the queues, and it leaves its clusters. */
@@ -314,7 +319,8 @@ export class FlowRun {
       wallMs: this.now() - this.started,
       ...this.clustersField(),
       ...(this.verified ? { verification: this.state.verification.snapshot() } : {}),
-      ...(this.state.features.chunklessCount > 0 ? { workersWithoutChunks: this.state.features.chunklessCount } : {}),
+      ...(this.state.chunkless.count > 0 ? { workersWithoutChunks: this.state.chunkless.count } : {}),
+      ...chainsField(this.state),
       ...(this.init.resume != null ? { resumed: { jobsReplayed: counts.reduce((n, c) => n + c.replayed, 0), sinkItemsSkipped: this.init.resume.skipped } } : {})
     }
   }

@@ -91,8 +91,10 @@ export class Router {
     if (!this.init.journal || !stage.memoizable || work.key != null) return true
     const tag = stage.cluster != null ? worker : undefined
     // a chunk (or an item of one retried alone) is a chunk record, found by its items on resume: its input
-    // [start, count, step] could equal an item's, so it is never a job record
+    // [start, count, step] could equal an item's, so it is never a job record. A chained chunk (chain-run.ts)
+    // is accepted for the chain's tail with the head's range: not journaled (a resumed run runs it again)
     const span = work.chunk ?? work.fromChunk
+    if (span != null && stage.chunks == null) return true
     if (span != null) this.chunkRecords.push({ stage: stage.spec.name, start: span.start, count: span.count, step: span.step, outputs, ...(tag != null ? { tag } : {}) })
     else this.records.push(tag != null ? { stage: stage.spec.name, input: work.input, outputs, tag } : { stage: stage.spec.name, input: work.input, outputs })
     return true

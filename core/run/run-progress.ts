@@ -33,6 +33,8 @@ export interface RunProgress {
   readonly verification?: VerificationReport
   /** Workers that joined without `chunks` and get no work of the chunked stages (absent when none). */
   readonly workersWithoutChunks?: number
+  /** Stages that run chained, each chain head first (absent when none: core/run/chain-plan.ts). */
+  readonly chains?: string[][]
 }
 
 export interface ProgressSources {
@@ -78,6 +80,13 @@ export function runProgress ({ state, cursors, clusters, verified }: ProgressSou
     stages,
     perWorker: Object.fromEntries(state.perWorker),
     ...(verified ? { verification: state.verification.snapshot() } : {}),
-    ...(state.features.chunklessCount > 0 ? { workersWithoutChunks: state.features.chunklessCount } : {})
+    ...(state.chunkless.count > 0 ? { workersWithoutChunks: state.chunkless.count } : {}),
+    ...chainsField(state)
   }
+}
+
+/** `{ chains }` when the run chains stages (each chain head first), else nothing. */
+export function chainsField (state: RunState): { chains?: string[][] } {
+  const chains = state.chains.chains
+  return chains.length > 0 ? { chains: chains.map(c => [...c]) } : {}
 }

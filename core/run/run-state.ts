@@ -19,7 +19,7 @@ import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
 import { ClusterMembership } from './placement.js'
 import { SideValues } from '../protocol/side-values.js'
 import type { SideValue } from '../protocol/side-values.js'
-import { createStageState } from './stage-state.js'
+import { createStageState, jobOf } from './stage-state.js'
 import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
 import { maxReplicas, VerificationLedger } from './verification.js'
 import { Completion } from './completion.js'
@@ -32,7 +32,11 @@ import { RunStatus } from './run-status.js'
 import type { JobFailure } from './run-status.js'
 import type { RangeChunk } from './chunks.js'
 import { observeChunk, splitRangeSources } from './chunk-plan.js'
-import { WorkerFeatures } from './worker-features.js'
+import { planChains } from './chain-plan.js'
+import type { ChainPlan } from './chain-plan.js'
+import { attachChains, completeChainChunk } from './chain-run.js'
+import { WorkerCaps } from './worker-caps.js'
+import { ChunklessWorkers } from './worker-features.js'
 
 export type { StageCounts } from './stage-state.js'
 export type { SinkDelivery } from './router.js'
@@ -76,10 +80,14 @@ export class RunState {
   readonly sideValues = new SideValues()
   /** Streams read as side inputs. */
   private readonly sideStreams = new Set<string>()
-  /** What each network worker's hello offers: side inputs, chunks, threads (worker-features.ts). */
-  readonly features: WorkerFeatures
+  /** What each network worker can do: threads, features (side inputs, chunks, chains). */
+  private readonly caps = new WorkerCaps()
+  /** Workers that joined without `chunks` while the run has chunked stages (worker-features.ts). */
+  readonly chunkless: ChunklessWorkers
   /** Range sources handed out as chunks → the stages reading them (chunk-plan.ts). */
   private readonly splitReaders: ReadonlyMap<string, readonly string[]>
+  /** Stages that run chained, and why others do not (chain-plan.ts), decided at start. */
+  readonly chains: ChainPlan
   private sideListener: ((name: string, value: SideValue) => void) | undefined
   /** Verified jobs, disagreements, suspicious and refused workers (stages with `verify`). */
   readonly verification = new VerificationLedger()
@@ -94,13 +102,15 @@ export class RunState {
     for (const stage of Object.values(spec.stages)) if (stage.kind === 'map' && stage.sideInput != null) this.sideStreams.add(stage.sideInput)
     this.splitReaders = splitRangeSources(spec, graph, this.sideStreams)
     const chunked = new Set([...this.splitReaders.values()].flat())
-    this.features = new WorkerFeatures([...chunked])
+    this.chunkless = new ChunklessWorkers([...chunked])
     const resume = init.resume
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
       this.stages.set(stage.name, createStageState(stage, fn, this.membership, { chunked: chunked.has(stage.name) }))
     }
+    this.chains = planChains(spec, graph, chunked)
+    attachChains(this.chains.chains, this.stages)
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
       .filter((s): s is StageState => s != null)
@@ -129,10 +139,7 @@ export class RunState {
   /** A piece of a split range, queued uncut where it is read (range-queue.ts); journaled chunks in it replay. */
   offerSourceRange (source: string, range: RangeChunk): SinkDelivery[] {
     const deliveries: SinkDelivery[] = []
-    for (const name of this.splitReaders.get(source) ?? []) {
-      const stage = this.stages.get(name)!
-      stage.chunks!.queue.pushRange(range, this.router.replayChunks(stage, range))
-    }
+    for (const stage of (this.splitReaders.get(source) ?? []).map(name => this.stages.get(name)!)) stage.chunks!.queue.pushRange(range, this.router.replayChunks(stage, range))
     this.completion.settle(deliveries)
     return deliveries
   }
@@ -164,12 +171,11 @@ export class RunState {
     if (this.status.failure != null || this.verification.refused.has(worker)) return jobs
     for (const stage of this.priority) {
       if (stage.cluster != null && !this.membership.isMember(stage.cluster, worker)) continue
-      if (stage.side != null && (!this.features.runsSideInputs(worker) || !this.completion.sideReady(stage.side))) continue
-      if (stage.chunks != null && !this.features.runsChunks(worker)) continue
+      if (!this.caps.mayRun(stage, worker) || (stage.side != null && !this.completion.sideReady(stage.side))) continue
       const queue = stage.queue
       queue.refill()
       const replays = queue.replaysOnTake
-      while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.features.belowThreads(stage.byWorker, worker)) {
+      while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.caps.belowThreads(stage, worker)) {
         const work = queue.take(worker)
         if (work == null) break
         // a copy whose job a resumed run's journal holds takes its outputs (tagged with this member) instead
@@ -184,15 +190,10 @@ export class RunState {
   }
 
   private handOut (stage: StageState, work: Work, worker: string, now: number | undefined, jobs: Job[]): void {
-    // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
-    const job: Job = work.chunk != null
-      ? { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, chunk: 'range' }
-      : stage.side == null
-        ? { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
-        : { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
+    const job = jobOf(stage, work, this.ids.next())
     stage.inFlight++
     if (stage.byWorker != null) stage.byWorker.set(worker, (stage.byWorker.get(worker) ?? 0) + 1)
-    this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
+    this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + job.timeoutMs + LEASE_SLACK_MS })
     jobs.push(job)
   }
 
@@ -234,6 +235,10 @@ export class RunState {
 
   private completeJob (record: OutJob, outcome: JobOutcome, deliveries: SinkDelivery[]): void {
     const { stage, work, worker } = record
+    if (stage.chain != null && work.chunk != null) {
+      completeChainChunk({ router: this.router, status: this.status, perWorker: this.perWorker }, record, outcome, deliveries)
+      return
+    }
     if (!outcome.ok) {
       if (work.chunk != null && outcome.item != null && outcome.item < work.chunk.count) this.router.failChunkItem(stage, work, outcome.item, worker, outcome.error)
       else this.router.failAttempt(stage, work, worker, outcome.error)
@@ -298,8 +303,9 @@ export class RunState {
    * A network worker joined with these labels: it may become a member of clusters. Returns whether any
    * cluster's membership changed (pinned work may now be handed out).
    */
-  workerJoined (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): boolean {
-    this.features.joined(worker, sideInputs, threads, chunks)
+  workerJoined (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true, chains = true): boolean {
+    this.caps.joined(worker, sideInputs, threads, chunks, chains)
+    this.chunkless.joined(worker, chunks)
     return this.membership.join(worker, labels)
   }
 
@@ -325,7 +331,7 @@ export class RunState {
    */
   release (worker: string): number {
     this.membership.leave(worker)
-    this.features.left(worker)
+    this.caps.left(worker)
     for (const stage of this.stages.values()) stage.queue.memberLeft(worker)
     let count = 0
     for (const [id, record] of this.out) {

@@ -26,6 +26,11 @@ export interface RunSummary {
   readonly verification?: VerificationReport
   /** Workers that joined without the `chunks` feature (older grid-workers) and so ran none of the chunked stages' work. */
   readonly workersWithoutChunks?: number
+  /**
+   * Stages that ran chained (core/run/chain-plan.ts), each chain head first: a chunk of the head ran the whole
+   * chain in one job on one worker. Absent when nothing chained. Counts in `stages` stay per stage.
+   */
+  readonly chains?: string[][]
   /** A resumed run: jobs taken from the journal instead of run again, sink items not written again. */
   readonly resumed?: { readonly jobsReplayed: number, readonly sinkItemsSkipped: number }
 }

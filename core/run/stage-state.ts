@@ -16,6 +16,7 @@ import type { MembershipView, StageQueue, Work } from './queues/stage-queue.js'
 import { VerifiedQueue } from './queues/verified-queue.js'
 import { RangeQueue } from './queues/range-queue.js'
 import { ChunkSizer } from './chunks.js'
+import type { ChainState } from './chain-run.js'
 
 export type { Work } from './queues/stage-queue.js'
 
@@ -45,6 +46,8 @@ export interface StageState {
    * sizer that learns their cost per item.
    */
   readonly chunks?: { readonly queue: RangeQueue, readonly sizer: ChunkSizer }
+  /** A chain's head (chain-plan.ts): its chunks run the whole chain; set once at run start (chain-run.ts). */
+  chain?: ChainState
   inFlight: number
   readonly counts: StageCounts
 }
@@ -72,6 +75,19 @@ export interface OutJob {
  */
 export function takesChunks (stage: StageSpec): boolean {
   return stage.kind === 'map' && stage.sideInput == null && stage.broadcast !== true && stage.partition == null
+}
+
+/** The job that runs `work` of `stage`: a plain job, one with a side input, a range chunk or a chained chunk. */
+export function jobOf (stage: StageState, work: Work, id: number): Job {
+  const { fn, spec } = stage
+  if (work.chunk != null) {
+    // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
+    const chain = stage.chain
+    if (chain != null) return { id, fn, input: work.input, timeoutMs: chain.timeoutMs, chunk: 'range', chain: chain.fns }
+    return { id, fn, input: work.input, timeoutMs: spec.timeoutMs, chunk: 'range' }
+  }
+  if (stage.side == null) return { id, fn, input: work.input, timeoutMs: spec.timeoutMs }
+  return { id, fn, input: work.input, timeoutMs: spec.timeoutMs, side: stage.side }
 }
 
 export interface StageStateOptions {

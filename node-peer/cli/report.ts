@@ -14,6 +14,7 @@ export async function writeReport (path: string, flow: string, workers: number, 
     ...(summary.clusters != null ? { clusters: summary.clusters } : {}),
     ...(summary.verification != null ? { verification: summary.verification } : {}),
     ...(summary.workersWithoutChunks != null ? { workersWithoutChunks: summary.workersWithoutChunks } : {}),
+    ...(summary.chains != null ? { chains: summary.chains } : {}),
     ...(summary.resumed != null ? { resumed: summary.resumed } : {}),
     failures: summary.failure != null ? [summary.failure] : []
   }

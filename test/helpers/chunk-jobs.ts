@@ -1,15 +1,28 @@
 /**
  * For tests whose fake workers run jobs in JavaScript: runs a job item by item with `one` (which answers a
  * job of one item), so a range chunk (core/run/chunks.ts) gets the outcome a real executor gives it: every
- * output in item order and the time it took, or the first failure and the index of its item.
+ * output in item order and the time it took, or the first failure and the index of its item. A chained chunk
+ * runs through the sandbox's own chain loop (core/run/chain-chunk.ts), with `one` as each stage's call.
  */
 import { encodeValue } from '../../core/codec.js'
 import type { Emitted } from '../../core/abi/abi.js'
 import type { Job, JobOutcome } from '../../core/jobs.js'
 import { decodeRangeChunk, rangeItem } from '../../core/run/chunks.js'
+import { runChainChunk } from '../../core/run/chain-chunk.js'
+import { errorFromData } from '../../core/errors.js'
 
 export function perItem (job: Job, one: (job: Job) => JobOutcome, options: PerItemOptions = {}): JobOutcome {
   if (job.chunk == null) return one(job)
+  if (job.chain != null) {
+    const calls = [job.fn, ...job.chain].map(fn => (input: Uint8Array) => {
+      const outcome = one({ id: job.id, fn, input, timeoutMs: job.timeoutMs })
+      if (!outcome.ok) throw errorFromData(outcome.error)
+      return outcome.outputs
+    })
+    const result = runChainChunk(job.input, calls)
+    if (!result.ok) return { id: job.id, ok: false, error: result.error, item: result.item, stage: result.stage }
+    return options.timed === false ? { id: job.id, ok: true, outputs: result.outputs, emitted: result.emitted } : { id: job.id, ok: true, outputs: result.outputs, ms: result.ms, emitted: result.emitted }
+  }
   const started = performance.now()
   const chunk = decodeRangeChunk(job.input)
   const outputs: Emitted[] = []
