@@ -42,10 +42,7 @@ export function encodeEntry (entry: JournalEntry): Uint8Array {
 
 function encodeChunks (chunks: readonly ChunkRecord[]): Uint8Array {
   let size = 5
-  for (const c of chunks) {
-    size += 2 + nameBytes(c.stage).length + 2 + (c.tag != null ? nameBytes(c.tag).length : 0) + 8 + 4 + 8 + 4
-    for (const o of c.outputs) size += 2 + 4 + o.bytes.length
-  }
+  for (const c of chunks) size += stageAndTagSize(c) + 8 + 4 + 8 + 4 + outputsSize(c.outputs)
   const w = new Writer(size)
   w.u8(CHUNKS)
   w.u32(chunks.length)
@@ -57,20 +54,14 @@ function encodeChunks (chunks: readonly ChunkRecord[]): Uint8Array {
     w.f64(c.step)
     // a chunk of 65,536 items may emit more than a u16 can count
     w.u32(c.outputs.length)
-    for (const o of c.outputs) {
-      w.u16(o.port)
-      w.bytesField(o.bytes)
-    }
+    writeOutputs(w, c.outputs)
   }
   return w.bytes
 }
 
 function encodeJobs (jobs: readonly JobRecord[]): Uint8Array {
   let size = 5
-  for (const job of jobs) {
-    size += 2 + nameBytes(job.stage).length + 2 + (job.tag != null ? nameBytes(job.tag).length : 0) + 4 + job.input.length + 2
-    for (const o of job.outputs) size += 2 + 4 + o.bytes.length
-  }
+  for (const job of jobs) size += stageAndTagSize(job) + 4 + job.input.length + 2 + outputsSize(job.outputs)
   const w = new Writer(size)
   w.u8(JOBS)
   w.u32(jobs.length)
@@ -79,12 +70,28 @@ function encodeJobs (jobs: readonly JobRecord[]): Uint8Array {
     w.str(job.tag != null ? nameBytes(job.tag) : undefined)
     w.bytesField(job.input)
     w.u16(job.outputs.length)
-    for (const o of job.outputs) {
-      w.u16(o.port)
-      w.bytesField(o.bytes)
-    }
+    writeOutputs(w, job.outputs)
   }
   return w.bytes
+}
+
+/** Bytes of a record's stage and tag fields (each a u16 length and its UTF-8). */
+function stageAndTagSize (record: { readonly stage: string, readonly tag?: string }): number {
+  return 2 + nameBytes(record.stage).length + 2 + (record.tag != null ? nameBytes(record.tag).length : 0)
+}
+
+/** Bytes of an output list's entries (port u16, length u32, bytes), without its count. */
+function outputsSize (outputs: readonly Emitted[]): number {
+  let size = 0
+  for (const o of outputs) size += 2 + 4 + o.bytes.length
+  return size
+}
+
+function writeOutputs (w: Writer, outputs: readonly Emitted[]): void {
+  for (const o of outputs) {
+    w.u16(o.port)
+    w.bytesField(o.bytes)
+  }
 }
 
 function encodeSink (record: SinkRecord): Uint8Array {
