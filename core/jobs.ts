@@ -38,7 +38,19 @@ export interface Job {
    * job calls the function on each item start + i × step in order, failing the whole chunk if one fails. Its
    * outcome holds every output in item order, and `ms`, the time the chunk ran.
    */
-  readonly chunk?: 'range'
+  readonly chunk?: 'range' | 'items'
+  /**
+   * Chunks only (`'items'`: `input` holds the items, packed: core/run/item-chunks.ts): ports whose outputs
+   * whoever runs the chunk folds per key with an aggregate's combine function before answering
+   * (core/run/combiner.ts). Executors see it with the job.
+   */
+  readonly combine?: readonly JobCombiner[]
+}
+
+/** A port of a chunk's outputs and the aggregate combine function its `[key, value]` pairs are folded with. */
+export interface JobCombiner {
+  readonly port: number
+  readonly fn: FunctionRef
 }
 
 /** An error that crossed a thread or network boundary as data (Comlink style), rebuilt by name. */

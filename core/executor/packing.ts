@@ -5,7 +5,9 @@
  *
  * Job buffer (pool → sandbox), little-endian u32 words, then bytes:
  *   [count] then per job [fnIndex, inputOffset, inputLength], then the input bytes (offsets from buffer start).
- *   fnIndex has its top bit set for a range chunk (core/run/chunks.ts): the input is `[start, count, step]`.
+ *   fnIndex has its top bit set for a range chunk (core/run/chunks.ts): the input is `[start, count, step]`;
+ *   the next bit for an item chunk (core/run/item-chunks.ts): the input holds the items, packed. A chunk's
+ *   combiners (core/run/combiner.ts) travel with its function in the table (`BatchFn`).
  * Outcome buffer (sandbox → pool), a sequence of records in job order:
  *   ok:    [0, outputCount] then per output [port, length, bytes…]
  *   error: [1, nameLength, name bytes…, messageLength, message bytes…]   (UTF-8)
@@ -13,10 +15,13 @@
  *   chunk error: [3, item index] then as error   (the item of a range chunk that failed)
  */
 import type { Emitted } from '../abi/abi.js'
-import type { ErrorData, FunctionRef, Job } from '../jobs.js'
+import type { ErrorData, FunctionRef, Job, JobCombiner } from '../jobs.js'
 
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder()
+
+/** A function of a batch's table: a chunk's combiners come with it (chunks of one stage share them). */
+export type BatchFn = FunctionRef & { readonly combine?: readonly JobCombiner[] }
 
 /** The reference alone (a job's `fn` may carry more): ABI v1 jobs keep their old shape. */
 function copyRef (fn: FunctionRef): FunctionRef {
@@ -26,27 +31,29 @@ function copyRef (fn: FunctionRef): FunctionRef {
 }
 
 /** Packs jobs into one buffer; returns it with the function table it refers to. */
-export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: ArrayBuffer } {
-  const fns: FunctionRef[] = []
+export function packJobs (jobs: readonly Job[]): { fns: BatchFn[], jobs: ArrayBuffer } {
+  const fns: BatchFn[] = []
   // module hash → export (and WASI io mode) → index; no string building per job (batches usually call one function)
   const fnIndex = new Map<string, Map<string, number>>()
   const indexes = new Uint32Array(jobs.length)
   let last: FunctionRef | undefined
+  let lastCombine: Job['combine']
   let lastIndex = 0
   let bytes = 0
   for (let i = 0; i < jobs.length; i++) {
-    const { fn, input } = jobs[i]
-    if (last === undefined || fn.module !== last.module || fn.export !== last.export || fn.wasi !== last.wasi || fn.js !== last.js) {
+    const { fn, input, combine } = jobs[i]
+    if (last === undefined || fn.module !== last.module || fn.export !== last.export || fn.wasi !== last.wasi || fn.js !== last.js || combine !== lastCombine) {
       let exports = fnIndex.get(fn.module)
       if (exports === undefined) fnIndex.set(fn.module, exports = new Map())
-      const key = fn.wasi !== undefined ? `${fn.export}\0${fn.wasi}` : fn.js === true ? `${fn.export}\0js` : fn.export
+      const key = (fn.wasi !== undefined ? `${fn.export}\0${fn.wasi}` : fn.js === true ? `${fn.export}\0js` : fn.export) + (combine != null ? combineKey(combine) : '')
       let index = exports.get(key)
       if (index === undefined) {
         index = fns.length
         exports.set(key, index)
-        fns.push(copyRef(fn))
+        fns.push(combine != null ? { ...copyRef(fn), combine: combine.map(c => ({ port: c.port, fn: copyRef(c.fn) })) } : copyRef(fn))
       }
       last = fn
+      lastCombine = combine
       lastIndex = index
     }
     indexes[i] = lastIndex
@@ -60,7 +67,8 @@ export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: Arr
   let offset = headerBytes
   for (let i = 0; i < jobs.length; i++) {
     const input = jobs[i].input
-    words[1 + 3 * i] = jobs[i].chunk === 'range' ? (indexes[i] | CHUNK_BIT) >>> 0 : indexes[i]
+    const chunk = jobs[i].chunk
+    words[1 + 3 * i] = chunk === 'range' ? (indexes[i] | CHUNK_BIT) >>> 0 : chunk === 'items' ? (indexes[i] | ITEMS_BIT) >>> 0 : indexes[i]
     words[2 + 3 * i] = offset
     words[3 + 3 * i] = input.length
     data.set(input, offset)
@@ -70,12 +78,18 @@ export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: Arr
 }
 
 const CHUNK_BIT = 0x80000000
+const ITEMS_BIT = 0x40000000
+
+/** A table key for a chunk's combiners. */
+function combineKey (combine: readonly JobCombiner[]): string {
+  return combine.map(c => `\0${c.port}\0${c.fn.module}\0${c.fn.export}\0${c.fn.wasi ?? ''}${c.fn.js === true ? 'js' : ''}`).join('')
+}
 
 export interface PackedJob {
   readonly fn: number
   readonly input: Uint8Array
-  /** A range chunk: `input` is `[start, count, step]`. */
-  readonly chunk: boolean
+  /** A range chunk (`input` is `[start, count, step]`) or an item chunk (`input` holds the items, packed). */
+  readonly chunk: 'range' | 'items' | undefined
 }
 
 /** Reads a job buffer; inputs are views into it (no copies). */
@@ -85,7 +99,8 @@ export function unpackJobs (buffer: ArrayBuffer): PackedJob[] {
   const jobs: PackedJob[] = new Array(count)
   for (let i = 0; i < count; i++) {
     const fn = words[1 + 3 * i]
-    jobs[i] = { fn: (fn & ~CHUNK_BIT) >>> 0, input: new Uint8Array(buffer, words[2 + 3 * i], words[3 + 3 * i]), chunk: fn >= CHUNK_BIT }
+    const chunk = fn >= CHUNK_BIT ? 'range' : (fn & ITEMS_BIT) !== 0 ? 'items' : undefined
+    jobs[i] = { fn: (fn & ~(CHUNK_BIT | ITEMS_BIT)) >>> 0, input: new Uint8Array(buffer, words[2 + 3 * i], words[3 + 3 * i]), chunk }
   }
   return jobs
 }

@@ -16,9 +16,11 @@ import type { AddModule, RunBatch, SandboxInit } from './messages.js'
 import { OutcomeWriter, unpackJobs } from './packing.js'
 import type { SandboxPort } from './sandbox-host.js'
 import { ProgressReporter } from './timeout-watch.js'
-import { decodeRangeChunk, itemError, rangeItem, runRangeChunk } from '../run/chunks.js'
 import type { ChunkResult } from '../run/chunks.js'
-import { encodeValue } from '../codec.js'
+import { chunkView, runChunkView } from '../run/chunk-view.js'
+import type { ChunkView } from '../run/chunk-view.js'
+import { combineOutputs } from '../run/combiner.js'
+import type { BatchFn } from './packing.js'
 
 interface LoadedModule {
   readonly message: AddModule
@@ -73,23 +75,33 @@ export function serveSandbox (port: SandboxPort): void {
   }
 
   /**
-   * A range chunk: the function on each item in order, all outputs together. An ABI v1 function is called in
-   * a plain loop (no promise per item): the grid's cheapest path, as fast as calling it in a loop at home.
+   * A chunk (a range, or items carried in the input): the function on each item in order, all outputs
+   * together. An ABI v1 function is called in a plain loop (no promise per item): the grid's cheapest path,
+   * as fast as calling it in a loop at home. Then its combiners fold the outputs per key (combiner.ts).
    */
-  async function runChunk (fn: FunctionRef, input: Uint8Array, init: SandboxInit): Promise<ChunkResult> {
+  async function runChunk (fn: BatchFn, kind: 'range' | 'items', input: Uint8Array, init: SandboxInit): Promise<ChunkResult> {
+    const started = performance.now()
+    const view = chunkView(kind, input)
     const message = modules.get(fn.module)?.message
+    let result: ChunkResult
     if (message != null && message.abi === undefined && fn.wasi === undefined && fn.js !== true) {
       const instance = await instanceOf(fn.module, init)
-      return runRangeChunk(input, item => instance.call(fn.export, item))
-    }
+      result = runChunkView(view, item => instance.call(fn.export, item))
+    } else result = await runChunkCalls(fn, view, init)
+    if (!result.ok || fn.combine == null) return result
+    const outputs = await combineOutputs(result.outputs, fn.combine, async (f, item) => await call(f, item, init))
+    return { ok: true, outputs: outputs as Emitted[], ms: performance.now() - started }
+  }
+
+  /** A chunk of a WASI command or a JavaScript function: one awaited call per item. */
+  async function runChunkCalls (fn: FunctionRef, view: ChunkView, init: SandboxInit): Promise<ChunkResult> {
     const started = performance.now()
-    const chunk = decodeRangeChunk(input)
     const outputs: Emitted[] = []
-    for (let i = 0; i < chunk.count; i++) {
+    for (let i = 0; i < view.count; i++) {
       try {
-        for (const output of await call(fn, encodeValue(rangeItem(chunk, i)), init)) outputs.push(output)
+        for (const output of await call(fn, view.item(i), init)) outputs.push(output)
       } catch (err) {
-        return { ok: false, error: itemError(chunk, i, err), item: i }
+        return { ok: false, error: view.error(i, err), item: i }
       }
     }
     return { ok: true, outputs, ms: performance.now() - started }
@@ -104,8 +116,9 @@ export function serveSandbox (port: SandboxPort): void {
       const fn = batch.fns[jobs[i].fn]
       progress.started(batch.seq, i)
       try {
-        if (jobs[i].chunk) {
-          const result = await runChunk(fn, jobs[i].input, init)
+        const chunk = jobs[i].chunk
+        if (chunk != null) {
+          const result = await runChunk(fn, chunk, jobs[i].input, init)
           if (result.ok) writer.chunk(result.outputs, result.ms)
           else writer.error(result.error, result.item)
         } else writer.ok(await call(fn, jobs[i].input, init))

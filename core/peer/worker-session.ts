@@ -5,7 +5,8 @@
  */
 import type { JobBoard } from '../grid/job-board.js'
 import type { SessionChannel } from './session-channel.js'
-import { FEATURE_CHUNKS, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { chunkFieldsOf } from '../protocol/chunk-fields.js'
 import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
 import type { Job } from '../jobs.js'
@@ -213,7 +214,7 @@ export class WorkerSession {
     this.id = id
     this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
     // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
-    this.board.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads, this.features?.includes(FEATURE_CHUNKS) === true)
+    this.board.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads, this.features?.includes(FEATURE_CHUNKS) === true && this.features.includes(FEATURE_ITEM_CHUNKS))
     const offWork = this.board.onWork(() => { this.pump() })
     const offRefused = this.board.onRefused(worker => { if (worker === this.id) this.refuse({ kind: 'verification' }) })
     this.unsubscribe = () => { offWork(); offRefused() }
@@ -238,10 +239,9 @@ export class WorkerSession {
       this.credits -= jobs.length
       for (const job of jobs) this.held.add(job.id)
       const side = this.sideOf(jobs)
-      let chunks: number[] | undefined
-      for (const job of jobs) if (job.chunk != null) (chunks ??= []).push(job.id)
+      const chunks = chunkFieldsOf(jobs)
       const wire = jobs.map(jobToWire)
-      this.send(side == null && chunks == null ? { t: 'jobs', jobs: wire } : { t: 'jobs', jobs: wire, ...(side != null ? { side } : {}), ...(chunks != null ? { chunks } : {}) })
+      this.send(side == null && chunks == null ? { t: 'jobs', jobs: wire } : { t: 'jobs', jobs: wire, ...(side != null ? { side } : {}), ...chunks })
     }
   }
 

@@ -13,7 +13,9 @@
  *     pull {credits}            →
  *                               ←  jobs [[id, module, export, input, timeoutMs(, kind)], …]  (the 6th element only for WASI commands,
  *                                   their io mode, and JavaScript functions, "js"); `chunks`: ids of the jobs
- *                                   that are range chunks (core/run/chunks.ts), only to workers with the feature
+ *                                   that are range chunks (core/run/chunks.ts), only to workers with the feature;
+ *                                   `items`: ids of item chunks (core/run/item-chunks.ts); `combine`: per function,
+ *                                   the chunks whose outputs on a port the worker folds with it (core/run/combiner.ts)
  *     results [[id, 1, [[port, bytes], …]] | [id, 0, name, message] | [id, 2, packed outputs, ms], …] + pull
  *                                  (the last for a chunk: its outputs in one byte string, packed-outputs.ts)
  *     bye                       →  (graceful leave: jobs not reported are handed back)
@@ -71,6 +73,14 @@ export interface WorkerInfo {
 export const FEATURE_SIDE_INPUTS = 'side-inputs'
 /** The worker runs range chunks (jobs listed in a `jobs` message's `chunks`) and reports them packed. */
 export const FEATURE_CHUNKS = 'chunks'
+/**
+ * The worker also runs item chunks (`items`) and combines chunk outputs (`combine`). A worker without it
+ * gets no work of chunked stages (the coordinator needs both features: README, "Chunks").
+ */
+export const FEATURE_ITEM_CHUNKS = 'item-chunks'
+
+/** A `jobs` message's combiner: the chunks (ids) whose outputs on `port` are folded with the function. */
+export type WireCombine = [jobIds: number[], port: number, module: string, exportName: string, kind?: WasiIo | typeof JS_KIND]
 
 export type WorkerMessage =
   /** `nonce`: only from a worker with a join secret, which wants the coordinator's proof in the challenge. */
@@ -85,7 +95,7 @@ export type WorkerMessage =
 export type CoordinatorMessage =
   | { readonly t: 'welcome', readonly v: number, readonly flow: string, readonly run: string }
   /** `side`: for jobs of stages with a side input, [side input name, ids of the jobs that read it]. */
-  | { readonly t: 'jobs', readonly jobs: readonly WireJob[], readonly side?: ReadonlyArray<[name: string, jobIds: number[]]>, readonly chunks?: readonly number[] }
+  | { readonly t: 'jobs', readonly jobs: readonly WireJob[], readonly side?: ReadonlyArray<[name: string, jobIds: number[]]>, readonly chunks?: readonly number[], readonly items?: readonly number[], readonly combine?: readonly WireCombine[] }
   /** The value of a side input (msgpack), newer versions replace older ones. Sent only to workers with the feature. */
   | { readonly t: 'side', readonly name: string, readonly version: number, readonly value: Uint8Array }
   | { readonly t: 'done', readonly ok: boolean }
@@ -141,6 +151,11 @@ function isWireOutcome (v: unknown): v is WireOutcome {
   return v[1] === 0 && (v.length === 4 || (v.length === 5 && isCount(v[4], MAX_CHUNK_ITEMS - 1))) && isShortString(v[2]) && isShortString(v[3], 8192)
 }
 
+function isWireCombine (v: unknown): v is WireCombine {
+  return Array.isArray(v) && (v.length === 4 || (v.length === 5 && (WASI_IO_MODES.includes(v[4]) || v[4] === JS_KIND))) &&
+    Array.isArray(v[0]) && v[0].length <= 1024 && v[0].every(isId) && isCount(v[1], 255) && isShortString(v[2], 128) && isShortString(v[3])
+}
+
 function isWireJob (v: unknown): v is WireJob {
   return Array.isArray(v) && (v.length === 5 || (v.length === 6 && (WASI_IO_MODES.includes(v[5]) || v[5] === JS_KIND))) && isId(v[0]) && isShortString(v[1], 128) && isShortString(v[2]) && v[3] instanceof Uint8Array && isCount(v[4], 86_400_000)
 }
@@ -168,7 +183,9 @@ export function isCoordinatorMessage (v: unknown): v is CoordinatorMessage {
     case 'welcome': return isCount(v.v, 1000) && isShortString(v.flow) && isShortString(v.run)
     case 'jobs': return Array.isArray(v.jobs) && v.jobs.every(isWireJob) &&
       (v.side === undefined || (Array.isArray(v.side) && v.side.every(s => Array.isArray(s) && s.length === 2 && isShortString(s[0]) && Array.isArray(s[1]) && s[1].every(isId)))) &&
-      (v.chunks === undefined || (Array.isArray(v.chunks) && v.chunks.length <= v.jobs.length && v.chunks.every(isId)))
+      (v.chunks === undefined || (Array.isArray(v.chunks) && v.chunks.length <= v.jobs.length && v.chunks.every(isId))) &&
+      (v.items === undefined || (Array.isArray(v.items) && v.items.length <= v.jobs.length && v.items.every(isId))) &&
+      (v.combine === undefined || (Array.isArray(v.combine) && v.combine.length <= 64 && v.combine.every(isWireCombine)))
     case 'side': return isShortString(v.name) && isId(v.version) && v.value instanceof Uint8Array
     case 'done': return typeof v.ok === 'boolean'
     case 'refused': return isShortString(v.reason, 1024)

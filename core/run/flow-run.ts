@@ -74,6 +74,8 @@ export type { RunProgress, StageProgress } from './run-progress.js'
 /** Items waiting for sinks above which no more jobs are handed out (a slow sink throttles the flow). */
 export const SINK_HIGH_WATER = 16384
 const SOURCE_CHUNK = 1024
+/** Items of a split file source read per pull (below the high-water mark): a quarter of the largest chunk. */
+const ITEM_SOURCE_PIECE = MAX_CHUNK_ITEMS / 4
 const LEASE_CHECK_MS = 1000
 
 export class FlowRun {
@@ -240,8 +242,11 @@ export class FlowRun {
             pulled = true
             continue
           }
-          const items = await cursor.read(budget)
-          if (items.length === 0) {
+          // a split file source is read a chunk's worth at a time, its items cut into chunks as workers ask
+          const split = this.state.splitsItems(name)
+          const items = await cursor.read(split ? ITEM_SOURCE_PIECE : budget)
+          if (split && items.length > 0) this.state.offerSourceItems(name, items)
+          else if (items.length === 0) {
             open.delete(name)
             this.deliver(this.state.sourceExhausted(name))
           } else {

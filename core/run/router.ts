@@ -13,9 +13,7 @@ import type { JobRecord } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
 import type { RunStatus } from './run-status.js'
 import type { StageState, Work } from './stage-state.js'
-import { encodeRangeChunk, rangeItem } from './chunks.js'
-import type { RangeChunk } from './chunks.js'
-import { encodeValue } from '../codec.js'
+import { failureInput, splitAtItem } from './chunk-split.js'
 
 export interface SinkDelivery {
   readonly sink: string
@@ -137,13 +135,10 @@ export class Router {
    * chunks, their attempts unchanged.
    */
   failChunkItem (stage: StageState, work: Work, index: number, worker: string, error: ErrorData): void {
-    const chunk = work.chunk!
-    const rest: Work[] = []
-    if (index > 0) rest.push(chunkWork({ start: chunk.start, count: index, step: chunk.step }, work.attempts))
-    if (index + 1 < chunk.count) rest.push(chunkWork({ start: rangeItem(chunk, index + 1), count: chunk.count - index - 1, step: chunk.step }, work.attempts))
+    const { rest, item } = splitAtItem(work, index)
     // back to the front: the later chunk first, so the earlier one runs first
     for (let i = rest.length - 1; i >= 0; i--) stage.queue.putBack(rest[i], worker)
-    this.failAttempt(stage, { input: encodeValue(rangeItem(chunk, index)), attempts: work.attempts }, worker, error)
+    this.failAttempt(stage, { input: item, attempts: work.attempts }, worker, error)
   }
 
   /** Counts a failed attempt of `worker`'s job: the work goes back to the front of its queue, or the run fails. */
@@ -161,7 +156,7 @@ export class Router {
       return
     }
     stage.counts.failed++
-    this.init.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts, error })
+    this.init.status.fail({ stage: stage.spec.name, input: failureInput(work), attempts: work.attempts, error })
   }
 
   /**
@@ -192,8 +187,4 @@ export class Router {
     }
     return true
   }
-}
-
-function chunkWork (chunk: RangeChunk, attempts: number): Work {
-  return { input: encodeRangeChunk(chunk), attempts, chunk }
 }

@@ -5,7 +5,7 @@
  */
 import type { StageSpec } from '../flow/model.js'
 import { streamOf } from '../flow/model.js'
-import type { FunctionRef, Job } from '../jobs.js'
+import type { FunctionRef, Job, JobCombiner } from '../jobs.js'
 import { KeyedAggregate } from './aggregate.js'
 import { AggregateQueue } from './queues/aggregate-queue.js'
 import { BroadcastQueue } from './queues/broadcast-queue.js'
@@ -16,6 +16,7 @@ import type { MembershipView, StageQueue, Work } from './queues/stage-queue.js'
 import { VerifiedQueue } from './queues/verified-queue.js'
 import { RangeQueue } from './queues/range-queue.js'
 import { ChunkSizer } from './chunks.js'
+import { ItemChunkQueue } from './queues/item-chunk-queue.js'
 
 export type { Work } from './queues/stage-queue.js'
 
@@ -44,10 +45,24 @@ export interface StageState {
    * Stages a split range source feeds (chunkable: see `takesChunks`): the queue that cuts its chunks and the
    * sizer that learns their cost per item.
    */
-  readonly chunks?: { readonly queue: RangeQueue, readonly sizer: ChunkSizer }
+  readonly chunks?: StageChunks
   inFlight: number
   readonly counts: StageCounts
 }
+
+/** How a chunked stage's work is cut (a stage may read a split range and a split file source both). */
+export interface StageChunks {
+  readonly sizer: ChunkSizer
+  /** A split range source feeds the stage. */
+  readonly ranges?: RangeQueue
+  /** A split file source feeds the stage. */
+  readonly items?: ItemChunkQueue
+  /** Output ports whose only reader is an aggregate stage: a chunk's outputs there are combined (combiner.ts). */
+  readonly combine?: readonly ChunkCombiner[]
+}
+
+/** A port of a chunked map stage whose outputs the worker folds with an aggregate's combine function. */
+export type ChunkCombiner = JobCombiner
 
 export interface StageCounts {
   done: number
@@ -77,20 +92,29 @@ export function takesChunks (stage: StageSpec): boolean {
 export interface StageStateOptions {
   /** A split range source feeds the stage: its queue cuts chunks (range-queue.ts). */
   readonly chunked?: boolean
+  /** A split file source feeds the stage: its queue cuts item chunks (item-chunk-queue.ts). */
+  readonly itemChunked?: boolean
+  /** Ports of a chunked stage whose outputs workers combine (chunk-plan.ts, chunkCombiners). */
+  readonly combine?: readonly ChunkCombiner[]
 }
 
 export function createStageState (stage: StageSpec, fn: FunctionRef, membership: MembershipView, options: StageStateOptions = {}): StageState {
   const aggregate = stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined
   const queue = queueFor(stage, membership)
-  let chunks: StageState['chunks']
-  if (options.chunked === true) {
+  let chunks: StageChunks | undefined
+  let top = queue
+  if (options.chunked === true || options.itemChunked === true) {
     const sizer = new ChunkSizer()
-    chunks = { sizer, queue: new RangeQueue({ inner: queue, size: () => sizer.size }) }
+    const size = (): number => sizer.size
+    const ranges = options.chunked === true ? new RangeQueue({ inner: queue, size }) : undefined
+    const items = options.itemChunked === true ? new ItemChunkQueue({ inner: ranges ?? queue, size }) : undefined
+    top = items ?? ranges ?? queue
+    chunks = { sizer, ranges, items, ...(options.combine != null && options.combine.length > 0 ? { combine: options.combine } : {}) }
   }
   return {
     spec: stage,
     fn,
-    queue: aggregate != null ? new AggregateQueue(aggregate, queue) : chunks?.queue ?? queue,
+    queue: aggregate != null ? new AggregateQueue(aggregate, queue) : top,
     chunks,
     maxInFlight: stage.maxInstances ?? Number.POSITIVE_INFINITY,
     portStreams: stage.outputs.map(port => streamOf(stage.name, port)),

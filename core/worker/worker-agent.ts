@@ -13,8 +13,10 @@ import { Fifo } from '../util/fifo.js'
 import { errorToData, GridError } from '../errors.js'
 import type { SessionChannel } from '../peer/session-channel.js'
 import { CreditWindow } from './credits.js'
-import { FEATURE_CHUNKS, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
+import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
 import { chunkItemCount } from '../run/chunks.js'
+import { itemChunkCount } from '../run/item-chunks.js'
+import { withChunkFields } from '../protocol/chunk-fields.js'
 import { SideValues, withSideValue } from '../protocol/side-values.js'
 import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../protocol/join-proof.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
@@ -158,7 +160,7 @@ export class WorkerAgent {
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
     const info = typeof this.init.info === 'function' ? this.init.info() : this.init.info
-    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS] } as const
+    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS] } as const
     this.send(this.helloNonce == null ? hello : { ...hello, nonce: this.helloNonce })
     if (this.trust === 'open') this.grant()
     else if (peers == null) this.distrust('no authenticated peer ids for this session, so no proof can be checked')
@@ -230,7 +232,7 @@ export class WorkerAgent {
       case 'jobs':
         this.granted = Math.max(0, this.granted - message.jobs.length)
         this.held += message.jobs.length
-        void this.accept(this.withChunks(message.side == null ? message.jobs.map(jobFromWire) : this.withSides(message.jobs.map(jobFromWire), message.side), message.chunks))
+        void this.accept(this.withChunks(message.side == null ? message.jobs.map(jobFromWire) : this.withSides(message.jobs.map(jobFromWire), message.side), message))
         break
       case 'side':
         this.sides.offer(message.name, { version: message.version, bytes: message.value })
@@ -294,15 +296,11 @@ export class WorkerAgent {
     void channel?.close().catch(() => { /* closed already: attach() resolves through onClose */ })
   }
 
-  /** Jobs listed in `chunks` are range chunks (the executor expands them). */
-  private withChunks (jobs: Job[], chunks: readonly number[] | undefined): Job[] {
-    if (chunks == null) return jobs
-    const ids = new Set(chunks)
-    return jobs.map(job => {
-      if (!ids.has(job.id)) return job
-      this.chunkItems.set(job.id, chunkItemCount(job.input))
-      return { ...job, chunk: 'range' as const }
-    })
+  /** Jobs listed in `chunks` are range chunks, in `items` item chunks (the executor runs their items). */
+  private withChunks (jobs: Job[], message: Extract<CoordinatorMessage, { t: 'jobs' }>): Job[] {
+    const marked = withChunkFields(jobs, message)
+    for (const job of marked) if (job.chunk != null) this.chunkItems.set(job.id, job.chunk === 'items' ? itemChunkCount(job.input) : chunkItemCount(job.input))
+    return marked
   }
 
   /** Jobs of stages with a side input get `[item, current value]` as their input. */
@@ -319,7 +317,7 @@ export class WorkerAgent {
   private async accept (jobs: Job[]): Promise<void> {
     const session = this.session
     let failed: Map<string, unknown> | undefined
-    for (const hash of new Set(jobs.map(job => job.fn.module))) {
+    for (const hash of new Set(jobs.flatMap(modulesOf))) {
       if (this.init.executor.hasModule(hash)) continue
       try {
         await this.ensureModule(hash)
@@ -330,8 +328,9 @@ export class WorkerAgent {
     if (session !== this.session) return
     if (failed != null) {
       const errors = failed
-      this.report(jobs.filter(job => errors.has(job.fn.module)).map(job => ({ id: job.id, ok: false as const, error: errorToData(errors.get(job.fn.module)) })), 0)
-      jobs = jobs.filter(job => !errors.has(job.fn.module))
+      const broken = (job: Job): string | undefined => modulesOf(job).find(hash => errors.has(hash))
+      this.report(jobs.filter(job => broken(job) != null).map(job => ({ id: job.id, ok: false as const, error: errorToData(errors.get(broken(job)!)) })), 0)
+      jobs = jobs.filter(job => broken(job) == null)
     }
     for (const job of jobs) this.queue.push(job)
     this.dispatcher.fill()
@@ -395,3 +394,6 @@ export class WorkerAgent {
     await loading
   }
 }
+
+/** The modules a job needs: its function's and its combiners' (a chunk's outputs folded on the worker). */
+const modulesOf = (job: Job): string[] => job.combine == null ? [job.fn.module] : [job.fn.module, ...job.combine.map(c => c.fn.module)]

@@ -1,20 +1,19 @@
 /**
  * For tests whose fake workers run jobs in JavaScript: runs a job item by item with `one` (which answers a
- * job of one item), so a range chunk (core/run/chunks.ts) gets the outcome a real executor gives it: every
+ * job of one item), so a chunk (a range or items: core/run/chunk-view.ts) gets the outcome a real executor gives it: every
  * output in item order and the time it took, or the first failure and the index of its item.
  */
-import { encodeValue } from '../../core/codec.js'
 import type { Emitted } from '../../core/abi/abi.js'
 import type { Job, JobOutcome } from '../../core/jobs.js'
-import { decodeRangeChunk, rangeItem } from '../../core/run/chunks.js'
+import { chunkView } from '../../core/run/chunk-view.js'
 
 export function perItem (job: Job, one: (job: Job) => JobOutcome, options: PerItemOptions = {}): JobOutcome {
   if (job.chunk == null) return one(job)
   const started = performance.now()
-  const chunk = decodeRangeChunk(job.input)
+  const chunk = chunkView(job.chunk, job.input)
   const outputs: Emitted[] = []
   for (let i = 0; i < chunk.count; i++) {
-    const outcome = one({ id: job.id, fn: job.fn, input: encodeValue(rangeItem(chunk, i)), timeoutMs: job.timeoutMs })
+    const outcome = one({ id: job.id, fn: job.fn, input: chunk.item(i), timeoutMs: job.timeoutMs })
     if (!outcome.ok) return { id: job.id, ok: false, error: outcome.error, item: i }
     outputs.push(...outcome.outputs)
   }
