@@ -34,13 +34,14 @@ export interface Job {
    */
   readonly side?: string
   /**
-   * A chunk of a range (core/run/chunks.ts): `input` is msgpack `[start, count, step]`, and whoever runs the
-   * job calls the function on each item start + i × step in order, failing the whole chunk if one fails. Its
-   * outcome holds every output in item order, and `ms`, the time the chunk ran.
+   * A chunk of a range (`'range'`, core/run/chunks.ts: `input` is msgpack `[start, count, step]`) or of items
+   * (`'items'`, core/run/item-chunks.ts: `input` holds them, packed): whoever runs the job calls the function
+   * on each item in order, failing the whole chunk if one fails. Its outcome holds every output in item order,
+   * and `ms`, the time the chunk ran.
    */
   readonly chunk?: 'range' | 'items'
   /**
-   * Chunks only (`'items'`: `input` holds the items, packed: core/run/item-chunks.ts): ports whose outputs
+   * Chunks only: ports whose outputs
    * whoever runs the chunk folds per key with an aggregate's combine function before answering
    * (core/run/combiner.ts). Executors see it with the job.
    */
