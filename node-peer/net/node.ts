@@ -13,6 +13,8 @@ import { ping, type Ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import { gridLogger } from './logger.js'
+import { noiseCrypto } from './noise-crypto.js'
 import type { ConnectionGater, Libp2p, PrivateKey, ServiceMap } from '@libp2p/interface'
 import { keepConnected, type RedialInit } from '../../core/peer/redial.js'
 
@@ -79,9 +81,10 @@ export async function createGridNode (init: GridNodeInit): Promise<GridNode> {
 
   const options: Libp2pOptions<GridServices> = {
     privateKey: init.privateKey,
+    logger: gridLogger(),
     addresses: { listen: [...init.listen] },
     transports,
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux()],
     peerDiscovery,
     services: services as Libp2pOptions<GridServices>['services'],
