@@ -29,6 +29,8 @@ export const W10_TARGET = 1.6
 const WASM = 'wordcount.wasm'
 /** Lines per batch of the in-process run: its outputs are combined per batch, as a chunk's are on a worker. */
 const LOOP_BATCH = 4096
+/** Partials the in-process run holds before folding them again. */
+const PARTIALS_HELD = 1 << 18
 
 export async function w10Wordcount (ctx: BenchContext): Promise<WorkloadResult> {
   const targetBytes = ctx.quick ? 200_000 : 100_000_000
@@ -94,31 +96,31 @@ interface InProcess {
   readonly totals: Map<string, number>
 }
 
-/** One thread: read the file, `split` each line, combine each batch's pairs with `sum`, fold the partials. */
+/**
+ * One thread: read the file, `split` each line, combine each batch's pairs with `sum` (the combiner the
+ * workers use), and fold the partials again with it whenever many have gathered: as few `sum` calls as the grid.
+ */
 async function inProcess (instance: FunctionInstance, path: string): Promise<InProcess> {
   const started = performance.now()
-  const counts = new Map<string, number>()
-  const totals = new Map<string, number>()
   const call = (fn: { export: string }, input: Uint8Array): readonly Emitted[] => instance.call(fn.export, input)
   const combiners = [{ port: 0, fn: { module: '', export: 'sum' } }, { port: 1, fn: { module: '', export: 'sum' } }]
-  const fold = async (outputs: Emitted[]): Promise<void> => {
-    for (const o of await combineOutputs(outputs, combiners, call)) {
-      const [key, value] = decodeValue(o.bytes) as [string, number]
-      const into = o.port === 0 ? counts : totals
-      const before = into.get(key)
-      into.set(key, before == null ? value : decodeValue(call({ export: 'sum' }, encodeValue([before, value]))[0].bytes) as number)
-    }
-  }
+  let partials: Emitted[] = []
   let outputs: Emitted[] = []
   let lines = 0
   for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
     for (const o of instance.call('split', encodeValue(line))) outputs.push(o)
     if (++lines % LOOP_BATCH === 0) {
-      await fold(outputs)
+      for (const o of await combineOutputs(outputs, combiners, call)) partials.push(o)
       outputs = []
+      if (partials.length >= PARTIALS_HELD) partials = [...await combineOutputs(partials, combiners, call)]
     }
   }
-  await fold(outputs)
+  const counts = new Map<string, number>()
+  const totals = new Map<string, number>()
+  for (const o of await combineOutputs([...partials, ...outputs], combiners, call)) {
+    const [key, value] = decodeValue(o.bytes) as [string, number]
+    ;(o.port === 0 ? counts : totals).set(key, value)
+  }
   return { elapsedMs: performance.now() - started, counts, totals }
 }
 

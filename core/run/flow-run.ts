@@ -74,8 +74,8 @@ export type { RunProgress, StageProgress } from './run-progress.js'
 /** Items waiting for sinks above which no more jobs are handed out (a slow sink throttles the flow). */
 export const SINK_HIGH_WATER = 16384
 const SOURCE_CHUNK = 1024
-/** Items of a split file source read per pull (below the high-water mark): a quarter of the largest chunk. */
-const ITEM_SOURCE_PIECE = MAX_CHUNK_ITEMS / 4
+/** Items of a split file source read per pull (below the high-water mark): the largest chunk. */
+const ITEM_SOURCE_PIECE = MAX_CHUNK_ITEMS
 const LEASE_CHECK_MS = 1000
 
 export class FlowRun {

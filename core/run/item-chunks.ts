@@ -16,10 +16,10 @@ export interface ItemChunk {
 }
 
 /**
- * Input bytes an item chunk stops growing at (it always holds one item): a job message carries up to 1,024
- * jobs in one frame capped at 32 MiB (job-messages.ts), and chunks are usually few per message.
+ * Input bytes an item chunk stops growing at (it always holds one item): a job message is one frame capped at
+ * 32 MiB (job-messages.ts), and a worker asks for few jobs as costly as chunks (its credits follow job cost).
  */
-export const MAX_ITEM_CHUNK_BYTES = 256 * 1024
+export const MAX_ITEM_CHUNK_BYTES = 1024 * 1024
 
 const HEADER = 4
 

@@ -15,7 +15,7 @@ import { SharedQueue } from './queues/shared-queue.js'
 import type { MembershipView, StageQueue, Work } from './queues/stage-queue.js'
 import { VerifiedQueue } from './queues/verified-queue.js'
 import { RangeQueue } from './queues/range-queue.js'
-import { ChunkSizer } from './chunks.js'
+import { ChunkSizer, TARGET_COMBINED_CHUNK_MS } from './chunks.js'
 import { ItemChunkQueue } from './queues/item-chunk-queue.js'
 
 export type { Work } from './queues/stage-queue.js'
@@ -104,12 +104,13 @@ export function createStageState (stage: StageSpec, fn: FunctionRef, membership:
   let chunks: StageChunks | undefined
   let top = queue
   if (options.chunked === true || options.itemChunked === true) {
-    const sizer = new ChunkSizer()
+    const combined = options.combine != null && options.combine.length > 0
+    const sizer = combined ? new ChunkSizer(undefined, TARGET_COMBINED_CHUNK_MS) : new ChunkSizer()
     const size = (): number => sizer.size
     const ranges = options.chunked === true ? new RangeQueue({ inner: queue, size }) : undefined
     const items = options.itemChunked === true ? new ItemChunkQueue({ inner: ranges ?? queue, size }) : undefined
     top = items ?? ranges ?? queue
-    chunks = { sizer, ranges, items, ...(options.combine != null && options.combine.length > 0 ? { combine: options.combine } : {}) }
+    chunks = { sizer, ranges, items, ...(combined ? { combine: options.combine } : {}) }
   }
   return {
     spec: stage,
