@@ -1,7 +1,7 @@
 /**
  * A deterministic English-like text for W10 (word count): lines of 3 to 16 words drawn from a vocabulary of
- * generated lowercase words with a skewed (Zipf-like) frequency, so some words are very common and most rare,
- * as in real text. Written in large blocks; the expected count of every word is kept while writing.
+ * 20,000 generated lowercase words by Zipf's law (s ≈ 1: the 100 most common words make about half the text,
+ * as in English prose), so some words are very common and most are rare. Written in large blocks; the expected count of every word is kept while writing.
  */
 import { open } from 'node:fs/promises'
 
@@ -48,7 +48,8 @@ export async function writeText (path: string, targetBytes: number, seed = 20261
         const n = 3 + Math.floor(rng.next() * 14)
         const line: string[] = []
         for (let k = 0; k < n; k++) {
-          const word = vocabulary[Math.floor(VOCABULARY * rng.next() ** 3)]
+          // log-uniform rank: P(rank < k) = log(k + 1) / log(V + 1), Zipf's law with s ≈ 1, as in English prose
+          const word = vocabulary[Math.floor((VOCABULARY + 1) ** rng.next()) - 1]
           counts.set(word, (counts.get(word) ?? 0) + 1)
           line.push(word)
         }
