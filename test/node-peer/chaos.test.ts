@@ -23,7 +23,9 @@ const WORKERS = 2
 const MAX_WORKER_KILLS = 12
 /** Bounds for any one wait: a join, the coordinator's first 30-50 %, the resumed run. */
 const JOIN_MS = 30_000
-const RUN_MS = 150_000
+const RUN_MS = 360_000
+/** A run that does no job for this long is stuck, not slow (the machine may be busy: the bounds are loose). */
+const STALL_MS = 60_000
 
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
 
@@ -38,19 +40,34 @@ function prng (seed: number): () => number {
   }
 }
 
-/** Resolves when `p` exits; SIGKILLs it and fails after `ms`. */
-async function exitWithin (p: Proc, ms: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      p.kill('SIGKILL')
-      reject(new Error(`${p.bin} did not finish within ${ms} ms; output:\n${p.output.slice(-3000)}`))
-    }, ms)
-  })
-  try {
-    return await Promise.race([p.exited, timeout])
-  } finally {
-    clearTimeout(timer)
+/** The job count of a coordinator's last progress line (printed every 5 s), or -1 before the first. */
+function jobsDone (coordinator: Proc): number {
+  const matches = [...coordinator.output.matchAll(/│ ([\d,]+) jobs │/g)]
+  return matches.length === 0 ? -1 : Number(matches[matches.length - 1][1].replaceAll(',', ''))
+}
+
+/**
+ * Resolves when the coordinator exits. Fails, after SIGKILLing it, when its job count stays the same for
+ * STALL_MS (a stall, however slow the machine) or after `ms` in all; `more` adds what else to show then.
+ * (Result lines are no measure here: a resumed run first runs again what its sinks skip.)
+ */
+async function exitWhileProgressing (coordinator: Proc, ms: number, more: () => string): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
+  const started = Date.now()
+  let done = -1
+  let changed = started
+  for (;;) {
+    const exited = await Promise.race([coordinator.exited, sleep(1000)])
+    if (exited != null) return exited
+    const now = Date.now()
+    if (jobsDone(coordinator) !== done) {
+      done = jobsDone(coordinator)
+      changed = now
+    }
+    const why = now - changed > STALL_MS ? `did no job for ${STALL_MS} ms (${done} done)` : now - started > ms ? `did not finish within ${ms} ms` : undefined
+    if (why != null) {
+      coordinator.kill('SIGKILL')
+      throw new Error(`${coordinator.bin} ${why}; output:\n${coordinator.output.slice(-3000)}\n${more()}`)
+    }
   }
 }
 
@@ -83,9 +100,9 @@ describe('chaos: workers SIGKILLed and restarted, the coordinator SIGKILLed once
     return p
   }
   const startWorker = (i: number): Proc => start('grid-worker',
-    ['--bootstrap', bootstrap, '--threads', '1', '--name', `w${i}`, '--cache', join(fx.dir, `cache-${i}`), '--quiet'])
+    ['--bootstrap', bootstrap, '--threads', '1', '--name', `w${i}`, '--cache', join(fx.dir, `cache-${i}`)])
 
-  it('both sinks equal the independent computation exactly; the resumed run replays the journal', { timeout: 240_000 }, async (t: TestContext) => {
+  it('both sinks equal the independent computation exactly; the resumed run replays the journal', { timeout: 900_000 }, async (t: TestContext) => {
     const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31))
     const random = prng(seed)
     const t0 = Date.now()
@@ -114,6 +131,8 @@ describe('chaos: workers SIGKILLed and restarted, the coordinator SIGKILLed once
       }
     })()
 
+    const workerOutputs = (): string => workers.map((w, i) => `worker w${i}:\n${w.output.slice(-1500)}`).join('\n')
+
     // Coordinator chaos: SIGKILL once 30-50 % of the results are written, then resume. The worker chaos
     // stops whatever happens here, so no worker is started after cleanup.
     let outcome
@@ -123,8 +142,11 @@ describe('chaos: workers SIGKILLed and restarted, the coordinator SIGKILLed once
       const killAt = Math.round(ITEMS * (0.3 + random() * 0.2))
       const deadline = Date.now() + RUN_MS
       let written = 0
-      while ((written = await countLines(results)) < killAt) {
+      let changed = Date.now()
+      for (let last = 0; (written = await countLines(results)) < killAt; last = written) {
+        if (written !== last) changed = Date.now()
         assert.ok(Date.now() < deadline, `${killAt} results within ${RUN_MS} ms; coordinator:\n${coordinator.output.slice(-3000)}`)
+        assert.ok(Date.now() - changed < STALL_MS, `no result for ${STALL_MS} ms (${written} written); coordinator:\n${coordinator.output.slice(-3000)}\n${workerOutputs()}`)
         const exited = await Promise.race([coordinator.exited, sleep(100)])
         assert.equal(exited, undefined, `the coordinator ran until the kill; it exited early: ${JSON.stringify(exited)}\n${coordinator.output.slice(-3000)}`)
       }
@@ -136,7 +158,7 @@ describe('chaos: workers SIGKILLed and restarted, the coordinator SIGKILLed once
       log(`SIGKILL coordinator at ${written} results (target ${killAt}; ${atKill} after exit)`)
 
       coordinator = start('grid-coordinator', [...coordinatorArgs, '--resume'])
-      outcome = await exitWithin(coordinator, RUN_MS)
+      outcome = await exitWhileProgressing(coordinator, RUN_MS, workerOutputs)
     } finally {
       finished = true
       await workerChaos
