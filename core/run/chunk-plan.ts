@@ -7,7 +7,7 @@ import type { FlowGraph } from '../flow/graph.js'
 import { canonicalStream, streamOf } from '../flow/model.js'
 import type { FlowSpec } from '../flow/model.js'
 import { takesChunks } from './stage-state.js'
-import type { ChunkCombiner, StageState, Work } from './stage-state.js'
+import type { ChunkCombiner, StageState, StageStateOptions, Work } from './stage-state.js'
 import type { FunctionRef, Job } from '../jobs.js'
 
 /**
@@ -69,11 +69,35 @@ export function observeChunk (stage: StageState, items: number, ms: number, outp
   stage.chunks?.sizer.observe(items, ms, bytes)
 }
 
-/** A chunk's job: its kind, and the combiners of its stage's ports read only by an aggregate (combiner.ts). */
-export function chunkJob (id: number, stage: StageState, work: Work): Job {
-  const chunk = work.chunk != null && 'kind' in work.chunk ? 'items' : 'range'
+/** The job of a stage's work: a chunk's kind and combiners, or a side input's name, when it has them. */
+export function jobOf (id: number, stage: StageState, work: Work): Job {
+  const { fn, spec } = stage
+  if (work.chunk == null) return stage.side == null ? { id, fn, input: work.input, timeoutMs: spec.timeoutMs } : { id, fn, input: work.input, timeoutMs: spec.timeoutMs, side: stage.side }
+  // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
+  const chunk = 'kind' in work.chunk ? 'items' : 'range'
   const combine = stage.chunks?.combine
-  return combine == null
-    ? { id, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, chunk }
-    : { id, fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, chunk, combine }
+  return combine == null ? { id, fn, input: work.input, timeoutMs: spec.timeoutMs, chunk } : { id, fn, input: work.input, timeoutMs: spec.timeoutMs, chunk, combine }
+}
+
+/** The run's split sources (ranges, files) → the stages reading them, and each stage's chunk options. */
+export class ChunkPlan {
+  readonly ranges: ReadonlyMap<string, readonly string[]>
+  readonly items: ReadonlyMap<string, readonly string[]>
+  private readonly rangeStages: ReadonlySet<string>
+  private readonly itemStages: ReadonlySet<string>
+
+  constructor (private readonly spec: FlowSpec, private readonly graph: FlowGraph, sideStreams: ReadonlySet<string>, private readonly functions: ReadonlyMap<string, FunctionRef>) {
+    this.ranges = splitRangeSources(spec, graph, sideStreams)
+    this.items = splitItemSources(spec, graph, sideStreams)
+    this.rangeStages = new Set([...this.ranges.values()].flat())
+    this.itemStages = new Set([...this.items.values()].flat())
+  }
+
+  /** Which queues cut the stage's chunks, and which of its ports its workers combine. */
+  stageOptions (stage: string): StageStateOptions {
+    const chunked = this.rangeStages.has(stage)
+    const itemChunked = this.itemStages.has(stage)
+    if (!chunked && !itemChunked) return {}
+    return { chunked, itemChunked, combine: chunkCombiners(this.spec, this.graph, stage, this.functions) }
+  }
 }

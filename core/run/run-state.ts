@@ -33,7 +33,7 @@ import type { SinkDelivery } from './router.js'
 import { RunStatus } from './run-status.js'
 import type { JobFailure } from './run-status.js'
 import type { RangeChunk } from './chunks.js'
-import { chunkCombiners, chunkJob, observeChunk, splitItemSources, splitRangeSources } from './chunk-plan.js'
+import { ChunkPlan, jobOf, observeChunk } from './chunk-plan.js'
 
 export type { StageCounts } from './stage-state.js'
 export type { SinkDelivery } from './router.js'
@@ -83,10 +83,8 @@ export class RunState {
   private readonly withoutSide = new Set<string>()
   /** Workers that cannot run chunks (their hello did not offer the feature): no work of chunked stages. */
   private readonly withoutChunks = new Set<string>()
-  /** Range sources handed out as chunks → the stages reading them (chunk-plan.ts). */
-  private readonly splitReaders: ReadonlyMap<string, readonly string[]>
-  /** File sources handed out as item chunks → the stages reading them. */
-  private readonly itemReaders: ReadonlyMap<string, readonly string[]>
+  /** Sources handed out as chunks (ranges) and item chunks (files) → the stages reading them (chunk-plan.ts). */
+  private readonly chunkPlan: ChunkPlan
   private sideListener: ((name: string, value: SideValue) => void) | undefined
   /** Verified jobs, disagreements, suspicious and refused workers (stages with `verify`). */
   readonly verification = new VerificationLedger()
@@ -99,16 +97,12 @@ export class RunState {
     this.openSources = new Set(Object.keys(spec.sources))
     this.membership = new ClusterMembership(spec.clusters)
     for (const stage of Object.values(spec.stages)) if (stage.kind === 'map' && stage.sideInput != null) this.sideStreams.add(stage.sideInput)
-    this.splitReaders = splitRangeSources(spec, graph, this.sideStreams)
-    this.itemReaders = splitItemSources(spec, graph, this.sideStreams)
-    const chunked = new Set([...this.splitReaders.values()].flat())
-    const itemChunked = new Set([...this.itemReaders.values()].flat())
+    this.chunkPlan = new ChunkPlan(spec, graph, this.sideStreams, functions)
     const resume = init.resume
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
-      const combine = chunked.has(stage.name) || itemChunked.has(stage.name) ? chunkCombiners(spec, graph, stage.name, functions) : undefined
-      this.stages.set(stage.name, createStageState(stage, fn, this.membership, { chunked: chunked.has(stage.name), itemChunked: itemChunked.has(stage.name), combine }))
+      this.stages.set(stage.name, createStageState(stage, fn, this.membership, this.chunkPlan.stageOptions(stage.name)))
     }
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
@@ -133,19 +127,17 @@ export class RunState {
   }
 
   /** Whether `source` (a range) is handed out as chunks (offerSourceRange) rather than item by item. */
-  splitsRange (source: string): boolean { return this.splitReaders.has(source) }
+  splitsRange (source: string): boolean { return this.chunkPlan.ranges.has(source) }
 
   /** A piece of a split range source: queued uncut at every stage reading it (range-queue.ts). */
   offerSourceRange (source: string, range: RangeChunk): void {
-    for (const name of this.splitReaders.get(source) ?? []) this.stages.get(name)!.chunks!.ranges!.pushRange(range)
+    for (const name of this.chunkPlan.ranges.get(source) ?? []) this.stages.get(name)!.chunks!.ranges!.pushRange(range)
   }
 
-  /** Whether `source` (a file) is handed out as item chunks (offerSourceItems) rather than item by item. */
-  splitsItems (source: string): boolean { return this.itemReaders.has(source) }
-
-  /** Items of a split file source: queued uncut at every stage reading it (item-chunk-queue.ts). */
+  /** Whether `source` (a file) is handed out as item chunks (offerSourceItems: queued uncut at every reader). */
+  splitsItems (source: string): boolean { return this.chunkPlan.items.has(source) }
   offerSourceItems (source: string, items: readonly Uint8Array[]): void {
-    for (const name of this.itemReaders.get(source) ?? []) this.stages.get(name)!.chunks!.items!.pushItems(items)
+    for (const name of this.chunkPlan.items.get(source) ?? []) this.stages.get(name)!.chunks!.items!.pushItems(items)
   }
 
   sourceExhausted (source: string): SinkDelivery[] {
@@ -200,11 +192,7 @@ export class RunState {
 
   private handOut (stage: StageState, work: Work, worker: string, now: number | undefined, jobs: Job[]): void {
     // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
-    const job: Job = work.chunk != null
-      ? chunkJob(this.ids.next(), stage, work)
-      : stage.side == null
-        ? { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs }
-        : { id: this.ids.next(), fn: stage.fn, input: work.input, timeoutMs: stage.spec.timeoutMs, side: stage.side }
+    const job = jobOf(this.ids.next(), stage, work)
     stage.inFlight++
     if (stage.byWorker != null) stage.byWorker.set(worker, (stage.byWorker.get(worker) ?? 0) + 1)
     this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
