@@ -56,6 +56,14 @@ export class JobTimeoutError extends GridError {
   static override name = 'JobTimeoutError'
 }
 
+/**
+ * The coordinator recalled the job (its run ended, e.g. cancelled): it was dropped from the queue, or its
+ * sandbox was stopped. Never reported to the coordinator as a result (the worker says `dropped`).
+ */
+export class JobRecalledError extends GridError {
+  static override name = 'JobRecalledError'
+}
+
 /** The call emitted more bytes than allowed, or emitted on a port that does not exist. */
 export class OutputLimitError extends GridError {
   static override name = 'OutputLimitError'
@@ -119,7 +127,7 @@ const known: Record<string, new (message: string) => GridError> = {
   GridError, ModuleRejectedError, WasmTrapError, JobTimeoutError, OutputLimitError, JobFailedError,
   ExecutorClosedError, SandboxCrashedError, UnknownModuleError, ExecutorError, AggregateInputError,
   PartitionInputError, VerificationError, SinkError, WasiExitError, WasiIoError,
-  JsFunctionError, JsValueError, RunBoardFullError
+  JsFunctionError, JsValueError, RunBoardFullError, JobRecalledError
 }
 
 /** The names `errorFromData` rebuilds as their classes. */

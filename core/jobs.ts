@@ -81,4 +81,10 @@ export interface JobExecutor {
   /** Runs a batch; resolves with one outcome per job (any order). */
   run (batch: readonly Job[]): Promise<JobOutcome[]>
   close (): Promise<void>
+  /**
+   * Optional: the jobs for which `recalled(id)` is true (queued or running) get a JobRecalledError outcome at
+   * once and their batches resolve as usual; a sandbox running a recalled job is stopped if the executor can.
+   * Executors without it run recalled jobs to their end (their outcomes are dropped by whoever asked).
+   */
+  recall?: (recalled: (id: number) => boolean) => void
 }

@@ -2,7 +2,8 @@
  * Embedded workers: connects a job board (the coordinator's RunBoard, or one FlowRun) to a local JobExecutor
  * (the worker_threads pool). The batching is the worker side's own (core/worker/batch-dispatcher.ts, as in
  * WorkerAgent): every thread busy with one batch running and one waiting, sized by BatchSizer; here the jobs
- * come straight from the board and the outcomes go straight back to it.
+ * come straight from the board and the outcomes go straight back to it. Jobs of a run that ended are recalled
+ * from the executor, as a network worker drops them.
  */
 import { errorToData, ExecutorError } from '../core/errors.js'
 import type { Job, JobExecutor, JobOutcome } from '../core/jobs.js'
@@ -16,12 +17,15 @@ export class LocalWorkers implements BatchSource, BatchSink {
   private unsubscribe: (() => void) | undefined
   private stopped = false
 
-  constructor (private readonly run: JobBoard, executor: JobExecutor, readonly workerName = 'local') {
+  constructor (private readonly run: JobBoard, private readonly executor: JobExecutor, readonly workerName = 'local') {
     this.dispatcher = new BatchDispatcher({ executor, source: this, sink: this })
   }
 
   start (): void {
-    this.unsubscribe = this.run.onWork(() => { this.dispatcher.fill() })
+    const offWork = this.run.onWork(() => { this.dispatcher.fill() })
+    // jobs of a run that ended stop at once (their JobRecalledError outcomes are late results the board drops)
+    const offRecall = this.run.onRecall?.(recalled => { this.executor.recall?.(recalled) })
+    this.unsubscribe = () => { offWork(); offRecall?.() }
     this.dispatcher.fill()
   }
 

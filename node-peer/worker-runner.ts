@@ -97,6 +97,7 @@ export class WorkerRunner {
     link.addEventListener('welcome', evt => { events.welcome?.(evt.detail.flow, evt.detail.run) })
     link.addEventListener('flow:done', evt => { events.flowDone?.(evt.detail.ok) })
     link.addEventListener('refused', evt => { events.refused?.(evt.detail) })
+    link.addEventListener('jobs:recalled', evt => { events.recalled?.(evt.detail) })
     link.addEventListener('log', evt => { events.log?.(evt.detail) })
     if (events.batchDone != null) {
       const batchDone = events.batchDone

@@ -117,6 +117,7 @@ export class Donor {
       log(`coordinator …${short(evt.detail.coordinator)} gone for ${Math.round(evt.detail.goneMs / 1000)} s; trying the next one in the list`)
     })
     this.link.addEventListener('refused', evt => { log(`the coordinator refused this worker: ${evt.detail}`) })
+    this.link.addEventListener('jobs:recalled', evt => { log(`${evt.detail} job${evt.detail === 1 ? '' : 's'} recalled by the coordinator (their run ended): dropped`) })
     this.link.addEventListener('log', evt => { log(evt.detail) })
     this.link.addEventListener('session:closed', evt => {
       const { coordinator, reason } = evt.detail

@@ -8,7 +8,7 @@
 import type { Job, JobExecutor, JobOutcome } from '../jobs.js'
 import { decodeValue, encodeValue } from '../codec.js'
 import { sha256Hex } from '../abi/host.js'
-import { ExecutorClosedError, JobTimeoutError, ModuleRejectedError, UnknownModuleError, WasmTrapError } from '../errors.js'
+import { ExecutorClosedError, JobRecalledError, JobTimeoutError, ModuleRejectedError, UnknownModuleError, WasmTrapError } from '../errors.js'
 import { plural } from '../util/plural.js'
 import { check, same } from './suite-checks.js'
 
@@ -217,6 +217,32 @@ export function executorSuite (t: TestRegistrar, make: () => Promise<JobExecutor
       const first = await Promise.race([last, spinEnded])
       check(first !== 'a spin ended first', `with ${plural(ex.slots - 1, 'thread')} spinning, the batch for the last thread waited for them: not run in parallel`)
       check(JSON.stringify(values(byId([job(99, h.double, 'double', 21)], first).get(99), 'double')) === '[[0,42]]', 'last batch result')
+    })
+  })
+
+  t.test('recall: recalled jobs, running or queued, fail with JobRecalledError at once; their threads are freed', async () => {
+    await withExecutor(async (ex, h) => {
+      check(ex.recall != null, 'this executor cannot recall jobs')
+      // every thread spins on a job to recall (2 min before its timeout), one more batch waits in the queue;
+      // each batch also holds a job not recalled, queued behind its spin: it runs only if the spin is stopped
+      const batches = Array.from({ length: ex.slots + 1 }, (_, b) => [job(b, h.spin, 'spin', 0, 120_000), job(100 + b, h.double, 'double', b)])
+      const running = batches.map(async batch => await ex.run(batch))
+      await new Promise(resolve => setTimeout(resolve, 100))
+      ex.recall!(id => id < 100)
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const stuck = new Promise<'stuck'>(resolve => { timer = setTimeout(() => resolve('stuck'), 60_000) })
+      const outs = await Promise.race([Promise.all(running), stuck]).finally(() => clearTimeout(timer))
+      check(outs !== 'stuck', 'the jobs not recalled did not run within 60 s: the spinning threads were not stopped')
+      batches.forEach((batch, b) => {
+        const out = byId(batch, outs[b])
+        const recalled = failure(out.get(b), `spin ${b}`)
+        check(recalled.name === JobRecalledError.name, `spin ${b}: ${recalled.name} (${recalled.message})`)
+        same(values(out.get(100 + b), `double(${b})`), [[0, 2 * b]], `double(${b})`)
+      })
+      // the executor takes new work on every thread
+      const again = Array.from({ length: ex.slots }, (_, b) => [job(200 + b, h.double, 'double', 200 + b)])
+      const results = await Promise.all(again.map(async batch => await ex.run(batch)))
+      again.forEach((batch, b) => { same(values(byId(batch, results[b]).get(200 + b), 'after recall'), [[0, 400 + 2 * b]], 'after recall') })
     })
   })
 

@@ -12,13 +12,16 @@
  * - A sandbox that dies or faults loses the outcomes of its current batch: the job it was running fails, every
  *   other job of that batch without an outcome runs again on another sandbox (functions are pure, so running
  *   twice is harmless). Each job gets exactly one outcome.
+ * - `recall`: recalled jobs get a JobRecalledError outcome at once; a sandbox running one is replaced.
  * - `resize(n)` (for subclasses) changes the number of sandboxes at runtime: new ones get every module;
  *   surplus idle ones stop at once, surplus busy ones after their batch.
  */
 import { DEFAULT_LIMITS } from '../abi/abi.js'
 import type { AbiLimits, Emitted } from '../abi/abi.js'
-import { ExecutorClosedError, JobTimeoutError, SandboxCrashedError, UnknownModuleError, errorToData } from '../errors.js'
+import { ExecutorClosedError, JobRecalledError, JobTimeoutError, SandboxCrashedError, UnknownModuleError, errorToData } from '../errors.js'
 import type { ErrorData, Job, JobExecutor, JobOutcome } from '../jobs.js'
+import { fail, newBatch, succeed, unsettledPart } from './batch-state.js'
+import type { BatchState, Task } from './batch-state.js'
 import { Fifo } from '../util/fifo.js'
 import type { AddModule, BatchDone, FromSandbox, ToSandbox } from './messages.js'
 import { packJobs, unpackOutcomes } from './packing.js'
@@ -43,6 +46,8 @@ export interface SandboxPoolStats {
   readonly timeouts: number
   /** Sandboxes that failed on their own (not stopped by the pool). */
   readonly crashes: number
+  /** Sandboxes stopped because their batch held a recalled job. */
+  readonly recalled: number
   /** Time sandboxes spent on batches (dispatch to answer, summed over sandboxes): the CPU time given. */
   readonly busyMs: number
 }
@@ -52,23 +57,6 @@ const DEFAULT_CHECK_MS = 25
 const MAX_START_FAILURES = 3
 /** Crashes of one batch part with no job to blame (the sandbox died between jobs) before its jobs fail. */
 const MAX_UNBLAMED_CRASHES = 2
-
-/** A batch as the caller sees it: one outcome slot per job, settled exactly once. */
-interface BatchState {
-  readonly jobs: readonly Job[]
-  readonly outcomes: Array<JobOutcome | undefined>
-  remaining: number
-  settled: boolean
-  readonly resolve: (outcomes: JobOutcome[]) => void
-  readonly reject: (err: Error) => void
-}
-
-/** Jobs of one batch on their way to a sandbox: positions in `batch.jobs`. */
-interface Task {
-  readonly batch: BatchState
-  readonly positions: readonly number[]
-  readonly unblamedCrashes: number
-}
 
 interface Slot {
   readonly sandbox: Sandbox
@@ -97,7 +85,7 @@ export class SandboxPool implements JobExecutor {
   private seq = 0
   private closed: Error | undefined
   private startFailures = 0
-  private counters = { started: 0, timeouts: 0, crashes: 0, busyMs: 0 }
+  private counters = { started: 0, timeouts: 0, crashes: 0, recalled: 0, busyMs: 0 }
 
   constructor (init: SandboxPoolInit) {
     this.host = init.host
@@ -178,7 +166,7 @@ export class SandboxPool implements JobExecutor {
       if (this.closed != null) throw this.closed
     }
     return await new Promise<JobOutcome[]>((resolve, reject) => {
-      const state: BatchState = { jobs: batch, outcomes: new Array(batch.length).fill(undefined), remaining: batch.length, settled: false, resolve, reject }
+      const state = newBatch(batch, resolve, reject)
       this.active.add(state)
       const positions: number[] = []
       for (let i = 0; i < batch.length; i++) {
@@ -191,6 +179,26 @@ export class SandboxPool implements JobExecutor {
         this.pump()
       }
     })
+  }
+
+  /**
+   * Recalled jobs (their run ended) get a JobRecalledError outcome now; queued ones never run. A sandbox whose
+   * batch holds one is replaced (the timeout path; which job it runs now is not always known): its batch-mates
+   * not recalled and not finished run again on another sandbox.
+   */
+  recall (recalled: (id: number) => boolean): void {
+    const error = errorToData(new JobRecalledError('its run ended: the coordinator recalled it'))
+    for (const batch of [...this.active]) {
+      for (let p = 0; p < batch.jobs.length; p++) if (recalled(batch.jobs[p].id)) this.fail(batch, p, error)
+    }
+    for (const slot of [...this.slotList]) {
+      const running = slot.running
+      if (!slot.alive || running == null) continue
+      const { batch, positions } = running.task
+      if (!positions.some(p => recalled(batch.jobs[p].id))) continue
+      this.counters.recalled++
+      this.replace(slot, error)
+    }
   }
 
   /** Stops every sandbox; batches not finished yet reject with ExecutorClosedError, later calls too. */
@@ -238,9 +246,11 @@ export class SandboxPool implements JobExecutor {
     for (const slot of this.slotList) {
       if (!slot.alive || slot.retiring || slot.running != null) continue
       let task: Task | undefined
-      do task = this.retries.shift() ?? this.queue.shift()
-      while (task != null && task.batch.settled)
-      if (task == null) return
+      while (task == null) {
+        const next = this.retries.shift() ?? this.queue.shift()
+        if (next == null) return
+        task = unsettledPart(next)
+      }
       this.dispatch(slot, task)
     }
   }
@@ -372,20 +382,10 @@ export class SandboxPool implements JobExecutor {
   }
 
   private succeed (batch: BatchState, position: number, outputs: readonly Emitted[], ms?: number): void {
-    this.settle(batch, position, ms === undefined ? { id: batch.jobs[position].id, ok: true, outputs } : { id: batch.jobs[position].id, ok: true, outputs, ms })
+    if (succeed(batch, position, outputs, ms)) this.active.delete(batch)
   }
-
   private fail (batch: BatchState, position: number, error: ErrorData, item?: number): void {
-    this.settle(batch, position, item === undefined ? { id: batch.jobs[position].id, ok: false, error } : { id: batch.jobs[position].id, ok: false, error, item })
-  }
-
-  private settle (batch: BatchState, position: number, outcome: JobOutcome): void {
-    if (batch.settled || batch.outcomes[position] !== undefined) return
-    batch.outcomes[position] = outcome
-    if (--batch.remaining > 0) return
-    batch.settled = true
-    this.active.delete(batch)
-    batch.resolve(batch.outcomes as JobOutcome[])
+    if (fail(batch, position, error, item)) this.active.delete(batch)
   }
 
   private failEverything (err: Error): void {

@@ -6,13 +6,21 @@
 import type { Job, JobOutcome } from '../jobs.js'
 import type { SideValue } from '../protocol/side-values.js'
 
+/** What a worker declared in its hello: what it can run, and where it belongs. */
+export interface WorkerJoin {
+  /** Its labels: cluster membership. */
+  readonly labels: readonly string[]
+  /** How many jobs it runs at once (absent: unknown). */
+  readonly threads?: number
+  /** Whether it runs jobs of stages with a side input (default true). */
+  readonly sideInputs?: boolean
+  /** Whether it runs range chunks, core/run/chunks.ts (default true). */
+  readonly chunks?: boolean
+}
+
 export interface JobBoard {
-  /**
-   * A worker joined with the labels from its hello (cluster membership). `sideInputs`: whether it can run
-   * jobs of stages with a side input; `threads`: how many jobs it runs at once; `chunks`: whether it runs
-   * range chunks (core/run/chunks.ts). Embedded workers never join: they can do everything.
-   */
-  join: (worker: string, labels: readonly string[], sideInputs?: boolean, threads?: number, chunks?: boolean) => void
+  /** A worker joined, as its hello declared it. Embedded workers never join: they can do everything. */
+  join: (worker: string, joined: WorkerJoin) => void
   /** A worker left: its jobs go back to the queues, and it leaves its clusters. */
   release: (worker: string) => void
   /** Up to `max` jobs for `worker`. `leased`: the worker may vanish, so its jobs expire (network peers). */
@@ -27,6 +35,11 @@ export interface JobBoard {
   onRefused: (listener: (worker: string) => void) => () => void
   /** The current value of a side input, by the name its jobs carry in `side`. */
   sideValue: (name: string) => SideValue | undefined
+  /**
+   * Optional: calls `listener` when jobs handed out are no longer wanted (their run ended, e.g. cancelled);
+   * `recalled(id)` says whether a job is one of them. Workers drop those they still hold. Returns an unsubscribe.
+   */
+  onRecall?: (listener: (recalled: (id: number) => boolean) => void) => () => void
   /** Jobs waiting to be handed out now (cheap: dispatch loops size their next batch by it). */
   readonly queued: number
 }

@@ -30,7 +30,7 @@ import type { SideValue } from '../protocol/side-values.js'
 import type { JobIds } from '../run/job-ids.js'
 import type { ClusterView } from '../run/run-summary.js'
 import { fairShares } from './fair-share.js'
-import type { JobBoard } from './job-board.js'
+import type { JobBoard, WorkerJoin } from './job-board.js'
 
 /** Runs hosted at once at most. Ids stay safe integers for 2^53 / RUN_SLOTS ≈ 3.5e13 jobs per slot. */
 export const RUN_SLOTS = 256
@@ -58,13 +58,6 @@ interface Hosted {
   readonly off: () => void
 }
 
-interface Joined {
-  readonly labels: readonly string[]
-  readonly sideInputs: boolean
-  readonly threads?: number
-  readonly chunks: boolean
-}
-
 export class RunBoard implements JobBoard {
   readonly slots: number
   private readonly bySlot: Array<Hosted | undefined>
@@ -75,7 +68,7 @@ export class RunBoard implements JobBoard {
   private readonly nextN: number[]
   private seq = 0
   /** Workers joined now, as they declared themselves (a run added later joins them). */
-  private readonly workers = new Map<string, Joined>()
+  private readonly workers = new Map<string, WorkerJoin>()
   /** Per worker, jobs in flight by slot: what the fair share balances. */
   private readonly loads = new Map<string, number[]>()
   /** Jobs in flight by slot, on all workers. */
@@ -84,6 +77,7 @@ export class RunBoard implements JobBoard {
   private readonly workListeners = new Set<() => void>()
   private readonly sideListeners = new Set<(name: string, value: SideValue) => void>()
   private readonly refusedListeners = new Set<(worker: string) => void>()
+  private readonly recallListeners = new Set<(recalled: (id: number) => boolean) => void>()
 
   constructor (init: { readonly slots?: number } = {}) {
     this.slots = init.slots ?? RUN_SLOTS
@@ -117,13 +111,13 @@ export class RunBoard implements JobBoard {
     this.byRun.set(run, hosted)
     this.bySeq.set(seq, hosted)
     this.hosted = [...this.hosted, hosted]
-    for (const [worker, joined] of this.workers) if (!this.refused.has(worker)) run.join(worker, joined.labels, joined.sideInputs, joined.threads, joined.chunks)
+    for (const [worker, joined] of this.workers) if (!this.refused.has(worker)) run.join(worker, joined)
     this.notify()
   }
 
   /**
-   * Stops hosting `run` (it is over): nothing more is taken from it, and late results of its jobs are ignored.
-   * Its jobs still on workers need nothing: the workers finish them and their results are dropped here.
+   * Stops hosting `run` (it is over): nothing more is taken from it, late results of its jobs are ignored,
+   * and its jobs still on workers are recalled (onRecall): every id of its slot below the next run's first.
    */
   remove (run: BoardRun): void {
     const hosted = this.byRun.get(run)
@@ -136,6 +130,10 @@ export class RunBoard implements JobBoard {
     this.hosted = this.hosted.filter(h => h !== hosted)
     for (const load of this.loads.values()) load[hosted.slot] = 0
     this.slotLoads[hosted.slot] = 0
+    const { slot } = hosted
+    const end = this.nextN[slot] * this.slots + slot
+    const recalled = (id: number): boolean => id % this.slots === slot && id < end
+    for (const listener of this.recallListeners) listener(recalled)
   }
 
   /** Changes a hosted run's weight (its priority) from now on. */
@@ -156,9 +154,10 @@ export class RunBoard implements JobBoard {
     return this.byRun.get(run)?.slot
   }
 
-  join (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): void {
-    this.workers.set(worker, { labels: [...labels], sideInputs, threads, chunks })
-    for (const { run } of this.hosted) run.join(worker, labels, sideInputs, threads, chunks)
+  join (worker: string, joined: WorkerJoin): void {
+    const kept = { ...joined, labels: [...joined.labels] }
+    this.workers.set(worker, kept)
+    for (const { run } of this.hosted) run.join(worker, kept)
   }
 
   release (worker: string): void {
@@ -254,6 +253,11 @@ export class RunBoard implements JobBoard {
   onWork (listener: () => void): () => void {
     this.workListeners.add(listener)
     return () => this.workListeners.delete(listener)
+  }
+
+  onRecall (listener: (recalled: (id: number) => boolean) => void): () => void {
+    this.recallListeners.add(listener)
+    return () => this.recallListeners.delete(listener)
   }
 
   /** Calls `listener` with every new side input value of every hosted run, under its wire name. */

@@ -20,6 +20,8 @@ export type Refusal =
   | { readonly kind: 'coordinator-proof-failed', readonly cause: string }
   /** A result for a job the worker does not hold (a breach: it would complete another worker's lease). */
   | { readonly kind: 'not-held', readonly job: number }
+  /** It says it dropped a job that was not recalled from it (a breach: that job's lease would never end). */
+  | { readonly kind: 'not-recalled', readonly job: number }
   /** Its outputs disagreed with the quorum too often (core/run/verification.ts): refused for this run. */
   | { readonly kind: 'verification' }
   /** It went away while challenged: not a breach (a worker with another secret leaves without answering). */
@@ -34,7 +36,7 @@ export type SessionEnd =
 /** Refusals that count as a strike against the peer (core/peer/peer-limits.ts). */
 export function isBreach (refusal: Refusal): boolean {
   switch (refusal.kind) {
-    case 'flood': case 'proof-timeout': case 'no-secret': case 'wrong-proof': case 'not-held': return true
+    case 'flood': case 'proof-timeout': case 'no-secret': case 'wrong-proof': case 'not-held': case 'not-recalled': return true
     case 'version': case 'coordinator-proof-failed': case 'verification': case 'left-unproven': return false
   }
 }
@@ -48,6 +50,7 @@ export function describeRefusal (refusal: Refusal): string {
     case 'wrong-proof': return 'wrong join proof (wrong secret, or a proof made for another session or peer)'
     case 'coordinator-proof-failed': return `could not compute this coordinator's join proof (${refusal.cause})`
     case 'not-held': return `a result for job ${refusal.job}, which this worker does not hold`
+    case 'not-recalled': return `dropped job ${refusal.job}, which was not recalled from this worker`
     case 'verification': return 'its results disagreed with other workers too often (result verification): refused for this run'
     case 'left-unproven': return 'left before proving the join secret (a worker with another secret does not accept this coordinator\'s proof and leaves without answering)'
   }

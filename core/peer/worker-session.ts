@@ -5,7 +5,7 @@
  */
 import type { JobBoard } from '../grid/job-board.js'
 import type { SessionChannel } from './session-channel.js'
-import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, MAX_RECALL_IDS, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
 import { chunkFieldsOf } from '../protocol/chunk-fields.js'
 import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
@@ -69,6 +69,8 @@ export class WorkerSession {
    * a worker may only report results for these, so no peer can complete (poison) a job leased to another.
    */
   private readonly held = new Set<number>()
+  /** Held jobs this worker was told to drop: it answers each once, with a result or in `dropped`. */
+  private readonly recalled = new Set<number>()
   /** Set while a challenge waits for its proof. */
   private nonce: Uint8Array | undefined
   private proofTimer: ReturnType<typeof setTimeout> | undefined
@@ -157,9 +159,19 @@ export class WorkerSession {
             this.refuse({ kind: 'not-held', job: result[0] })
             return
           }
+          if (this.recalled.size > 0) this.recalled.delete(result[0])
         }
         this.board.complete(message.results.map(outcomeFromWire), this.id)
         if (message.busyMs != null && this.id != null) this.events.worked?.(this.id, message.results.length, message.busyMs)
+        break
+      case 'dropped':
+        // recalled jobs it will not answer: their runs ended, so nothing goes to the board
+        for (const id of message.ids) {
+          if (!this.recalled.delete(id) || !this.held.delete(id)) {
+            this.refuse({ kind: 'not-recalled', job: id })
+            return
+          }
+        }
         break
       case 'bye':
         this.leftUnproven()
@@ -214,10 +226,13 @@ export class WorkerSession {
     this.id = id
     this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
     // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
-    this.board.join(this.id, info.labels, this.features?.includes(FEATURE_SIDE_INPUTS) === true, info.threads, this.features?.includes(FEATURE_CHUNKS) === true && this.features.includes(FEATURE_ITEM_CHUNKS))
+    const can = (feature: string): boolean => this.features?.includes(feature) === true
+    // chunked stages need both chunk kinds and combiners (README, "Chunks")
+    this.board.join(this.id, { labels: info.labels, threads: info.threads, sideInputs: can(FEATURE_SIDE_INPUTS), chunks: can(FEATURE_CHUNKS) && can(FEATURE_ITEM_CHUNKS) })
     const offWork = this.board.onWork(() => { this.pump() })
     const offRefused = this.board.onRefused(worker => { if (worker === this.id) this.refuse({ kind: 'verification' }) })
-    this.unsubscribe = () => { offWork(); offRefused() }
+    const offRecall = this.features?.includes(FEATURE_RECALL) === true ? this.board.onRecall?.(recalled => { this.recall(recalled) }) : undefined
+    this.unsubscribe = () => { offWork(); offRefused(); offRecall?.() }
     this.events.joined?.(this.id, info)
     this.pump()
   }
@@ -243,6 +258,19 @@ export class WorkerSession {
       const wire = jobs.map(jobToWire)
       this.send(side == null && chunks == null ? { t: 'jobs', jobs: wire } : { t: 'jobs', jobs: wire, ...(side != null ? { side } : {}), ...chunks })
     }
+  }
+
+  /** Tells the worker to drop the jobs it holds that are no longer wanted (their run ended). */
+  private recall (wanted: (id: number) => boolean): void {
+    if (this.ended) return
+    const ids: number[] = []
+    for (const id of this.held) {
+      if (wanted(id) && !this.recalled.has(id)) {
+        ids.push(id)
+        this.recalled.add(id)
+      }
+    }
+    for (let i = 0; i < ids.length; i += MAX_RECALL_IDS) this.send({ t: 'recall', ids: ids.slice(i, i + MAX_RECALL_IDS) })
   }
 
   /**

@@ -22,6 +22,10 @@
  *                               ←  side {name, version, value}  (a side input's value, sent before the
  *                                   first jobs that need it; jobs name their side input in `side`)
  *                               ←  done {ok}  (the flow ended; the worker may stay for the next)
+ *                               ←  recall {ids}  (jobs of a run that ended, e.g. cancelled: only to workers with
+ *                                   the feature; ids it holds no more are ignored)
+ *     dropped {ids}             →  (recalled jobs it will not answer: dropped from its queue or stopped while
+ *                                   running; each job sent is answered once, by a result or here)
  *
  * With a join secret (optional; core/protocol/join-proof.ts) the proof goes both ways:
  *     hello {…, nonce}          →  (only a worker with a secret sends a nonce)
@@ -35,7 +39,7 @@
  * All of it is optional members and fields of the v1 unions: peers without a secret never see them (an old
  * worker meeting a coordinator with a secret rejects the unknown `challenge` and leaves).
  */
-import { isCount, isId, isLabels, isObject, isShortString } from './guards.js'
+import { isArrayOf, isCount, isId, isLabels, isObject, isShortString } from './guards.js'
 import type { Emitted } from '../abi/abi.js'
 import type { Job, JobOutcome } from '../jobs.js'
 import type { WasiIo } from '../abi/wasi/io.js'
@@ -81,6 +85,13 @@ export const FEATURE_ITEM_CHUNKS = 'item-chunks'
 
 /** A `jobs` message's combiner: the chunks (ids) whose outputs on `port` are folded with the function. */
 export type WireCombine = [jobIds: number[], port: number, module: string, exportName: string, kind?: WasiIo | typeof JS_KIND]
+/** The worker drops recalled jobs (`recall`) and says which (`dropped`). */
+export const FEATURE_RECALL = 'recall'
+/**
+ * Ids in one `recall` or `dropped` message: what a worker may hold at once (the coordinator's in-flight cap,
+ * core/peer/worker-session.ts); the coordinator splits a longer recall.
+ */
+export const MAX_RECALL_IDS = 16_384
 
 export type WorkerMessage =
   /** `nonce`: only from a worker with a join secret, which wants the coordinator's proof in the challenge. */
@@ -91,6 +102,8 @@ export type WorkerMessage =
   | { readonly t: 'bye' }
   /** The answer to a `challenge`: proves the worker knows the join secret without sending it. */
   | { readonly t: 'proof', readonly proof: Uint8Array }
+  /** Recalled jobs this worker dropped: no result will come for them. */
+  | { readonly t: 'dropped', readonly ids: readonly number[] }
 
 export type CoordinatorMessage =
   | { readonly t: 'welcome', readonly v: number, readonly flow: string, readonly run: string }
@@ -105,6 +118,8 @@ export type CoordinatorMessage =
    * coordinator's own proof over the hello's nonce (present whenever the hello had one).
    */
   | { readonly t: 'challenge', readonly nonce: Uint8Array, readonly proof?: Uint8Array }
+  /** Drop these jobs (their run ended: cancelled, failed, or done without them). */
+  | { readonly t: 'recall', readonly ids: readonly number[] }
 
 export function jobToWire (job: Job): WireJob {
   const wire: WireJob = [job.id, job.fn.module, job.fn.export, job.input, job.timeoutMs]
@@ -142,6 +157,9 @@ const isProof = (v: unknown): v is Uint8Array => v instanceof Uint8Array && v.le
 /** A batch's time on a thread, in ms: a finite number from 0 to a day. */
 const isDuration = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 86_400_000
 
+/** The ids of a `recall` or `dropped`: at least one, at most MAX_RECALL_IDS. */
+const isRecallIds = (v: unknown): v is number[] => isArrayOf(v, MAX_RECALL_IDS, isId) && v.length > 0
+
 function isWireOutcome (v: unknown): v is WireOutcome {
   if (!Array.isArray(v) || !isId(v[0])) return false
   if (v[1] === 1) {
@@ -173,6 +191,7 @@ export function isWorkerMessage (v: unknown): v is WorkerMessage {
     case 'results': return Array.isArray(v.results) && v.results.every(isWireOutcome) && (v.busyMs === undefined || isDuration(v.busyMs))
     case 'bye': return true
     case 'proof': return isProof(v.proof)
+    case 'dropped': return isRecallIds(v.ids)
     default: return false
   }
 }
@@ -190,6 +209,7 @@ export function isCoordinatorMessage (v: unknown): v is CoordinatorMessage {
     case 'done': return typeof v.ok === 'boolean'
     case 'refused': return isShortString(v.reason, 1024)
     case 'challenge': return isNonce(v.nonce) && (v.proof === undefined || isProof(v.proof))
+    case 'recall': return isRecallIds(v.ids)
     default: return false
   }
 }

@@ -7,6 +7,7 @@
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec, SinkSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
+import type { WorkerJoin } from '../grid/job-board.js'
 import { errorToData, GridError, SinkError } from '../errors.js'
 import { RunState } from './run-state.js'
 import type { SinkDelivery } from './run-state.js'
@@ -135,8 +136,8 @@ export class FlowRun {
    * `sideInputs`: whether it can run jobs of stages with a side input; `threads`: how many jobs it runs at
    * once (a stage with maxInstances never puts more of its jobs on one worker).
    */
-  join (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): void {
-    if (this.state.workerJoined(worker, labels, sideInputs, threads, chunks)) this.changed()
+  join (worker: string, joined: WorkerJoin): void {
+    if (this.state.workerJoined(worker, joined.labels, joined.sideInputs ?? true, joined.threads, joined.chunks ?? true)) this.changed()
   }
 
   /** The current value of a side input, if it has one. */

@@ -132,6 +132,8 @@ export interface CoordinatorLinkEvents {
   'flow:done': CustomEvent<{ ok: boolean }>
   /** A batch finished (sent only when someone listens). */
   'batch:done': CustomEvent<{ jobs: number, failed: number, busyMs: number }>
+  /** Jobs recalled by the coordinator (their run ended) were dropped: how many. */
+  'jobs:recalled': CustomEvent<number>
   'log': CustomEvent<string>
 }
 
@@ -189,6 +191,7 @@ export class CoordinatorLink extends TypedEventEmitter<CoordinatorLinkEvents> {
           if (this.listenerCount('batch:done') > 0) this.safeDispatchEvent('batch:done', { detail: { jobs, failed, busyMs } })
         },
         flowDone: ok => { this.safeDispatchEvent('flow:done', { detail: { ok } }) },
+        recalled: jobs => { this.safeDispatchEvent('jobs:recalled', { detail: jobs }) },
         refused: reason => { this.safeDispatchEvent('refused', { detail: reason }) },
         // with a secret, a coordinator is pinned only once it proved it (a decoy must not capture the pin)
         proven: peer => {

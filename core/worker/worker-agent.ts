@@ -1,7 +1,8 @@
 /**
  * The worker side of the job protocol, shared by `grid-worker` (Node) and the browser page: says hello,
  * grants credits, fetches missing modules by hash, runs jobs on the local executor in right-sized batches,
- * and returns results in batches. A graceful leave finishes what it holds before saying bye.
+ * and returns results in batches. A graceful leave finishes what it holds before saying bye. Jobs the
+ * coordinator recalls (their run ended) are dropped, or stopped while running, and answered as `dropped`.
  *
  * With a join secret the coordinator must prove it first (core/protocol/join-proof.ts): until its challenge
  * carried a valid proof over this session's nonce, the worker grants no credits, answers nothing and takes
@@ -10,14 +11,15 @@
 import type { JobExecutor, Job, JobOutcome } from '../jobs.js'
 import { BatchDispatcher } from './batch-dispatcher.js'
 import { Fifo } from '../util/fifo.js'
-import { errorToData, GridError } from '../errors.js'
+import { errorToData } from '../errors.js'
+import { COORDINATOR_PROOF_TIMEOUT_MS, UntrustedCoordinatorError } from './coordinator-trust.js'
+import type { Trust } from './coordinator-trust.js'
 import type { SessionChannel } from '../peer/session-channel.js'
 import { CreditWindow } from './credits.js'
-import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, jobFromWire, outcomeToWire } from '../protocol/job-messages.js'
-import { chunkItemCount } from '../run/chunks.js'
-import { itemChunkCount } from '../run/item-chunks.js'
-import { withChunkFields } from '../protocol/chunk-fields.js'
-import { SideValues, withSideValue } from '../protocol/side-values.js'
+import { RecalledJobs } from './recalled-jobs.js'
+import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, outcomeToWire } from '../protocol/job-messages.js'
+import { SideValues } from '../protocol/side-values.js'
+import { modulesOf, receivedJobs } from './received-jobs.js'
 import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../protocol/join-proof.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 
@@ -35,22 +37,7 @@ export interface WorkerAgentInit {
   readonly secret?: string
 }
 
-/** A worker with a secret has this long after its hello to get a challenge with a valid coordinator proof. */
-export const COORDINATOR_PROOF_TIMEOUT_MS = 10_000
-
-/** The session ended because the coordinator did not prove it knows the join secret. */
-export class UntrustedCoordinatorError extends GridError {
-  static override name = 'UntrustedCoordinatorError'
-  constructor (readonly coordinator: string, readonly detail: string) {
-    super(`coordinator ${coordinator} does not know the join secret (${detail}): left it without answering, no job taken`)
-  }
-}
-
-/**
- * Where a session stands with the coordinator: `open` without a secret (nothing to prove); with one,
- * `awaiting` its challenge, `checking` the proof in it, then `proven`.
- */
-type Trust = 'open' | 'awaiting' | 'checking' | 'proven'
+export { COORDINATOR_PROOF_TIMEOUT_MS, UntrustedCoordinatorError } from './coordinator-trust.js'
 
 /** The two ends of a session, from the authenticated connection: what a join proof is bound to. */
 export interface SessionPeers {
@@ -61,6 +48,8 @@ export interface SessionPeers {
 export interface WorkerEvents {
   welcome?: (flow: string, run: string) => void
   batchDone?: (jobs: number, failed: number, busyMs: number) => void
+  /** Recalled jobs were dropped (queued ones, or stopped while running): not counted as done or failed. */
+  recalled?: (jobs: number) => void
   flowDone?: (ok: boolean) => void
   refused?: (reason: string) => void
   /** With a secret: the coordinator of this session proved it knows it (before the worker answers). */
@@ -71,13 +60,15 @@ export interface WorkerEvents {
 export interface WorkerStats {
   jobsDone: number
   jobsFailed: number
+  /** Jobs recalled by the coordinator and dropped (counted in items, as done jobs are). */
+  jobsRecalled: number
   busyMs: number
 }
 
 type WorkerChannel = SessionChannel<CoordinatorMessage, WorkerMessage>
 
 export class WorkerAgent {
-  readonly stats: WorkerStats = { jobsDone: 0, jobsFailed: 0, busyMs: 0 }
+  readonly stats: WorkerStats = { jobsDone: 0, jobsFailed: 0, jobsRecalled: 0, busyMs: 0 }
   private readonly modules = new Map<string, Promise<void>>()
   private credits: CreditWindow
   private readonly dispatcher: BatchDispatcher
@@ -89,6 +80,7 @@ export class WorkerAgent {
   private readonly chunkItems = new Map<number, number>()
   /** Jobs received, waiting for a free executor slot; batches are cut from here as threads free up. */
   private readonly queue = new Fifo<Job>()
+  private readonly recalled = new RecalledJobs()
   /**
    * Bumped per attach, and when a leave said bye: batches of an earlier session report nothing and are not
    * counted (the coordinator re-queued them).
@@ -123,8 +115,11 @@ export class WorkerAgent {
       },
       sink: {
         done: (batch, outcomes, busyMs) => {
-          this.credits.observe(batch.length, busyMs)
-          this.report(outcomes, busyMs)
+          const { dropped, results } = this.recalled.split(outcomes)
+          // a batch stopped by a recall says nothing about what its jobs cost
+          if (dropped.length === 0) this.credits.observe(batch.length, busyMs)
+          this.drop(dropped)
+          this.report(results, busyMs)
           this.dispatcher.fill()
         },
         failed: (batch, err) => {
@@ -144,6 +139,7 @@ export class WorkerAgent {
     this.peers = peers
     this.session++
     this.chunkItems.clear()
+    this.recalled.clear()
     this.dispatcher.reset()
     this.leaving = false
     this.granted = 0
@@ -160,7 +156,7 @@ export class WorkerAgent {
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
     const info = typeof this.init.info === 'function' ? this.init.info() : this.init.info
-    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS] } as const
+    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL] } as const
     this.send(this.helloNonce == null ? hello : { ...hello, nonce: this.helloNonce })
     if (this.trust === 'open') this.grant()
     else if (peers == null) this.distrust('no authenticated peer ids for this session, so no proof can be checked')
@@ -232,13 +228,16 @@ export class WorkerAgent {
       case 'jobs':
         this.granted = Math.max(0, this.granted - message.jobs.length)
         this.held += message.jobs.length
-        void this.accept(this.withChunks(message.side == null ? message.jobs.map(jobFromWire) : this.withSides(message.jobs.map(jobFromWire), message.side), message))
+        void this.accept(receivedJobs(message, this.sides, this.chunkItems))
         break
       case 'side':
         this.sides.offer(message.name, { version: message.version, bytes: message.value })
         break
       case 'done':
         this.init.events?.flowDone?.(message.ok)
+        break
+      case 'recall':
+        this.drop(this.recalled.recall(message.ids, this.queue, this.init.executor))
         break
       case 'refused':
         this.init.events?.refused?.(message.reason)
@@ -296,23 +295,6 @@ export class WorkerAgent {
     void channel?.close().catch(() => { /* closed already: attach() resolves through onClose */ })
   }
 
-  /** Jobs listed in `chunks` are range chunks, in `items` item chunks (the executor runs their items). */
-  private withChunks (jobs: Job[], message: Extract<CoordinatorMessage, { t: 'jobs' }>): Job[] {
-    const marked = withChunkFields(jobs, message)
-    for (const job of marked) if (job.chunk != null) this.chunkItems.set(job.id, job.chunk === 'items' ? itemChunkCount(job.input) : chunkItemCount(job.input))
-    return marked
-  }
-
-  /** Jobs of stages with a side input get `[item, current value]` as their input. */
-  private withSides (jobs: Job[], side: ReadonlyArray<[string, number[]]>): Job[] {
-    const nameOf = new Map<number, string>()
-    for (const [name, ids] of side) for (const id of ids) nameOf.set(id, name)
-    return jobs.map(job => {
-      const name = nameOf.get(job.id)
-      return name == null ? job : { ...job, input: withSideValue(job.input, this.sides.get(name)?.bytes), side: name }
-    })
-  }
-
   /** Queues a message's jobs once their modules are ready (one check per distinct module, not per job). */
   private async accept (jobs: Job[]): Promise<void> {
     const session = this.session
@@ -326,6 +308,9 @@ export class WorkerAgent {
       }
     }
     if (session !== this.session) return
+    const arrived = this.recalled.arrived(jobs) // recalled while their module was fetched
+    jobs = arrived.kept
+    this.drop(arrived.dropped)
     if (failed != null) {
       const errors = failed
       const broken = (job: Job): string | undefined => modulesOf(job).find(hash => errors.has(hash))
@@ -337,6 +322,7 @@ export class WorkerAgent {
   }
 
   private report (outcomes: JobOutcome[], busyMs: number): void {
+    if (outcomes.length === 0) return
     this.held -= outcomes.length
     // counted in items, as the coordinator counts them: a chunk that ran is its items; one that failed is one
     // failure (its items go back to the coordinator's queue and are counted where they run again)
@@ -353,12 +339,30 @@ export class WorkerAgent {
     this.stats.busyMs += busyMs
     this.init.events?.batchDone?.(done + failed, failed, busyMs)
     this.send({ t: 'results', results: outcomes.map(outcomeToWire), busyMs })
-    this.grant()
-    if (this.held === 0 && this.idle != null) {
-      const idle = this.idle
-      this.idle = undefined
-      idle()
+    this.answered()
+  }
+
+  /** Recalled jobs answered without a result: not counted; their credits come back at once. */
+  private drop (ids: number[]): void {
+    if (ids.length === 0) return
+    this.held -= ids.length
+    for (const id of ids) {
+      this.stats.jobsRecalled += this.chunkItems.get(id) ?? 1
+      this.chunkItems.delete(id)
     }
+    this.send({ t: 'dropped', ids })
+    this.init.events?.recalled?.(ids.length)
+    this.answered()
+  }
+
+  /** Jobs were answered: ask for more; with nothing held, no recalled job can come back, and a leave may go on. */
+  private answered (): void {
+    this.grant()
+    if (this.held > 0) return
+    this.recalled.clear()
+    const idle = this.idle
+    this.idle = undefined
+    idle?.()
   }
 
   /**
@@ -394,6 +398,3 @@ export class WorkerAgent {
     await loading
   }
 }
-
-/** The modules a job needs: its function's and its combiners' (a chunk's outputs folded on the worker). */
-const modulesOf = (job: Job): string[] => job.combine == null ? [job.fn.module] : [job.fn.module, ...job.combine.map(c => c.fn.module)]

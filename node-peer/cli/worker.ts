@@ -215,6 +215,7 @@ export async function main (argv: string[], terminal = new Terminal()): Promise<
       // a worker that stays runs many flows: count this one's jobs
       flowDone: ok => { log(`flow "${flow}" ${ok ? 'finished' : 'failed'}; ${plural(runner.agent.stats.jobsDone - doneBefore, 'job')} done here`) },
       refused: reason => { log(`refused by the coordinator: ${reason}`) },
+      recalled: jobs => { log(`${plural(jobs, 'job')} recalled by the coordinator (their run ended): dropped`) },
       log
     }
   })

@@ -7,7 +7,7 @@ import { JobDurations } from './job-durations.js'
 import type { TrafficCounter } from '../../core/protocol/frame-channel.js'
 
 export interface WorkerMetricsComponents {
-  readonly stats: () => { readonly jobsDone: number, readonly jobsFailed: number, readonly busyMs: number }
+  readonly stats: () => { readonly jobsDone: number, readonly jobsFailed: number, readonly jobsRecalled?: number, readonly busyMs: number }
   readonly traffic: Readonly<TrafficCounter>
   readonly threads: () => number
   readonly connected: () => boolean
@@ -22,7 +22,7 @@ export class WorkerMetrics {
     collectDefaultMetrics({ register: this.registry })
     new Counter({
       name: 'edge_grid_worker_jobs_total',
-      help: 'Jobs this worker ran, by outcome (done: a result was returned; failed: the function failed)',
+      help: 'Jobs this worker ran, by outcome (done: a result was returned; failed: the function failed; recalled: dropped or stopped because their run ended)',
       labelNames: ['outcome'] as const,
       registers,
       collect () {
@@ -30,6 +30,7 @@ export class WorkerMetrics {
         this.reset()
         this.inc({ outcome: 'done' }, s.jobsDone)
         this.inc({ outcome: 'failed' }, s.jobsFailed)
+        this.inc({ outcome: 'recalled' }, s.jobsRecalled ?? 0)
       }
     })
     new Counter({

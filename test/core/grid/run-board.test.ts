@@ -2,7 +2,7 @@
  * RunBoard with real FlowRuns and a fake worker that holds a fixed number of jobs (its credits), answers the
  * oldest ones a few at a time and asks again, as network and embedded workers do. Nothing from node-peer: the
  * board's contract on its own — runs share a worker evenly or by weight, a run added later gets jobs at
- * once, late results of a removed run are ignored (also by a worker session), side values of two runs with
+ * once, late results of a removed run are ignored (also by a worker session), its jobs are recalled, side values of two runs with
  * one name stay apart, and job ids never collide, not even in a reused slot.
  */
 import { describe, it } from 'node:test'
@@ -14,7 +14,7 @@ import { RunBoard } from '../../../core/grid/run-board.js'
 import type { Job, JobOutcome } from '../../../core/jobs.js'
 import type { SessionChannel } from '../../../core/peer/session-channel.js'
 import { WorkerSession } from '../../../core/peer/worker-session.js'
-import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, JOB_PROTOCOL_VERSION, outcomeToWire } from '../../../core/protocol/job-messages.js'
+import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL, JOB_PROTOCOL_VERSION, outcomeToWire } from '../../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../../core/protocol/job-messages.js'
 import { withSideValue } from '../../../core/protocol/side-values.js'
 import { FlowRun } from '../../../core/run/flow-run.js'
@@ -68,7 +68,7 @@ class FakeWorker {
   readonly taken: Job[] = []
 
   constructor (readonly board: RunBoard, readonly name: string, readonly capacity: number, readonly per = 8) {
-    board.join(name, [])
+    board.join(name, { labels: [] })
   }
 
   fill (): Job[] {
@@ -243,6 +243,40 @@ describe('RunBoard', () => {
     await session.close()
   })
 
+  it('a removed run\'s jobs are recalled from a session that can drop them; it answers each once, by a result or `dropped`', async () => {
+    const board = new RunBoard({ slots: 4 })
+    const [a, b] = [runOf(flow(10_000)), runOf(flow(10_000))]
+    board.add(a)
+    board.add(b)
+    const channel = new StubChannel()
+    const session = new WorkerSession(board, channel, 'board', 'board-1', info => `worker/${info.name}`)
+    channel.receive({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name: 's', threads: 1, platform: 'test', labels: [] }, features: [FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL] })
+    const stopA = new AbortController()
+    const stopB = new AbortController()
+    const done = [a.run({ signal: stopA.signal }).catch(() => undefined), b.run({ signal: stopB.signal }).catch(() => undefined)]
+    await Promise.all([queued(a), queued(b)])
+    channel.receive({ t: 'pull', credits: 64 })
+    const slotA = board.slotOf(a)!
+    const [ofA, ofB] = [channel.jobs().filter(job => job.id % board.slots === slotA).map(job => job.id), channel.jobs().filter(job => job.id % board.slots !== slotA).map(job => job.id)]
+    assert.ok(ofA.length > 0 && ofB.length > 0, 'the session holds jobs of both runs')
+    stopA.abort()
+    board.remove(a)
+    const recalls = channel.sent.filter(m => m.t === 'recall')
+    assert.deepEqual(recalls.flatMap(m => m.t === 'recall' ? m.ids : []).sort(), [...ofA].sort(), 'exactly a\'s jobs held by the worker are recalled')
+    // a worker answers some by results (they finished before the recall arrived) and drops the rest
+    const half = Math.ceil(ofA.length / 2)
+    channel.receive({ t: 'results', results: ofA.slice(0, half).map(id => outcomeToWire({ id, ok: true, outputs: [] })) })
+    channel.receive({ t: 'dropped', ids: ofA.slice(half) })
+    assert.equal(channel.closed, false, 'no refusal')
+    // dropping a job of b, which was not recalled: a breach (its lease would never end)
+    channel.receive({ t: 'dropped', ids: [ofB[0]] })
+    assert.equal(channel.closed, true, 'dropping a job not recalled is refused')
+    assert.match(JSON.stringify(channel.sent.at(-1)), /dropped job \d+, which was not recalled/)
+    stopB.abort()
+    await Promise.all(done)
+    await session.close()
+  })
+
   it('side values of two runs with the same side input name do not mix', async () => {
     const board = new RunBoard()
     const gotA: unknown[] = []
@@ -290,7 +324,7 @@ describe('RunBoard', () => {
     board.add(plain)
     const refused: string[] = []
     board.onRefused(worker => refused.push(worker))
-    for (const w of ['a', 'b', 'liar']) board.join(w, [])
+    for (const w of ['a', 'b', 'liar']) board.join(w, { labels: [] })
     const stopPlain = new AbortController()
     const done = verified.run()
     const donePlain = plain.run({ signal: stopPlain.signal }).catch(() => undefined)

@@ -6,70 +6,24 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeValue, encodeValue } from '../../../core/codec.js'
+import { encodeValue } from '../../../core/codec.js'
 import { buildGraph } from '../../../core/flow/graph.js'
 import type { FlowSpec } from '../../../core/flow/model.js'
-import type { SessionChannel } from '../../../core/peer/session-channel.js'
 import { COORDINATOR_PROOF_TIMEOUT_MS, UntrustedCoordinatorError, WorkerAgent } from '../../../core/worker/worker-agent.js'
 import type { WorkerEvents } from '../../../core/worker/worker-agent.js'
 import { WorkerSession } from '../../../core/peer/worker-session.js'
 import type { SessionAuth } from '../../../core/peer/worker-session.js'
-import { isCoordinatorMessage, isWorkerMessage, JOB_PROTOCOL_VERSION } from '../../../core/protocol/job-messages.js'
+import { JOB_PROTOCOL_VERSION } from '../../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../../core/protocol/job-messages.js'
 import { coordinatorProof, joinProof, verifyJoinProof } from '../../../core/protocol/join-proof.js'
 import { FlowRun } from '../../../core/run/flow-run.js'
 import { stateOf } from '../../helpers/run-internals.js'
+import { pair } from '../../helpers/channel-pair.js'
 import type { Job, JobExecutor, JobOutcome } from '../../../core/jobs.js'
 
 const SECRET = 'mutual secret'
 const WORKER = '12D3KooWworker'
 const COORDINATOR = '12D3KooWcoordinator'
-
-/** One end of an in-memory channel: what is sent is encoded, decoded and checked by the receiver's guard. */
-class End<In, Out> implements SessionChannel<In, Out> {
-  readonly sent: Out[] = []
-  closed = false
-  other!: End<Out, In>
-  private handler: (message: In) => void = () => {}
-  private readonly closeHandlers: Array<(reason?: Error) => void> = []
-  constructor (private readonly guard: (v: unknown) => v is In) {}
-
-  send (message: Out): void {
-    if (this.closed) throw new Error('channel closed')
-    this.sent.push(message)
-    const bytes = encodeValue(message)
-    queueMicrotask(() => { this.other.receive(decodeValue(bytes)) })
-  }
-
-  async close (): Promise<void> {
-    await new Promise<void>(resolve => queueMicrotask(resolve)) // what was sent is delivered first
-    this.shut()
-    this.other.shut()
-  }
-
-  onMessage (handler: (message: In) => void): void { this.handler = handler }
-  onClose (handler: (reason?: Error) => void): void { this.closeHandlers.push(handler) }
-
-  private receive (value: unknown): void {
-    if (this.closed) return
-    assert.ok(this.guard(value), `the guard accepts ${JSON.stringify(value)}`)
-    this.handler(value)
-  }
-
-  private shut (): void {
-    if (this.closed) return
-    this.closed = true
-    for (const h of this.closeHandlers) h()
-  }
-}
-
-function pair (): { worker: End<CoordinatorMessage, WorkerMessage>, coordinator: End<WorkerMessage, CoordinatorMessage> } {
-  const worker = new End<CoordinatorMessage, WorkerMessage>(isCoordinatorMessage)
-  const coordinator = new End<WorkerMessage, CoordinatorMessage>(isWorkerMessage)
-  worker.other = coordinator
-  coordinator.other = worker
-  return { worker, coordinator }
-}
 
 /** Records what the agent hands its executor and code fetcher: a refused coordinator must get neither. */
 class RecordingExecutor implements JobExecutor {

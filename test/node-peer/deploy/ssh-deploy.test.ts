@@ -6,18 +6,16 @@
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { copyFile, readdir, readFile, readlink, rm } from 'node:fs/promises'
+import { readdir, readFile, readlink, rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, describe, it } from 'node:test'
-import { repoRoot } from '../../helpers/cli.js'
-import { deployProject, exitWithin, startGridDeploy } from '../../helpers/deploy-project.js'
+import { describe, it } from 'node:test'
+import { exitWithin, useSshDeployment } from '../../helpers/deploy-project.js'
 import { checkCollatzUpTo } from '../../helpers/example-checks.js'
 import { copyCollatz } from '../../helpers/example-copy.js'
-import { startSshHost, waitForNoRemoteProcesses } from '../../helpers/ssh-host.js'
-import type { SshTestHost } from '../../helpers/ssh-host.js'
+import { waitForNoRemoteProcesses } from '../../helpers/ssh-host.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -25,24 +23,13 @@ const execFileAsync = promisify(execFile)
 async function scratchFolders (): Promise<string[]> {
   return (await readdir(tmpdir())).filter(f => f.startsWith('edge-grid-deploy-')).map(f => join(tmpdir(), f))
 }
-const SCRIPT = join(repoRoot, 'test', 'fixtures', 'deploy', 'ssh-flow.mjs')
 
 describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
-  let host: SshTestHost
-  let project: string
-  before(async () => {
-    host = await startSshHost()
-    project = await deployProject()
-    await copyFile(SCRIPT, join(project, 'ssh-flow.mjs'))
-  })
-  after(async () => {
-    await host?.close()
-    if (project != null) await rm(project, { recursive: true, force: true })
-  })
+  const ssh = useSshDeployment()
 
   async function assertNothingLeft (folder: string | undefined): Promise<void> {
-    const left = await waitForNoRemoteProcesses(host)
-    assert.deepEqual(left, [], `processes left on the SSH host:\n${await host.describe(left)}`)
+    const left = await waitForNoRemoteProcesses(ssh.host)
+    assert.deepEqual(left, [], `processes left on the SSH host:\n${await ssh.host.describe(left)}`)
     assert.ok(folder != null && folder.startsWith('/'), 'the script printed the uploaded folder')
     assert.equal(existsSync(folder), false, `${folder} was removed`)
   }
@@ -50,7 +37,8 @@ describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
   it('runs a flow on two workers on the SSH host with exact output, and d.stop() leaves nothing behind', async () => {
     const flowDir = await copyCollatz(10_001)
     try {
-      const proc = startGridDeploy(project, 'ssh-flow.mjs', [host.remoteAddress, String(host.port), host.userKey, host.fingerprint, join(flowDir, 'flow.json')], host.local)
+      const { host } = ssh
+      const proc = ssh.deploy(host.fingerprint, join(flowDir, 'flow.json'))
       const code = await exitWithin(proc, 180_000)
       assert.equal(code, 0, proc.output.slice(-4000))
       const out = proc.output
@@ -71,7 +59,8 @@ describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
   it('reports a worker killed on the SSH host, and the flow still completes with exact output', async () => {
     const end = 50_001 // long enough (≈ 12 s on two workers) to kill one in the middle
     const flowDir = await copyCollatz(end)
-    const proc = startGridDeploy(project, 'ssh-flow.mjs', [host.remoteAddress, String(host.port), host.userKey, host.hostKey, join(flowDir, 'flow.json')], host.local)
+    const { host } = ssh
+    const proc = ssh.deploy(host.hostKey, join(flowDir, 'flow.json'))
     try {
       const [, , victim] = await proc.waitFor(/^pids (\d+) (\d+)$/m, 90_000)
       await proc.waitFor(/\[coordinator@localhost\] > run \S+ started/, 30_000)
@@ -100,7 +89,8 @@ describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
   it('grid-deploy killed outright (SIGKILL): the services on the SSH host and here end by themselves', async () => {
     const flowDir = await copyCollatz(50_001)
     const scratchBefore = await scratchFolders()
-    const proc = startGridDeploy(project, 'ssh-flow.mjs', [host.remoteAddress, String(host.port), host.userKey, host.fingerprint, join(flowDir, 'flow.json')], host.local, true)
+    const { host } = ssh
+    const proc = ssh.deploy(host.fingerprint, join(flowDir, 'flow.json'), { direct: true })
     let folder: string | undefined
     try {
       await proc.waitFor(/\[coordinator@localhost\] > run \S+ started/, 90_000)
@@ -128,7 +118,8 @@ describe('grid-deploy over SSH', { timeout: 300_000 }, () => {
 
   it('Ctrl-C of grid-deploy in the middle of a run stops everything on every host and exits 130', async () => {
     const flowDir = await copyCollatz(50_001)
-    const proc = startGridDeploy(project, 'ssh-flow.mjs', [host.remoteAddress, String(host.port), host.userKey, host.fingerprint, join(flowDir, 'flow.json')], host.local, true)
+    const { host } = ssh
+    const proc = ssh.deploy(host.fingerprint, join(flowDir, 'flow.json'), { direct: true })
     try {
       await proc.waitFor(/\[coordinator@localhost\] > run \S+ started/, 90_000)
       const folder = /^folder (\S+)$/m.exec(proc.output)?.[1]
