@@ -43,9 +43,16 @@ export interface Job {
   /**
    * Chunks only: ports whose outputs
    * whoever runs the chunk folds per key with an aggregate's combine function before answering
-   * (core/run/combiner.ts). Executors see it with the job.
+   * (core/run/combiner.ts). Executors see it with the job. Never on a chained chunk.
    */
   readonly combine?: readonly JobCombiner[]
+  /**
+   * A chained chunk (core/run/chain-plan.ts; range chunks only): the functions of the stages chained after
+   * this one, in order. Each item goes through `fn` and then each of these, every output feeding the next
+   * function; the outcome holds the last function's outputs, and `emitted` how many outputs each earlier
+   * function gave.
+   */
+  readonly chain?: readonly FunctionRef[]
 }
 
 /** A port of a chunk's outputs and the aggregate combine function its `[key, value]` pairs are folded with. */
@@ -61,10 +68,16 @@ export interface ErrorData {
 }
 
 export type JobOutcome =
-  /** `ms`: only for a chunk, how long it ran on its thread (the coordinator sizes the next chunks by it). */
-  | { readonly id: number, readonly ok: true, readonly outputs: readonly Emitted[], readonly ms?: number }
-  /** `item`: only for a chunk, the index of the item that failed (the items before it ran, those after not). */
-  | { readonly id: number, readonly ok: false, readonly error: ErrorData, readonly item?: number }
+  /**
+   * `ms`: only for a chunk, how long it ran on its thread (the coordinator sizes the next chunks by it).
+   * `emitted`: only for a chained chunk, the outputs of each function before the last (`fn`, then the chain's).
+   */
+  | { readonly id: number, readonly ok: true, readonly outputs: readonly Emitted[], readonly ms?: number, readonly emitted?: readonly number[] }
+  /**
+   * `item`: only for a chunk, the index of the item that failed (the items before it ran, those after not).
+   * `stage`: only for a chained chunk, the position in the chain of the function that failed (0 = `fn`).
+   */
+  | { readonly id: number, readonly ok: false, readonly error: ErrorData, readonly item?: number, readonly stage?: number }
 
 /**
  * Runs jobs on some pool of sandboxes (worker_threads in Node, Web Workers in the browser).

@@ -90,6 +90,8 @@ export interface RunReport {
   readonly wallMs: number
   readonly jobs: { readonly done: number, readonly failed: number, readonly retried: number }
   readonly perWorker: Record<string, number>
+  /** Stages that ran chained (absent when none). */
+  readonly chains?: string[][]
 }
 
 export interface NetworkedRunInit {

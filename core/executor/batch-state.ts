@@ -2,7 +2,7 @@
  * A batch as the pool's caller sees it: one outcome slot per job, each settled exactly once (by its sandbox's
  * answer, a timeout, a crash or a recall, whichever comes first), and the promise resolved when all are.
  */
-import type { Emitted } from '../abi/abi.js'
+import type { UnpackedOutcome } from './packing.js'
 import type { ErrorData, Job, JobOutcome } from '../jobs.js'
 
 export interface BatchState {
@@ -38,12 +38,14 @@ export function unsettledPart (task: Task): Task | undefined {
 }
 
 /** Each returns true when this outcome completed (and resolved) the batch. */
-export function succeed (batch: BatchState, position: number, outputs: readonly Emitted[], ms?: number): boolean {
-  return settle(batch, position, ms === undefined ? { id: batch.jobs[position].id, ok: true, outputs } : { id: batch.jobs[position].id, ok: true, outputs, ms })
-}
-
 export function fail (batch: BatchState, position: number, error: ErrorData, item?: number): boolean {
   return settle(batch, position, item === undefined ? { id: batch.jobs[position].id, ok: false, error } : { id: batch.jobs[position].id, ok: false, error, item })
+}
+
+/** An outcome as the sandbox reported it (packing.ts), with whatever a chunk adds (ms, emitted, item, stage). */
+export function settleUnpacked (batch: BatchState, position: number, outcome: UnpackedOutcome): boolean {
+  const id = batch.jobs[position].id
+  return settle(batch, position, outcome.ok ? { id, ...outcome } : { id, ...outcome })
 }
 
 /** Records the first outcome of a position. */

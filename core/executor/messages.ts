@@ -51,6 +51,8 @@ export interface RunBatch {
   readonly fns: readonly BatchFn[]
   /** Packed by `packJobs`. */
   readonly jobs: ArrayBuffer
+  /** Chained chunks' chains: per chain, the indexes in `fns` of the functions after the job's own. */
+  readonly chains?: ReadonlyArray<readonly number[]>
 }
 
 export type ToSandbox = SandboxInit | AddModule | RunBatch

@@ -4,15 +4,18 @@
  * pointer handover.
  *
  * Job buffer (pool → sandbox), little-endian u32 words, then bytes:
- *   [count] then per job [fnIndex, inputOffset, inputLength], then the input bytes (offsets from buffer start).
+ *   [count] then per job [fnIndex, inputOffset, inputLength, chain], then the input bytes (offsets from buffer start).
  *   fnIndex has its top bit set for a range chunk (core/run/chunks.ts): the input is `[start, count, step]`;
  *   the next bit for an item chunk (core/run/item-chunks.ts): the input holds the items, packed. A chunk's
  *   combiners (core/run/combiner.ts) travel with its function in the table (`BatchFn`).
+ *   chain: 0, or 1 + the index of the job's chain (the function indexes after fnIndex) in the batch's `chains`.
  * Outcome buffer (sandbox → pool), a sequence of records in job order:
  *   ok:    [0, outputCount] then per output [port, length, bytes…]
  *   error: [1, nameLength, name bytes…, messageLength, message bytes…]   (UTF-8)
  *   chunk: [2, outputCount, ms (f64)] then per output [port, length, bytes…]   (a range chunk's outputs, in order)
  *   chunk error: [3, item index] then as error   (the item of a range chunk that failed)
+ *   chain: [4, outputCount, ms (f64), stages, emitted × (stages - 1)] then per output as above   (a chained chunk)
+ *   chain error: [5, item index, stage] then as error   (the item, and the chain position it failed in)
  */
 import type { Emitted } from '../abi/abi.js'
 import type { ErrorData, FunctionRef, Job, JobCombiner } from '../jobs.js'
@@ -30,51 +33,76 @@ function copyRef (fn: FunctionRef): FunctionRef {
   return { module: fn.module, export: fn.export }
 }
 
-/** Packs jobs into one buffer; returns it with the function table it refers to. */
-export function packJobs (jobs: readonly Job[]): { fns: BatchFn[], jobs: ArrayBuffer } {
+/** Words per job in the job buffer's header. */
+const JOB_WORDS = 4
+
+/**
+ * Packs jobs into one buffer; returns it with the function table it refers to and the chains of chained
+ * chunks (function indexes; absent when the batch has none).
+ */
+export function packJobs (jobs: readonly Job[]): { fns: BatchFn[], jobs: ArrayBuffer, chains?: number[][] } {
   const fns: BatchFn[] = []
   // module hash → export (and WASI io mode) → index; no string building per job (batches usually call one function)
   const fnIndex = new Map<string, Map<string, number>>()
+  const indexOf = (fn: FunctionRef, combine?: readonly JobCombiner[]): number => {
+    let exports = fnIndex.get(fn.module)
+    if (exports === undefined) fnIndex.set(fn.module, exports = new Map())
+    const key = (fn.wasi !== undefined ? `${fn.export}\0${fn.wasi}` : fn.js === true ? `${fn.export}\0js` : fn.export) + (combine != null ? combineKey(combine) : '')
+    let index = exports.get(key)
+    if (index === undefined) {
+      index = fns.length
+      exports.set(key, index)
+      fns.push(combine != null ? { ...copyRef(fn), combine: combine.map(c => ({ port: c.port, fn: copyRef(c.fn) })) } : copyRef(fn))
+    }
+    return index
+  }
   const indexes = new Uint32Array(jobs.length)
+  // a message's chained chunks share one chain array: one entry per distinct array
+  let chains: number[][] | undefined
+  let chainIndex: Map<readonly FunctionRef[], number> | undefined
+  const chainOf = new Uint32Array(jobs.length)
   let last: FunctionRef | undefined
   let lastCombine: Job['combine']
   let lastIndex = 0
   let bytes = 0
   for (let i = 0; i < jobs.length; i++) {
-    const { fn, input, combine } = jobs[i]
+    const { fn, input, combine, chain } = jobs[i]
     if (last === undefined || fn.module !== last.module || fn.export !== last.export || fn.wasi !== last.wasi || fn.js !== last.js || combine !== lastCombine) {
-      let exports = fnIndex.get(fn.module)
-      if (exports === undefined) fnIndex.set(fn.module, exports = new Map())
-      const key = (fn.wasi !== undefined ? `${fn.export}\0${fn.wasi}` : fn.js === true ? `${fn.export}\0js` : fn.export) + (combine != null ? combineKey(combine) : '')
-      let index = exports.get(key)
-      if (index === undefined) {
-        index = fns.length
-        exports.set(key, index)
-        fns.push(combine != null ? { ...copyRef(fn), combine: combine.map(c => ({ port: c.port, fn: copyRef(c.fn) })) } : copyRef(fn))
-      }
+      lastIndex = indexOf(fn, combine)
       last = fn
       lastCombine = combine
-      lastIndex = index
     }
     indexes[i] = lastIndex
+    if (chain !== undefined && jobs[i].chunk === 'range') {
+      chainIndex ??= new Map()
+      let c = chainIndex.get(chain)
+      if (c === undefined) {
+        c = (chains ??= []).length
+        chainIndex.set(chain, c)
+        chains.push(chain.map(f => indexOf(f)))
+      }
+      chainOf[i] = c + 1
+    }
     bytes += input.length
   }
-  const headerBytes = 4 * (1 + 3 * jobs.length)
+  const headerBytes = 4 * (1 + JOB_WORDS * jobs.length)
   const buffer = new ArrayBuffer(headerBytes + bytes)
-  const words = new Uint32Array(buffer, 0, 1 + 3 * jobs.length)
+  const words = new Uint32Array(buffer, 0, 1 + JOB_WORDS * jobs.length)
   const data = new Uint8Array(buffer)
   words[0] = jobs.length
   let offset = headerBytes
   for (let i = 0; i < jobs.length; i++) {
     const input = jobs[i].input
+    const at = 1 + JOB_WORDS * i
     const chunk = jobs[i].chunk
-    words[1 + 3 * i] = chunk === 'range' ? (indexes[i] | CHUNK_BIT) >>> 0 : chunk === 'items' ? (indexes[i] | ITEMS_BIT) >>> 0 : indexes[i]
-    words[2 + 3 * i] = offset
-    words[3 + 3 * i] = input.length
+    words[at] = chunk === 'range' ? (indexes[i] | CHUNK_BIT) >>> 0 : chunk === 'items' ? (indexes[i] | ITEMS_BIT) >>> 0 : indexes[i]
+    words[at + 1] = offset
+    words[at + 2] = input.length
+    words[at + 3] = chainOf[i]
     data.set(input, offset)
     offset += input.length
   }
-  return { fns, jobs: buffer }
+  return chains === undefined ? { fns, jobs: buffer } : { fns, jobs: buffer, chains }
 }
 
 const CHUNK_BIT = 0x80000000
@@ -90,17 +118,20 @@ export interface PackedJob {
   readonly input: Uint8Array
   /** A range chunk (`input` is `[start, count, step]`) or an item chunk (`input` holds the items, packed). */
   readonly chunk: 'range' | 'items' | undefined
+  /** A chained chunk: 1 + the index of its chain in the batch's `chains`; 0 otherwise. */
+  readonly chain: number
 }
 
 /** Reads a job buffer; inputs are views into it (no copies). */
 export function unpackJobs (buffer: ArrayBuffer): PackedJob[] {
   const count = new Uint32Array(buffer, 0, 1)[0]
-  const words = new Uint32Array(buffer, 0, 1 + 3 * count)
+  const words = new Uint32Array(buffer, 0, 1 + JOB_WORDS * count)
   const jobs: PackedJob[] = new Array(count)
   for (let i = 0; i < count; i++) {
-    const fn = words[1 + 3 * i]
+    const at = 1 + JOB_WORDS * i
+    const fn = words[at]
     const chunk = fn >= CHUNK_BIT ? 'range' : (fn & ITEMS_BIT) !== 0 ? 'items' : undefined
-    jobs[i] = { fn: (fn & ~(CHUNK_BIT | ITEMS_BIT)) >>> 0, input: new Uint8Array(buffer, words[2 + 3 * i], words[3 + 3 * i]), chunk }
+    jobs[i] = { fn: (fn & ~(CHUNK_BIT | ITEMS_BIT)) >>> 0, input: new Uint8Array(buffer, words[at + 1], words[at + 2]), chunk, chain: words[at + 3] }
   }
   return jobs
 }
@@ -127,8 +158,13 @@ export class OutcomeWriter {
     this.record(2, outputs, ms)
   }
 
-  private record (kind: 0 | 2, outputs: readonly Emitted[], ms?: number): void {
-    let size = kind === 2 ? 16 : 8
+  /** A chained chunk's record: the tail's outputs in order, the time, and the outputs of each earlier stage. */
+  chain (outputs: readonly Emitted[], ms: number, emitted: readonly number[]): void {
+    this.record(4, outputs, ms, emitted)
+  }
+
+  private record (kind: 0 | 2 | 4, outputs: readonly Emitted[], ms?: number, emitted?: readonly number[]): void {
+    let size = kind === 0 ? 8 : kind === 2 ? 16 : 20 + 4 * (emitted?.length ?? 0)
     for (const o of outputs) size += 8 + o.bytes.length
     this.reserve(size)
     this.u32(kind)
@@ -136,6 +172,10 @@ export class OutcomeWriter {
     if (ms !== undefined) {
       this.view.setFloat64(this.pos, ms, true)
       this.pos += 8
+    }
+    if (emitted !== undefined) {
+      this.u32(emitted.length + 1)
+      for (const n of emitted) this.u32(n)
     }
     for (const o of outputs) {
       this.u32(o.port)
@@ -145,12 +185,16 @@ export class OutcomeWriter {
     }
   }
 
-  /** `item`: a range chunk's failing item (its index). */
-  error (error: ErrorData, item?: number): void {
+  /** `item`: a range chunk's failing item (its index); `stage`: a chained chunk's stage it failed in. */
+  error (error: ErrorData, item?: number, stage?: number): void {
     const name = utf8Encoder.encode(error.name)
     const message = utf8Encoder.encode(error.message)
-    this.reserve(16 + name.length + message.length)
-    if (item !== undefined) {
+    this.reserve(20 + name.length + message.length)
+    if (item !== undefined && stage !== undefined) {
+      this.u32(5)
+      this.u32(item)
+      this.u32(stage)
+    } else if (item !== undefined) {
       this.u32(3)
       this.u32(item)
     } else this.u32(1)
@@ -185,8 +229,8 @@ export class OutcomeWriter {
 }
 
 export type UnpackedOutcome =
-  | { readonly ok: true, readonly outputs: Emitted[], readonly ms?: number }
-  | { readonly ok: false, readonly error: ErrorData, readonly item?: number }
+  | { readonly ok: true, readonly outputs: Emitted[], readonly ms?: number, readonly emitted?: number[] }
+  | { readonly ok: false, readonly error: ErrorData, readonly item?: number, readonly stage?: number }
 
 /**
  * Reads an outcome buffer of `count` records. Output bytes are views into the buffer (no copies): the buffer
@@ -209,12 +253,18 @@ export function unpackOutcomes (buffer: ArrayBuffer, byteLength: number, count: 
   }
   for (let i = 0; i < count; i++) {
     const kind = u32()
-    if (kind === 0 || kind === 2) {
+    if (kind === 0 || kind === 2 || kind === 4) {
       const n = u32()
       let ms: number | undefined
-      if (kind === 2) {
+      if (kind !== 0) {
         ms = view.getFloat64(pos, true)
         pos += 8
+      }
+      let emitted: number[] | undefined
+      if (kind === 4) {
+        const stages = u32()
+        emitted = new Array(stages - 1)
+        for (let k = 0; k < stages - 1; k++) emitted[k] = u32()
       }
       const outputs: Emitted[] = new Array(n)
       for (let k = 0; k < n; k++) {
@@ -223,12 +273,13 @@ export function unpackOutcomes (buffer: ArrayBuffer, byteLength: number, count: 
         outputs[k] = { port, bytes: new Uint8Array(buffer, pos, len) }
         pos += len
       }
-      outcomes[i] = ms === undefined ? { ok: true, outputs } : { ok: true, outputs, ms }
+      outcomes[i] = ms === undefined ? { ok: true, outputs } : emitted === undefined ? { ok: true, outputs, ms } : { ok: true, outputs, ms, emitted }
     } else {
-      const item = kind === 3 ? u32() : undefined
+      const item = kind === 3 || kind === 5 ? u32() : undefined
+      const stage = kind === 5 ? u32() : undefined
       const name = text()
       const error = { name, message: text() }
-      outcomes[i] = item === undefined ? { ok: false, error } : { ok: false, error, item }
+      outcomes[i] = item === undefined ? { ok: false, error } : stage === undefined ? { ok: false, error, item } : { ok: false, error, item, stage }
     }
   }
   if (pos !== byteLength) throw new RangeError(`outcome buffer holds ${byteLength} bytes, ${count} records used ${pos}`)

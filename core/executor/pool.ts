@@ -17,10 +17,10 @@
  *   surplus idle ones stop at once, surplus busy ones after their batch.
  */
 import { DEFAULT_LIMITS } from '../abi/abi.js'
-import type { AbiLimits, Emitted } from '../abi/abi.js'
+import type { AbiLimits } from '../abi/abi.js'
 import { ExecutorClosedError, JobRecalledError, JobTimeoutError, SandboxCrashedError, UnknownModuleError, errorToData } from '../errors.js'
 import type { ErrorData, Job, JobExecutor, JobOutcome } from '../jobs.js'
-import { fail, newBatch, succeed, unsettledPart } from './batch-state.js'
+import { fail, newBatch, settleUnpacked, unsettledPart } from './batch-state.js'
 import type { BatchState, Task } from './batch-state.js'
 import { Fifo } from '../util/fifo.js'
 import type { AddModule, BatchDone, FromSandbox, ToSandbox } from './messages.js'
@@ -257,11 +257,11 @@ export class SandboxPool implements JobExecutor {
 
   private dispatch (slot: Slot, task: Task): void {
     const seq = ++this.seq
-    const { fns, jobs } = packJobs(task.positions.map(p => task.batch.jobs[p]))
+    const { fns, jobs, chains } = packJobs(task.positions.map(p => task.batch.jobs[p]))
     slot.running = { task, seq, since: performance.now() }
     slot.progress.dispatched()
     slot.sandbox.hold?.(true)
-    this.post(slot, { type: 'batch', seq, fns, jobs }, [jobs])
+    this.post(slot, chains === undefined ? { type: 'batch', seq, fns, jobs } : { type: 'batch', seq, fns, jobs, chains }, [jobs])
     this.watch.start()
   }
 
@@ -296,8 +296,8 @@ export class SandboxPool implements JobExecutor {
       const outcomes = unpackOutcomes(message.outcomes, message.byteLength, positions.length)
       for (let k = 0; k < positions.length; k++) {
         const outcome = outcomes[k]
-        if (outcome.ok) this.succeed(batch, positions[k], outcome.outputs, outcome.ms)
-        else this.fail(batch, positions[k], outcome.error, outcome.item)
+        // the record's fields as they came (ms, emitted, item, stage): only chunks carry them
+        if (settleUnpacked(batch, positions[k], outcome)) this.active.delete(batch)
       }
     } catch (err) {
       for (const p of positions) this.fail(batch, p, errorToData(err))
@@ -381,9 +381,6 @@ export class SandboxPool implements JobExecutor {
     return this.slotList.some(slot => slot.running != null)
   }
 
-  private succeed (batch: BatchState, position: number, outputs: readonly Emitted[], ms?: number): void {
-    if (succeed(batch, position, outputs, ms)) this.active.delete(batch)
-  }
   private fail (batch: BatchState, position: number, error: ErrorData, item?: number): void {
     if (fail(batch, position, error, item)) this.active.delete(batch)
   }

@@ -16,11 +16,11 @@ import type { AddModule, RunBatch, SandboxInit } from './messages.js'
 import { OutcomeWriter, unpackJobs } from './packing.js'
 import type { SandboxPort } from './sandbox-host.js'
 import { ProgressReporter } from './timeout-watch.js'
-import type { ChunkResult } from '../run/chunks.js'
-import { chunkView, runChunkView } from '../run/chunk-view.js'
-import type { ChunkView } from '../run/chunk-view.js'
+import { chunkView } from '../run/chunk-view.js'
+import { runChainChunk, runChainChunkAsync } from '../run/chain-chunk.js'
+import type { ChainResult } from '../run/chain-chunk.js'
 import { combineOutputs } from '../run/combiner.js'
-import type { BatchFn } from './packing.js'
+import type { BatchFn, PackedJob } from './packing.js'
 
 interface LoadedModule {
   readonly message: AddModule
@@ -75,36 +75,30 @@ export function serveSandbox (port: SandboxPort): void {
   }
 
   /**
-   * A chunk (a range, or items carried in the input): the function on each item in order, all outputs
-   * together. An ABI v1 function is called in a plain loop (no promise per item): the grid's cheapest path,
-   * as fast as calling it in a loop at home. Then its combiners fold the outputs per key (combiner.ts).
+   * A chunk (a range, or items carried in the input: chunk-view.ts) through its chain of functions
+   * (chain-chunk.ts; an unchained chunk is a chain of one): each item through every function, the tail's
+   * outputs together. When all are ABI v1 functions it is one plain synchronous loop (no promise per item): the
+   * grid's cheapest path, as fast as calling them in a loop at home. An unchained chunk's combiners then fold
+   * its outputs per key (combiner.ts; a chain's tail has none).
    */
-  async function runChunk (fn: BatchFn, kind: 'range' | 'items', input: Uint8Array, init: SandboxInit): Promise<ChunkResult> {
-    const started = performance.now()
-    const view = chunkView(kind, input)
-    const message = modules.get(fn.module)?.message
-    let result: ChunkResult
-    if (message != null && message.abi === undefined && fn.wasi === undefined && fn.js !== true) {
-      const instance = await instanceOf(fn.module, init)
-      result = runChunkView(view, item => instance.call(fn.export, item))
-    } else result = await runChunkCalls(fn, view, init)
-    if (!result.ok || fn.combine == null) return result
-    const outputs = await combineOutputs(result.outputs, fn.combine, async (f, item) => await call(f, item, init))
-    return { ok: true, outputs: outputs as Emitted[], ms: performance.now() - started }
-  }
-
-  /** A chunk of a WASI command or a JavaScript function: one awaited call per item. */
-  async function runChunkCalls (fn: FunctionRef, view: ChunkView, init: SandboxInit): Promise<ChunkResult> {
-    const started = performance.now()
-    const outputs: Emitted[] = []
-    for (let i = 0; i < view.count; i++) {
-      try {
-        for (const output of await call(fn, view.item(i), init)) outputs.push(output)
-      } catch (err) {
-        return { ok: false, error: view.error(i, err), item: i }
+  async function runChunk (job: PackedJob, batch: RunBatch, init: SandboxInit): Promise<ChainResult> {
+    const head: BatchFn = batch.fns[job.fn]
+    const fns = job.chain > 0 ? [head, ...batch.chains![job.chain - 1].map(k => batch.fns[k])] : [head]
+    const view = chunkView(job.chunk!, job.input)
+    const plain = fns.every(fn => modules.get(fn.module)?.message.abi === undefined && fn.wasi === undefined && fn.js !== true)
+    let result: ChainResult
+    if (plain) {
+      const calls: Array<(item: Uint8Array) => Emitted[]> = []
+      for (const fn of fns) {
+        const instance = await instanceOf(fn.module, init)
+        calls.push(item => instance.call(fn.export, item))
       }
-    }
-    return { ok: true, outputs, ms: performance.now() - started }
+      result = runChainChunk(view, calls)
+    } else result = await runChainChunkAsync(view, fns.map(fn => async (item: Uint8Array) => await call(fn, item, init)))
+    if (!result.ok || fns.length > 1 || head.combine == null) return result
+    const started = performance.now() - result.ms
+    const outputs = await combineOutputs(result.outputs, head.combine, async (f, item) => await call(f, item, init))
+    return { ok: true, outputs: outputs as Emitted[], ms: performance.now() - started, emitted: result.emitted }
   }
 
   async function runBatch (batch: RunBatch, { init, progress }: Settings): Promise<void> {
@@ -116,12 +110,13 @@ export function serveSandbox (port: SandboxPort): void {
       const fn = batch.fns[jobs[i].fn]
       progress.started(batch.seq, i)
       try {
-        const chunk = jobs[i].chunk
-        if (chunk != null) {
-          const result = await runChunk(fn, chunk, jobs[i].input, init)
-          if (result.ok) writer.chunk(result.outputs, result.ms)
-          else writer.error(result.error, result.item)
-        } else writer.ok(await call(fn, jobs[i].input, init))
+        const job = jobs[i]
+        if (job.chunk != null) {
+          const result = await runChunk(job, batch, init)
+          if (!result.ok) writer.error(result.error, result.item, job.chain > 0 ? result.stage : undefined)
+          else if (job.chain > 0) writer.chain(result.outputs, result.ms, result.emitted)
+          else writer.chunk(result.outputs, result.ms)
+        } else writer.ok(await call(fn, job.input, init))
       } catch (err) {
         writer.error(errorToData(err))
       }

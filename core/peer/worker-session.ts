@@ -5,7 +5,7 @@
  */
 import type { JobBoard } from '../grid/job-board.js'
 import type { SessionChannel } from './session-channel.js'
-import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, MAX_RECALL_IDS, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { FEATURE_CHAINS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, MAX_RECALL_IDS, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
 import { chunkFieldsOf } from '../protocol/chunk-fields.js'
 import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
@@ -225,10 +225,10 @@ export class WorkerSession {
     }
     this.id = id
     this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
-    // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
+    // cluster membership comes from the declared labels; each kind of work goes only to workers whose hello
+    // announced its feature (core/run/worker-caps.ts)
     const can = (feature: string): boolean => this.features?.includes(feature) === true
-    // chunked stages need both chunk kinds and combiners (README, "Chunks")
-    this.board.join(this.id, { labels: info.labels, threads: info.threads, sideInputs: can(FEATURE_SIDE_INPUTS), chunks: can(FEATURE_CHUNKS) && can(FEATURE_ITEM_CHUNKS) })
+    this.board.join(this.id, { labels: info.labels, threads: info.threads, sideInputs: can(FEATURE_SIDE_INPUTS), chunks: can(FEATURE_CHUNKS), itemChunks: can(FEATURE_ITEM_CHUNKS), chains: can(FEATURE_CHAINS) })
     const offWork = this.board.onWork(() => { this.pump() })
     const offRefused = this.board.onRefused(worker => { if (worker === this.id) this.refuse({ kind: 'verification' }) })
     const offRecall = this.features?.includes(FEATURE_RECALL) === true ? this.board.onRecall?.(recalled => { this.recall(recalled) }) : undefined

@@ -15,9 +15,12 @@
  *                                   their io mode, and JavaScript functions, "js"); `chunks`: ids of the jobs
  *                                   that are range chunks (core/run/chunks.ts), only to workers with the feature;
  *                                   `items`: ids of item chunks (core/run/item-chunks.ts); `combine`: per function,
- *                                   the chunks whose outputs on a port the worker folds with it (core/run/combiner.ts)
- *     results [[id, 1, [[port, bytes], …]] | [id, 0, name, message] | [id, 2, packed outputs, ms], …] + pull
- *                                  (the last for a chunk: its outputs in one byte string, packed-outputs.ts)
+ *                                   the chunks whose outputs on a port the worker folds with it (core/run/combiner.ts);
+ *                                   `chains`: [[fns after the job's own, job ids], …] for chained chunks
+ *                                   (core/run/chain-plan.ts); each only to workers with its feature (worker-caps.ts)
+ *     results [[id, 1, [[port, bytes], …]] | [id, 0, name, message(, item(, stage))] | [id, 2, packed outputs, ms(, emitted)], …] + pull
+ *                                  (the last for a chunk: its outputs in one byte string, packed-outputs.ts;
+ *                                   `emitted` for a chained chunk: the outputs of each stage before the tail)
  *     bye                       →  (graceful leave: jobs not reported are handed back)
  *                               ←  side {name, version, value}  (a side input's value, sent before the
  *                                   first jobs that need it; jobs name their side input in `side`)
@@ -41,11 +44,12 @@
  */
 import { isArrayOf, isCount, isId, isLabels, isObject, isShortString } from './guards.js'
 import type { Emitted } from '../abi/abi.js'
-import type { Job, JobOutcome } from '../jobs.js'
+import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
 import type { WasiIo } from '../abi/wasi/io.js'
 import { WASI_IO_MODES } from '../abi/wasi/io.js'
 import { isPackedOutputs, packOutputs, unpackOutputs } from './packed-outputs.js'
 import { MAX_CHUNK_ITEMS } from '../run/chunks.js'
+import { MAX_CHAIN_STAGES } from '../run/chain-chunk.js'
 
 export const JOB_PROTOCOL = '/edge-grid/jobs/1.0.0'
 export const JOB_PROTOCOL_VERSION = 1
@@ -62,9 +66,16 @@ export type WireJob = [id: number, module: string, exportName: string, input: Ui
 export const JS_KIND = 'js'
 export type WireOutcome =
   | [id: number, ok: 1, outputs: Array<[port: number, bytes: Uint8Array]>]
-  | [id: number, ok: 0, errorName: string, errorMessage: string, item?: number]
-  /** A chunk's outcome: its outputs packed (packed-outputs.ts) and the ms it ran on its thread. */
-  | [id: number, chunk: 2, outputs: Uint8Array, ms: number]
+  /** `item`: a chunk's failing item; `stage`: a chained chunk's stage (chain position) it failed in. */
+  | [id: number, ok: 0, errorName: string, errorMessage: string, item?: number, stage?: number]
+  /**
+   * A chunk's outcome: its outputs packed (packed-outputs.ts) and the ms it ran on its thread; a chained
+   * chunk's also has the outputs of each stage before its tail.
+   */
+  | [id: number, chunk: 2, outputs: Uint8Array, ms: number, emitted?: number[]]
+
+/** A function of a chain on the wire: as in a job tuple, module, export and (WASI io mode or "js"). */
+export type WireFn = [module: string, exportName: string, kind?: WasiIo | typeof JS_KIND]
 
 export interface WorkerInfo {
   readonly name: string
@@ -77,11 +88,10 @@ export interface WorkerInfo {
 export const FEATURE_SIDE_INPUTS = 'side-inputs'
 /** The worker runs range chunks (jobs listed in a `jobs` message's `chunks`) and reports them packed. */
 export const FEATURE_CHUNKS = 'chunks'
-/**
- * The worker also runs item chunks (`items`) and combines chunk outputs (`combine`). A worker without it
- * gets no work of chunked stages (the coordinator needs both features: README, "Chunks").
- */
+/** The worker runs item chunks (`items`) and combines a chunk's outputs (`combine`). */
 export const FEATURE_ITEM_CHUNKS = 'item-chunks'
+/** The worker runs chained chunks (a `jobs` message's `chains`) and reports `emitted` and a failing `stage`. */
+export const FEATURE_CHAINS = 'chains'
 
 /** A `jobs` message's combiner: the chunks (ids) whose outputs on `port` are folded with the function. */
 export type WireCombine = [jobIds: number[], port: number, module: string, exportName: string, kind?: WasiIo | typeof JS_KIND]
@@ -108,7 +118,10 @@ export type WorkerMessage =
 export type CoordinatorMessage =
   | { readonly t: 'welcome', readonly v: number, readonly flow: string, readonly run: string }
   /** `side`: for jobs of stages with a side input, [side input name, ids of the jobs that read it]. */
-  | { readonly t: 'jobs', readonly jobs: readonly WireJob[], readonly side?: ReadonlyArray<[name: string, jobIds: number[]]>, readonly chunks?: readonly number[], readonly items?: readonly number[], readonly combine?: readonly WireCombine[] }
+  | {
+    readonly t: 'jobs', readonly jobs: readonly WireJob[], readonly side?: ReadonlyArray<[name: string, jobIds: number[]]>, readonly chunks?: readonly number[],
+    readonly items?: readonly number[], readonly combine?: readonly WireCombine[], readonly chains?: ReadonlyArray<[fns: WireFn[], jobIds: number[]]>
+  }
   /** The value of a side input (msgpack), newer versions replace older ones. Sent only to workers with the feature. */
   | { readonly t: 'side', readonly name: string, readonly version: number, readonly value: Uint8Array }
   | { readonly t: 'done', readonly ok: boolean }
@@ -134,17 +147,31 @@ export function jobFromWire ([id, module, exportName, input, timeoutMs, kind]: W
 }
 
 export function outcomeToWire (outcome: JobOutcome): WireOutcome {
+  if (outcome.ok && outcome.emitted !== undefined && outcome.ms !== undefined) return [outcome.id, 2, packOutputs(outcome.outputs), outcome.ms, [...outcome.emitted]]
   if (outcome.ok && outcome.ms !== undefined) return [outcome.id, 2, packOutputs(outcome.outputs), outcome.ms]
   if (outcome.ok) return [outcome.id, 1, outcome.outputs.map(o => [o.port, o.bytes])]
+  if (outcome.item !== undefined && outcome.stage !== undefined) return [outcome.id, 0, outcome.error.name, outcome.error.message, outcome.item, outcome.stage]
   if (outcome.item !== undefined) return [outcome.id, 0, outcome.error.name, outcome.error.message, outcome.item]
   return [outcome.id, 0, outcome.error.name, outcome.error.message]
 }
 
 export function outcomeFromWire (wire: WireOutcome): JobOutcome {
   if (wire[1] === 1) return { id: wire[0], ok: true, outputs: wire[2].map(([port, bytes]): Emitted => ({ port, bytes })) }
-  if (wire[1] === 2) return { id: wire[0], ok: true, outputs: unpackOutputs(wire[2]), ms: wire[3] }
+  if (wire[1] === 2) return wire[4] === undefined ? { id: wire[0], ok: true, outputs: unpackOutputs(wire[2]), ms: wire[3] } : { id: wire[0], ok: true, outputs: unpackOutputs(wire[2]), ms: wire[3], emitted: wire[4] }
   const error = { name: wire[2], message: wire[3] }
-  return wire[4] === undefined ? { id: wire[0], ok: false, error } : { id: wire[0], ok: false, error, item: wire[4] }
+  if (wire[4] === undefined) return { id: wire[0], ok: false, error }
+  return wire[5] === undefined ? { id: wire[0], ok: false, error, item: wire[4] } : { id: wire[0], ok: false, error, item: wire[4], stage: wire[5] }
+}
+
+export function fnToWire (fn: FunctionRef): WireFn {
+  if (fn.wasi !== undefined) return [fn.module, fn.export, fn.wasi]
+  if (fn.js === true) return [fn.module, fn.export, JS_KIND]
+  return [fn.module, fn.export]
+}
+
+export function fnFromWire ([module, exportName, kind]: WireFn): FunctionRef {
+  if (kind === JS_KIND) return { module, export: exportName, js: true }
+  return kind === undefined ? { module, export: exportName } : { module, export: exportName, wasi: kind }
 }
 
 // ---- guards: everything from the network is checked before it is trusted ----
@@ -165,8 +192,22 @@ function isWireOutcome (v: unknown): v is WireOutcome {
   if (v[1] === 1) {
     return v.length === 3 && Array.isArray(v[2]) && v[2].every(o => Array.isArray(o) && o.length === 2 && isCount(o[0], 255) && o[1] instanceof Uint8Array)
   }
-  if (v[1] === 2) return v.length === 4 && v[2] instanceof Uint8Array && isPackedOutputs(v[2]) && typeof v[3] === 'number' && v[3] >= 0 && v[3] <= 86_400_000
-  return v[1] === 0 && (v.length === 4 || (v.length === 5 && isCount(v[4], MAX_CHUNK_ITEMS - 1))) && isShortString(v[2]) && isShortString(v[3], 8192)
+  if (v[1] === 2) {
+    return (v.length === 4 || (v.length === 5 && Array.isArray(v[4]) && v[4].length < MAX_CHAIN_STAGES && v[4].every(n => isCount(n)))) &&
+      v[2] instanceof Uint8Array && isPackedOutputs(v[2]) && typeof v[3] === 'number' && v[3] >= 0 && v[3] <= 86_400_000
+  }
+  return v[1] === 0 && (v.length === 4 || (v.length === 5 && isCount(v[4], MAX_CHUNK_ITEMS - 1)) || (v.length === 6 && isCount(v[4], MAX_CHUNK_ITEMS - 1) && isCount(v[5], MAX_CHAIN_STAGES - 1))) &&
+    isShortString(v[2]) && isShortString(v[3], 8192)
+}
+
+function isWireFn (v: unknown): v is WireFn {
+  return Array.isArray(v) && (v.length === 2 || (v.length === 3 && (WASI_IO_MODES.includes(v[2]) || v[2] === JS_KIND))) && isShortString(v[0], 128) && isShortString(v[1])
+}
+
+/** A chain lists the functions after its head (1 to MAX_CHAIN_STAGES - 1) and the ids of its jobs. */
+function isWireChain (v: unknown): v is [WireFn[], number[]] {
+  return Array.isArray(v) && v.length === 2 && Array.isArray(v[0]) && v[0].length >= 1 && v[0].length < MAX_CHAIN_STAGES && v[0].every(isWireFn) &&
+    Array.isArray(v[1]) && v[1].every(isId)
 }
 
 function isWireCombine (v: unknown): v is WireCombine {
@@ -204,7 +245,8 @@ export function isCoordinatorMessage (v: unknown): v is CoordinatorMessage {
       (v.side === undefined || (Array.isArray(v.side) && v.side.every(s => Array.isArray(s) && s.length === 2 && isShortString(s[0]) && Array.isArray(s[1]) && s[1].every(isId)))) &&
       (v.chunks === undefined || (Array.isArray(v.chunks) && v.chunks.length <= v.jobs.length && v.chunks.every(isId))) &&
       (v.items === undefined || (Array.isArray(v.items) && v.items.length <= v.jobs.length && v.items.every(isId))) &&
-      (v.combine === undefined || (Array.isArray(v.combine) && v.combine.length <= 64 && v.combine.every(isWireCombine)))
+      (v.combine === undefined || (Array.isArray(v.combine) && v.combine.length <= 64 && v.combine.every(isWireCombine))) &&
+      (v.chains === undefined || (Array.isArray(v.chains) && v.chains.length <= v.jobs.length && v.chains.every(isWireChain)))
     case 'side': return isShortString(v.name) && isId(v.version) && v.value instanceof Uint8Array
     case 'done': return typeof v.ok === 'boolean'
     case 'refused': return isShortString(v.reason, 1024)

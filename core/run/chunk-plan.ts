@@ -7,8 +7,8 @@ import type { FlowGraph } from '../flow/graph.js'
 import { canonicalStream, streamOf } from '../flow/model.js'
 import type { FlowSpec } from '../flow/model.js'
 import { takesChunks } from './stage-state.js'
-import type { ChunkCombiner, StageState, StageStateOptions, Work } from './stage-state.js'
-import type { FunctionRef, Job } from '../jobs.js'
+import type { ChunkCombiner, StageState, StageStateOptions } from './stage-state.js'
+import type { FunctionRef } from '../jobs.js'
 
 /**
  * Range sources whose items only chunkable stages read (stage-state.ts, takesChunks): no sink, aggregate or
@@ -69,21 +69,12 @@ export function observeChunk (stage: StageState, items: number, ms: number, outp
   stage.chunks?.sizer.observe(items, ms, bytes)
 }
 
-/** The job of a stage's work: a chunk's kind and combiners, or a side input's name, when it has them. */
-export function jobOf (id: number, stage: StageState, work: Work): Job {
-  const { fn, spec } = stage
-  if (work.chunk == null) return stage.side == null ? { id, fn, input: work.input, timeoutMs: spec.timeoutMs } : { id, fn, input: work.input, timeoutMs: spec.timeoutMs, side: stage.side }
-  // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
-  const chunk = 'kind' in work.chunk ? 'items' : 'range'
-  const combine = stage.chunks?.combine
-  return combine == null ? { id, fn, input: work.input, timeoutMs: spec.timeoutMs, chunk } : { id, fn, input: work.input, timeoutMs: spec.timeoutMs, chunk, combine }
-}
-
 /** The run's split sources (ranges, files) → the stages reading them, and each stage's chunk options. */
 export class ChunkPlan {
   readonly ranges: ReadonlyMap<string, readonly string[]>
   readonly items: ReadonlyMap<string, readonly string[]>
-  private readonly rangeStages: ReadonlySet<string>
+  /** Stages fed by a split range source: the only chain heads (chain-plan.ts). */
+  readonly rangeStages: ReadonlySet<string>
   private readonly itemStages: ReadonlySet<string>
 
   constructor (private readonly spec: FlowSpec, private readonly graph: FlowGraph, sideStreams: ReadonlySet<string>, private readonly functions: ReadonlyMap<string, FunctionRef>) {

@@ -29,7 +29,8 @@ export function failureInput (work: Work): Uint8Array {
   return work.chunk != null && 'kind' in work.chunk ? itemChunkAsArray(work.input) : work.input
 }
 
-function rangeWork (chunk: RangeChunk, attempts: number): Work {
+/** The work of a range chunk (its input is the chunk's encoding). */
+export function rangeWork (chunk: RangeChunk, attempts: number): Work {
   return { input: encodeRangeChunk(chunk), attempts, chunk }
 }
 

@@ -1,14 +1,12 @@
 /**
- * One way to walk a chunk's items whatever its kind, for whoever runs it (the sandbox, tests' fake workers):
+ * One way to walk a chunk's items whatever its kind, for whoever runs it (chain-chunk.ts, tests' fake workers):
  * a range chunk's items are computed (chunks.ts), an item chunk's are views into its input (item-chunks.ts).
  */
-import type { Emitted } from '../abi/abi.js'
 import { encodeValue } from '../codec.js'
 import { errorToData } from '../errors.js'
 import type { ErrorData } from '../jobs.js'
 import { describeBytes } from '../util/describe.js'
 import { decodeRangeChunk, itemError, rangeItem } from './chunks.js'
-import type { ChunkResult } from './chunks.js'
 import { unpackItems } from './item-chunks.js'
 
 export interface ChunkView {
@@ -34,20 +32,4 @@ export function chunkView (kind: 'range' | 'items', input: Uint8Array): ChunkVie
       return { name: data.name, message: `item ${i} of a chunk (${describeBytes(items[i])}): ${data.message}` }
     }
   }
-}
-
-/** Runs every item of a chunk with a synchronous call (an ABI v1 instance): outputs in item order and the ms. */
-export function runChunkView (view: ChunkView, call: (item: Uint8Array) => readonly Emitted[]): ChunkResult {
-  const started = performance.now()
-  const outputs: Emitted[] = []
-  for (let i = 0; i < view.count; i++) {
-    let emitted: readonly Emitted[]
-    try {
-      emitted = call(view.item(i))
-    } catch (err) {
-      return { ok: false, error: view.error(i, err), item: i }
-    }
-    for (const output of emitted) outputs.push(output)
-  }
-  return { ok: true, outputs, ms: performance.now() - started }
 }

@@ -9,6 +9,7 @@ import { decodeValue, encodeValue } from '../codec.js'
 import type { Emitted } from '../abi/abi.js'
 import type { ErrorData } from '../jobs.js'
 import { errorToData } from '../errors.js'
+import type { ItemChunk } from './item-chunks.js'
 
 /** Items start, start + step, … (count of them). */
 export interface RangeChunk {
@@ -75,6 +76,11 @@ export function itemError (chunk: RangeChunk, i: number, err: unknown): ErrorDat
 /** The i-th item of a range chunk (the same arithmetic as the range source: start + i × step). */
 export function rangeItem (chunk: RangeChunk, i: number): number {
   return chunk.start + i * chunk.step
+}
+
+/** Whether a Work's chunk is a range's (an item chunk, item-chunks.ts, has a `kind`). */
+export function isRangeChunk (chunk: RangeChunk | ItemChunk | undefined): chunk is RangeChunk {
+  return chunk != null && !('kind' in chunk)
 }
 
 /** Largest chunk: 2^16 items (at ~1 µs an item, 65 ms; bounds a result message whatever the sizer says). */

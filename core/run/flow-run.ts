@@ -18,7 +18,7 @@ import { JobIds } from './job-ids.js'
 import type { ClusterView, RunFailure, RunSummary } from './run-summary.js'
 import type { RunJournal } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
-import { runProgress } from './run-progress.js'
+import { chainsField, runProgress } from './run-progress.js'
 import { MAX_CHUNK_ITEMS } from './chunks.js'
 import type { RunProgress } from './run-progress.js'
 
@@ -132,12 +132,12 @@ export class FlowRun {
   }
 
   /**
-   * A network worker joined (with the labels from its hello): it may be a member of clusters.
-   * `sideInputs`: whether it can run jobs of stages with a side input; `threads`: how many jobs it runs at
-   * once (a stage with maxInstances never puts more of its jobs on one worker).
+   * A network worker joined (with the labels from its hello): it may be a member of clusters. Its threads
+   * (a stage with maxInstances never puts more of its jobs on one worker) and features decide what it gets
+   * (core/run/worker-caps.ts).
    */
   join (worker: string, joined: WorkerJoin): void {
-    if (this.state.workerJoined(worker, joined.labels, joined.sideInputs ?? true, joined.threads, joined.chunks ?? true)) this.changed()
+    if (this.state.workerJoined(worker, joined.labels, joined)) this.changed()
   }
 
   /** The current value of a side input, if it has one. */
@@ -167,6 +167,11 @@ export class FlowRun {
   }
 
   /** Calls `listener` once per worker refused by verification (its jobs are already back in the queues). */
+  /** Stages that run chained, each chain head first (core/run/chain-plan.ts; empty when none). */
+  get chains (): ReadonlyArray<readonly string[]> {
+    return this.state.chains.chains
+  }
+
   onRefused (listener: (worker: string) => void): () => void {
     this.refusedListeners.add(listener)
     return () => this.refusedListeners.delete(listener)
@@ -305,6 +310,7 @@ export class FlowRun {
       wallMs: this.now() - this.started,
       ...this.clustersField(),
       ...(this.verified ? { verification: this.state.verification.snapshot() } : {}),
+      ...chainsField(this.state),
       ...(this.init.resume != null ? { resumed: { jobsReplayed: counts.reduce((n, c) => n + c.replayed, 0), sinkItemsSkipped: this.init.resume.skipped } } : {})
     }
   }

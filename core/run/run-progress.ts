@@ -31,6 +31,8 @@ export interface RunProgress {
   readonly perWorker: Record<string, number>
   /** Stages with `verify`: jobs verified, disagreements, suspicious workers (absent otherwise). */
   readonly verification?: VerificationReport
+  /** Stages that run chained, each chain head first (absent when none: core/run/chain-plan.ts). */
+  readonly chains?: string[][]
 }
 
 export interface ProgressSources {
@@ -75,6 +77,13 @@ export function runProgress ({ state, cursors, clusters, verified }: ProgressSou
     ...(clusters != null ? { clusters } : {}),
     stages,
     perWorker: Object.fromEntries(state.perWorker),
-    ...(verified ? { verification: state.verification.snapshot() } : {})
+    ...(verified ? { verification: state.verification.snapshot() } : {}),
+    ...chainsField(state)
   }
+}
+
+/** `{ chains }` when the run chains stages (each chain head first), else nothing. */
+export function chainsField (state: RunState): { chains?: string[][] } {
+  const chains = state.chains.chains
+  return chains.length > 0 ? { chains: chains.map(c => [...c]) } : {}
 }

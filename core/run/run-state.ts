@@ -21,7 +21,7 @@ import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
 import { ClusterMembership } from './placement.js'
 import { SideValues } from '../protocol/side-values.js'
 import type { SideValue } from '../protocol/side-values.js'
-import { createStageState } from './stage-state.js'
+import { createStageState, jobOf } from './stage-state.js'
 import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
 import { maxReplicas, VerificationLedger } from './verification.js'
 import { Completion } from './completion.js'
@@ -32,8 +32,11 @@ import { Router } from './router.js'
 import type { SinkDelivery } from './router.js'
 import { RunStatus } from './run-status.js'
 import type { JobFailure } from './run-status.js'
-import type { RangeChunk } from './chunks.js'
-import { ChunkPlan, jobOf, observeChunk } from './chunk-plan.js'
+import { isRangeChunk, type RangeChunk } from './chunks.js'
+import { ChunkPlan, observeChunk } from './chunk-plan.js'
+import { planChains, type ChainPlan } from './chain-plan.js'
+import { attachChains, completeChainChunk } from './chain-run.js'
+import { WorkerCaps, type WorkerFeatures } from './worker-caps.js'
 
 export type { StageCounts } from './stage-state.js'
 export type { SinkDelivery } from './router.js'
@@ -77,14 +80,12 @@ export class RunState {
   readonly sideValues = new SideValues()
   /** Streams read as side inputs. */
   private readonly sideStreams = new Set<string>()
-  /** Threads of each network worker (from its hello); embedded workers are not listed (no per-worker cap). */
-  private readonly threads = new Map<string, number>()
-  /** Workers that cannot run side-input jobs (their hello did not offer the feature). */
-  private readonly withoutSide = new Set<string>()
-  /** Workers that cannot run chunks (their hello did not offer the feature): no work of chunked stages. */
-  private readonly withoutChunks = new Set<string>()
+  /** What each network worker can do: threads, features (side inputs, range and item chunks, chains). */
+  private readonly caps = new WorkerCaps()
   /** Sources handed out as chunks (ranges) and item chunks (files) → the stages reading them (chunk-plan.ts). */
   private readonly chunkPlan: ChunkPlan
+  /** Stages that run chained, and why others do not (chain-plan.ts), decided at start. */
+  readonly chains: ChainPlan
   private sideListener: ((name: string, value: SideValue) => void) | undefined
   /** Verified jobs, disagreements, suspicious and refused workers (stages with `verify`). */
   readonly verification = new VerificationLedger()
@@ -104,6 +105,8 @@ export class RunState {
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
       this.stages.set(stage.name, createStageState(stage, fn, this.membership, this.chunkPlan.stageOptions(stage.name)))
     }
+    this.chains = planChains(spec, graph, this.chunkPlan.rangeStages)
+    attachChains(this.chains.chains, this.stages)
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
       .filter((s): s is StageState => s != null)
@@ -162,8 +165,7 @@ export class RunState {
     if (this.status.failure != null || this.verification.refused.has(worker)) return jobs
     for (const stage of this.priority) {
       if (stage.cluster != null && !this.membership.isMember(stage.cluster, worker)) continue
-      if (stage.side != null && (this.withoutSide.has(worker) || !this.completion.sideReady(stage.side))) continue
-      if (stage.chunks != null && this.withoutChunks.has(worker)) continue
+      if (!this.caps.mayRun(stage, worker) || (stage.side != null && !this.completion.sideReady(stage.side))) continue
       const queue = stage.queue
       queue.refill()
       const replays = queue.replaysOnTake
@@ -187,15 +189,14 @@ export class RunState {
    */
   private belowWorkerCap (stage: StageState, worker: string): boolean {
     if (stage.byWorker == null) return true
-    return (stage.byWorker.get(worker) ?? 0) < (this.threads.get(worker) ?? Number.POSITIVE_INFINITY)
+    return (stage.byWorker.get(worker) ?? 0) < this.caps.threadsOf(worker)
   }
 
   private handOut (stage: StageState, work: Work, worker: string, now: number | undefined, jobs: Job[]): void {
-    // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
-    const job = jobOf(this.ids.next(), stage, work)
+    const job = jobOf(stage, work, this.ids.next())
     stage.inFlight++
     if (stage.byWorker != null) stage.byWorker.set(worker, (stage.byWorker.get(worker) ?? 0) + 1)
-    this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + stage.spec.timeoutMs + LEASE_SLACK_MS })
+    this.out.set(job.id, { job, stage, work, worker, leaseUntil: now == null ? Number.POSITIVE_INFINITY : now + job.timeoutMs + LEASE_SLACK_MS })
     jobs.push(job)
   }
 
@@ -237,6 +238,8 @@ export class RunState {
 
   private completeJob (record: OutJob, outcome: JobOutcome, deliveries: SinkDelivery[]): void {
     const { stage, work, worker } = record
+    // a chain head's range chunks ran the whole chain (chain-run.ts); its item chunks, as any stage's
+    if (stage.chain != null && isRangeChunk(work.chunk)) return completeChainChunk({ router: this.router, status: this.status, perWorker: this.perWorker }, record, outcome, deliveries)
     if (!outcome.ok) {
       if (work.chunk != null && outcome.item != null && outcome.item < work.chunk.count) this.router.failChunkItem(stage, work, outcome.item, worker, outcome.error)
       else this.router.failAttempt(stage, work, worker, outcome.error)
@@ -298,13 +301,11 @@ export class RunState {
   }
 
   /**
-   * A network worker joined with these labels: it may become a member of clusters. Returns whether any
-   * cluster's membership changed (pinned work may now be handed out).
+   * A network worker joined with these labels (it may become a member of clusters) and what it can run
+   * (`can`, worker-caps.ts). Returns whether any cluster's membership changed (pinned work may now be handed out).
    */
-  workerJoined (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true): boolean {
-    if (!sideInputs) this.withoutSide.add(worker)
-    if (!chunks) this.withoutChunks.add(worker)
-    if (threads != null) this.threads.set(worker, Math.max(1, threads))
+  workerJoined (worker: string, labels: readonly string[], can: WorkerFeatures = {}): boolean {
+    this.caps.joined(worker, can)
     return this.membership.join(worker, labels)
   }
 
@@ -330,9 +331,7 @@ export class RunState {
    */
   release (worker: string): number {
     this.membership.leave(worker)
-    this.withoutSide.delete(worker)
-    this.withoutChunks.delete(worker)
-    this.threads.delete(worker)
+    this.caps.left(worker)
     for (const stage of this.stages.values()) stage.queue.memberLeft(worker)
     let count = 0
     for (const [id, record] of this.out) {

@@ -24,6 +24,11 @@ export interface RunSummary {
   readonly clusters?: Record<string, ClusterView>
   /** Stages with `verify`: jobs verified, jobs whose replicas disagreed, suspicious workers (absent otherwise). */
   readonly verification?: VerificationReport
+  /**
+   * Stages that ran chained (core/run/chain-plan.ts), each chain head first: a chunk of the head ran the whole
+   * chain in one job on one worker. Absent when nothing chained. Counts in `stages` stay per stage.
+   */
+  readonly chains?: string[][]
   /** A resumed run: jobs taken from the journal instead of run again, sink items not written again. */
   readonly resumed?: { readonly jobsReplayed: number, readonly sinkItemsSkipped: number }
 }

@@ -17,6 +17,7 @@ import { VerifiedQueue } from './queues/verified-queue.js'
 import { RangeQueue } from './queues/range-queue.js'
 import { ChunkSizer, TARGET_COMBINED_CHUNK_MS } from './chunks.js'
 import { ItemChunkQueue } from './queues/item-chunk-queue.js'
+import type { ChainState } from './chain-run.js'
 
 export type { Work } from './queues/stage-queue.js'
 
@@ -46,6 +47,8 @@ export interface StageState {
    * sizer that learns their cost per item.
    */
   readonly chunks?: StageChunks
+  /** A chain's head (chain-plan.ts): its range chunks run the whole chain; set once at run start (chain-run.ts). */
+  chain?: ChainState
   inFlight: number
   readonly counts: StageCounts
 }
@@ -87,6 +90,21 @@ export interface OutJob {
  */
 export function takesChunks (stage: StageSpec): boolean {
   return stage.kind === 'map' && stage.sideInput == null && stage.broadcast !== true && stage.partition == null
+}
+
+/**
+ * The job that runs `work` of `stage`: a plain job, one with a side input, or a chunk (of a range or of items)
+ * with the stage's combiners; a chain head's range chunks are chained chunks (chains start from ranges only).
+ */
+export function jobOf (stage: StageState, work: Work, id: number): Job {
+  const { fn, spec } = stage
+  if (work.chunk == null) return stage.side == null ? { id, fn, input: work.input, timeoutMs: spec.timeoutMs } : { id, fn, input: work.input, timeoutMs: spec.timeoutMs, side: stage.side }
+  // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
+  const chunk = 'kind' in work.chunk ? 'items' : 'range'
+  const chain = stage.chain
+  if (chain != null && chunk === 'range') return { id, fn, input: work.input, timeoutMs: chain.timeoutMs, chunk, chain: chain.fns }
+  const combine = stage.chunks?.combine
+  return combine == null ? { id, fn, input: work.input, timeoutMs: spec.timeoutMs, chunk } : { id, fn, input: work.input, timeoutMs: spec.timeoutMs, chunk, combine }
 }
 
 export interface StageStateOptions {

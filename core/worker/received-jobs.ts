@@ -1,7 +1,7 @@
 /**
  * A `jobs` message as the worker runs it: jobs listed in `chunks` are range chunks, in `items` item chunks,
- * with their combiners (the executor runs their items; their item counts are noted, since the worker counts
- * jobs in items as the coordinator does), and
+ * with their combiners, and those in `chains` chained chunks with their chain's functions (the executor runs
+ * their items; their item counts are noted, since the worker counts jobs in items as the coordinator does);
  * jobs of stages with a side input get `[item, current value]` as their input.
  */
 import type { Job } from '../jobs.js'
@@ -32,5 +32,19 @@ function withSides (jobs: Job[], side: ReadonlyArray<[string, number[]]>, sides:
   })
 }
 
-/** The modules a job needs: its function's and its combiners' (a chunk's outputs folded on the worker). */
-export const modulesOf = (job: Job): string[] => job.combine == null ? [job.fn.module] : [job.fn.module, ...job.combine.map(c => c.fn.module)]
+/** The modules a message's jobs call (a chained chunk's chain and a chunk's combiners included), each once. */
+export function modulesOf (jobs: readonly Job[]): Set<string> {
+  const hashes = new Set<string>()
+  for (const job of jobs) {
+    hashes.add(job.fn.module)
+    for (const fn of job.chain ?? []) hashes.add(fn.module)
+    for (const c of job.combine ?? []) hashes.add(c.fn.module)
+  }
+  return hashes
+}
+
+/** The first module of `job` (its function, its chain's or its combiners') that could not be loaded, if any. */
+export function missingModule (job: Job, failed: ReadonlyMap<string, unknown>): string | undefined {
+  if (failed.has(job.fn.module)) return job.fn.module
+  return job.chain?.find(fn => failed.has(fn.module))?.module ?? job.combine?.find(c => failed.has(c.fn.module))?.fn.module
+}

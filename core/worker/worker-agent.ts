@@ -17,9 +17,9 @@ import type { Trust } from './coordinator-trust.js'
 import type { SessionChannel } from '../peer/session-channel.js'
 import { CreditWindow } from './credits.js'
 import { RecalledJobs } from './recalled-jobs.js'
-import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, outcomeToWire } from '../protocol/job-messages.js'
+import { FEATURE_CHAINS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, outcomeToWire } from '../protocol/job-messages.js'
 import { SideValues } from '../protocol/side-values.js'
-import { modulesOf, receivedJobs } from './received-jobs.js'
+import { missingModule, modulesOf, receivedJobs } from './received-jobs.js'
 import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../protocol/join-proof.js'
 import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 
@@ -156,7 +156,7 @@ export class WorkerAgent {
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
     const info = typeof this.init.info === 'function' ? this.init.info() : this.init.info
-    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL] } as const
+    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_CHAINS, FEATURE_RECALL] } as const
     this.send(this.helloNonce == null ? hello : { ...hello, nonce: this.helloNonce })
     if (this.trust === 'open') this.grant()
     else if (peers == null) this.distrust('no authenticated peer ids for this session, so no proof can be checked')
@@ -299,7 +299,7 @@ export class WorkerAgent {
   private async accept (jobs: Job[]): Promise<void> {
     const session = this.session
     let failed: Map<string, unknown> | undefined
-    for (const hash of new Set(jobs.flatMap(modulesOf))) {
+    for (const hash of modulesOf(jobs)) {
       if (this.init.executor.hasModule(hash)) continue
       try {
         await this.ensureModule(hash)
@@ -313,9 +313,8 @@ export class WorkerAgent {
     this.drop(arrived.dropped)
     if (failed != null) {
       const errors = failed
-      const broken = (job: Job): string | undefined => modulesOf(job).find(hash => errors.has(hash))
-      this.report(jobs.filter(job => broken(job) != null).map(job => ({ id: job.id, ok: false as const, error: errorToData(errors.get(broken(job)!)) })), 0)
-      jobs = jobs.filter(job => broken(job) == null)
+      this.report(jobs.filter(job => missingModule(job, errors) != null).map(job => ({ id: job.id, ok: false as const, error: errorToData(errors.get(missingModule(job, errors)!)) })), 0)
+      jobs = jobs.filter(job => missingModule(job, errors) == null)
     }
     for (const job of jobs) this.queue.push(job)
     this.dispatcher.fill()
@@ -398,3 +397,4 @@ export class WorkerAgent {
     await loading
   }
 }
+

@@ -47,6 +47,7 @@ export class CoordinatorView {
       if (options.standing === true) return say(`> run ${detail.runId} started: flow "${detail.flow}"`)
       say(`edge-grid: running flow "${detail.flow}" on ${workersPhrase(detail)}`)
       // replicas need distinct workers: say so, or a flow with too few workers just looks stuck
+      for (const chain of detail.chains ?? []) say(`stages ${chain.map(s => `"${s}"`).join(' → ')} run chained: each chunk goes through all of them in one job on one worker`)
       for (const { stage, replicas } of detail.verified) say(`stage "${stage}" is verified: each job runs on ${replicas} distinct workers (embedded threads count as one) and waits until that many take work`)
     })
     on('workers:spawning', ({ count }) => { say(`spawning ${plural(count, 'local grid-worker process', 'local grid-worker processes')}…`) })

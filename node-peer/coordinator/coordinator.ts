@@ -266,7 +266,8 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         embeddedWorkers: init.workers,
         spawnedWorkers: spawn,
         volunteers: this.network?.listenAddresses().some(a => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a)) ?? false,
-        verified: Object.values(plan.spec.stages).filter(s => s.verify != null).map(s => ({ stage: s.name, replicas: s.verify!.replicas }))
+        verified: Object.values(plan.spec.stages).filter(s => s.verify != null).map(s => ({ stage: s.name, replicas: s.verify!.replicas })),
+        ...(flow.chains.length > 0 ? { chains: flow.chains } : {})
       })
       for (const [hash, bytes] of plan.modules) await this.pool?.addModule(hash, bytes)
       this.network?.host({ runId: run.runId, flowName: run.name, progress: () => flow.progress() }, plan.modules)

@@ -56,6 +56,8 @@ export interface RunStarted extends RunRef {
   readonly volunteers: boolean
   /** Stages whose jobs each run on several distinct workers. */
   readonly verified: ReadonlyArray<{ readonly stage: string, readonly replicas: number }>
+  /** Stages that run chained, each chain head first (core/run/chain-plan.ts; absent from older emitters). */
+  readonly chains?: ReadonlyArray<readonly string[]>
 }
 
 /** The run has waited this long for clusters that are short of members (embedded workers never join one). */

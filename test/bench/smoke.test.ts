@@ -33,9 +33,10 @@ test('npm run bench --quick on W1, W2 and W10 writes every figure, ratio and tar
 
     const w1 = doc.workloads.W1
     assert.equal(w1.params.items, 2000)
-    for (const name of ['grid', 'rawTcp', 'loop', 'sink', 'coordinatorCpu']) assertSummary(`W1.${name}`, w1.figures[name], 1)
+    for (const name of ['grid', 'rawTcp', 'loop', 'sink', 'coordinatorCpu', 'gridChained', 'loopChained', 'coordinatorCpuChained']) assertSummary(`W1.${name}`, w1.figures[name], 1)
     assert.ok(Math.abs(w1.ratios.gridToLoop.value - w1.figures.grid.median / w1.figures.loop.median) < 1e-9)
     assert.ok(w1.ratios.gridToSink.value > 0)
+    assert.ok(w1.ratios.chainedToLoop.value > 0)
 
     const w2 = doc.workloads.W2
     assert.equal(w2.params.jobs, 200)

@@ -4,9 +4,9 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
 import { sinkLines } from './cli.js'
-import { collatzSteps, fibonacciUpTo, mandelbrotPixels, primesBelow, wordCounts } from './expected.js'
+import { chainSelected, collatzSteps, fibonacciUpTo, mandelbrotPixels, primesBelow, wordCounts } from './expected.js'
 
-export const EXAMPLES = ['fibonacci-wat', 'collatz', 'primes', 'wordcount', 'mandelbrot'] as const
+export const EXAMPLES = ['fibonacci-wat', 'collatz', 'primes', 'wordcount', 'mandelbrot', 'chain'] as const
 export type ExampleName = typeof EXAMPLES[number]
 
 export async function checkExample (name: ExampleName, dir: string, stdout: string, report: any): Promise<void> {
@@ -54,6 +54,13 @@ export async function checkExample (name: ExampleName, dir: string, stdout: stri
       }
       assert.equal(mismatches, 0)
       assert.equal(report.stages.render.done, 600)
+      return
+    }
+    case 'chain': {
+      const lines = (await readFile(join(dir, 'out', 'selected.jsonl'), 'utf8')).trim().split('\n').map(l => JSON.parse(l) as [number, number])
+      assert.deepEqual(lines.sort((a, b) => a[0] - b[0]), chainSelected(200_001))
+      assert.deepEqual(report.chains, [['square', 'digitsum', 'select']])
+      assert.deepEqual([report.stages.square.done, report.stages.digitsum.done, report.stages.select.done, report.stages.select.emitted], [200_000, 200_000, 200_000, lines.length])
     }
   }
 }

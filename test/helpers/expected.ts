@@ -76,3 +76,18 @@ export function mandelbrotPixels (width: number, height: number): Uint8Array {
   }
   return out
 }
+
+/** examples/chain for 1 ≤ n < end, in n order: [n, digit sum of n²] where that sum is a multiple of 13. */
+export function chainSelected (end: number): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  for (let n = 1; n < end; n++) {
+    let s = n * n
+    let sum = 0
+    while (s > 0) {
+      sum += s % 10
+      s = Math.floor(s / 10)
+    }
+    if (sum % 13 === 0) out.push([n, sum])
+  }
+  return out
+}
