@@ -12,7 +12,7 @@ import { dirname } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { JournalError } from '../core/journal/journal.js'
 import { decodeEntry, encodeEntry, entryInfo } from '../core/journal/journal-codec.js'
-import type { JobRecord, JournalEntry, JournalHeader, RunJournal, SinkRecord } from '../core/journal/journal.js'
+import type { ChunkRecord, JobRecord, JournalEntry, JournalHeader, RunJournal, SinkRecord } from '../core/journal/journal.js'
 
 const FRAME_HEAD = 8
 
@@ -20,7 +20,7 @@ export interface JournalContents {
   readonly header: JournalHeader
   /** The encoded entries after the header (journal-codec.ts), checksums verified. */
   readonly payloads: readonly Uint8Array[]
-  /** Finished jobs recorded. */
+  /** Finished jobs recorded (a chunk is one job). */
   readonly jobs: number
   /** Bytes up to the end of the last good frame. */
   readonly validLength: number
@@ -137,7 +137,7 @@ export class JournalFile implements RunJournal {
           } else {
             const info = entryInfo(payload)
             if (info.kind === 'header') throw new JournalError('a second header')
-            if (info.kind === 'jobs') jobs += info.records
+            if (info.kind === 'jobs' || info.kind === 'chunks') jobs += info.records
             payloads.push(payload)
           }
         } catch (err) {
@@ -160,6 +160,10 @@ export class JournalFile implements RunJournal {
 
   jobsDone (jobs: readonly JobRecord[]): void {
     if (jobs.length > 0) this.append({ kind: 'jobs', jobs })
+  }
+
+  chunksDone (chunks: readonly ChunkRecord[]): void {
+    if (chunks.length > 0) this.append({ kind: 'chunks', chunks })
   }
 
   sinkWritten (record: SinkRecord): void {

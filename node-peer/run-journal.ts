@@ -68,5 +68,7 @@ async function openJournal (path: string, flowName: string, fingerprint: FlowFin
   }
   const journal = JournalFile.reopen(path, found, lock)
   const torn = found.tornBytes > 0 ? `; a torn last write (${found.tornBytes} bytes) was dropped` : ''
-  return { journal, resume, note: `resuming the run started ${since} UTC: ${resume.jobCount} finished jobs and ${resume.sinkItemCount} written sink items from ${path}${torn}` }
+  // a chunk is one job (README, "Chunks") covering many items
+  const chunks = resume.chunkCount > 0 ? `; ${plural(resume.chunkCount, 'chunk')} among the jobs cover ${resume.chunkItemCount} items` : ''
+  return { journal, resume, note: `resuming the run started ${since} UTC: ${resume.jobCount + resume.chunkCount} finished jobs and ${resume.sinkItemCount} written sink items from ${path}${chunks}${torn}` }
 }

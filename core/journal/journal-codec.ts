@@ -6,97 +6,21 @@
  *   header: 0x00, msgpack [format, name, flow sha256, {fn: module sha256}, {source: file sha256}, started]
  *   jobs:   0x01, u32 count, per job: str stage, str? tag, bytes input, u16 outputs, per output: u16 port, bytes
  *   sink:   0x02, str sink, f64 position (-1: none), u32 count, per item: str? tag, bytes item
+ *   chunks: 0x03, u32 count, per chunk: str stage, str? tag, f64 start, u32 items, f64 step, u32 outputs,
+ *           per output: u16 port, bytes
  * where str = u16 length + UTF-8, str? = u16 0xffff for none, else str, bytes = u32 length + raw bytes.
  */
 import type { Emitted } from '../abi/abi.js'
 import { decodeValue, encodeValue } from '../codec.js'
+import { nameBytes, Reader, Writer } from './byte-io.js'
 import { JOURNAL_FORMAT, JournalError } from './journal.js'
-import type { JobRecord, JournalEntry, SinkRecord } from './journal.js'
+import type { ChunkRecord, JobRecord, JournalEntry, SinkRecord } from './journal.js'
 
 const HEADER = 0
 const JOBS = 1
 const SINK = 2
-const NO_STRING = 0xffff
-
-const utf8 = new TextEncoder()
-const fromUtf8 = new TextDecoder('utf-8', { fatal: true })
-
-class Writer {
-  readonly bytes: Uint8Array
-  private readonly view: DataView
-  private at = 0
-
-  constructor (size: number) {
-    this.bytes = new Uint8Array(size)
-    this.view = new DataView(this.bytes.buffer)
-  }
-
-  u8 (n: number): void { this.view.setUint8(this.at, n); this.at += 1 }
-  u16 (n: number): void { this.view.setUint16(this.at, n); this.at += 2 }
-  u32 (n: number): void { this.view.setUint32(this.at, n); this.at += 4 }
-  f64 (n: number): void { this.view.setFloat64(this.at, n); this.at += 8 }
-  raw (b: Uint8Array): void { this.bytes.set(b, this.at); this.at += b.length }
-  bytesField (b: Uint8Array): void { this.u32(b.length); this.raw(b) }
-  str (s: Uint8Array | undefined): void {
-    if (s == null) { this.u16(NO_STRING); return }
-    this.u16(s.length)
-    this.raw(s)
-  }
-}
-
-class Reader {
-  private readonly view: DataView
-
-  constructor (private readonly bytes: Uint8Array, public at = 0) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  }
-
-  get done (): boolean {
-    return this.at >= this.bytes.length
-  }
-
-  private need (n: number): void {
-    if (this.at + n > this.bytes.length) throw new JournalError('journal entry is cut short')
-  }
-
-  u16 (): number { this.need(2); const n = this.view.getUint16(this.at); this.at += 2; return n }
-  u32 (): number { this.need(4); const n = this.view.getUint32(this.at); this.at += 4; return n }
-  f64 (): number { this.need(8); const n = this.view.getFloat64(this.at); this.at += 8; return n }
-  raw (n: number): Uint8Array { this.need(n); const b = this.bytes.subarray(this.at, this.at + n); this.at += n; return b }
-  bytesField (): Uint8Array { return this.raw(this.u32()) }
-  /** A name's raw bytes (no decoding), or undefined for none. */
-  strBytes (): Uint8Array | undefined {
-    const n = this.u16()
-    return n === NO_STRING ? undefined : this.raw(n)
-  }
-
-  str (): string | undefined {
-    const n = this.u16()
-    if (n === NO_STRING) return undefined
-    try {
-      return fromUtf8.decode(this.raw(n))
-    } catch {
-      throw new JournalError('journal entry has a malformed name')
-    }
-  }
-
-  end (): void {
-    if (this.at !== this.bytes.length) throw new JournalError('journal entry has trailing bytes')
-  }
-}
-
-/** Encoded names, cached: a run has few stage, sink and worker names but writes them per job. */
-const names = new Map<string, Uint8Array>()
-function nameBytes (name: string): Uint8Array {
-  let b = names.get(name)
-  if (b == null) {
-    b = utf8.encode(name)
-    if (b.length >= NO_STRING) throw new JournalError(`name too long for the journal: ${name.slice(0, 40)}…`)
-    if (names.size < 10_000) names.set(name, b)
-  }
-  return b
-}
-
+/** A kind of its own (not a job with a special input): no item's key can collide with a chunk's. */
+const CHUNKS = 3
 export function encodeEntry (entry: JournalEntry): Uint8Array {
   switch (entry.kind) {
     case 'header': {
@@ -111,15 +35,33 @@ export function encodeEntry (entry: JournalEntry): Uint8Array {
       return encodeJobs(entry.jobs)
     case 'sink':
       return encodeSink(entry.record)
+    case 'chunks':
+      return encodeChunks(entry.chunks)
   }
+}
+
+function encodeChunks (chunks: readonly ChunkRecord[]): Uint8Array {
+  let size = 5
+  for (const c of chunks) size += stageAndTagSize(c) + 8 + 4 + 8 + 4 + outputsSize(c.outputs)
+  const w = new Writer(size)
+  w.u8(CHUNKS)
+  w.u32(chunks.length)
+  for (const c of chunks) {
+    w.str(nameBytes(c.stage))
+    w.str(c.tag != null ? nameBytes(c.tag) : undefined)
+    w.f64(c.start)
+    w.u32(c.count)
+    w.f64(c.step)
+    // a chunk of 65,536 items may emit more than a u16 can count
+    w.u32(c.outputs.length)
+    writeOutputs(w, c.outputs)
+  }
+  return w.bytes
 }
 
 function encodeJobs (jobs: readonly JobRecord[]): Uint8Array {
   let size = 5
-  for (const job of jobs) {
-    size += 2 + nameBytes(job.stage).length + 2 + (job.tag != null ? nameBytes(job.tag).length : 0) + 4 + job.input.length + 2
-    for (const o of job.outputs) size += 2 + 4 + o.bytes.length
-  }
+  for (const job of jobs) size += stageAndTagSize(job) + 4 + job.input.length + 2 + outputsSize(job.outputs)
   const w = new Writer(size)
   w.u8(JOBS)
   w.u32(jobs.length)
@@ -128,12 +70,28 @@ function encodeJobs (jobs: readonly JobRecord[]): Uint8Array {
     w.str(job.tag != null ? nameBytes(job.tag) : undefined)
     w.bytesField(job.input)
     w.u16(job.outputs.length)
-    for (const o of job.outputs) {
-      w.u16(o.port)
-      w.bytesField(o.bytes)
-    }
+    writeOutputs(w, job.outputs)
   }
   return w.bytes
+}
+
+/** Bytes of a record's stage and tag fields (each a u16 length and its UTF-8). */
+function stageAndTagSize (record: { readonly stage: string, readonly tag?: string }): number {
+  return 2 + nameBytes(record.stage).length + 2 + (record.tag != null ? nameBytes(record.tag).length : 0)
+}
+
+/** Bytes of an output list's entries (port u16, length u32, bytes), without its count. */
+function outputsSize (outputs: readonly Emitted[]): number {
+  let size = 0
+  for (const o of outputs) size += 2 + 4 + o.bytes.length
+  return size
+}
+
+function writeOutputs (w: Writer, outputs: readonly Emitted[]): void {
+  for (const o of outputs) {
+    w.u16(o.port)
+    w.bytesField(o.bytes)
+  }
 }
 
 function encodeSink (record: SinkRecord): Uint8Array {
@@ -185,9 +143,55 @@ export function decodeEntry (bytes: Uint8Array): JournalEntry {
       const tagged = tags.some(t => t != null)
       return { kind: 'sink', record: { sink, items, ...(tagged ? { tags } : {}), ...(position >= 0 ? { position } : {}) } }
     }
+    case CHUNKS: {
+      const count = r.u32()
+      const chunks: ChunkRecord[] = []
+      for (let i = 0; i < count; i++) chunks.push(readChunk(r))
+      r.end()
+      return { kind: 'chunks', chunks }
+    }
     default:
       throw new JournalError(`unknown journal entry kind ${bytes[0]}`)
   }
+}
+
+/** A chunk's range: integers (split ranges are integer ranges, chunk-plan.ts), at least one item. */
+function readSpan (r: Reader): { start: number, count: number, step: number } {
+  const start = r.f64()
+  const count = r.u32()
+  const step = r.f64()
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(step) || step === 0 || count < 1) {
+    throw new JournalError(`journal chunk record has a malformed range [${start}, ${count}, ${step}]`)
+  }
+  return { start, count, step }
+}
+
+function readChunk (r: Reader): ChunkRecord {
+  const stage = r.str()
+  if (stage == null) throw new JournalError('journal chunk record has no stage')
+  const tag = r.str()
+  const { start, count, step } = readSpan(r)
+  const n = r.u32()
+  const outputs: Emitted[] = []
+  for (let k = 0; k < n; k++) {
+    const port = r.u16()
+    outputs.push({ port, bytes: r.bytesField() })
+  }
+  return tag != null ? { stage, start, count, step, outputs, tag } : { stage, start, count, step, outputs }
+}
+
+/** Skips one chunk record, returning its stage name's bytes and its range. */
+function skipChunk (r: Reader): { stage: Uint8Array, start: number, count: number, step: number } {
+  const stage = r.strBytes()
+  if (stage == null) throw new JournalError('journal chunk record has no stage')
+  r.strBytes()
+  const span = readSpan(r)
+  const n = r.u32()
+  for (let k = 0; k < n; k++) {
+    r.u16()
+    r.bytesField()
+  }
+  return { stage, ...span }
 }
 
 function readJob (r: Reader): JobRecord {
@@ -223,6 +227,7 @@ export function entryInfo (payload: Uint8Array): { kind: JournalEntry['kind'], r
   switch (payload[0]) {
     case HEADER: return { kind: 'header', records: 0 }
     case JOBS: return { kind: 'jobs', records: claimedRecords(new Reader(payload, 1), payload, MIN_JOB_BYTES) }
+    case CHUNKS: return { kind: 'chunks', records: claimedRecords(new Reader(payload, 1), payload, MIN_CHUNK_BYTES) }
     case SINK: {
       const r = new Reader(payload, 1)
       r.strBytes()
@@ -240,8 +245,9 @@ function readPosition (r: Reader): number {
   return position
 }
 
-/** Smallest encodings: a job (stage, no tag, input and output count) and a sink item (no tag, bytes). */
+/** Smallest encodings: a job (stage, no tag, input and output count), a chunk and a sink item (no tag, bytes). */
 const MIN_JOB_BYTES = 2 + 2 + 4 + 2
+const MIN_CHUNK_BYTES = 2 + 2 + 8 + 4 + 8 + 4
 const MIN_ITEM_BYTES = 2 + 4
 
 /** A record count that the entry's size can hold (a damaged count must not size anything). */
@@ -264,6 +270,26 @@ export function visitJobs (payload: Uint8Array, visit: (at: number, stage: Uint8
     visit(at, stage, input)
   }
   if (!r.done) throw new JournalError('journal entry has trailing bytes')
+}
+
+/**
+ * Walks the chunk records of an encoded chunks entry without building them: `visit` gets each record's offset
+ * (for `chunkAt`), its stage name's UTF-8 bytes and its range. Throws JournalError for a malformed entry.
+ */
+export function visitChunks (payload: Uint8Array, visit: (at: number, stage: Uint8Array, start: number, count: number, step: number) => void): void {
+  const r = new Reader(payload, 1)
+  const count = r.u32()
+  for (let i = 0; i < count; i++) {
+    const at = r.at
+    const { stage, start, count, step } = skipChunk(r)
+    visit(at, stage, start, count, step)
+  }
+  if (!r.done) throw new JournalError('journal entry has trailing bytes')
+}
+
+/** The chunk record at `at` of an encoded chunks entry (an offset `visitChunks` gave). */
+export function chunkAt (payload: Uint8Array, at: number): ChunkRecord {
+  return readChunk(new Reader(payload, at))
 }
 
 /** The job record at `at` of an encoded jobs entry (an offset `visitJobs` gave). */

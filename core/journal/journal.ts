@@ -1,9 +1,10 @@
 /**
- * The coordinator's journal, as data: what a run records while it goes (finished jobs with their outputs,
- * items each sink has safely written) and what a resumed run makes of it.
+ * The coordinator's journal, as data: what a run records while it goes (finished jobs and chunks with their
+ * outputs, items each sink has safely written) and what a resumed run makes of it.
  *
  * Resuming re-reads the sources from the start and replays: functions are pure, so a job whose stage and
- * input match a journaled job gets the journaled outputs instead of running again, and the run reproduces
+ * input match a journaled job gets the journaled outputs instead of running again (and a range piece's
+ * items that journaled chunks cover take their outputs; only the gaps are cut anew), and the run reproduces
  * the same items at every sink. A sink skips the items the journal says it already wrote (counted per
  * item, so equal items are told apart by number), hence nothing reaches a sink twice.
  *
@@ -47,6 +48,21 @@ export interface JobRecord {
   readonly tag?: string
 }
 
+/**
+ * A finished chunk of a range (core/run/chunks.ts): items start, start + step, … (count of them), and all
+ * their outputs in item order. A record kind of its own, never a JobRecord: a chunk is found by the items it
+ * covers (a resumed run cuts its chunks differently), and no item's input can be mistaken for it.
+ */
+export interface ChunkRecord {
+  readonly stage: string
+  readonly start: number
+  readonly count: number
+  readonly step: number
+  readonly outputs: readonly Emitted[]
+  /** Pinned stages: the member that ran it (its outputs carry that tag). */
+  readonly tag?: string
+}
+
 /** Items a sink has safely written; `position` is its size afterwards (file sinks, to cut a torn tail). */
 export interface SinkRecord {
   readonly sink: string
@@ -58,11 +74,13 @@ export interface SinkRecord {
 export type JournalEntry =
   | { readonly kind: 'header', readonly header: JournalHeader }
   | { readonly kind: 'jobs', readonly jobs: readonly JobRecord[] }
+  | { readonly kind: 'chunks', readonly chunks: readonly ChunkRecord[] }
   | { readonly kind: 'sink', readonly record: SinkRecord }
 
 /** Where a run writes its journal entries. Calls are synchronous, so an entry is out before the next event. */
 export interface RunJournal {
   jobsDone (jobs: readonly JobRecord[]): void
+  chunksDone (chunks: readonly ChunkRecord[]): void
   sinkWritten (record: SinkRecord): void
 }
 

@@ -1,11 +1,14 @@
 /**
- * What a resumed run starts from: the journal's finished jobs, found by (stage, input), and the items each
- * sink already wrote, each journaled copy excusing one delivery. Built for journals of millions of jobs: the
+ * What a resumed run starts from: the journal's finished jobs, found by (stage, input), its finished chunks,
+ * found by the items they cover (chunk-index.ts), and the items each sink already wrote, each journaled copy
+ * excusing one delivery. Built for journals of millions of jobs: the
  * encoded entries stay as they are and are indexed in typed arrays (ref-table.ts); a record is decoded only
  * when a lookup finds it. Memory is about the journal's size plus 26 bytes per job and per sink item.
  */
 import { encodedName, entryInfo, jobAt, jobKeyAt, sinkItemAt, visitJobs, visitSinkItems } from './journal-codec.js'
-import type { JobRecord, JournalHeader } from './journal.js'
+import type { ChunkRecord, JobRecord, JournalHeader } from './journal.js'
+import { ChunkIndex } from './chunk-index.js'
+import type { ItemSpan } from './chunk-index.js'
 import { finishHash, HASH_SEED, hashBytes, sameBytes } from '../util/hash.js'
 import { RefTable } from './ref-table.js'
 
@@ -27,6 +30,8 @@ export class ResumePoint {
   private readonly jobs: RefTable
   /** (entry index, offset of the item) by hash of (sink, tag, item); used up as the items are skipped. */
   private readonly written: RefTable
+  /** Finished chunks, by stage and the items they cover. */
+  private readonly chunks: ChunkIndex
   /** Sink name of each sink entry (by entry index). */
   private readonly sinkOf = new Map<number, string>()
   private readonly positions = new Map<string, number>()
@@ -37,17 +42,21 @@ export class ResumePoint {
     this.payloads = payloads
     let jobCount = 0
     let itemCount = 0
+    let chunkCount = 0
     for (const payload of payloads) {
       const { kind, records } = entryInfo(payload)
       if (kind === 'jobs') jobCount += records
       else if (kind === 'sink') itemCount += records
+      else if (kind === 'chunks') chunkCount += records
     }
+    this.chunks = new ChunkIndex(payloads, chunkCount)
     this.jobs = new RefTable(jobCount)
     this.written = new RefTable(itemCount)
     payloads.forEach((payload, index) => {
-      if (entryInfo(payload).kind === 'jobs') {
+      const kind = entryInfo(payload).kind
+      if (kind === 'jobs') {
         visitJobs(payload, (at, stage, input) => { this.jobs.add(jobHash(stage, input), index, at) })
-      } else {
+      } else if (kind === 'sink') {
         const { sink, position } = visitSinkItems(payload, (at, sinkName, tag, item) => {
           this.written.add(sinkHash(sinkName, tag, item), index, at)
         })
@@ -60,6 +69,16 @@ export class ResumePoint {
   /** Finished jobs in the journal. */
   get jobCount (): number {
     return this.jobs.size
+  }
+
+  /** Finished chunks in the journal. */
+  get chunkCount (): number {
+    return this.chunks.size
+  }
+
+  /** Items the journaled chunks cover. */
+  get chunkItemCount (): number {
+    return this.chunks.itemCount
   }
 
   /** Items the sinks had written, all together. */
@@ -81,6 +100,14 @@ export class ResumePoint {
       return sameBytes(key.input, input) && sameBytes(key.stage, stageBytes)
     })
     return found != null ? jobAt(this.payloads[found.a], found.b) : undefined
+  }
+
+  /**
+   * The journaled chunks of `stage` wholly inside `span` (a piece of a range source), in item order and not
+   * overlapping: their outputs stand in for running those items again.
+   */
+  chunksWithin (stage: string, span: ItemSpan): ChunkRecord[] {
+    return this.chunks.size === 0 ? [] : this.chunks.within(stage, span)
   }
 
   /** Whether this item is one the sink already wrote (each journaled copy excuses one delivery). */

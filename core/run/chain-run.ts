@@ -95,7 +95,8 @@ export function applyChainOutputs (init: ChainOutcomeInit, record: OutJob, outpu
     items = emitted[k]
   }
   tail.counts.done += items
-  // the tail's outputs go on as a job's do (counted in `emitted`, routed in order); a chunk is not journaled
+  // the tail's outputs go on as a job's do (counted in `emitted`, routed in order); a chained chunk is not
+  // journaled (router.ts: the tail has no range of its own)
   init.router.accept(tail, work, outputs, worker, deliveries)
   init.perWorker.set(worker, (init.perWorker.get(worker) ?? 0) + chunk.count)
   return true

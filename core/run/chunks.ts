@@ -2,7 +2,8 @@
  * Chunks: one job that covers a run of consecutive items of one stage. A range source is handed out as
  * sub-ranges (a `RangeChunk`) that whoever runs the job expands itself, so the coordinator never encodes,
  * routes or tracks the items one by one: one id, one lease and one result message per chunk, its outputs in
- * item order. Chunks are not journaled as jobs (a resumed run cuts them anew; sinks skip what they wrote).
+ * item order. A finished chunk is one chunk record in the journal (core/journal/chunk-index.ts: a resumed run
+ * replays the journaled chunks of each range piece and cuts only the gaps).
  * Sizes are powers of two, aligned to the start of the range piece they are cut from (queues/range-queue.ts).
  */
 import { decodeValue, encodeValue } from '../codec.js'

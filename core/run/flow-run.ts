@@ -21,6 +21,7 @@ import type { ResumePoint } from '../journal/resume-point.js'
 import { chainsField, runProgress } from './run-progress.js'
 import { MAX_CHUNK_ITEMS } from './chunks.js'
 import type { RunProgress } from './run-progress.js'
+import type { ChunklessListener } from './worker-features.js'
 
 /** `run()` was stopped by its AbortSignal: sinks were closed as failed (nothing committed), nothing summed up. */
 export class RunAbortedError extends GridError {
@@ -127,7 +128,10 @@ export class FlowRun {
       if (deliveries != null) this.deliver(deliveries)
     }
     // journaled before their items reach any sink: a crash in between replays them, never loses them
-    if (this.init.journal != null) this.init.journal.jobsDone(this.state.takeJournalRecords())
+    if (this.init.journal != null) {
+      this.init.journal.jobsDone(this.state.takeJournalRecords())
+      this.init.journal.chunksDone(this.state.takeChunkRecords())
+    }
     this.changed()
   }
 
@@ -175,6 +179,14 @@ export class FlowRun {
   onRefused (listener: (worker: string) => void): () => void {
     this.refusedListeners.add(listener)
     return () => this.refusedListeners.delete(listener)
+  }
+
+  /**
+   * Calls `listener` once per worker whose hello does not offer `chunks` while this run has chunked stages
+   * (`stages`): it gets none of their work. Workers seen before the call are reported at once.
+   */
+  onChunkless (listener: ChunklessListener): void {
+    this.state.chunkless.onChunkless(listener)
   }
 
   /** A worker left: its jobs go back to the queues, and it leaves its clusters. */
@@ -244,8 +256,10 @@ export class FlowRun {
             if (range == null) {
               open.delete(name)
               this.deliver(this.state.sourceExhausted(name))
-            } else this.state.offerSourceRange(name, range)
+            } else this.deliver(this.state.offerSourceRange(name, range))
             pulled = true
+            // a resumed run replays journaled pieces without queueing anything: let timers and I/O in between
+            if (this.init.resume != null) await new Promise(resolve => setTimeout(resolve, 0))
             continue
           }
           // a split file source is read a chunk's worth at a time, its items cut into chunks as workers ask
@@ -310,6 +324,7 @@ export class FlowRun {
       wallMs: this.now() - this.started,
       ...this.clustersField(),
       ...(this.verified ? { verification: this.state.verification.snapshot() } : {}),
+      ...(this.state.chunkless.count > 0 ? { workersWithoutChunks: this.state.chunkless.count } : {}),
       ...chainsField(this.state),
       ...(this.init.resume != null ? { resumed: { jobsReplayed: counts.reduce((n, c) => n + c.replayed, 0), sinkItemsSkipped: this.init.resume.skipped } } : {})
     }

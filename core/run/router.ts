@@ -1,7 +1,8 @@
 /**
  * Where work goes: routes an item on a stream to its consumers (each stage's queue, queues/, and sinks),
  * applies a finished job's outputs, and puts failed work back for another attempt. On a resumed run it also
- * replays: work whose job the journal already holds takes the journaled outputs instead of a queue slot.
+ * replays: work whose job the journal already holds takes the journaled outputs instead of a queue slot, and
+ * so do the items of a range piece that journaled chunks cover.
  * Shared by the run state's dispatch (run-state.ts) and its completion logic (completion.ts).
  */
 import type { Emitted } from '../abi/abi.js'
@@ -9,11 +10,13 @@ import { errorToData, OutputLimitError } from '../errors.js'
 import type { FlowGraph } from '../flow/graph.js'
 import type { ErrorData } from '../jobs.js'
 import { Fifo } from '../util/fifo.js'
-import type { JobRecord } from '../journal/journal.js'
+import type { ChunkRecord, JobRecord } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
 import type { RunStatus } from './run-status.js'
 import type { StageState, Work } from './stage-state.js'
-import { failureInput, splitAtItem } from './chunk-split.js'
+import { failureInput, rangeWork, splitAtItem } from './chunk-split.js'
+import { isRangeChunk } from './chunks.js'
+import type { RangeChunk } from './chunks.js'
 
 export interface SinkDelivery {
   readonly sink: string
@@ -35,15 +38,19 @@ export interface RouterInit {
   readonly resume?: ResumePoint
 }
 
+/** Journaled outputs that stand in for running a job or a chunk (its JobRecord or ChunkRecord). */
+type Journaled = Pick<JobRecord, 'outputs' | 'tag'>
+
 interface Replay {
   readonly stage: StageState
   readonly work: Work
-  readonly record: JobRecord
+  readonly record: Journaled
 }
 
 export class Router {
   private readonly replays = new Fifo<Replay>()
   private records: JobRecord[] = []
+  private chunkRecords: ChunkRecord[] = []
 
   constructor (private readonly init: RouterInit) {}
 
@@ -81,12 +88,43 @@ export class Router {
    */
   accept (stage: StageState, work: Work, outputs: readonly Emitted[], worker: string, deliveries: SinkDelivery[]): boolean {
     if (!this.applyOutputs(stage, work, outputs, worker, deliveries)) return false
-    // a chunk is not journaled: its input ([start, count, step]) could equal an item's, and a resumed run
-    // cuts chunks anew (its sinks skip the items they had written)
-    if (this.init.journal && stage.memoizable && work.key == null && work.chunk == null) {
-      this.records.push(stage.cluster != null ? { stage: stage.spec.name, input: work.input, outputs, tag: worker } : { stage: stage.spec.name, input: work.input, outputs })
-    }
+    if (!this.init.journal || !stage.memoizable || work.key != null) return true
+    const tag = stage.cluster != null ? worker : undefined
+    // a chunk (or an item of one retried alone) is a chunk record, found by its items on resume: its input
+    // [start, count, step] could equal an item's, so it is never a job record. A chained chunk (chain-run.ts)
+    // is accepted for the chain's tail with the head's range: not journaled (a resumed run runs it again)
+    // An item chunk is not journaled: a resumed run reads its file again (its sinks skip what they wrote)
+    if (work.chunk != null && !isRangeChunk(work.chunk)) return true
+    const span = isRangeChunk(work.chunk) ? work.chunk : work.fromChunk
+    if (span != null && stage.chunks?.ranges == null) return true
+    if (span != null) this.chunkRecords.push({ stage: stage.spec.name, start: span.start, count: span.count, step: span.step, outputs, ...(tag != null ? { tag } : {}) })
+    else this.records.push(tag != null ? { stage: stage.spec.name, input: work.input, outputs, tag } : { stage: stage.spec.name, input: work.input, outputs })
     return true
+  }
+
+  /** Finished chunks since the last call, for the journal. */
+  takeChunkRecords (): readonly ChunkRecord[] {
+    if (this.chunkRecords.length === 0) return this.chunkRecords
+    const records = this.chunkRecords
+    this.chunkRecords = []
+    return records
+  }
+
+  /**
+   * A resumed run reads a piece of a range that feeds `stage`: the journaled chunks inside it are queued as
+   * replays (their outputs routed by the next `replay`, counted as replayed) and returned, so that only the
+   * gaps between them are cut into new chunks (range-queue.ts).
+   */
+  replayChunks (stage: StageState, piece: RangeChunk): RangeChunk[] {
+    const resume = this.init.resume
+    if (resume == null || !stage.memoizable) return []
+    const spans: RangeChunk[] = []
+    for (const record of resume.chunksWithin(stage.spec.name, piece)) {
+      const chunk = { start: record.start, count: record.count, step: record.step }
+      this.replays.push({ stage, work: rangeWork(chunk, 0), record })
+      spans.push(chunk)
+    }
+    return spans
   }
 
   /** Finished jobs since the last call, for the journal. */
@@ -121,7 +159,7 @@ export class Router {
    * Takes `record`'s outputs for `work` instead of running it (`tag`: the member a pinned stage's outputs are
    * tagged with). False if they break the stage's shape (the work was put back to run).
    */
-  replayNow (stage: StageState, work: Work, record: JobRecord, tag: string, deliveries: SinkDelivery[]): boolean {
+  replayNow (stage: StageState, work: Work, record: Journaled, tag: string, deliveries: SinkDelivery[]): boolean {
     if (!this.applyOutputs(stage, work, record.outputs, tag, deliveries)) return false
     const items = work.chunk?.count ?? 1
     stage.counts.done += items
@@ -138,7 +176,7 @@ export class Router {
     const { rest, item } = splitAtItem(work, index)
     // back to the front: the later chunk first, so the earlier one runs first
     for (let i = rest.length - 1; i >= 0; i--) stage.queue.putBack(rest[i], worker)
-    this.failAttempt(stage, { input: item, attempts: work.attempts }, worker, error)
+    this.failAttempt(stage, item, worker, error)
   }
 
   /** Counts a failed attempt of `worker`'s job: the work goes back to the front of its queue, or the run fails. */

@@ -31,6 +31,8 @@ export interface RunProgress {
   readonly perWorker: Record<string, number>
   /** Stages with `verify`: jobs verified, disagreements, suspicious workers (absent otherwise). */
   readonly verification?: VerificationReport
+  /** Workers that joined without `chunks` and get no work of the chunked stages (absent when none). */
+  readonly workersWithoutChunks?: number
   /** Stages that run chained, each chain head first (absent when none: core/run/chain-plan.ts). */
   readonly chains?: string[][]
 }
@@ -78,6 +80,7 @@ export function runProgress ({ state, cursors, clusters, verified }: ProgressSou
     stages,
     perWorker: Object.fromEntries(state.perWorker),
     ...(verified ? { verification: state.verification.snapshot() } : {}),
+    ...(state.chunkless.count > 0 ? { workersWithoutChunks: state.chunkless.count } : {}),
     ...chainsField(state)
   }
 }

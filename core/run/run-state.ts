@@ -2,17 +2,15 @@
  * The run state of one flow: a pure state machine (no I/O, no timers, no promises) that knows which work is
  * queued for which stage, which jobs are out and until when, where every output goes, and when the flow is
  * finished or has failed. The orchestrator (flow-run.ts) feeds it source items and job outcomes and carries
- * out what it returns: jobs to run and items to deliver to sinks. The semantics are README.md's "Execution
- * semantics"; every transition, with the test that proves it, is in TRANSITIONS.md. In short:
- * - Jobs are handed out downstream-first (pipelines drain before more input is pulled); each job id is
- *   accepted once and re-queued work gets a new id, so every item reaches a sink exactly once.
- * - A failed job is retried up to the stage's `retries`, then the run has failed (jobs out may still end).
- * - How a stage's work waits and who may take it is its queue (queues/stage-queue.ts: shared, pinned,
- *   broadcast, partitioned, verified, aggregate, and range chunks), chosen once per stage (stage-state.ts).
- *   Work queued is the sum of the queues' sizes: no counter is kept by hand.
- * - Verified stages run each job on distinct workers until replicas agree (verification.ts); side inputs are
- *   versioned values (side-values.ts); a split range goes out as chunks (chunks.ts); journaled jobs replay.
- * Where items go (and replays) is router.ts; when aggregates and side inputs are complete, completion.ts.
+ * out what it returns: jobs to run and items to deliver to sinks. Semantics: README.md's "Execution
+ * semantics"; every transition, with the test that proves it: TRANSITIONS.md. In short:
+ * - Jobs are handed out downstream-first; each job id is accepted once and re-queued work gets a new id, so
+ *   every item reaches a sink exactly once. A failed job is retried up to the stage's `retries`, then the run
+ *   has failed (jobs out may still end).
+ * - How a stage's work waits and who may take it is its queue (queues/stage-queue.ts), chosen once per stage
+ *   (stage-state.ts); work queued is the sum of the queues' sizes. Verification: verification.ts; side
+ *   inputs: side-values.ts; chunks of a split range: chunks.ts; where items go and replays: router.ts; when
+ *   aggregates and side inputs are complete: completion.ts.
  */
 import { errorToData, VerificationError } from '../errors.js'
 import type { FlowGraph } from '../flow/graph.js'
@@ -25,7 +23,7 @@ import { createStageState, jobOf } from './stage-state.js'
 import type { OutJob, StageCounts, StageState, Work } from './stage-state.js'
 import { maxReplicas, VerificationLedger } from './verification.js'
 import { Completion } from './completion.js'
-import type { JobRecord } from '../journal/journal.js'
+import type { ChunkRecord, JobRecord } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
 import { JobIds } from './job-ids.js'
 import { Router } from './router.js'
@@ -37,6 +35,7 @@ import { ChunkPlan, observeChunk } from './chunk-plan.js'
 import { planChains, type ChainPlan } from './chain-plan.js'
 import { attachChains, completeChainChunk } from './chain-run.js'
 import { WorkerCaps, type WorkerFeatures } from './worker-caps.js'
+import { ChunklessWorkers } from './worker-features.js'
 
 export type { StageCounts } from './stage-state.js'
 export type { SinkDelivery } from './router.js'
@@ -82,6 +81,8 @@ export class RunState {
   private readonly sideStreams = new Set<string>()
   /** What each network worker can do: threads, features (side inputs, range and item chunks, chains). */
   private readonly caps = new WorkerCaps()
+  /** Workers that joined unable to run some chunked stage's chunks (worker-features.ts). */
+  readonly chunkless = new ChunklessWorkers()
   /** Sources handed out as chunks (ranges) and item chunks (files) → the stages reading them (chunk-plan.ts). */
   private readonly chunkPlan: ChunkPlan
   /** Stages that run chained, and why others do not (chain-plan.ts), decided at start. */
@@ -132,9 +133,12 @@ export class RunState {
   /** Whether `source` (a range) is handed out as chunks (offerSourceRange) rather than item by item. */
   splitsRange (source: string): boolean { return this.chunkPlan.ranges.has(source) }
 
-  /** A piece of a split range source: queued uncut at every stage reading it (range-queue.ts). */
-  offerSourceRange (source: string, range: RangeChunk): void {
-    for (const name of this.chunkPlan.ranges.get(source) ?? []) this.stages.get(name)!.chunks!.ranges!.pushRange(range)
+  /** A piece of a split range, queued uncut where it is read (range-queue.ts); journaled chunks in it replay. */
+  offerSourceRange (source: string, range: RangeChunk): SinkDelivery[] {
+    const deliveries: SinkDelivery[] = []
+    for (const stage of (this.chunkPlan.ranges.get(source) ?? []).map(name => this.stages.get(name)!)) stage.chunks!.ranges!.pushRange(range, this.router.replayChunks(stage, range))
+    this.completion.settle(deliveries)
+    return deliveries
   }
 
   /** Whether `source` (a file) is handed out as item chunks (offerSourceItems: queued uncut at every reader). */
@@ -155,6 +159,11 @@ export class RunState {
     return this.router.takeRecords()
   }
 
+  /** Chunks finished since the last call, for the journal (chunk records: journal.ts). */
+  takeChunkRecords (): readonly ChunkRecord[] {
+    return this.router.takeChunkRecords()
+  }
+
   /**
    * Hands out up to `max` jobs for `worker`, downstream stages first, respecting each stage's maxInstances.
    * With `now`, each job is leased until now + its timeout + LEASE_SLACK_MS (network workers, which may
@@ -169,7 +178,7 @@ export class RunState {
       const queue = stage.queue
       queue.refill()
       const replays = queue.replaysOnTake
-      while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.belowWorkerCap(stage, worker)) {
+      while (jobs.length < max && stage.inFlight < stage.maxInFlight && this.caps.belowThreads(stage, worker)) {
         const work = queue.take(worker)
         if (work == null) break
         // a copy whose job a resumed run's journal holds takes its outputs (tagged with this member) instead
@@ -181,15 +190,6 @@ export class RunState {
       if (jobs.length >= max) break
     }
     return jobs
-  }
-
-  /**
-   * A stage with maxInstances runs that many instances side by side: a worker holds at most as many of its
-   * jobs as it has threads, so the instances spread over workers instead of queueing on one.
-   */
-  private belowWorkerCap (stage: StageState, worker: string): boolean {
-    if (stage.byWorker == null) return true
-    return (stage.byWorker.get(worker) ?? 0) < this.caps.threadsOf(worker)
   }
 
   private handOut (stage: StageState, work: Work, worker: string, now: number | undefined, jobs: Job[]): void {
@@ -306,6 +306,7 @@ export class RunState {
    */
   workerJoined (worker: string, labels: readonly string[], can: WorkerFeatures = {}): boolean {
     this.caps.joined(worker, can)
+    this.chunkless.joined(worker, [...this.stages.values()].filter(s => s.chunks != null && !this.caps.mayRunChunks(s, worker)).map(s => s.spec.name))
     return this.membership.join(worker, labels)
   }
 

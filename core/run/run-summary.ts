@@ -24,6 +24,8 @@ export interface RunSummary {
   readonly clusters?: Record<string, ClusterView>
   /** Stages with `verify`: jobs verified, jobs whose replicas disagreed, suspicious workers (absent otherwise). */
   readonly verification?: VerificationReport
+  /** Workers that joined without the `chunks` feature (older grid-workers) and so ran none of the chunked stages' work. */
+  readonly workersWithoutChunks?: number
   /**
    * Stages that ran chained (core/run/chain-plan.ts), each chain head first: a chunk of the head ran the whole
    * chain in one job on one worker. Absent when nothing chained. Counts in `stages` stay per stage.

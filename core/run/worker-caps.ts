@@ -40,11 +40,24 @@ export class WorkerCaps {
    */
   mayRun (stage: StageState, worker: string): boolean {
     if (stage.side != null && this.withoutSide.has(worker)) return false
+    return this.mayRunChunks(stage, worker) && (stage.chain == null || !this.withoutChains.has(worker))
+  }
+
+  /** Whether `worker` runs the kinds of chunk `stage` hands out (always, for a stage without chunks). */
+  mayRunChunks (stage: StageState, worker: string): boolean {
     const chunks = stage.chunks
     if (chunks == null) return true
     if (chunks.ranges != null && this.withoutChunks.has(worker)) return false
-    if ((chunks.items != null || chunks.combine != null) && this.withoutItemChunks.has(worker)) return false
-    return stage.chain == null || !this.withoutChains.has(worker)
+    return (chunks.items == null && chunks.combine == null) || !this.withoutItemChunks.has(worker)
+  }
+
+  /**
+   * A stage with maxInstances runs that many instances side by side: a worker holds at most as many of its
+   * jobs as it has threads, so the instances spread over workers instead of queueing on one.
+   */
+  belowThreads (stage: StageState, worker: string): boolean {
+    if (stage.byWorker == null) return true
+    return (stage.byWorker.get(worker) ?? 0) < this.threadsOf(worker)
   }
 
   /** Jobs `worker` runs at once (from its hello); unlimited for embedded workers. */

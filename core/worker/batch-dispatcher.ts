@@ -49,7 +49,11 @@ export class BatchDispatcher {
     return this.out
   }
 
-  /** Results of the batches out now will be dropped (their jobs were given back elsewhere). */
+  /**
+   * Results of the batches out now will be dropped (their jobs were given back elsewhere). They still hold
+   * their threads until they end; each that ends then starts what the source holds by that time (the next
+   * session's jobs), as nothing else would: the sink hears only of batches of this generation.
+   */
   reset (): void {
     this.generation++
   }
@@ -73,13 +77,13 @@ export class BatchDispatcher {
     const submitted = performance.now()
     this.components.executor.run(batch).then(outcomes => {
       this.out--
-      if (generation !== this.generation) return
+      if (generation !== this.generation) return this.fill()
       const busy = this.ranFor(submitted, slots)
       this.sizer.observe(batch.length, busy)
       this.components.sink.done(batch, outcomes, busy)
     }, err => {
       this.out--
-      if (generation !== this.generation) return
+      if (generation !== this.generation) return this.fill()
       this.components.sink.failed(batch, err)
     })
   }

@@ -70,6 +70,7 @@ export class CoordinatorView {
     on('worker:joined', detail => { say(joinedLine(detail)) })
     on('worker:left', ({ id, reason }) => { say(`- ${id} ${reason}`) })
     on('worker:refused', ({ id, disagreements }) => { say(`! ${id} refused: its results disagreed with other workers ${disagreements} times (result verification)`) })
+    on('worker:no-chunks', ({ id, stages }) => { say(noChunksLine(id, stages)) })
     on('peer:misbehaved', detail => { say(misbehavedLine(detail)) })
   }
 
@@ -159,4 +160,10 @@ export function printEnded (terminal: Terminal, options: ViewOptions, summary: R
 function bundleJoinLines (pageUrl: string, address: string, secret: string): string {
   if (!existsSync(workerBundlePath)) return `(Node machines could join without installing anything once the worker bundle is built: npm run build:bundle)`
   return `any machine with Node ≥ 20 joins with (nothing to install):\n  curl -O ${pageUrl}${WORKER_BUNDLE_NAME}\n  node ${WORKER_BUNDLE_NAME} --bootstrap ${address}${secret}`
+}
+
+/** A worker too old for chunks idles on a chunked run: say why, and what to do. */
+export function noChunksLine (worker: string, stages: readonly string[]): string {
+  const what = stages.length === 1 ? `stage "${stages[0]}" is chunked` : `stages ${stages.map(s => `"${s}"`).join(', ')} are chunked`
+  return `! ${worker} does not run chunks (an older grid-worker?): ${what}, so it gets none of that work; upgrade the worker`
 }

@@ -13,6 +13,7 @@ export async function writeReport (path: string, flow: string, workers: number, 
     stages: summary.stages,
     ...(summary.clusters != null ? { clusters: summary.clusters } : {}),
     ...(summary.verification != null ? { verification: summary.verification } : {}),
+    ...(summary.workersWithoutChunks != null ? { workersWithoutChunks: summary.workersWithoutChunks } : {}),
     ...(summary.chains != null ? { chains: summary.chains } : {}),
     ...(summary.resumed != null ? { resumed: summary.resumed } : {}),
     failures: summary.failure != null ? [summary.failure] : []

@@ -29,7 +29,6 @@ import type { RunListing } from '../../core/protocol/submit-messages.js'
 import { RunAbortedError } from '../../core/run/flow-run.js'
 import type { RunProgress, RunSummary, SinkOpener } from '../../core/run/flow-run.js'
 import type { SourceOpener } from '../../core/run/sources.js'
-import { REFUSE_AFTER_DISAGREEMENTS } from '../../core/run/verification.js'
 import { ThreadPool } from '../executor/pool.js'
 import type { PageServer } from '../http/page-server.js'
 import { LocalWorkers } from '../local-workers.js'
@@ -39,6 +38,7 @@ import { CLUSTER_HINT_MS, watchClusters } from './cluster-hint.js'
 import { Dashboard } from '../dashboard/dashboard.js'
 import { CoordinatorInterruptedError } from './errors.js'
 import { emit } from './events.js'
+import { forwardWorkerNotices } from './run-notices.js'
 import type { CoordinatorEvents, RunRef } from './events.js'
 import type { FlowPlan } from './flow-plan.js'
 import { HostedRun } from './hosted-run.js'
@@ -278,7 +278,7 @@ export class Coordinator extends TypedEventEmitter<CoordinatorEvents> {
         await this.waitForWorkers(this.network, ref, waitWorkers, { signal })
       }
       signal.throwIfAborted()
-      const offRefused = flow.onRefused(id => { emit(this, 'worker:refused', { ...ref, id, disagreements: REFUSE_AFTER_DISAGREEMENTS }) })
+      const offRefused = forwardWorkerNotices(this, flow, ref)
       const stopHint = watchClusters(plan.spec, flow, clusters => {
         emit(this, 'run:clusters-waiting', { ...ref, clusters, waitedMs: CLUSTER_HINT_MS, ...(this.network != null ? { joinCommand: this.network.joinCommand() } : {}) })
       })

@@ -112,6 +112,11 @@ export interface CoordinatorEvents {
    * and refuses it if it re-joins (core/grid/run-board.ts).
    */
   'worker:refused': CustomEvent<RunRef & { readonly id: string, readonly disagreements: number }>
+  /**
+   * This worker's hello does not offer `chunks` (a grid-worker older than chunks): it gets no work of the
+   * run's chunked `stages`. Once per worker and run.
+   */
+  'worker:no-chunks': CustomEvent<RunRef & { readonly id: string, readonly stages: readonly string[] }>
   'peer:misbehaved': CustomEvent<PeerMisbehaved>
   'worker:heartbeat': CustomEvent<WorkerHeartbeat>
   /** A worker returned a batch's results, `jobs` of them, after `busyMs` on one of its threads. */

@@ -25,7 +25,7 @@ async function scratch (): Promise<string> {
 }
 
 describe('journal file', () => {
-  it('reads back what was appended; a missing file is no journal; a journal with no entry leaves no file', async () => {
+  it('reads back what was appended (jobs, chunks, sink writes); a missing file is no journal; a journal with no entry leaves no file', async () => {
     const path = await scratch()
     assert.equal(await JournalFile.read(path), undefined)
     const idle = await JournalFile.create(path, header)
@@ -34,11 +34,14 @@ describe('journal file', () => {
     const journal = await JournalFile.create(path, header)
     journal.jobsDone([job(1), job(2)])
     journal.jobsDone([])
+    journal.chunksDone([{ stage: 'double', start: 0, count: 2, step: 1, outputs: [{ port: 0, bytes: Uint8Array.of(0) }, { port: 0, bytes: Uint8Array.of(2) }] }])
+    journal.chunksDone([])
     journal.sinkWritten({ sink: 'out', items: [Uint8Array.of(2)], position: 2 })
     journal.close()
     const contents = (await JournalFile.read(path))!
     assert.deepEqual(contents.header, header)
-    assert.deepEqual(contents.payloads.map(p => decodeEntry(p).kind), ['jobs', 'sink'])
+    assert.deepEqual(contents.payloads.map(p => decodeEntry(p).kind), ['jobs', 'chunks', 'sink'])
+    assert.equal(contents.jobs, 3, 'a chunk counts as one job')
     assert.equal(contents.tornBytes, 0)
     assert.equal(contents.validLength, (await stat(path)).size)
   })

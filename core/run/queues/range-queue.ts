@@ -29,7 +29,7 @@ export interface RangeQueueInit {
 }
 
 export class RangeQueue implements StageQueue {
-  /** Items pushed here replay when routed, as anywhere; chunks are not replayed (README, "Chunks"). */
+  /** Items pushed here replay when routed, as anywhere; journaled chunks replay when their piece is read. */
   readonly replaysOnTake = false
   private readonly pieces = new Fifo<Piece>()
   /** Items in the pieces not cut yet. */
@@ -45,11 +45,20 @@ export class RangeQueue implements StageQueue {
     return this.init.inner.size + this.uncut
   }
 
-  /** A piece of a range source, cut into chunks as workers ask. */
-  pushRange (range: RangeChunk): void {
-    if (range.count <= 0) return
-    this.pieces.push({ start: range.start, step: range.step, count: range.count, offset: 0 })
-    this.uncut += range.count
+  /**
+   * A piece of a range source, cut into chunks as workers ask. `replayed`: on a resumed run, the journaled
+   * chunks inside the piece (in item order, not overlapping), whose outputs the router replays: only the gaps
+   * between them wait here. They are intervals of items, not chunk identities: the sizer starts small again,
+   * so new cuts do not line up with the journaled ones.
+   */
+  pushRange (range: RangeChunk, replayed: readonly RangeChunk[] = []): void {
+    let at = 0
+    for (const span of replayed) {
+      const offset = (span.start - range.start) / range.step
+      this.pushPiece(range, at, offset - at)
+      at = offset + span.count
+    }
+    this.pushPiece(range, at, range.count - at)
   }
 
   push (work: Work): void {
@@ -80,6 +89,13 @@ export class RangeQueue implements StageQueue {
 
   decided (work: Work): void {
     this.init.inner.decided(work)
+  }
+
+  /** Items `from` to `from + count` of `range` as a piece of their own (cut from its start, aligned there). */
+  private pushPiece (range: RangeChunk, from: number, count: number): void {
+    if (count <= 0) return
+    this.pieces.push({ start: range.start + from * range.step, step: range.step, count, offset: 0 })
+    this.uncut += count
   }
 
   private cut (): RangeChunk | undefined {

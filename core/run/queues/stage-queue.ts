@@ -35,6 +35,8 @@ export interface Work {
    * file source (an ItemChunk: `input` holds the items, packed).
    */
   readonly chunk?: RangeChunk | ItemChunk
+  /** The one item of a range chunk retried alone (router.ts, failChunkItem): journaled as a chunk of one item. */
+  readonly fromChunk?: RangeChunk
   /** Stages with `verify`: the replicas of this work (set when its first replica is handed out). */
   group?: ReplicaGroup
 }

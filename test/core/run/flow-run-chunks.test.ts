@@ -13,7 +13,7 @@ import type { SinkWriter } from '../../../core/run/flow-run.js'
 import { RangeCursor } from '../../../core/run/sources.js'
 import type { Job, JobOutcome } from '../../../core/jobs.js'
 import { JOURNAL_FORMAT } from '../../../core/journal/journal.js'
-import type { JobRecord, JournalEntry, RunJournal, SinkRecord } from '../../../core/journal/journal.js'
+import type { ChunkRecord, JobRecord, JournalEntry, RunJournal, SinkRecord } from '../../../core/journal/journal.js'
 import { encodeEntry } from '../../../core/journal/journal-codec.js'
 import { ResumePoint } from '../../../core/journal/resume-point.js'
 import { perItem } from '../../helpers/chunk-jobs.js'
@@ -42,6 +42,7 @@ function journalOf (): RunJournal & { entries: JournalEntry[] } {
   return {
     entries,
     jobsDone (jobs: readonly JobRecord[]) { if (jobs.length > 0) entries.push({ kind: 'jobs', jobs: [...jobs] }) },
+    chunksDone (chunks: readonly ChunkRecord[]) { if (chunks.length > 0) entries.push({ kind: 'chunks', chunks: [...chunks] }) },
     sinkWritten (record: SinkRecord) { entries.push({ kind: 'sink', record }) },
     async close () {}
   } as unknown as RunJournal & { entries: JournalEntry[] }
@@ -59,12 +60,12 @@ function runOf (spec: FlowSpec, sinks: Record<string, SinkWriter>, extra: { jour
 }
 
 /** Takes and answers jobs until the run ends (bounded); returns every job it was given. */
-async function work (run: FlowRun, done: Promise<unknown>, answer: (job: Job) => JobOutcome | undefined = job => perItem(job, double)): Promise<Job[]> {
+async function work (run: FlowRun, done: Promise<unknown>, answer: (job: Job) => JobOutcome | undefined = job => perItem(job, double), worker = 'w'): Promise<Job[]> {
   let settled = false
   void done.finally(() => { settled = true })
   const all: Job[] = []
   for (let round = 0; round < 20_000 && !settled; round++) {
-    const jobs = run.takeJobs(4, 'w')
+    const jobs = run.takeJobs(4, worker)
     all.push(...jobs)
     const outcomes = jobs.map(answer).filter((o): o is JobOutcome => o != null)
     if (outcomes.length > 0) run.complete(outcomes)
@@ -78,7 +79,7 @@ const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b)
 const doubled = (n: number): number[] => Array.from({ length: n }, (_, i) => 2 * i)
 
 describe('FlowRun with chunks', () => {
-  it('hands a range out as chunks that grow with the measured cost: every item reaches the sink once; chunks are not journaled, sink writes are', async () => {
+  it('hands a range out as chunks that grow with the measured cost: every item reaches the sink once; each chunk is one chunk record, its outputs in item order', async () => {
     const N = 200_000
     const out = sinkOf()
     const journal = journalOf()
@@ -92,6 +93,10 @@ describe('FlowRun with chunks', () => {
     assert.ok(jobs.every(job => job.chunk === 'range'))
     assert.ok(jobs.length < N / 50, `${jobs.length} jobs for ${N} items`)
     assert.equal(journal.entries.filter(e => e.kind === 'jobs').length, 0, 'no job records for chunks')
+    const chunks = journal.entries.flatMap(e => e.kind === 'chunks' ? e.chunks : [])
+    assert.equal(chunks.length, jobs.length, 'one record per chunk')
+    assert.deepEqual(sorted(chunks.flatMap(c => c.outputs.map(o => decodeValue(o.bytes) as number))), doubled(N))
+    for (const c of chunks) assert.deepEqual(c.outputs.map(o => decodeValue(o.bytes)), Array.from({ length: c.count }, (_, i) => 2 * (c.start + i * c.step)), 'outputs in item order')
     assert.equal(journal.entries.reduce((n, e) => n + (e.kind === 'sink' ? e.record.items.length : 0), 0), N, 'every sink item journaled')
   })
 
@@ -137,31 +142,145 @@ describe('FlowRun with chunks', () => {
     assert.deepEqual(sorted(raw.items), Array.from({ length: 300 }, (_, i) => i))
   })
 
-  it('a resumed run cuts its chunks anew and runs them; the sink skips what it had written: each item once', async () => {
+  it('a resumed run replays the journaled chunks and cuts only the gaps: nothing journaled runs again, each item reaches the sink once', async () => {
     const N = 100_000
     const first = sinkOf()
     const journal = journalOf()
-    const cut = runOf(flow(N), { out: first }, { journal })
-    const stop = new AbortController()
-    const cutDone = cut.run({ signal: stop.signal }).catch(() => undefined)
-    let answered = 0
-    await work(cut, cutDone, job => {
-      if (answered >= N / 2) { stop.abort(); return undefined }
-      answered += job.chunk != null ? (decodeValue(job.input) as number[])[1] : 1
-      return perItem(job, double)
-    })
-    await cutDone
+    await interrupted(runOf(flow(N), { out: first }, { journal }), N / 2)
     assert.ok(first.items.length > 0 && first.items.length < N, `${first.items.length} written before the cut`)
-    const header = { format: JOURNAL_FORMAT, name: 'chunks', fingerprint: { flow: 'f', modules: {}, inputs: {} }, started: 0 }
-    const point = new ResumePoint(header, journal.entries.map(encodeEntry))
+    const point = resumePoint(journal)
+    assert.ok(point.chunkCount > 0 && point.chunkItemCount < N, `${point.chunkCount} chunks journaled`)
     const second = sinkOf()
     const resumed = runOf(flow(N), { out: second }, { resume: point })
     const done = resumed.run()
-    await work(resumed, done)
+    const jobs = await work(resumed, done)
     const summary = await done
     assert.equal(summary.ok, true)
     assert.equal(summary.stages.double.done, N)
+    assert.equal(summary.stages.double.replayed, point.chunkItemCount, 'every journaled chunk replayed')
+    assert.equal(summary.resumed?.jobsReplayed, point.chunkItemCount)
+    assert.equal(jobs.reduce((n, job) => n + itemsOf(job), 0), N - point.chunkItemCount, 'only the gaps ran')
     assert.equal(point.skipped, first.items.length, 'every item written before the cut is skipped once')
     assert.deepEqual(sorted([...first.items, ...second.items]), doubled(N), 'the two runs together wrote each item once')
   })
+
+  it('interrupted twice, with an item failing inside a chunk: the split chunks and the item retried alone are journaled as chunks and replayed', async () => {
+    const N = 100_000
+    const failing = 3333
+    let failures = 0
+    const flaky = (chunkOrJob: Job): JobOutcome => perItem(chunkOrJob, job => {
+      if (decodeValue(job.input) === failing && failures++ === 0) return { id: job.id, ok: false, error: { name: 'WasmTrapError', message: 'once' } }
+      return double(job)
+    })
+    const journal = journalOf()
+    const sinks = [sinkOf(), sinkOf(), sinkOf()]
+    await interrupted(runOf(flow(N), { out: sinks[0] }, { journal }), N / 4, flaky, () => failures === 2)
+    assert.equal(failures, 2, 'the item failed once and ran again alone')
+    assert.equal(journal.entries.filter(e => e.kind === 'jobs').length, 0, 'no job record: the item retried alone is a chunk of one')
+    const once = resumePoint(journal)
+    assert.deepEqual(once.chunksWithin('double', { start: failing, count: 1, step: 1 }).map(c => [c.start, c.count]), [[failing, 1]])
+    // the resumed run journals its own chunks (not the replayed ones) into the same journal, and is cut again
+    await interrupted(runOf(flow(N), { out: sinks[1] }, { journal, resume: once }), N / 5)
+    const twice = resumePoint(journal)
+    assert.ok(twice.chunkItemCount > once.chunkItemCount && twice.chunkItemCount < N, `${once.chunkItemCount} then ${twice.chunkItemCount} items journaled`)
+    const last = runOf(flow(N), { out: sinks[2] }, { resume: twice })
+    const done = last.run()
+    const jobs = await work(last, done)
+    const summary = await done
+    assert.equal(summary.ok, true)
+    assert.equal(summary.stages.double.replayed, twice.chunkItemCount, 'both runs\' chunks replayed: their intervals do not overlap')
+    assert.equal(jobs.reduce((n, job) => n + itemsOf(job), 0), N - twice.chunkItemCount)
+    assert.deepEqual(sorted(sinks.flatMap(sink => sink.items)), doubled(N), 'the three runs together wrote each item once')
+  })
+
+  it('a pinned stage\'s chunks replay with the member that ran them: its tagged sink items are skipped, not written twice', async () => {
+    const N = 50_000
+    const pinned = (): FlowSpec => {
+      const spec = flow(N)
+      return { ...spec, clusters: { gpu: { name: 'gpu', labels: ['gpu'] } }, stages: { double: { ...spec.stages.double, cluster: 'gpu' } } } as unknown as FlowSpec
+    }
+    const member = 'worker/g'
+    const journal = journalOf()
+    const first = sinkOf()
+    const cut = runOf(pinned(), { out: first }, { journal })
+    cut.join(member, { labels: ['gpu'] })
+    await interrupted(cut, N / 3, undefined, undefined, member)
+    const tags = journal.entries.flatMap(e => e.kind === 'sink' ? e.record.tags ?? [] : [])
+    assert.ok(tags.length > 0 && tags.every(t => t === member), 'sink items carry the member\'s tag')
+    const point = resumePoint(journal)
+    assert.ok(point.chunkCount > 0)
+    const second = sinkOf()
+    const resumed = runOf(pinned(), { out: second }, { resume: point })
+    resumed.join(member, { labels: ['gpu'] })
+    const done = resumed.run()
+    await work(resumed, done, undefined, member)
+    const summary = await done
+    assert.equal(summary.ok, true)
+    assert.equal(summary.stages.double.replayed, point.chunkItemCount)
+    assert.equal(point.skipped, first.items.length, 'the replayed tagged items were recognised as written')
+    assert.deepEqual(sorted([...first.items, ...second.items]), doubled(N))
+  })
+
+  it('a worker whose hello does not offer chunks gets none of a chunked stage\'s work: the run says so once per worker and counts it', async () => {
+    const out = sinkOf()
+    const run = runOf(flow(1000), { out })
+    const told: Array<[string, readonly string[]]> = []
+    run.join('old', { labels: [], threads: 1, chunks: false })
+    run.onChunkless((worker, stages) => { told.push([worker, stages]) })
+    assert.deepEqual(told, [['old', ['double']]], 'a worker that joined before the listener is told at once')
+    run.join('new', { labels: [], threads: 1, chunks: true })
+    const done = run.run()
+    await new Promise<void>(resolve => { const off = run.onWork(() => { off(); resolve() }) })
+    assert.ok(run.queued > 0, 'work is waiting')
+    assert.deepEqual(run.takeJobs(4, 'old', true), [], 'none for the old worker')
+    assert.equal(run.takeJobs(1, 'new', true).length, 1, 'the new worker gets a chunk')
+    run.release('new')
+    run.release('old')
+    run.join('old', { labels: [], threads: 1, chunks: false })
+    run.join('older', { labels: [], threads: 1, chunks: false })
+    assert.deepEqual(told, [['old', ['double']], ['older', ['double']]], 'a re-join under the same name is not news')
+    assert.equal(run.progress().workersWithoutChunks, 2)
+    await work(run, done)
+    const summary = await done
+    assert.equal(summary.ok, true)
+    assert.equal(summary.workersWithoutChunks, 2)
+    assert.deepEqual(sorted(out.items), doubled(1000))
+  })
+
+  it('a run with nothing chunked says nothing about workers without chunks', async () => {
+    const run = runOf(flow(10, true), { out: sinkOf(), raw: sinkOf() })
+    let told = 0
+    run.onChunkless(() => { told++ })
+    run.join('old', { labels: [], threads: 1, chunks: false })
+    const done = run.run()
+    await work(run, done)
+    const summary = await done
+    assert.equal(told, 0)
+    assert.equal(summary.workersWithoutChunks, undefined)
+    assert.equal(run.progress().workersWithoutChunks, undefined)
+  })
 })
+
+const header = { format: JOURNAL_FORMAT, name: 'chunks', fingerprint: { flow: 'f', modules: {}, inputs: {} }, started: 0 }
+
+function resumePoint (journal: { entries: JournalEntry[] }): ResumePoint {
+  return new ResumePoint(header, journal.entries.map(encodeEntry))
+}
+
+const itemsOf = (job: Job): number => job.chunk != null ? (decodeValue(job.input) as number[])[1] : 1
+
+/**
+ * Runs `run` until at least `items` items were answered (and `also` holds), then stops it (Ctrl-C): the jobs
+ * out then are lost.
+ */
+async function interrupted (run: FlowRun, items: number, answer: (job: Job) => JobOutcome = job => perItem(job, double), also = (): boolean => true, worker = 'w'): Promise<void> {
+  const stop = new AbortController()
+  const done = run.run({ signal: stop.signal }).then(() => assert.fail(`the run ended before ${items} items were answered`), err => { assert.equal((err as Error).name, 'RunAbortedError') })
+  let answered = 0
+  await work(run, done, job => {
+    if (answered >= items && also()) { stop.abort(); return undefined }
+    answered += itemsOf(job)
+    return answer(job)
+  }, worker)
+  await done
+}

@@ -36,7 +36,8 @@ describe('item chunks', () => {
   it('splits at a failing item: the items before and after go back as two item chunks, the item alone', () => {
     const work = { input: packed, attempts: 1, chunk: { kind: 'items' as const, count: 5 } }
     const { rest, item } = splitAtItem(work, 2)
-    assert.deepEqual(decodeValue(item), 'ünïcode line')
+    assert.deepEqual(decodeValue(item.input), 'ünïcode line')
+    assert.deepEqual([item.attempts, item.chunk, item.fromChunk], [1, undefined, undefined], 'a plain item: journaled as a job if at all')
     assert.deepEqual(rest.map(w => [w.chunk, w.attempts, unpackItems(w.input).map(b => decodeValue(b))]), [
       [{ kind: 'items', count: 2 }, 1, ['a', '']],
       [{ kind: 'items', count: 2 }, 1, [42, { k: [1, 2] }]]

@@ -64,4 +64,20 @@ describe('RangeQueue', () => {
     q.refill()
     assert.deepEqual(q.take('a')!.chunk, { start: 4, count: 4, step: 1 }, 'a gets a new chunk, never a second replica')
   })
+
+  it('on resume, a piece with journaled chunks inside queues only the gaps, each cut from its own start', () => {
+    const q = new RangeQueue({ inner: new SharedQueue(), size: () => 8 })
+    // items 100, 102, … (32 of them); journaled: items at offsets 0-3, 9-10 and 28-31
+    q.pushRange({ start: 100, count: 32, step: 2 }, [{ start: 100, count: 4, step: 2 }, { start: 118, count: 2, step: 2 }, { start: 156, count: 4, step: 2 }])
+    assert.equal(q.size, 32 - 4 - 2 - 4, 'only the gaps wait')
+    const cut = cutAll(q)
+    assert.deepEqual(cut.map(c => [c.start, c.count]), [[108, 5], [122, 8], [138, 8], [154, 1]])
+    assert.ok(cut.every(c => c.step === 2))
+    const items = cut.flatMap(c => Array.from({ length: c.count }, (_, i) => c.start + i * c.step))
+    assert.deepEqual(items, [108, 110, 112, 114, 116, 122, 124, 126, 128, 130, 132, 134, 136, 138, 140, 142, 144, 146, 148, 150, 152, 154])
+    const whole = new RangeQueue({ inner: new SharedQueue(), size: () => 8 })
+    whole.pushRange({ start: 0, count: 8, step: 1 }, [{ start: 0, count: 8, step: 1 }])
+    assert.equal(whole.size, 0, 'a piece the journal covers whole queues nothing')
+    assert.equal(whole.take('w'), undefined)
+  })
 })
