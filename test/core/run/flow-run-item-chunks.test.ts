@@ -16,6 +16,7 @@ import type { SourceCursor } from '../../../core/run/sources.js'
 import type { Job, JobOutcome } from '../../../core/jobs.js'
 import { combineOutputs } from '../../../core/run/combiner.js'
 import { perItem } from '../../helpers/chunk-jobs.js'
+import type { ChunkRecord, JobRecord, RunJournal } from '../../../core/journal/journal.js'
 
 const WORDS = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'far']
 /** Line i: a few words chosen by i (deterministic), so keys repeat within and across chunks. */
@@ -63,13 +64,14 @@ function sinkOf (): SinkWriter & { items: unknown[] } {
   return sink
 }
 
-function runOf (spec: FlowSpec, sinks: Record<string, SinkWriter>): FlowRun {
+function runOf (spec: FlowSpec, sinks: Record<string, SinkWriter>, journal?: RunJournal): FlowRun {
   return new FlowRun({
     spec,
     graph: buildGraph(spec),
     functions: new Map([['split', { module: 'm', export: 'split' }], ['sum', { module: 'm', export: 'sum' }]]),
     openSource,
-    openSink: async s => sinks[s.name]
+    openSink: async s => sinks[s.name],
+    ...(journal != null ? { journal } : {})
   })
 }
 
@@ -173,5 +175,29 @@ describe('FlowRun with item chunks', () => {
     assert.ok(jobs.every(job => job.chunk == null))
     assert.equal(raw.items.length, 300)
     assert.deepEqual(counts(out.items), expectedCounts(300))
+  })
+
+  it('item chunks are not journaled (a resumed run reads the file again); a line retried alone is a job record', async () => {
+    const jobs: JobRecord[] = []
+    const chunks: ChunkRecord[] = []
+    const journal = {
+      jobsDone (records: readonly JobRecord[]) { jobs.push(...records) },
+      chunksDone (records: readonly ChunkRecord[]) { chunks.push(...records) },
+      sinkWritten () {},
+      async close () {}
+    } as unknown as RunJournal
+    const out = sinkOf()
+    const run = runOf(flow('lines', 2000), { counts: out }, journal)
+    const done = run.run()
+    let failed = false
+    await work(run, done, async job => await answer(job, one => {
+      if (failed || decodeValue(one.input) !== lineOf(1234)) return split(one)
+      failed = true
+      return { id: one.id, ok: false, error: { name: 'WasmTrapError', message: 'once' } }
+    }))
+    assert.equal((await done).ok, true)
+    assert.deepEqual(chunks, [], 'no chunk records')
+    assert.deepEqual(jobs.map(r => [r.stage, decodeValue(r.input)]), [['split', lineOf(1234)]], 'only the line retried alone')
+    assert.deepEqual(counts(out.items), expectedCounts(2000))
   })
 })
