@@ -200,4 +200,26 @@ describe('FlowRun with item chunks', () => {
     assert.deepEqual(jobs.map(r => [r.stage, decodeValue(r.input)]), [['split', lineOf(1234)]], 'only the line retried alone')
     assert.deepEqual(counts(out.items), expectedCounts(2000))
   })
+
+  it('a worker whose hello lacks item-chunks gets none of the split stage\'s chunks, and the run says so once', async () => {
+    const out = sinkOf()
+    const run = runOf(flow('lines', 500), { counts: out })
+    const told: Array<[string, readonly string[]]> = []
+    run.onChunkless((worker, stages) => { told.push([worker, stages]) })
+    run.join('old', { labels: [], threads: 1, itemChunks: false })
+    run.join('ranges-only', { labels: [], threads: 1, chunks: false })
+    run.join('old', { labels: [], threads: 1, itemChunks: false })
+    assert.deepEqual(told, [['old', ['split']]], 'told once; a worker without range chunks misses nothing here')
+    const done = run.run()
+    await new Promise<void>(resolve => { const off = run.onWork(() => { off(); resolve() }) })
+    assert.deepEqual(run.takeJobs(4, 'old', true), [], 'none for the worker without item-chunks')
+    const taken = run.takeJobs(1, 'ranges-only', true)
+    assert.ok(taken.length === 1 && taken[0].chunk === 'items', 'item chunks need no range-chunk feature')
+    run.complete([await answer(taken[0])])
+    await work(run, done)
+    const summary = await done
+    assert.equal(summary.ok, true)
+    assert.equal(summary.workersWithoutChunks, 1)
+    assert.deepEqual(counts(out.items), expectedCounts(500))
+  })
 })
