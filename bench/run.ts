@@ -24,9 +24,10 @@ import { w6Join } from './workloads/w6-join.js'
 import { w7Journal } from './workloads/w7-journal.js'
 import { w8Standing } from './workloads/w8-standing.js'
 import { w9Crowd } from './workloads/w9-crowd.js'
+import { w10Wordcount } from './workloads/w10-wordcount.js'
 import { w11Languages } from './workloads/w11-languages.js'
 
-const WORKLOADS: Record<string, Workload> = { W1: w1Tiny, W2: w2Latency, W3: w3Cpu, W4: w4Stream, W5: w5Browser, W6: w6Join, W7: w7Journal, W8: w8Standing, W9: w9Crowd, W11: w11Languages }
+const WORKLOADS: Record<string, Workload> = { W1: w1Tiny, W2: w2Latency, W3: w3Cpu, W4: w4Stream, W5: w5Browser, W6: w6Join, W7: w7Journal, W8: w8Standing, W9: w9Crowd, W10: w10Wordcount, W11: w11Languages }
 
 interface Options {
   json?: string

@@ -34,17 +34,31 @@ export interface Job {
    */
   readonly side?: string
   /**
-   * A chunk of a range (core/run/chunks.ts): `input` is msgpack `[start, count, step]`, and whoever runs the
-   * job calls the function on each item start + i × step in order, failing the whole chunk if one fails. Its
-   * outcome holds every output in item order, and `ms`, the time the chunk ran.
+   * A chunk of a range (`'range'`, core/run/chunks.ts: `input` is msgpack `[start, count, step]`) or of items
+   * (`'items'`, core/run/item-chunks.ts: `input` holds them, packed): whoever runs the job calls the function
+   * on each item in order, failing the whole chunk if one fails. Its outcome holds every output in item order,
+   * and `ms`, the time the chunk ran.
    */
-  readonly chunk?: 'range'
+  readonly chunk?: 'range' | 'items'
   /**
-   * A chained chunk (core/run/chain-plan.ts): the functions of the stages chained after this one, in order.
-   * Each item goes through `fn` and then each of these, every output feeding the next function; the outcome
-   * holds the last function's outputs, and `emitted` how many outputs each earlier function gave.
+   * Chunks only: ports whose outputs
+   * whoever runs the chunk folds per key with an aggregate's combine function before answering
+   * (core/run/combiner.ts). Executors see it with the job. Never on a chained chunk.
+   */
+  readonly combine?: readonly JobCombiner[]
+  /**
+   * A chained chunk (core/run/chain-plan.ts; range chunks only): the functions of the stages chained after
+   * this one, in order. Each item goes through `fn` and then each of these, every output feeding the next
+   * function; the outcome holds the last function's outputs, and `emitted` how many outputs each earlier
+   * function gave.
    */
   readonly chain?: readonly FunctionRef[]
+}
+
+/** A port of a chunk's outputs and the aggregate combine function its `[key, value]` pairs are folded with. */
+export interface JobCombiner {
+  readonly port: number
+  readonly fn: FunctionRef
 }
 
 /** An error that crossed a thread or network boundary as data (Comlink style), rebuilt by name. */

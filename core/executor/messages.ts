@@ -8,7 +8,7 @@
  */
 import type { AbiLimits } from '../abi/abi.js'
 import type { MemoryLimits } from '../abi/binary.js'
-import type { FunctionRef } from '../jobs.js'
+import type { BatchFn } from './packing.js'
 
 /** First message to every sandbox: the settings it runs with. */
 export interface SandboxInit {
@@ -48,7 +48,7 @@ export interface RunBatch {
   readonly type: 'batch'
   readonly seq: number
   /** Distinct functions of the batch; jobs refer to them by index. */
-  readonly fns: readonly FunctionRef[]
+  readonly fns: readonly BatchFn[]
   /** Packed by `packJobs`. */
   readonly jobs: ArrayBuffer
   /** Chained chunks' chains: per chain, the indexes in `fns` of the functions after the job's own. */

@@ -5,7 +5,9 @@
  *
  * Job buffer (pool → sandbox), little-endian u32 words, then bytes:
  *   [count] then per job [fnIndex, inputOffset, inputLength, chain], then the input bytes (offsets from buffer start).
- *   fnIndex has its top bit set for a range chunk (core/run/chunks.ts): the input is `[start, count, step]`.
+ *   fnIndex has its top bit set for a range chunk (core/run/chunks.ts): the input is `[start, count, step]`;
+ *   the next bit for an item chunk (core/run/item-chunks.ts): the input holds the items, packed. A chunk's
+ *   combiners (core/run/combiner.ts) travel with its function in the table (`BatchFn`).
  *   chain: 0, or 1 + the index of the job's chain (the function indexes after fnIndex) in the batch's `chains`.
  * Outcome buffer (sandbox → pool), a sequence of records in job order:
  *   ok:    [0, outputCount] then per output [port, length, bytes…]
@@ -16,10 +18,13 @@
  *   chain error: [5, item index, stage] then as error   (the item, and the chain position it failed in)
  */
 import type { Emitted } from '../abi/abi.js'
-import type { ErrorData, FunctionRef, Job } from '../jobs.js'
+import type { ErrorData, FunctionRef, Job, JobCombiner } from '../jobs.js'
 
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder()
+
+/** A function of a batch's table: a chunk's combiners come with it (chunks of one stage share them). */
+export type BatchFn = FunctionRef & { readonly combine?: readonly JobCombiner[] }
 
 /** The reference alone (a job's `fn` may carry more): ABI v1 jobs keep their old shape. */
 function copyRef (fn: FunctionRef): FunctionRef {
@@ -35,19 +40,19 @@ const JOB_WORDS = 4
  * Packs jobs into one buffer; returns it with the function table it refers to and the chains of chained
  * chunks (function indexes; absent when the batch has none).
  */
-export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: ArrayBuffer, chains?: number[][] } {
-  const fns: FunctionRef[] = []
+export function packJobs (jobs: readonly Job[]): { fns: BatchFn[], jobs: ArrayBuffer, chains?: number[][] } {
+  const fns: BatchFn[] = []
   // module hash → export (and WASI io mode) → index; no string building per job (batches usually call one function)
   const fnIndex = new Map<string, Map<string, number>>()
-  const indexOf = (fn: FunctionRef): number => {
+  const indexOf = (fn: FunctionRef, combine?: readonly JobCombiner[]): number => {
     let exports = fnIndex.get(fn.module)
     if (exports === undefined) fnIndex.set(fn.module, exports = new Map())
-    const key = fn.wasi !== undefined ? `${fn.export}\0${fn.wasi}` : fn.js === true ? `${fn.export}\0js` : fn.export
+    const key = (fn.wasi !== undefined ? `${fn.export}\0${fn.wasi}` : fn.js === true ? `${fn.export}\0js` : fn.export) + (combine != null ? combineKey(combine) : '')
     let index = exports.get(key)
     if (index === undefined) {
       index = fns.length
       exports.set(key, index)
-      fns.push(copyRef(fn))
+      fns.push(combine != null ? { ...copyRef(fn), combine: combine.map(c => ({ port: c.port, fn: copyRef(c.fn) })) } : copyRef(fn))
     }
     return index
   }
@@ -57,13 +62,15 @@ export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: Arr
   let chainIndex: Map<readonly FunctionRef[], number> | undefined
   const chainOf = new Uint32Array(jobs.length)
   let last: FunctionRef | undefined
+  let lastCombine: Job['combine']
   let lastIndex = 0
   let bytes = 0
   for (let i = 0; i < jobs.length; i++) {
-    const { fn, input, chain } = jobs[i]
-    if (last === undefined || fn.module !== last.module || fn.export !== last.export || fn.wasi !== last.wasi || fn.js !== last.js) {
-      lastIndex = indexOf(fn)
+    const { fn, input, combine, chain } = jobs[i]
+    if (last === undefined || fn.module !== last.module || fn.export !== last.export || fn.wasi !== last.wasi || fn.js !== last.js || combine !== lastCombine) {
+      lastIndex = indexOf(fn, combine)
       last = fn
+      lastCombine = combine
     }
     indexes[i] = lastIndex
     if (chain !== undefined && jobs[i].chunk === 'range') {
@@ -72,7 +79,7 @@ export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: Arr
       if (c === undefined) {
         c = (chains ??= []).length
         chainIndex.set(chain, c)
-        chains.push(chain.map(indexOf))
+        chains.push(chain.map(f => indexOf(f)))
       }
       chainOf[i] = c + 1
     }
@@ -87,7 +94,8 @@ export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: Arr
   for (let i = 0; i < jobs.length; i++) {
     const input = jobs[i].input
     const at = 1 + JOB_WORDS * i
-    words[at] = jobs[i].chunk === 'range' ? (indexes[i] | CHUNK_BIT) >>> 0 : indexes[i]
+    const chunk = jobs[i].chunk
+    words[at] = chunk === 'range' ? (indexes[i] | CHUNK_BIT) >>> 0 : chunk === 'items' ? (indexes[i] | ITEMS_BIT) >>> 0 : indexes[i]
     words[at + 1] = offset
     words[at + 2] = input.length
     words[at + 3] = chainOf[i]
@@ -98,12 +106,18 @@ export function packJobs (jobs: readonly Job[]): { fns: FunctionRef[], jobs: Arr
 }
 
 const CHUNK_BIT = 0x80000000
+const ITEMS_BIT = 0x40000000
+
+/** A table key for a chunk's combiners. */
+function combineKey (combine: readonly JobCombiner[]): string {
+  return combine.map(c => `\0${c.port}\0${c.fn.module}\0${c.fn.export}\0${c.fn.wasi ?? ''}${c.fn.js === true ? 'js' : ''}`).join('')
+}
 
 export interface PackedJob {
   readonly fn: number
   readonly input: Uint8Array
-  /** A range chunk: `input` is `[start, count, step]`. */
-  readonly chunk: boolean
+  /** A range chunk (`input` is `[start, count, step]`) or an item chunk (`input` holds the items, packed). */
+  readonly chunk: 'range' | 'items' | undefined
   /** A chained chunk: 1 + the index of its chain in the batch's `chains`; 0 otherwise. */
   readonly chain: number
 }
@@ -116,7 +130,8 @@ export function unpackJobs (buffer: ArrayBuffer): PackedJob[] {
   for (let i = 0; i < count; i++) {
     const at = 1 + JOB_WORDS * i
     const fn = words[at]
-    jobs[i] = { fn: (fn & ~CHUNK_BIT) >>> 0, input: new Uint8Array(buffer, words[at + 1], words[at + 2]), chunk: fn >= CHUNK_BIT, chain: words[at + 3] }
+    const chunk = fn >= CHUNK_BIT ? 'range' : (fn & ITEMS_BIT) !== 0 ? 'items' : undefined
+    jobs[i] = { fn: (fn & ~(CHUNK_BIT | ITEMS_BIT)) >>> 0, input: new Uint8Array(buffer, words[at + 1], words[at + 2]), chunk, chain: words[at + 3] }
   }
   return jobs
 }

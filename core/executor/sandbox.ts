@@ -16,11 +16,11 @@ import type { AddModule, RunBatch, SandboxInit } from './messages.js'
 import { OutcomeWriter, unpackJobs } from './packing.js'
 import type { SandboxPort } from './sandbox-host.js'
 import { ProgressReporter } from './timeout-watch.js'
-import { decodeRangeChunk, itemError, rangeItem, runRangeChunk } from '../run/chunks.js'
-import type { ChunkResult } from '../run/chunks.js'
+import { chunkView } from '../run/chunk-view.js'
 import { runChainChunk, runChainChunkAsync } from '../run/chain-chunk.js'
 import type { ChainResult } from '../run/chain-chunk.js'
-import { encodeValue } from '../codec.js'
+import { combineOutputs } from '../run/combiner.js'
+import type { BatchFn, PackedJob } from './packing.js'
 
 interface LoadedModule {
   readonly message: AddModule
@@ -75,43 +75,30 @@ export function serveSandbox (port: SandboxPort): void {
   }
 
   /**
-   * A range chunk: the function on each item in order, all outputs together. An ABI v1 function is called in
-   * a plain loop (no promise per item): the grid's cheapest path, as fast as calling it in a loop at home.
+   * A chunk (a range, or items carried in the input: chunk-view.ts) through its chain of functions
+   * (chain-chunk.ts; an unchained chunk is a chain of one): each item through every function, the tail's
+   * outputs together. When all are ABI v1 functions it is one plain synchronous loop (no promise per item): the
+   * grid's cheapest path, as fast as calling them in a loop at home. An unchained chunk's combiners then fold
+   * its outputs per key (combiner.ts; a chain's tail has none).
    */
-  async function runChunk (fn: FunctionRef, input: Uint8Array, init: SandboxInit): Promise<ChunkResult> {
-    const message = modules.get(fn.module)?.message
-    if (message != null && message.abi === undefined && fn.wasi === undefined && fn.js !== true) {
-      const instance = await instanceOf(fn.module, init)
-      return runRangeChunk(input, item => instance.call(fn.export, item))
-    }
-    const started = performance.now()
-    const chunk = decodeRangeChunk(input)
-    const outputs: Emitted[] = []
-    for (let i = 0; i < chunk.count; i++) {
-      try {
-        for (const output of await call(fn, encodeValue(rangeItem(chunk, i)), init)) outputs.push(output)
-      } catch (err) {
-        return { ok: false, error: itemError(chunk, i, err), item: i }
-      }
-    }
-    return { ok: true, outputs, ms: performance.now() - started }
-  }
-
-  /**
-   * A chained chunk (core/run/chain-chunk.ts): each item through every function of the chain. When all are
-   * ABI v1 functions the whole chain is one plain synchronous loop, as a single chunk is.
-   */
-  async function runChain (fns: readonly FunctionRef[], input: Uint8Array, init: SandboxInit): Promise<ChainResult> {
+  async function runChunk (job: PackedJob, batch: RunBatch, init: SandboxInit): Promise<ChainResult> {
+    const head: BatchFn = batch.fns[job.fn]
+    const fns = job.chain > 0 ? [head, ...batch.chains![job.chain - 1].map(k => batch.fns[k])] : [head]
+    const view = chunkView(job.chunk!, job.input)
     const plain = fns.every(fn => modules.get(fn.module)?.message.abi === undefined && fn.wasi === undefined && fn.js !== true)
+    let result: ChainResult
     if (plain) {
       const calls: Array<(item: Uint8Array) => Emitted[]> = []
       for (const fn of fns) {
         const instance = await instanceOf(fn.module, init)
         calls.push(item => instance.call(fn.export, item))
       }
-      return runChainChunk(input, calls)
-    }
-    return await runChainChunkAsync(input, fns.map(fn => async (item: Uint8Array) => await call(fn, item, init)))
+      result = runChainChunk(view, calls)
+    } else result = await runChainChunkAsync(view, fns.map(fn => async (item: Uint8Array) => await call(fn, item, init)))
+    if (!result.ok || fns.length > 1 || head.combine == null) return result
+    const started = performance.now() - result.ms
+    const outputs = await combineOutputs(result.outputs, head.combine, async (f, item) => await call(f, item, init))
+    return { ok: true, outputs: outputs as Emitted[], ms: performance.now() - started, emitted: result.emitted }
   }
 
   async function runBatch (batch: RunBatch, { init, progress }: Settings): Promise<void> {
@@ -123,16 +110,13 @@ export function serveSandbox (port: SandboxPort): void {
       const fn = batch.fns[jobs[i].fn]
       progress.started(batch.seq, i)
       try {
-        const chain = jobs[i].chain
-        if (jobs[i].chunk && chain > 0) {
-          const result = await runChain([fn, ...batch.chains![chain - 1].map(k => batch.fns[k])], jobs[i].input, init)
-          if (result.ok) writer.chain(result.outputs, result.ms, result.emitted)
-          else writer.error(result.error, result.item, result.stage)
-        } else if (jobs[i].chunk) {
-          const result = await runChunk(fn, jobs[i].input, init)
-          if (result.ok) writer.chunk(result.outputs, result.ms)
-          else writer.error(result.error, result.item)
-        } else writer.ok(await call(fn, jobs[i].input, init))
+        const job = jobs[i]
+        if (job.chunk != null) {
+          const result = await runChunk(job, batch, init)
+          if (!result.ok) writer.error(result.error, result.item, job.chain > 0 ? result.stage : undefined)
+          else if (job.chain > 0) writer.chain(result.outputs, result.ms, result.emitted)
+          else writer.chunk(result.outputs, result.ms)
+        } else writer.ok(await call(fn, job.input, init))
       } catch (err) {
         writer.error(errorToData(err))
       }

@@ -16,6 +16,8 @@ export interface WorkerJoin {
   readonly sideInputs?: boolean
   /** Whether it runs range chunks, core/run/chunks.ts (default true). */
   readonly chunks?: boolean
+  /** Whether it runs item chunks, core/run/item-chunks.ts, and combines chunk outputs (default true). */
+  readonly itemChunks?: boolean
   /** Whether it runs chained chunks, core/run/chain-plan.ts (default true). */
   readonly chains?: boolean
 }

@@ -5,11 +5,12 @@
  */
 import type { JobBoard } from '../grid/job-board.js'
 import type { SessionChannel } from './session-channel.js'
-import { FEATURE_CHAINS, FEATURE_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, MAX_RECALL_IDS, fnToWire, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { FEATURE_CHAINS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, MAX_RECALL_IDS, jobToWire, outcomeFromWire } from '../protocol/job-messages.js'
+import { chunkFieldsOf } from '../protocol/chunk-fields.js'
 import { coordinatorProof, newJoinNonce, verifyJoinProof } from '../protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND, PerSecondLimit } from './peer-limits.js'
-import type { FunctionRef, Job } from '../jobs.js'
-import type { CoordinatorMessage, WireFn, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
+import type { Job } from '../jobs.js'
+import type { CoordinatorMessage, WorkerInfo, WorkerMessage } from '../protocol/job-messages.js'
 import { describeRefusal, describeSessionEnd, isBreach } from './session-reasons.js'
 import type { Refusal, SessionEnd } from './session-reasons.js'
 
@@ -224,9 +225,10 @@ export class WorkerSession {
     }
     this.id = id
     this.send({ t: 'welcome', v: JOB_PROTOCOL_VERSION, flow: this.flowName, run: this.runId })
-    // cluster membership comes from the declared labels; side-input jobs only go to workers that can run them
+    // cluster membership comes from the declared labels; each kind of work goes only to workers whose hello
+    // announced its feature (core/run/worker-caps.ts)
     const can = (feature: string): boolean => this.features?.includes(feature) === true
-    this.board.join(this.id, { labels: info.labels, threads: info.threads, sideInputs: can(FEATURE_SIDE_INPUTS), chunks: can(FEATURE_CHUNKS), chains: can(FEATURE_CHAINS) })
+    this.board.join(this.id, { labels: info.labels, threads: info.threads, sideInputs: can(FEATURE_SIDE_INPUTS), chunks: can(FEATURE_CHUNKS), itemChunks: can(FEATURE_ITEM_CHUNKS), chains: can(FEATURE_CHAINS) })
     const offWork = this.board.onWork(() => { this.pump() })
     const offRefused = this.board.onRefused(worker => { if (worker === this.id) this.refuse({ kind: 'verification' }) })
     const offRecall = this.features?.includes(FEATURE_RECALL) === true ? this.board.onRecall?.(recalled => { this.recall(recalled) }) : undefined
@@ -252,11 +254,9 @@ export class WorkerSession {
       this.credits -= jobs.length
       for (const job of jobs) this.held.add(job.id)
       const side = this.sideOf(jobs)
-      let chunks: number[] | undefined
-      for (const job of jobs) if (job.chunk != null) (chunks ??= []).push(job.id)
-      const chains = chunks != null ? chainsOf(jobs) : undefined
+      const chunks = chunkFieldsOf(jobs)
       const wire = jobs.map(jobToWire)
-      this.send(side == null && chunks == null ? { t: 'jobs', jobs: wire } : { t: 'jobs', jobs: wire, ...(side != null ? { side } : {}), ...(chunks != null ? { chunks } : {}), ...(chains != null ? { chains } : {}) })
+      this.send(side == null && chunks == null ? { t: 'jobs', jobs: wire } : { t: 'jobs', jobs: wire, ...(side != null ? { side } : {}), ...chunks })
     }
   }
 
@@ -306,17 +306,4 @@ export class WorkerSession {
       this.events.left?.(this.id, describeSessionEnd(end), end)
     }
   }
-}
-
-/** Chained chunks' chains, each listed once with its jobs (a run's chain is one array, so jobs share it). */
-function chainsOf (jobs: readonly Job[]): Array<[WireFn[], number[]]> | undefined {
-  let byChain: Map<readonly FunctionRef[], number[]> | undefined
-  for (const job of jobs) {
-    if (job.chain == null) continue
-    byChain ??= new Map()
-    const ids = byChain.get(job.chain)
-    if (ids == null) byChain.set(job.chain, [job.id])
-    else ids.push(job.id)
-  }
-  return byChain == null ? undefined : [...byChain].map(([chain, ids]) => [chain.map(fnToWire), ids])
 }

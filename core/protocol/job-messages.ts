@@ -14,8 +14,10 @@
  *                               ←  jobs [[id, module, export, input, timeoutMs(, kind)], …]  (the 6th element only for WASI commands,
  *                                   their io mode, and JavaScript functions, "js"); `chunks`: ids of the jobs
  *                                   that are range chunks (core/run/chunks.ts), only to workers with the feature;
+ *                                   `items`: ids of item chunks (core/run/item-chunks.ts); `combine`: per function,
+ *                                   the chunks whose outputs on a port the worker folds with it (core/run/combiner.ts);
  *                                   `chains`: [[fns after the job's own, job ids], …] for chained chunks
- *                                   (core/run/chain-plan.ts), only to workers with the `chains` feature
+ *                                   (core/run/chain-plan.ts); each only to workers with its feature (worker-caps.ts)
  *     results [[id, 1, [[port, bytes], …]] | [id, 0, name, message(, item(, stage))] | [id, 2, packed outputs, ms(, emitted)], …] + pull
  *                                  (the last for a chunk: its outputs in one byte string, packed-outputs.ts;
  *                                   `emitted` for a chained chunk: the outputs of each stage before the tail)
@@ -86,8 +88,13 @@ export interface WorkerInfo {
 export const FEATURE_SIDE_INPUTS = 'side-inputs'
 /** The worker runs range chunks (jobs listed in a `jobs` message's `chunks`) and reports them packed. */
 export const FEATURE_CHUNKS = 'chunks'
+/** The worker runs item chunks (`items`) and combines a chunk's outputs (`combine`). */
+export const FEATURE_ITEM_CHUNKS = 'item-chunks'
 /** The worker runs chained chunks (a `jobs` message's `chains`) and reports `emitted` and a failing `stage`. */
 export const FEATURE_CHAINS = 'chains'
+
+/** A `jobs` message's combiner: the chunks (ids) whose outputs on `port` are folded with the function. */
+export type WireCombine = [jobIds: number[], port: number, module: string, exportName: string, kind?: WasiIo | typeof JS_KIND]
 /** The worker drops recalled jobs (`recall`) and says which (`dropped`). */
 export const FEATURE_RECALL = 'recall'
 /**
@@ -111,7 +118,10 @@ export type WorkerMessage =
 export type CoordinatorMessage =
   | { readonly t: 'welcome', readonly v: number, readonly flow: string, readonly run: string }
   /** `side`: for jobs of stages with a side input, [side input name, ids of the jobs that read it]. */
-  | { readonly t: 'jobs', readonly jobs: readonly WireJob[], readonly side?: ReadonlyArray<[name: string, jobIds: number[]]>, readonly chunks?: readonly number[], readonly chains?: ReadonlyArray<[fns: WireFn[], jobIds: number[]]> }
+  | {
+    readonly t: 'jobs', readonly jobs: readonly WireJob[], readonly side?: ReadonlyArray<[name: string, jobIds: number[]]>, readonly chunks?: readonly number[],
+    readonly items?: readonly number[], readonly combine?: readonly WireCombine[], readonly chains?: ReadonlyArray<[fns: WireFn[], jobIds: number[]]>
+  }
   /** The value of a side input (msgpack), newer versions replace older ones. Sent only to workers with the feature. */
   | { readonly t: 'side', readonly name: string, readonly version: number, readonly value: Uint8Array }
   | { readonly t: 'done', readonly ok: boolean }
@@ -200,6 +210,11 @@ function isWireChain (v: unknown): v is [WireFn[], number[]] {
     Array.isArray(v[1]) && v[1].every(isId)
 }
 
+function isWireCombine (v: unknown): v is WireCombine {
+  return Array.isArray(v) && (v.length === 4 || (v.length === 5 && (WASI_IO_MODES.includes(v[4]) || v[4] === JS_KIND))) &&
+    Array.isArray(v[0]) && v[0].length <= 1024 && v[0].every(isId) && isCount(v[1], 255) && isShortString(v[2], 128) && isShortString(v[3])
+}
+
 function isWireJob (v: unknown): v is WireJob {
   return Array.isArray(v) && (v.length === 5 || (v.length === 6 && (WASI_IO_MODES.includes(v[5]) || v[5] === JS_KIND))) && isId(v[0]) && isShortString(v[1], 128) && isShortString(v[2]) && v[3] instanceof Uint8Array && isCount(v[4], 86_400_000)
 }
@@ -229,6 +244,8 @@ export function isCoordinatorMessage (v: unknown): v is CoordinatorMessage {
     case 'jobs': return Array.isArray(v.jobs) && v.jobs.every(isWireJob) &&
       (v.side === undefined || (Array.isArray(v.side) && v.side.every(s => Array.isArray(s) && s.length === 2 && isShortString(s[0]) && Array.isArray(s[1]) && s[1].every(isId)))) &&
       (v.chunks === undefined || (Array.isArray(v.chunks) && v.chunks.length <= v.jobs.length && v.chunks.every(isId))) &&
+      (v.items === undefined || (Array.isArray(v.items) && v.items.length <= v.jobs.length && v.items.every(isId))) &&
+      (v.combine === undefined || (Array.isArray(v.combine) && v.combine.length <= 64 && v.combine.every(isWireCombine))) &&
       (v.chains === undefined || (Array.isArray(v.chains) && v.chains.length <= v.jobs.length && v.chains.every(isWireChain)))
     case 'side': return isShortString(v.name) && isId(v.version) && v.value instanceof Uint8Array
     case 'done': return typeof v.ok === 'boolean'

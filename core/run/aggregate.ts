@@ -4,10 +4,11 @@
  * gives the same result). When upstream work is finished the stage is finalised: remaining values are
  * combined until each key holds one value, then one `[key, value]` item per key is emitted.
  */
-import { decodeValue, encodeValue } from '../codec.js'
-import { describe } from '../util/describe.js'
+import { decodeValue } from '../codec.js'
+import { describeBytes } from '../util/describe.js'
 import { AggregateInputError, GridError } from '../errors.js'
 import { packArray } from '../util/msgpack-bytes.js'
+import { skipValue } from '../util/msgpack-skip.js'
 
 /** Values combined per job: large enough to amortise a job, small enough to spread a hot key over workers. */
 export const FAN_IN = 64
@@ -38,18 +39,18 @@ export class KeyedAggregate {
 
   /** Adds one input item; throws AggregateInputError if it is not a `[key, value]` pair. */
   add (item: Uint8Array): void {
-    const pair = decodeValue(item)
-    if (!Array.isArray(pair) || pair.length !== 2) {
-      throw new AggregateInputError(`stage "${this.stage}" aggregates [key, value] pairs, but received ${describe(pair)}`)
+    // a pair's key and value are byte ranges of it: only the key is decoded (its identity), the value is copied
+    const keyEnd = item[0] === 0x92 ? skipValue(item, 1) : -1
+    if (keyEnd < 0 || skipValue(item, keyEnd) !== item.length) {
+      throw new AggregateInputError(`stage "${this.stage}" aggregates [key, value] pairs, but received ${describeBytes(item)}`)
     }
-    const [key, value] = pair as [unknown, unknown]
-    const id = keyId(key)
+    const id = keyId(decodeValue(item.subarray(1, keyEnd)))
     let state = this.keys.get(id)
     if (state == null) {
-      state = { keyBytes: encodeValue(key), values: [], combining: 0 }
+      state = { keyBytes: item.slice(1, keyEnd), values: [], combining: 0 }
       this.keys.set(id, state)
     }
-    state.values.push(encodeValue(value))
+    state.values.push(item.slice(keyEnd))
   }
 
   /**

@@ -1,15 +1,15 @@
 /**
- * A chained chunk on the worker (chain-plan.ts): each item of a range chunk goes through the chain's
- * functions f1 → f2 → … → fn, every output of f_k feeding f_{k+1} in order (depth first, so at most one
+ * A chunk on the worker, chained or not (chain-plan.ts): each item of the chunk (chunk-view.ts: a range's, or
+ * items carried in the input; chains start from ranges only) goes through the chain's functions f1 → f2 → … → fn, every output of f_k feeding f_{k+1} in order (depth first, so at most one
  * item's outputs per stage are held), and the tail's outputs come back in item order. Besides them, how many
  * outputs each stage before the tail emitted: the coordinator counts `done` and `emitted` per stage from it.
  * A stage before the tail passes only port 0 on (it has one output port); emitting elsewhere fails the item.
+ * An unchained chunk is a chain of one: the same loop, no emitted counts.
  */
 import type { Emitted } from '../abi/abi.js'
-import { encodeValue } from '../codec.js'
 import { OutputLimitError } from '../errors.js'
 import type { ErrorData } from '../jobs.js'
-import { decodeRangeChunk, itemError, rangeItem } from './chunks.js'
+import type { ChunkView } from './chunk-view.js'
 
 /** Most stages in one chain: bounds the recursion here and the chain's description on the wire. */
 export const MAX_CHAIN_STAGES = 16
@@ -21,10 +21,9 @@ export type ChainResult =
 
 interface Failure { readonly stage: number, readonly err: unknown }
 
-/** Runs a chained range chunk with a synchronous call per stage (ABI v1 instances: a plain loop, no promises). */
-export function runChainChunk (input: Uint8Array, calls: ReadonlyArray<(item: Uint8Array) => readonly Emitted[]>): ChainResult {
+/** Runs a chunk with a synchronous call per stage (ABI v1 instances: a plain loop, no promises). */
+export function runChainChunk (chunk: ChunkView, calls: ReadonlyArray<(item: Uint8Array) => readonly Emitted[]>): ChainResult {
   const started = performance.now()
-  const chunk = decodeRangeChunk(input)
   const outputs: Emitted[] = []
   const emitted = new Array<number>(calls.length - 1).fill(0)
   const feed = (k: number, item: Uint8Array): Failure | undefined => {
@@ -48,16 +47,15 @@ export function runChainChunk (input: Uint8Array, calls: ReadonlyArray<(item: Ui
     return undefined
   }
   for (let i = 0; i < chunk.count; i++) {
-    const failed = feed(0, encodeValue(rangeItem(chunk, i)))
-    if (failed != null) return { ok: false, error: itemError(chunk, i, failed.err), item: i, stage: failed.stage }
+    const failed = feed(0, chunk.item(i))
+    if (failed != null) return { ok: false, error: chunk.error(i, failed.err), item: i, stage: failed.stage }
   }
   return { ok: true, outputs, ms: performance.now() - started, emitted }
 }
 
 /** The same for functions called asynchronously (WASI commands, JavaScript functions, or a mix). */
-export async function runChainChunkAsync (input: Uint8Array, calls: ReadonlyArray<(item: Uint8Array) => Promise<readonly Emitted[]>>): Promise<ChainResult> {
+export async function runChainChunkAsync (chunk: ChunkView, calls: ReadonlyArray<(item: Uint8Array) => Promise<readonly Emitted[]>>): Promise<ChainResult> {
   const started = performance.now()
-  const chunk = decodeRangeChunk(input)
   const outputs: Emitted[] = []
   const emitted = new Array<number>(calls.length - 1).fill(0)
   const feed = async (k: number, item: Uint8Array): Promise<Failure | undefined> => {
@@ -81,8 +79,8 @@ export async function runChainChunkAsync (input: Uint8Array, calls: ReadonlyArra
     return undefined
   }
   for (let i = 0; i < chunk.count; i++) {
-    const failed = await feed(0, encodeValue(rangeItem(chunk, i)))
-    if (failed != null) return { ok: false, error: itemError(chunk, i, failed.err), item: i, stage: failed.stage }
+    const failed = await feed(0, chunk.item(i))
+    if (failed != null) return { ok: false, error: chunk.error(i, failed.err), item: i, stage: failed.stage }
   }
   return { ok: true, outputs, ms: performance.now() - started, emitted }
 }

@@ -15,7 +15,8 @@ import { encodeValue } from '../codec.js'
 import { errorToData, OutputLimitError } from '../errors.js'
 import type { ErrorData, FunctionRef, JobOutcome } from '../jobs.js'
 import { observeChunk } from './chunk-plan.js'
-import { encodeRangeChunk, rangeItem } from './chunks.js'
+import { isRangeChunk, rangeItem } from './chunks.js'
+import { rangeWork, splitAtItem } from './chunk-split.js'
 import type { RangeChunk } from './chunks.js'
 import type { Router, SinkDelivery } from './router.js'
 import type { RunStatus } from './run-status.js'
@@ -107,13 +108,12 @@ export function applyChainOutputs (init: ChainOutcomeInit, record: OutJob, outpu
  */
 export function failChainItem (init: ChainOutcomeInit, record: OutJob, index: number, position: number, error: ErrorData): void {
   const { stage: head, work, worker } = record
-  const chunk = work.chunk!
-  const rest: Work[] = []
-  if (index > 0) rest.push(chunkWork({ start: chunk.start, count: index, step: chunk.step }, work.attempts))
-  if (index + 1 < chunk.count) rest.push(chunkWork({ start: rangeItem(chunk, index + 1), count: chunk.count - index - 1, step: chunk.step }, work.attempts))
+  const chunk = work.chunk as RangeChunk
+  const { rest } = splitAtItem(work, index)
   // back to the front: the later chunk first, so the earlier one runs first
   for (let i = rest.length - 1; i >= 0; i--) head.queue.putBack(rest[i], worker)
-  const item = chunkWork({ start: rangeItem(chunk, index), count: 1, step: chunk.step }, work.attempts)
+  // the item alone stays a chained chunk: it runs through the whole chain again
+  const item = rangeWork({ start: rangeItem(chunk, index), count: 1, step: chunk.step }, work.attempts)
   failChainAttempt(init, head, item, position, worker, error)
 }
 
@@ -134,15 +134,11 @@ function failChainAttempt (init: ChainOutcomeInit, head: StageState, work: Work,
   stage.counts.failed++
   const where = position == null ? `in the chain ${chainName(chain)} (the whole chunk)` : `in stage "${stage.spec.name}" of the chain ${chainName(chain)}`
   // a lone item is named by its value; a whole chunk (a tail emitting on a wrong port) by [start, count, step]
-  const input = work.chunk?.count === 1 ? encodeValue(work.chunk.start) : work.input
+  const input = isRangeChunk(work.chunk) && work.chunk.count === 1 ? encodeValue(work.chunk.start) : work.input
   init.status.fail({ stage: stage.spec.name, input, attempts: work.attempts, error: { name: error.name, message: `${where}: ${error.message}` } })
 }
 
 /** "a → b → c" */
 export function chainName (chain: ChainState): string {
   return chain.stages.map(s => s.spec.name).join(' → ')
-}
-
-function chunkWork (chunk: RangeChunk, attempts: number): Work {
-  return { input: encodeRangeChunk(chunk), attempts, chunk }
 }

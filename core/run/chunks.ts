@@ -10,6 +10,7 @@ import { decodeValue, encodeValue } from '../codec.js'
 import type { Emitted } from '../abi/abi.js'
 import type { ErrorData } from '../jobs.js'
 import { errorToData } from '../errors.js'
+import type { ItemChunk } from './item-chunks.js'
 
 /** Items start, start + step, … (count of them). */
 export interface RangeChunk {
@@ -78,10 +79,20 @@ export function rangeItem (chunk: RangeChunk, i: number): number {
   return chunk.start + i * chunk.step
 }
 
+/** Whether a Work's chunk is a range's (an item chunk, item-chunks.ts, has a `kind`). */
+export function isRangeChunk (chunk: RangeChunk | ItemChunk | undefined): chunk is RangeChunk {
+  return chunk != null && !('kind' in chunk)
+}
+
 /** Largest chunk: 2^16 items (at ~1 µs an item, 65 ms; bounds a result message whatever the sizer says). */
 export const MAX_CHUNK_ITEMS = 65536
 /** Worker time a chunk should take: long enough that per-job costs vanish, short enough to spread work. */
 export const TARGET_CHUNK_MS = 25
+/**
+ * The same for a chunk whose outputs the worker combines (combiner.ts): the more pairs a chunk holds, the
+ * more fold into one per key, and the fewer partials the coordinator folds.
+ */
+export const TARGET_COMBINED_CHUNK_MS = 100
 /** Output bytes a chunk should stay under (its result is one message, capped at 32 MiB on the job stream). */
 export const TARGET_CHUNK_BYTES = 4 * 1024 * 1024
 /** Growth per measurement at most (×8): early samples (a cold JIT, an instantiation) are noisy. */
@@ -99,7 +110,8 @@ export class ChunkSizer {
   private items = 0
   private current = 1
 
-  constructor (private readonly keep = 0.7) {}
+  /** `targetMs`: the worker time a chunk aims at (longer for stages whose outputs are combined: combiner.ts). */
+  constructor (private readonly keep = 0.7, private readonly targetMs = TARGET_CHUNK_MS) {}
 
   /** A chunk of `items` ran for `ms` on its worker and emitted `bytes`. */
   observe (items: number, ms: number, bytes: number): void {
@@ -107,7 +119,7 @@ export class ChunkSizer {
     this.ms = this.ms * this.keep + Math.max(ms, 0.001)
     this.bytes = this.bytes * this.keep + bytes
     this.items = this.items * this.keep + items
-    const byTime = TARGET_CHUNK_MS * this.items / this.ms
+    const byTime = this.targetMs * this.items / this.ms
     const byBytes = this.bytes > 0 ? TARGET_CHUNK_BYTES * this.items / this.bytes : MAX_CHUNK_ITEMS
     const wanted = Math.min(byTime, byBytes, this.current * MAX_GROWTH, MAX_CHUNK_ITEMS)
     this.current = wanted < 1 ? 1 : 2 ** Math.floor(Math.log2(wanted))

@@ -76,6 +76,8 @@ export type { RunProgress, StageProgress } from './run-progress.js'
 /** Items waiting for sinks above which no more jobs are handed out (a slow sink throttles the flow). */
 export const SINK_HIGH_WATER = 16384
 const SOURCE_CHUNK = 1024
+/** Items of a split file source read per pull (below the high-water mark): the largest chunk. */
+const ITEM_SOURCE_PIECE = MAX_CHUNK_ITEMS
 const LEASE_CHECK_MS = 1000
 
 export class FlowRun {
@@ -134,12 +136,12 @@ export class FlowRun {
   }
 
   /**
-   * A network worker joined (with the labels from its hello): it may be a member of clusters.
-   * `sideInputs`: whether it can run jobs of stages with a side input; `threads`: how many jobs it runs at
-   * once (a stage with maxInstances never puts more of its jobs on one worker).
+   * A network worker joined (with the labels from its hello): it may be a member of clusters. Its threads
+   * (a stage with maxInstances never puts more of its jobs on one worker) and features decide what it gets
+   * (core/run/worker-caps.ts).
    */
   join (worker: string, joined: WorkerJoin): void {
-    if (this.state.workerJoined(worker, joined.labels, joined.sideInputs ?? true, joined.threads, joined.chunks ?? true, joined.chains ?? true)) this.changed()
+    if (this.state.workerJoined(worker, joined.labels, joined)) this.changed()
   }
 
   /** The current value of a side input, if it has one. */
@@ -260,8 +262,11 @@ export class FlowRun {
             if (this.init.resume != null) await new Promise(resolve => setTimeout(resolve, 0))
             continue
           }
-          const items = await cursor.read(budget)
-          if (items.length === 0) {
+          // a split file source is read a chunk's worth at a time, its items cut into chunks as workers ask
+          const split = this.state.splitsItems(name)
+          const items = await cursor.read(split ? ITEM_SOURCE_PIECE : budget)
+          if (split && items.length > 0) this.state.offerSourceItems(name, items)
+          else if (items.length === 0) {
             open.delete(name)
             this.deliver(this.state.sourceExhausted(name))
           } else {

@@ -14,9 +14,9 @@ import type { ChunkRecord, JobRecord } from '../journal/journal.js'
 import type { ResumePoint } from '../journal/resume-point.js'
 import type { RunStatus } from './run-status.js'
 import type { StageState, Work } from './stage-state.js'
-import { encodeRangeChunk, rangeItem } from './chunks.js'
+import { failureInput, rangeWork, splitAtItem } from './chunk-split.js'
+import { isRangeChunk } from './chunks.js'
 import type { RangeChunk } from './chunks.js'
-import { encodeValue } from '../codec.js'
 
 export interface SinkDelivery {
   readonly sink: string
@@ -93,8 +93,10 @@ export class Router {
     // a chunk (or an item of one retried alone) is a chunk record, found by its items on resume: its input
     // [start, count, step] could equal an item's, so it is never a job record. A chained chunk (chain-run.ts)
     // is accepted for the chain's tail with the head's range: not journaled (a resumed run runs it again)
-    const span = work.chunk ?? work.fromChunk
-    if (span != null && stage.chunks == null) return true
+    // An item chunk is not journaled: a resumed run reads its file again (its sinks skip what they wrote)
+    if (work.chunk != null && !isRangeChunk(work.chunk)) return true
+    const span = isRangeChunk(work.chunk) ? work.chunk : work.fromChunk
+    if (span != null && stage.chunks?.ranges == null) return true
     if (span != null) this.chunkRecords.push({ stage: stage.spec.name, start: span.start, count: span.count, step: span.step, outputs, ...(tag != null ? { tag } : {}) })
     else this.records.push(tag != null ? { stage: stage.spec.name, input: work.input, outputs, tag } : { stage: stage.spec.name, input: work.input, outputs })
     return true
@@ -119,7 +121,7 @@ export class Router {
     const spans: RangeChunk[] = []
     for (const record of resume.chunksWithin(stage.spec.name, piece)) {
       const chunk = { start: record.start, count: record.count, step: record.step }
-      this.replays.push({ stage, work: chunkWork(chunk, 0), record })
+      this.replays.push({ stage, work: rangeWork(chunk, 0), record })
       spans.push(chunk)
     }
     return spans
@@ -171,14 +173,10 @@ export class Router {
    * chunks, their attempts unchanged.
    */
   failChunkItem (stage: StageState, work: Work, index: number, worker: string, error: ErrorData): void {
-    const chunk = work.chunk!
-    const rest: Work[] = []
-    if (index > 0) rest.push(chunkWork({ start: chunk.start, count: index, step: chunk.step }, work.attempts))
-    if (index + 1 < chunk.count) rest.push(chunkWork({ start: rangeItem(chunk, index + 1), count: chunk.count - index - 1, step: chunk.step }, work.attempts))
+    const { rest, item } = splitAtItem(work, index)
     // back to the front: the later chunk first, so the earlier one runs first
     for (let i = rest.length - 1; i >= 0; i--) stage.queue.putBack(rest[i], worker)
-    const item = rangeItem(chunk, index)
-    this.failAttempt(stage, { input: encodeValue(item), attempts: work.attempts, fromChunk: { start: item, count: 1, step: chunk.step } }, worker, error)
+    this.failAttempt(stage, item, worker, error)
   }
 
   /** Counts a failed attempt of `worker`'s job: the work goes back to the front of its queue, or the run fails. */
@@ -196,7 +194,7 @@ export class Router {
       return
     }
     stage.counts.failed++
-    this.init.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts, error })
+    this.init.status.fail({ stage: stage.spec.name, input: failureInput(work), attempts: work.attempts, error })
   }
 
   /**
@@ -227,8 +225,4 @@ export class Router {
     }
     return true
   }
-}
-
-function chunkWork (chunk: RangeChunk, attempts: number): Work {
-  return { input: encodeRangeChunk(chunk), attempts, chunk }
 }

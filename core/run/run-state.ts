@@ -30,12 +30,11 @@ import { Router } from './router.js'
 import type { SinkDelivery } from './router.js'
 import { RunStatus } from './run-status.js'
 import type { JobFailure } from './run-status.js'
-import type { RangeChunk } from './chunks.js'
-import { observeChunk, splitRangeSources } from './chunk-plan.js'
-import { planChains } from './chain-plan.js'
-import type { ChainPlan } from './chain-plan.js'
+import { isRangeChunk, type RangeChunk } from './chunks.js'
+import { ChunkPlan, observeChunk } from './chunk-plan.js'
+import { planChains, type ChainPlan } from './chain-plan.js'
 import { attachChains, completeChainChunk } from './chain-run.js'
-import { WorkerCaps } from './worker-caps.js'
+import { WorkerCaps, type WorkerFeatures } from './worker-caps.js'
 import { ChunklessWorkers } from './worker-features.js'
 
 export type { StageCounts } from './stage-state.js'
@@ -80,12 +79,12 @@ export class RunState {
   readonly sideValues = new SideValues()
   /** Streams read as side inputs. */
   private readonly sideStreams = new Set<string>()
-  /** What each network worker can do: threads, features (side inputs, chunks, chains). */
+  /** What each network worker can do: threads, features (side inputs, range and item chunks, chains). */
   private readonly caps = new WorkerCaps()
-  /** Workers that joined without `chunks` while the run has chunked stages (worker-features.ts). */
-  readonly chunkless: ChunklessWorkers
-  /** Range sources handed out as chunks → the stages reading them (chunk-plan.ts). */
-  private readonly splitReaders: ReadonlyMap<string, readonly string[]>
+  /** Workers that joined unable to run some chunked stage's chunks (worker-features.ts). */
+  readonly chunkless = new ChunklessWorkers()
+  /** Sources handed out as chunks (ranges) and item chunks (files) → the stages reading them (chunk-plan.ts). */
+  private readonly chunkPlan: ChunkPlan
   /** Stages that run chained, and why others do not (chain-plan.ts), decided at start. */
   readonly chains: ChainPlan
   private sideListener: ((name: string, value: SideValue) => void) | undefined
@@ -100,16 +99,14 @@ export class RunState {
     this.openSources = new Set(Object.keys(spec.sources))
     this.membership = new ClusterMembership(spec.clusters)
     for (const stage of Object.values(spec.stages)) if (stage.kind === 'map' && stage.sideInput != null) this.sideStreams.add(stage.sideInput)
-    this.splitReaders = splitRangeSources(spec, graph, this.sideStreams)
-    const chunked = new Set([...this.splitReaders.values()].flat())
-    this.chunkless = new ChunklessWorkers([...chunked])
+    this.chunkPlan = new ChunkPlan(spec, graph, this.sideStreams, functions)
     const resume = init.resume
     for (const stage of Object.values(spec.stages)) {
       const fn = functions.get(stage.function)
       if (fn == null) throw new Error(`no module for function "${stage.function}" of stage "${stage.name}"`)
-      this.stages.set(stage.name, createStageState(stage, fn, this.membership, { chunked: chunked.has(stage.name) }))
+      this.stages.set(stage.name, createStageState(stage, fn, this.membership, this.chunkPlan.stageOptions(stage.name)))
     }
-    this.chains = planChains(spec, graph, chunked)
+    this.chains = planChains(spec, graph, this.chunkPlan.rangeStages)
     attachChains(this.chains.chains, this.stages)
     this.priority = [...graph.order].reverse()
       .map(name => this.stages.get(name))
@@ -134,14 +131,20 @@ export class RunState {
   }
 
   /** Whether `source` (a range) is handed out as chunks (offerSourceRange) rather than item by item. */
-  splitsRange (source: string): boolean { return this.splitReaders.has(source) }
+  splitsRange (source: string): boolean { return this.chunkPlan.ranges.has(source) }
 
   /** A piece of a split range, queued uncut where it is read (range-queue.ts); journaled chunks in it replay. */
   offerSourceRange (source: string, range: RangeChunk): SinkDelivery[] {
     const deliveries: SinkDelivery[] = []
-    for (const stage of (this.splitReaders.get(source) ?? []).map(name => this.stages.get(name)!)) stage.chunks!.queue.pushRange(range, this.router.replayChunks(stage, range))
+    for (const stage of (this.chunkPlan.ranges.get(source) ?? []).map(name => this.stages.get(name)!)) stage.chunks!.ranges!.pushRange(range, this.router.replayChunks(stage, range))
     this.completion.settle(deliveries)
     return deliveries
+  }
+
+  /** Whether `source` (a file) is handed out as item chunks (offerSourceItems: queued uncut at every reader). */
+  splitsItems (source: string): boolean { return this.chunkPlan.items.has(source) }
+  offerSourceItems (source: string, items: readonly Uint8Array[]): void {
+    for (const name of this.chunkPlan.items.get(source) ?? []) this.stages.get(name)!.chunks!.items!.pushItems(items)
   }
 
   sourceExhausted (source: string): SinkDelivery[] {
@@ -235,10 +238,8 @@ export class RunState {
 
   private completeJob (record: OutJob, outcome: JobOutcome, deliveries: SinkDelivery[]): void {
     const { stage, work, worker } = record
-    if (stage.chain != null && work.chunk != null) {
-      completeChainChunk({ router: this.router, status: this.status, perWorker: this.perWorker }, record, outcome, deliveries)
-      return
-    }
+    // a chain head's range chunks ran the whole chain (chain-run.ts); its item chunks, as any stage's
+    if (stage.chain != null && isRangeChunk(work.chunk)) return completeChainChunk({ router: this.router, status: this.status, perWorker: this.perWorker }, record, outcome, deliveries)
     if (!outcome.ok) {
       if (work.chunk != null && outcome.item != null && outcome.item < work.chunk.count) this.router.failChunkItem(stage, work, outcome.item, worker, outcome.error)
       else this.router.failAttempt(stage, work, worker, outcome.error)
@@ -300,12 +301,12 @@ export class RunState {
   }
 
   /**
-   * A network worker joined with these labels: it may become a member of clusters. Returns whether any
-   * cluster's membership changed (pinned work may now be handed out).
+   * A network worker joined with these labels (it may become a member of clusters) and what it can run
+   * (`can`, worker-caps.ts). Returns whether any cluster's membership changed (pinned work may now be handed out).
    */
-  workerJoined (worker: string, labels: readonly string[], sideInputs = true, threads?: number, chunks = true, chains = true): boolean {
-    this.caps.joined(worker, sideInputs, threads, chunks, chains)
-    this.chunkless.joined(worker, chunks)
+  workerJoined (worker: string, labels: readonly string[], can: WorkerFeatures = {}): boolean {
+    this.caps.joined(worker, can)
+    this.chunkless.joined(worker, [...this.stages.values()].filter(s => s.chunks != null && !this.caps.mayRunChunks(s, worker)).map(s => s.spec.name))
     return this.membership.join(worker, labels)
   }
 

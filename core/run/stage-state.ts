@@ -5,7 +5,7 @@
  */
 import type { StageSpec } from '../flow/model.js'
 import { streamOf } from '../flow/model.js'
-import type { FunctionRef, Job } from '../jobs.js'
+import type { FunctionRef, Job, JobCombiner } from '../jobs.js'
 import { KeyedAggregate } from './aggregate.js'
 import { AggregateQueue } from './queues/aggregate-queue.js'
 import { BroadcastQueue } from './queues/broadcast-queue.js'
@@ -15,7 +15,8 @@ import { SharedQueue } from './queues/shared-queue.js'
 import type { MembershipView, StageQueue, Work } from './queues/stage-queue.js'
 import { VerifiedQueue } from './queues/verified-queue.js'
 import { RangeQueue } from './queues/range-queue.js'
-import { ChunkSizer } from './chunks.js'
+import { ChunkSizer, TARGET_COMBINED_CHUNK_MS } from './chunks.js'
+import { ItemChunkQueue } from './queues/item-chunk-queue.js'
 import type { ChainState } from './chain-run.js'
 
 export type { Work } from './queues/stage-queue.js'
@@ -45,12 +46,26 @@ export interface StageState {
    * Stages a split range source feeds (chunkable: see `takesChunks`): the queue that cuts its chunks and the
    * sizer that learns their cost per item.
    */
-  readonly chunks?: { readonly queue: RangeQueue, readonly sizer: ChunkSizer }
-  /** A chain's head (chain-plan.ts): its chunks run the whole chain; set once at run start (chain-run.ts). */
+  readonly chunks?: StageChunks
+  /** A chain's head (chain-plan.ts): its range chunks run the whole chain; set once at run start (chain-run.ts). */
   chain?: ChainState
   inFlight: number
   readonly counts: StageCounts
 }
+
+/** How a chunked stage's work is cut (a stage may read a split range and a split file source both). */
+export interface StageChunks {
+  readonly sizer: ChunkSizer
+  /** A split range source feeds the stage. */
+  readonly ranges?: RangeQueue
+  /** A split file source feeds the stage. */
+  readonly items?: ItemChunkQueue
+  /** Output ports whose only reader is an aggregate stage: a chunk's outputs there are combined (combiner.ts). */
+  readonly combine?: readonly ChunkCombiner[]
+}
+
+/** A port of a chunked map stage whose outputs the worker folds with an aggregate's combine function. */
+export type ChunkCombiner = JobCombiner
 
 export interface StageCounts {
   done: number
@@ -77,36 +92,48 @@ export function takesChunks (stage: StageSpec): boolean {
   return stage.kind === 'map' && stage.sideInput == null && stage.broadcast !== true && stage.partition == null
 }
 
-/** The job that runs `work` of `stage`: a plain job, one with a side input, a range chunk or a chained chunk. */
+/**
+ * The job that runs `work` of `stage`: a plain job, one with a side input, or a chunk (of a range or of items)
+ * with the stage's combiners; a chain head's range chunks are chained chunks (chains start from ranges only).
+ */
 export function jobOf (stage: StageState, work: Work, id: number): Job {
   const { fn, spec } = stage
-  if (work.chunk != null) {
-    // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
-    const chain = stage.chain
-    if (chain != null) return { id, fn, input: work.input, timeoutMs: chain.timeoutMs, chunk: 'range', chain: chain.fns }
-    return { id, fn, input: work.input, timeoutMs: spec.timeoutMs, chunk: 'range' }
-  }
-  if (stage.side == null) return { id, fn, input: work.input, timeoutMs: spec.timeoutMs }
-  return { id, fn, input: work.input, timeoutMs: spec.timeoutMs, side: stage.side }
+  if (work.chunk == null) return stage.side == null ? { id, fn, input: work.input, timeoutMs: spec.timeoutMs } : { id, fn, input: work.input, timeoutMs: spec.timeoutMs, side: stage.side }
+  // a chunk is sized to a small fraction of the stage's timeout, which it must meet as a whole
+  const chunk = 'kind' in work.chunk ? 'items' : 'range'
+  const chain = stage.chain
+  if (chain != null && chunk === 'range') return { id, fn, input: work.input, timeoutMs: chain.timeoutMs, chunk, chain: chain.fns }
+  const combine = stage.chunks?.combine
+  return combine == null ? { id, fn, input: work.input, timeoutMs: spec.timeoutMs, chunk } : { id, fn, input: work.input, timeoutMs: spec.timeoutMs, chunk, combine }
 }
 
 export interface StageStateOptions {
   /** A split range source feeds the stage: its queue cuts chunks (range-queue.ts). */
   readonly chunked?: boolean
+  /** A split file source feeds the stage: its queue cuts item chunks (item-chunk-queue.ts). */
+  readonly itemChunked?: boolean
+  /** Ports of a chunked stage whose outputs workers combine (chunk-plan.ts, chunkCombiners). */
+  readonly combine?: readonly ChunkCombiner[]
 }
 
 export function createStageState (stage: StageSpec, fn: FunctionRef, membership: MembershipView, options: StageStateOptions = {}): StageState {
   const aggregate = stage.kind === 'aggregate' ? new KeyedAggregate(stage.name) : undefined
   const queue = queueFor(stage, membership)
-  let chunks: StageState['chunks']
-  if (options.chunked === true) {
-    const sizer = new ChunkSizer()
-    chunks = { sizer, queue: new RangeQueue({ inner: queue, size: () => sizer.size }) }
+  let chunks: StageChunks | undefined
+  let top = queue
+  if (options.chunked === true || options.itemChunked === true) {
+    const combined = options.combine != null && options.combine.length > 0
+    const sizer = combined ? new ChunkSizer(undefined, TARGET_COMBINED_CHUNK_MS) : new ChunkSizer()
+    const size = (): number => sizer.size
+    const ranges = options.chunked === true ? new RangeQueue({ inner: queue, size }) : undefined
+    const items = options.itemChunked === true ? new ItemChunkQueue({ inner: ranges ?? queue, size }) : undefined
+    top = items ?? ranges ?? queue
+    chunks = { sizer, ranges, items, ...(combined ? { combine: options.combine } : {}) }
   }
   return {
     spec: stage,
     fn,
-    queue: aggregate != null ? new AggregateQueue(aggregate, queue) : chunks?.queue ?? queue,
+    queue: aggregate != null ? new AggregateQueue(aggregate, queue) : top,
     chunks,
     maxInFlight: stage.maxInstances ?? Number.POSITIVE_INFINITY,
     portStreams: stage.outputs.map(port => streamOf(stage.name, port)),

@@ -17,7 +17,7 @@ import type { Trust } from './coordinator-trust.js'
 import type { SessionChannel } from '../peer/session-channel.js'
 import { CreditWindow } from './credits.js'
 import { RecalledJobs } from './recalled-jobs.js'
-import { FEATURE_CHAINS, FEATURE_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, outcomeToWire } from '../protocol/job-messages.js'
+import { FEATURE_CHAINS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL, FEATURE_SIDE_INPUTS, JOB_PROTOCOL_VERSION, outcomeToWire } from '../protocol/job-messages.js'
 import { SideValues } from '../protocol/side-values.js'
 import { missingModule, modulesOf, receivedJobs } from './received-jobs.js'
 import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../protocol/join-proof.js'
@@ -156,7 +156,7 @@ export class WorkerAgent {
     const closed = new Promise<Error | undefined>(resolve => channel.onClose(resolve))
     channel.onMessage(message => { this.onMessage(message) })
     const info = typeof this.init.info === 'function' ? this.init.info() : this.init.info
-    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS, FEATURE_CHAINS, FEATURE_RECALL] } as const
+    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: info, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_CHAINS, FEATURE_RECALL] } as const
     this.send(this.helloNonce == null ? hello : { ...hello, nonce: this.helloNonce })
     if (this.trust === 'open') this.grant()
     else if (peers == null) this.distrust('no authenticated peer ids for this session, so no proof can be checked')

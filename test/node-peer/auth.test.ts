@@ -20,7 +20,7 @@ import { encodeValue } from '../../core/codec.js'
 import { ANNOUNCE_TOPIC } from '../../core/protocol/announce.js'
 import { FrameChannel } from '../../core/protocol/frame-channel.js'
 import { encodeFrame } from '../../core/protocol/frames.js'
-import { FEATURE_CHUNKS, FEATURE_SIDE_INPUTS, isCoordinatorMessage, JOB_PROTOCOL, JOB_PROTOCOL_VERSION, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
+import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_SIDE_INPUTS, isCoordinatorMessage, JOB_PROTOCOL, JOB_PROTOCOL_VERSION, MAX_JOB_FRAME_BYTES } from '../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../core/protocol/job-messages.js'
 import { joinProof, newJoinNonce, verifyCoordinatorProof } from '../../core/protocol/join-proof.js'
 import { MAX_JOB_MESSAGES_PER_SECOND } from '../../core/peer/peer-limits.js'
@@ -48,7 +48,7 @@ class Session {
     const stream = await node.dialProtocol(coordinator, JOB_PROTOCOL)
     const session = new Session(new FrameChannel<CoordinatorMessage, WorkerMessage>(stream, { guard: isCoordinatorMessage, maxFrameBytes: MAX_JOB_FRAME_BYTES }))
     // the features of today's workers: the primes range is handed out in chunks, only to workers that run them
-    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name, threads: 1, platform: 'test', labels: [] }, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS] } as const
+    const hello = { t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name, threads: 1, platform: 'test', labels: [] }, features: [FEATURE_SIDE_INPUTS, FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS] } as const
     session.channel.send(nonce == null ? hello : { ...hello, nonce })
     return session
   }

@@ -9,11 +9,13 @@
  *   verified-queue.ts     every item run on several distinct workers until the replicas agree
  *   aggregate-queue.ts    items fold into the stage's keyed aggregate; its combine jobs wait in an inner queue
  *   range-queue.ts        pieces of a split range source, cut into chunks as workers ask (into an inner queue)
+ *   item-chunk-queue.ts   items of a split file source, cut into item chunks as workers ask (likewise)
  *
  * The run state keeps no count of its own: the work queued in a run is the sum of its queues' sizes, so
  * sources are throttled (high water) on exactly what waits. Pure bookkeeping: no I/O, no timers.
  */
 import type { RangeChunk } from '../chunks.js'
+import type { ItemChunk } from '../item-chunks.js'
 import type { ReplicaGroup } from '../verification.js'
 
 /** One item of work for a stage: the input of the job (or jobs, for replicas) it becomes. */
@@ -28,9 +30,12 @@ export interface Work {
   member?: string
   /** Partitioned stages: the identity of the item's key. */
   readonly partKey?: string
-  /** A chunk of a split range source (`input` is its encoding): one job for `chunk.count` items. */
-  readonly chunk?: RangeChunk
-  /** The one item of a chunk retried alone (router.ts, failChunkItem): journaled as a chunk of one item. */
+  /**
+   * A chunk: one job for `chunk.count` items, of a split range source (`input` is its encoding) or of a split
+   * file source (an ItemChunk: `input` holds the items, packed).
+   */
+  readonly chunk?: RangeChunk | ItemChunk
+  /** The one item of a range chunk retried alone (router.ts, failChunkItem): journaled as a chunk of one item. */
   readonly fromChunk?: RangeChunk
   /** Stages with `verify`: the replicas of this work (set when its first replica is handed out). */
   group?: ReplicaGroup

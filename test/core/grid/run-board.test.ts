@@ -14,7 +14,7 @@ import { RunBoard } from '../../../core/grid/run-board.js'
 import type { Job, JobOutcome } from '../../../core/jobs.js'
 import type { SessionChannel } from '../../../core/peer/session-channel.js'
 import { WorkerSession } from '../../../core/peer/worker-session.js'
-import { FEATURE_CHUNKS, FEATURE_RECALL, JOB_PROTOCOL_VERSION, outcomeToWire } from '../../../core/protocol/job-messages.js'
+import { FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL, JOB_PROTOCOL_VERSION, outcomeToWire } from '../../../core/protocol/job-messages.js'
 import type { CoordinatorMessage, WorkerMessage } from '../../../core/protocol/job-messages.js'
 import { withSideValue } from '../../../core/protocol/side-values.js'
 import { FlowRun } from '../../../core/run/flow-run.js'
@@ -207,7 +207,7 @@ describe('RunBoard', () => {
     board.add(b)
     const channel = new StubChannel()
     const session = new WorkerSession(board, channel, 'board', 'board-1', info => `worker/${info.name}`)
-    channel.receive({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name: 's', threads: 1, platform: 'test', labels: [] }, features: [FEATURE_CHUNKS] })
+    channel.receive({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name: 's', threads: 1, platform: 'test', labels: [] }, features: [FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS] })
     const stopA = new AbortController()
     const doneA = a.run({ signal: stopA.signal }).catch(() => undefined)
     const doneB = b.run()
@@ -250,7 +250,7 @@ describe('RunBoard', () => {
     board.add(b)
     const channel = new StubChannel()
     const session = new WorkerSession(board, channel, 'board', 'board-1', info => `worker/${info.name}`)
-    channel.receive({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name: 's', threads: 1, platform: 'test', labels: [] }, features: [FEATURE_CHUNKS, FEATURE_RECALL] })
+    channel.receive({ t: 'hello', v: JOB_PROTOCOL_VERSION, worker: { name: 's', threads: 1, platform: 'test', labels: [] }, features: [FEATURE_CHUNKS, FEATURE_ITEM_CHUNKS, FEATURE_RECALL] })
     const stopA = new AbortController()
     const stopB = new AbortController()
     const done = [a.run({ signal: stopA.signal }).catch(() => undefined), b.run({ signal: stopB.signal }).catch(() => undefined)]

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { fnFromWire, fnToWire, isCoordinatorMessage, isWorkerMessage, jobToWire, outcomeFromWire, outcomeToWire } from '../../../core/protocol/job-messages.js'
 import { encodeRangeChunk } from '../../../core/run/chunks.js'
 import { MAX_CHAIN_STAGES } from '../../../core/run/chain-chunk.js'
-import { markChunks } from '../../../core/worker/received-jobs.js'
+import { withChunkFields } from '../../../core/protocol/chunk-fields.js'
 import type { FunctionRef, Job } from '../../../core/jobs.js'
 
 const module = 'ab'.repeat(32)
@@ -18,7 +18,7 @@ describe('chained chunks on the wire', () => {
     assert.deepEqual(wireChain.map(fnFromWire), chain)
     const message = { t: 'jobs', jobs: [jobToWire(job), jobToWire({ ...job, id: 8 }), jobToWire({ ...job, id: 9, chain: undefined })], chunks: [7, 8, 9], chains: [[wireChain, [7, 8]]] }
     assert.equal(isCoordinatorMessage(message), true)
-    const jobs = markChunks([{ ...job, chain: undefined, chunk: undefined }, { ...job, id: 8, chain: undefined, chunk: undefined }, { ...job, id: 9, chain: undefined, chunk: undefined }], message.chunks, message.chains as never)
+    const jobs = withChunkFields([{ ...job, chain: undefined, chunk: undefined }, { ...job, id: 8, chain: undefined, chunk: undefined }, { ...job, id: 9, chain: undefined, chunk: undefined }], message as never)
     assert.deepEqual(jobs.map(j => [j.chunk, j.chain?.map(f => f.export)]), [['range', ['inc', 'f', 'g']], ['range', ['inc', 'f', 'g']], ['range', undefined]])
     assert.equal(jobs[0].chain, jobs[1].chain, 'one chain array per message (the executor packs it once per batch)')
   })

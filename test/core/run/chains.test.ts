@@ -98,8 +98,8 @@ describe('RunState: chained stages', () => {
 
   it('a worker whose hello lacks the chains feature gets no work of the chain\'s head; one with it does', () => {
     const state = chainState()
-    state.workerJoined('old', [], true, 1, true, false)
-    state.workerJoined('new', [], true, 1, true, true)
+    state.workerJoined('old', [], { threads: 1, chains: false })
+    state.workerJoined('new', [], { threads: 1 })
     assert.deepEqual(state.takeJobs(4, 'old', 0), [])
     const jobs = state.takeJobs(4, 'new', 0)
     assert.ok(jobs.length > 0 && jobs.every(j => j.chain != null))

@@ -9,9 +9,9 @@ const spec = flow([values('nums', list(0, 20))], [stage('B', 'B', ['nums'], { ma
 describe('RunState: maxInstances spread over workers', () => {
   it('a worker holds at most its thread count of a capped stage; the cap holds over all workers', () => {
     const state = makeState(spec)
-    state.workerJoined('worker/0', [], true, 1)
-    state.workerJoined('worker/1', [], true, 1)
-    state.workerJoined('worker/2', [], true, 2)
+    state.workerJoined('worker/0', [], { threads: 1 })
+    state.workerJoined('worker/1', [], { threads: 1 })
+    state.workerJoined('worker/2', [], { threads: 2 })
     const sim = new Sim(state, { B: identity })
     sim.offer('nums', list(0, 20))
     const a = sim.take('worker/0', 10)
@@ -31,12 +31,12 @@ describe('RunState: maxInstances spread over workers', () => {
 
   it('a worker that leaves frees its places', () => {
     const state = makeState(spec)
-    state.workerJoined('worker/0', [], true, 1)
+    state.workerJoined('worker/0', [], { threads: 1 })
     const sim = new Sim(state, { B: identity })
     sim.offer('nums', list(0, 20))
     assert.equal(sim.take('worker/0').length, 1)
     state.release('worker/0')
-    state.workerJoined('worker/0', [], true, 1)
+    state.workerJoined('worker/0', [], { threads: 1 })
     const again = sim.take('worker/0')
     assert.equal(again.length, 1)
     sim.run('worker/0', again)

@@ -58,7 +58,7 @@ describe('RunState: stages with a side input', () => {
 
   it('a worker whose hello lacked the feature gets no side-input jobs, others do', () => {
     const state = makeState(spec())
-    state.workerJoined('worker/old', [], false)
+    state.workerJoined('worker/old', [], { sideInputs: false })
     state.workerJoined('worker/new', [])
     const sim = new Sim(state, { scale, double: x => [[0, x * 2]] })
     sim.offer('params', [10])

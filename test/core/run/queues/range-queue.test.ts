@@ -11,7 +11,7 @@ import { work } from './queue-helpers.js'
 
 stageQueueCompliance('RangeQueue (shared inside)', () => new RangeQueue({ inner: new SharedQueue(), size: () => 4 }))
 
-const chunkOf = (w: Work | undefined): RangeChunk | undefined => w?.chunk
+const chunkOf = (w: Work | undefined): RangeChunk | undefined => w?.chunk as RangeChunk | undefined
 const cutAll = (q: RangeQueue, worker = 'w'): RangeChunk[] => {
   const out: RangeChunk[] = []
   for (let w = q.take(worker); w != null; w = q.take(worker)) out.push(chunkOf(w)!)
