@@ -136,19 +136,26 @@ export class FunctionInstance {
   }
 
   /**
-   * The same call, each output appended to `sink` (no object per output). `input`: msgpack bytes, or a number
-   * whose msgpack encoding is written straight into memory (a range item: the bytes `encodeValue` gives).
+   * The same call, each output appended to `sink` (no object per output). The input: `len` msgpack bytes of
+   * `src` from `at` (copied into the guest's memory), or, when `src` is a number, a range item whose msgpack
+   * encoding is written straight into memory (the bytes `encodeValue` gives; `at` and `len` unused).
    */
-  callPacked (fn: ExportFn, input: Uint8Array | number, sink: PackedSink): void {
+  callPacked (fn: ExportFn, src: Uint8Array | number, at: number, len: number, sink: PackedSink): void {
     this.sink = sink
     this.outputBytes = 0
     try {
-      if (typeof input === 'number') {
-        const len = msgpackNumberLength(input)
+      if (typeof src === 'number') {
+        len = msgpackNumberLength(src)
         const ptr = this.reserveInput(len)
-        writeMsgpackNumber(this.view, ptr, input)
+        writeMsgpackNumber(this.view, ptr, src)
         fn(ptr, len)
-      } else fn(this.place(input), input.length)
+      } else {
+        const ptr = this.reserveInput(len)
+        // short inputs byte by byte: a subarray per item would cost more than the copy
+        if (len <= 16) for (let k = 0; k < len; k++) this.view[ptr + k] = src[at + k]
+        else this.view.set(src.subarray(at, at + len), ptr)
+        fn(ptr, len)
+      }
     } catch (err) {
       throw this.failed(err)
     } finally {

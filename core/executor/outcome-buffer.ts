@@ -16,14 +16,10 @@
 import type { Emitted } from '../abi/abi.js'
 import type { PackedSink } from '../abi/host.js'
 import type { ErrorData } from '../jobs.js'
+import { packedOutputBytes, writePackedOutput } from '../protocol/packed-outputs.js'
 
 const utf8Encoder = new TextEncoder()
 const utf8Decoder = new TextDecoder()
-
-/** Bytes before each output of a packed block: port (u8), length (u32). */
-const PACKED_HEADER = 5
-/** Outputs this short are copied byte by byte (a subarray per output would cost more than the copy). */
-const SHORT_COPY = 16
 
 /** Builds an outcome buffer record by record, growing by doubling. */
 export class OutcomeWriter implements PackedSink {
@@ -71,19 +67,9 @@ export class OutcomeWriter implements PackedSink {
 
   /** One output of the open packed record: `len` bytes of `src` at `ptr` on `port` (0–255). */
   append (port: number, src: Uint8Array, ptr: number, len: number): void {
-    let pos = this.pos
-    if (pos + PACKED_HEADER + len > this.bytes.length) this.reserve(PACKED_HEADER + len)
-    const bytes = this.bytes
-    bytes[pos] = port
-    bytes[pos + 1] = len
-    bytes[pos + 2] = len >>> 8
-    bytes[pos + 3] = len >>> 16
-    bytes[pos + 4] = len >>> 24
-    pos += PACKED_HEADER
-    if (len <= SHORT_COPY) {
-      for (let k = 0; k < len; k++) bytes[pos + k] = src[ptr + k]
-    } else bytes.set(src.subarray(ptr, ptr + len), pos)
-    this.pos = pos + len
+    const size = packedOutputBytes(len)
+    if (this.pos + size > this.bytes.length) this.reserve(size)
+    this.pos = writePackedOutput(this.bytes, this.pos, port, src, ptr, len)
   }
 
   /** Closes the open packed record: the chunk ran `ms`, and `emitted` are the counts of a chain's earlier stages. */

@@ -21,8 +21,7 @@ import { ProgressReporter } from './timeout-watch.js'
 import { chunkView } from '../run/chunk-view.js'
 import type { ChunkView } from '../run/chunk-view.js'
 import { runChain, runChainChunk, runChainChunkAsync } from '../run/chain-chunk.js'
-import type { ChainInput, ChainResult } from '../run/chain-chunk.js'
-import { encodeValue } from '../codec.js'
+import type { ChainResult, StageCall } from '../run/chain-chunk.js'
 import { combineOutputs } from '../run/combiner.js'
 import type { BatchFn, PackedJob } from './packing.js'
 
@@ -97,17 +96,16 @@ export function serveSandbox (port: SandboxPort): void {
     const plain = fns.every(fn => modules.get(fn.module)?.message.abi === undefined && fn.wasi === undefined && fn.js !== true)
     const combined = fns.length === 1 && head.combine != null
     if (plain && !combined) {
-      const before: Array<(item: ChainInput) => Emitted[]> = []
-      for (const fn of fns.slice(0, -1)) {
+      const calls: StageCall[] = []
+      for (const fn of fns) {
         const instance = await instanceOf(fn.module, init)
-        before.push(item => instance.call(fn.export, typeof item === 'number' ? encodeValue(item) : item))
+        // looked up at the first call, so that a missing export fails the item that reaches it, as `call` does
+        let exported: ExportFn | undefined
+        calls.push((src, at, len, out) => { instance.callPacked(exported ??= instance.exportFn(fn.export), src, at, len, out) })
       }
-      const tailRef = fns[fns.length - 1]
-      const tail = await instanceOf(tailRef.module, init)
-      // looked up at the first call, so that a missing export fails the item that reaches it, as `call` does
-      let exported: ExportFn | undefined
+      const tail = calls.pop()!
       writer.beginPacked(fns.length, view.count * PACKED_BYTES_GUESS)
-      const run = runChain(view, before, item => { tail.callPacked(exported ??= tail.exportFn(tailRef.export), item, writer) })
+      const run = runChain(view, calls, (src, at, len) => { tail(src, at, len, writer) })
       if (run.ok) writer.endPacked(run.ms, fns.length > 1 ? run.emitted : undefined)
       else {
         writer.abortPacked()

@@ -27,7 +27,7 @@ function runPacked (instance: FunctionInstance, exportName: string, view: Return
   const writer = new OutcomeWriter(64) // small: the record grows while outputs arrive
   const fn = instance.exportFn(exportName)
   writer.beginPacked(1)
-  const run = runChain(view, [], item => { instance.callPacked(fn, item, writer) })
+  const run = runChain(view, [], (src, at, len) => { instance.callPacked(fn, src, at, len, writer) })
   if (!run.ok) {
     writer.abortPacked()
     return { run }
@@ -107,7 +107,7 @@ it('an item chunk through a memory that grows at every alloc and every call: out
   assert.ok(instance.memoryBytes >= 2 * items.length * 65536, 'the memory grew under the host\'s views')
 })
 
-it('a chain whose tail calls packed: the same outputs and stage counts as runChainChunk with call', async () => {
+it('a chain called packed (head into a scratch buffer, tail into the record): the same outputs and stage counts as runChainChunk with call', async () => {
   const a = await FunctionInstance.instantiate(double.module, double.memory)
   const b = await FunctionInstance.instantiate(double.module, double.memory)
   const view = chunkView('range', encodeRangeChunk({ start: 1, count: 6, step: 3 }))
@@ -115,8 +115,9 @@ it('a chain whose tail calls packed: the same outputs and stage counts as runCha
   // one instance serves both stages, as when a chain calls one module twice
   const writer = new OutcomeWriter(64)
   writer.beginPacked(2)
+  const doubleFn = a.exportFn('double')
   const emitN = a.exportFn('emit_n')
-  const run = runChain(view, [item => a.call('double', typeof item === 'number' ? encodeValue(item) : item)], item => { a.callPacked(emitN, item, writer) })
+  const run = runChain(view, [(src, at, len, out) => { a.callPacked(doubleFn, src, at, len, out) }], (src, at, len) => { a.callPacked(emitN, src, at, len, writer) })
   assert.ok(run.ok)
   writer.endPacked(run.ms, run.emitted)
   const { buffer, byteLength } = writer.finish()
