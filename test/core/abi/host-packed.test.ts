@@ -12,7 +12,7 @@ import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { OutcomeWriter, unpackOutcomes } from '../../../core/executor/outcome-buffer.js'
 import { packOutputs } from '../../../core/protocol/packed-outputs.js'
 import { runChain, runChainChunk } from '../../../core/run/chain-chunk.js'
-import type { ChainRun } from '../../../core/run/chain-chunk.js'
+import type { ChainRun, StageCall } from '../../../core/run/chain-chunk.js'
 import { chunkView } from '../../../core/run/chunk-view.js'
 import { encodeRangeChunk } from '../../../core/run/chunks.js'
 import type { RangeChunk } from '../../../core/run/chunks.js'
@@ -129,4 +129,39 @@ it('a chain called packed (head into a scratch buffer, tail into the record): th
   assert.equal(expected.outputs.length, 2 + 8 + 14 + 20 + 26 + 32)
   assert.deepEqual(outcome.packed, packOutputs(expected.outputs))
   assert.deepEqual(expected.outputs.slice(0, 4).map(o => [o.port, decodeValue(o.bytes)]), [[0, 0], [1, 1], [0, 0], [1, 1]])
+})
+
+it('a chained stage emitting on another port than 0 fails its item at that stage; long outputs pass between stages whole', async () => {
+  const a = await FunctionInstance.instantiate(double.module, double.memory)
+  const emitN = a.exportFn('emit_n')
+  const doubleFn = a.exportFn('double')
+  const writer = new OutcomeWriter(64)
+  writer.beginPacked(2)
+  // emit_n(0) emits nothing, emit_n(1) one output on port 0, emit_n(2) a second one on port 1
+  const run = runChain(chunkView('range', encodeRangeChunk({ start: 0, count: 4, step: 1 })),
+    [(src, at, len, out) => { a.callPacked(emitN, src, at, len, out) }], (src, at, len) => { a.callPacked(doubleFn, src, at, len, writer) })
+  writer.abortPacked()
+  assert.equal(run.ok, false)
+  if (!run.ok) {
+    assert.equal(run.item, 2)
+    assert.equal(run.stage, 0)
+    assert.equal(run.error.name, 'OutputLimitError')
+    assert.match(run.error.message, /^item 2 of a chunk: emitted on port 1, but the stage has 1 output/)
+  }
+
+  const echo = await FunctionInstance.instantiate(growEcho.module, growEcho.memory)
+  const echoFn = echo.exportFn('echo')
+  // long outputs, copied whole between stages (grow-echo places each input in a fresh 64 KiB page)
+  const items = ['v'.repeat(3000), 'short', 'u'.repeat(60000)].map(s => encodeValue(s))
+  const chained = new OutcomeWriter(64)
+  chained.beginPacked(3)
+  const call: StageCall = (src, at, len, out) => { echo.callPacked(echoFn, src, at, len, out) }
+  const ok = runChain(chunkView('items', packItems(items)), [call, call], (src, at, len) => { call(src, at, len, chained) })
+  assert.ok(ok.ok)
+  chained.endPacked(ok.ms, ok.emitted)
+  const { buffer, byteLength } = chained.finish()
+  const [outcome] = unpackOutcomes(buffer, byteLength, 1)
+  assert.ok(outcome.ok && outcome.packed !== undefined)
+  assert.deepEqual(outcome.emitted, [3, 3])
+  assert.deepEqual(outcome.packed, packOutputs(items.map(bytes => ({ port: 0, bytes }))))
 })
