@@ -39,62 +39,73 @@ export function intJson (bytes: Uint8Array): string | undefined {
 export function jsonlOfBlocks (blocks: readonly Uint8Array[]): Buffer {
   let size = 0
   for (const block of blocks) size += block.length
-  let out = Buffer.allocUnsafe(Math.max(64, size * 2))
+  let out: Buffer = Buffer.allocUnsafe(Math.max(64, size * 2))
   let at = 0
-  const room = (n: number): void => {
-    if (at + n <= out.length) return
-    const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, at + n))
-    out.copy(bigger, 0, 0, at)
-    out = bigger
-  }
   for (const block of blocks) {
     let pos = 0
     while (pos < block.length) {
       const len = (block[pos + 1] | block[pos + 2] << 8 | block[pos + 3] << 16 | block[pos + 4] << 24) >>> 0
-      const item = block.subarray(pos + 5, pos + 5 + len)
-      pos += 5 + len
-      const int = msgpackInt(item)
-      if (int !== undefined) {
-        room(12)
+      const int = msgpackIntAt(block, pos + 5, len)
+      if (out.length - at < 24) out = grown(out, at, 24)
+      if (int === int) { // not NaN
         at = writeInt(out, at, int)
       } else {
-        const line = Buffer.from(toJsonLine(decodeValue(item)))
-        room(line.length + 1)
+        const line = Buffer.from(toJsonLine(decodeValue(block.subarray(pos + 5, pos + 5 + len))))
+        if (out.length - at < line.length + 1) out = grown(out, at, line.length + 1)
         at += line.copy(out, at)
       }
       out[at++] = 0x0a
+      pos += 5 + len
     }
   }
   return out.subarray(0, at)
 }
 
-/** The value of a msgpack integer of up to 32 bits, read from its bytes; undefined for anything else. */
-function msgpackInt (bytes: Uint8Array): number | undefined {
-  const first = bytes[0]
-  const n = bytes.length
-  if (n === 1) return first <= 0x7f ? first : first >= 0xe0 ? first - 0x100 : undefined
+function grown (out: Buffer, used: number, more: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, used + more))
+  out.copy(bigger, 0, 0, used)
+  return bigger
+}
+
+/** The msgpack integer of up to 32 bits in `len` bytes at `at`; NaN for anything else (kept a number: hot path). */
+function msgpackIntAt (b: Uint8Array, at: number, len: number): number {
+  const first = b[at]
+  if (len === 1) return first <= 0x7f ? first : first >= 0xe0 ? first - 0x100 : NaN
   switch (first) {
-    case 0xcc: return n === 2 ? bytes[1] : undefined
-    case 0xcd: return n === 3 ? bytes[1] << 8 | bytes[2] : undefined
-    case 0xce: return n === 5 ? (bytes[1] << 24 | bytes[2] << 16 | bytes[3] << 8 | bytes[4]) >>> 0 : undefined
-    case 0xd0: return n === 2 ? bytes[1] << 24 >> 24 : undefined
-    case 0xd1: return n === 3 ? (bytes[1] << 8 | bytes[2]) << 16 >> 16 : undefined
-    case 0xd2: return n === 5 ? bytes[1] << 24 | bytes[2] << 16 | bytes[3] << 8 | bytes[4] : undefined
-    default: return undefined
+    case 0xcc: return len === 2 ? b[at + 1] : NaN
+    case 0xcd: return len === 3 ? b[at + 1] << 8 | b[at + 2] : NaN
+    case 0xce: return len === 5 ? (b[at + 1] << 24 | b[at + 2] << 16 | b[at + 3] << 8 | b[at + 4]) >>> 0 : NaN
+    case 0xd0: return len === 2 ? b[at + 1] << 24 >> 24 : NaN
+    case 0xd1: return len === 3 ? (b[at + 1] << 8 | b[at + 2]) << 16 >> 16 : NaN
+    case 0xd2: return len === 5 ? b[at + 1] << 24 | b[at + 2] << 16 | b[at + 3] << 8 | b[at + 4] : NaN
+    default: return NaN
   }
 }
 
-/** Writes an integer (|n| < 2^32) as ASCII digits at `at`; returns the end. */
+function msgpackInt (bytes: Uint8Array): number | undefined {
+  const n = msgpackIntAt(bytes, 0, bytes.length)
+  return n === n ? n : undefined
+}
+
+/** Writes an integer (|n| ≤ 2^32) as ASCII digits at `at`; returns the end. */
 function writeInt (out: Buffer, at: number, n: number): number {
   if (n < 0) {
     out[at++] = 0x2d
     n = -n
   }
-  let digits = 1
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++
-  for (let i = at + digits - 1; i >= at; i--) {
-    out[i] = 0x30 + n % 10
-    n = Math.floor(n / 10)
+  if (n >= 0x80000000) {
+    // beyond int32: one digit by float division brings it into range
+    const high = Math.floor(n / 10)
+    at = writeInt(out, at, high)
+    out[at] = 0x30 + n - high * 10
+    return at + 1
   }
-  return at + digits
+  let end = at + 1
+  for (let rest = n; rest >= 10; rest = (rest / 10) | 0) end++
+  for (let i = end - 1; i >= at; i--) {
+    const next = (n / 10) | 0
+    out[i] = 0x30 + n - next * 10
+    n = next
+  }
+  return end
 }
