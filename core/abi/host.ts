@@ -173,10 +173,7 @@ export class FunctionInstance {
   /** `len` bytes from the guest's allocator, checked to lie in memory (the view is fresh after it). */
   private reserveInput (len: number): number {
     const ptr = this.alloc(len) >>> 0
-    if (ptr + len > this.view.length) {
-      this.refreshView()
-      if (ptr + len > this.view.length) throw new WasmTrapError(`${ALLOC_EXPORT}(${len}) returned ${ptr}, outside memory`)
-    }
+    if (!this.inMemory(ptr + len)) throw new WasmTrapError(`${ALLOC_EXPORT}(${len}) returned ${ptr}, outside memory`)
     return ptr
   }
 
@@ -206,18 +203,24 @@ export class FunctionInstance {
   }
 
   private refreshView (): void {
-    // memory.grow detaches the old ArrayBuffer (a detached view has length 0): views must be re-created after
-    // guest code grew it. Callers check bounds against the view first and refresh only when that fails.
+    // memory.grow detaches the old ArrayBuffer: views must be re-created after guest code grew it
     if (this.view.buffer !== this.memory.buffer) this.view = new Uint8Array(this.memory.buffer)
+  }
+
+  /**
+   * Whether bytes up to `end` lie in memory, the view made current if it was not. A detached view (memory
+   * grew) has length 0, so the bounds check itself finds out: the view is re-made only after a grow.
+   */
+  private inMemory (end: number): boolean {
+    if (end <= this.view.length && this.view.length > 0) return true
+    this.refreshView()
+    return end <= this.view.length
   }
 
   private emit (port: number, ptr: number, len: number): void {
     ptr >>>= 0
     len >>>= 0
-    if (ptr + len > this.view.length) {
-      this.refreshView()
-      if (ptr + len > this.view.length) throw new WasmTrapError(`${IMPORT_MODULE}.${EMIT_IMPORT}: bytes ${ptr}..${ptr + len} are outside memory`)
-    }
+    if (!this.inMemory(ptr + len)) throw new WasmTrapError(`${IMPORT_MODULE}.${EMIT_IMPORT}: bytes ${ptr}..${ptr + len} are outside memory`)
     this.outputBytes += len
     if (this.outputBytes > this.limits.maxOutputBytes) {
       throw new OutputLimitError(`emitted more than ${this.limits.maxOutputBytes} bytes in one call`)
