@@ -1,21 +1,14 @@
 /** Range chunks in the real thread pool: the sandbox expands them in order, times them, names a failing item. */
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
-import { ThreadPool } from '../../../node-peer/executor/pool.js'
-import { sha256Hex } from '../../../core/abi/host.js'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { encodeRangeChunk } from '../../../core/run/chunks.js'
-import { loadExecutorFixtures } from '../../fixtures/executor/fixtures.js'
+import { loadExecutorFixtures, withFixturePool } from '../../fixtures/executor/fixtures.js'
 
 const fixtures = await loadExecutorFixtures()
 
 it('a range chunk runs every item in order in one job, beside plain jobs; a trapping item fails it with its index', async () => {
-  const pool = new ThreadPool({ threads: 1 })
-  try {
-    const double = await sha256Hex(fixtures.double)
-    const trap = await sha256Hex(fixtures.trap)
-    await pool.addModule(double, fixtures.double)
-    await pool.addModule(trap, fixtures.trap)
+  await withFixturePool({ double: fixtures.double, trap: fixtures.trap }, async (pool, { double, trap }) => {
     const [chunk, plain, failed] = await pool.run([
       { id: 1, fn: { module: double, export: 'double' }, input: encodeRangeChunk({ start: 5, count: 1000, step: 3 }), timeoutMs: 30_000, chunk: 'range' },
       { id: 2, fn: { module: double, export: 'double' }, input: encodeValue(5), timeoutMs: 30_000 },
@@ -36,7 +29,5 @@ it('a range chunk runs every item in order in one job, beside plain jobs; a trap
       assert.equal(failed.item, 0)
       assert.match(failed.error.message, /^item 0 of a chunk: /)
     }
-  } finally {
-    await pool.close()
-  }
+  })
 })
