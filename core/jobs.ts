@@ -71,8 +71,11 @@ export type JobOutcome =
   /**
    * `ms`: only for a chunk, how long it ran on its thread (the coordinator sizes the next chunks by it).
    * `emitted`: only for a chained chunk, the outputs of each function before the last (`fn`, then the chain's).
+   * `packed`: only for a chunk, its outputs in the packed layout (core/protocol/packed-outputs.ts) when whoever
+   * made the outcome had them so; `outputs` then unpacks them on first read (chunkOutcome). Hot paths (the
+   * wire, a sink reading a whole chunk) take the packed bytes as they are: no object per output.
    */
-  | { readonly id: number, readonly ok: true, readonly outputs: readonly Emitted[], readonly ms?: number, readonly emitted?: readonly number[] }
+  | { readonly id: number, readonly ok: true, readonly outputs: readonly Emitted[], readonly ms?: number, readonly emitted?: readonly number[], readonly packed?: Uint8Array }
   /**
    * `item`: only for a chunk, the index of the item that failed (the items before it ran, those after not).
    * `stage`: only for a chained chunk, the position in the chain of the function that failed (0 = `fn`).

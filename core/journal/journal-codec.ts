@@ -5,14 +5,21 @@
  *
  *   header: 0x00, msgpack [format, name, flow sha256, {fn: module sha256}, {source: file sha256}, started]
  *   jobs:   0x01, u32 count, per job: str stage, str? tag, bytes input, u16 outputs, per output: u16 port, bytes
- *   sink:   0x02, str sink, f64 position (-1: none), u32 count, per item: str? tag, bytes item
+ *   sink:   0x02, u8 layout, str sink, f64 position (-1: none), u32 count, then per item
+ *           layout 0 (tagged items): str? tag, bytes item
+ *           layout 1 (untagged): u8 0, u32 LE length, item — the packed-outputs layout of the job stream
+ *           (core/protocol/packed-outputs.ts), so a chunk's packed outputs are written as they came
  *   chunks: 0x03, u32 count, per chunk: str stage, str? tag, f64 start, u32 items, f64 step, u32 outputs,
- *           per output: u16 port, bytes
+ *           bytes packed outputs (packed-outputs.ts)
  * where str = u16 length + UTF-8, str? = u16 0xffff for none, else str, bytes = u32 length + raw bytes.
+ * Numbers are big-endian except inside packed outputs (journal format 2).
  */
 import type { Emitted } from '../abi/abi.js'
 import { decodeValue, encodeValue } from '../codec.js'
 import { nameBytes, Reader, Writer } from './byte-io.js'
+import { isPackedOutputs, packOutputs, unpackOutputs } from '../protocol/packed-outputs.js'
+
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true })
 import { JOURNAL_FORMAT, JournalError } from './journal.js'
 import type { ChunkRecord, JobRecord, JournalEntry, SinkRecord } from './journal.js'
 
@@ -42,19 +49,22 @@ export function encodeEntry (entry: JournalEntry): Uint8Array {
 
 function encodeChunks (chunks: readonly ChunkRecord[]): Uint8Array {
   let size = 5
-  for (const c of chunks) size += stageAndTagSize(c) + 8 + 4 + 8 + 4 + outputsSize(c.outputs)
+  // a chunk's outputs usually came packed from the worker; others are packed here
+  const packedOutputs = chunks.map(c => c.packed != null ? { bytes: c.packed, count: countOutputs(c.packed) } : { bytes: packOutputs(c.outputs), count: c.outputs.length })
+  for (let i = 0; i < chunks.length; i++) size += stageAndTagSize(chunks[i]) + 8 + 4 + 8 + 4 + 4 + packedOutputs[i].bytes.length
   const w = new Writer(size)
   w.u8(CHUNKS)
   w.u32(chunks.length)
-  for (const c of chunks) {
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i]
     w.str(nameBytes(c.stage))
     w.str(c.tag != null ? nameBytes(c.tag) : undefined)
     w.f64(c.start)
     w.u32(c.count)
     w.f64(c.step)
     // a chunk of 65,536 items may emit more than a u16 can count
-    w.u32(c.outputs.length)
-    writeOutputs(w, c.outputs)
+    w.u32(packedOutputs[i].count)
+    w.bytesField(packedOutputs[i].bytes)
   }
   return w.bytes
 }
@@ -95,23 +105,47 @@ function writeOutputs (w: Writer, outputs: readonly Emitted[]): void {
 }
 
 function encodeSink (record: SinkRecord): Uint8Array {
-  const { items, tags } = record
-  let size = 1 + 2 + nameBytes(record.sink).length + 8 + 4
+  const { items, tags, blocks } = record
+  if (tags != null && blocks != null) throw new JournalError('a sink record holds tagged items or packed blocks, not both')
+  const head = 1 + 1 + 2 + nameBytes(record.sink).length + 8 + 4
+  let size = head
+  let count = items.length
   for (let i = 0; i < items.length; i++) {
     const tag = tags?.[i]
-    size += 2 + (tag != null ? nameBytes(tag).length : 0) + 4 + items[i].length
+    size += (tags != null ? 2 + (tag != null ? nameBytes(tag).length : 0) : 1) + 4 + items[i].length
+  }
+  for (const block of blocks ?? []) {
+    size += block.length
+    count += countOutputs(block)
   }
   const w = new Writer(size)
   w.u8(SINK)
+  w.u8(tags != null ? TAGGED : PACKED)
   w.str(nameBytes(record.sink))
   w.f64(record.position ?? -1)
-  w.u32(items.length)
-  for (let i = 0; i < items.length; i++) {
-    const tag = tags?.[i]
-    w.str(tag != null ? nameBytes(tag) : undefined)
-    w.bytesField(items[i])
+  w.u32(count)
+  if (tags != null) {
+    for (let i = 0; i < items.length; i++) {
+      const tag = tags[i]
+      w.str(tag != null ? nameBytes(tag) : undefined)
+      w.bytesField(items[i])
+    }
+    return w.bytes
   }
+  if (items.length > 0) w.raw(packOutputs(items.map(bytes => ({ port: 0, bytes }))))
+  for (const block of blocks ?? []) w.raw(block)
   return w.bytes
+}
+
+/** A sink entry's layouts of its items. */
+const TAGGED = 0
+const PACKED = 1
+
+/** Outputs in a packed block (it came from this coordinator: checked already). */
+function countOutputs (packed: Uint8Array): number {
+  let n = 0
+  for (let pos = 0; pos < packed.length; n++) pos += 5 + ((packed[pos + 1] | packed[pos + 2] << 8 | packed[pos + 3] << 16 | packed[pos + 4] << 24) >>> 0)
+  return n
 }
 
 /** Decodes one entry; throws JournalError when it is not one this version wrote. */
@@ -129,19 +163,14 @@ export function decodeEntry (bytes: Uint8Array): JournalEntry {
       return { kind: 'jobs', jobs }
     }
     case SINK: {
-      const sink = r.str()
-      if (sink == null) throw new JournalError('journal sink entry has no sink')
-      const position = readPosition(r)
-      const count = r.u32()
       const items: Uint8Array[] = []
       const tags: Array<string | undefined> = []
-      for (let i = 0; i < count; i++) {
-        tags.push(r.str())
-        items.push(r.bytesField())
-      }
-      r.end()
+      const { sink, position } = visitSinkItems(bytes, (_at, _sink, tag, item) => {
+        tags.push(tag != null ? readName(tag) : undefined)
+        items.push(item)
+      })
       const tagged = tags.some(t => t != null)
-      return { kind: 'sink', record: { sink, items, ...(tagged ? { tags } : {}), ...(position >= 0 ? { position } : {}) } }
+      return { kind: 'sink', record: { sink, items, ...(tagged ? { tags } : {}), ...(position != null ? { position } : {}) } }
     }
     case CHUNKS: {
       const count = r.u32()
@@ -172,12 +201,10 @@ function readChunk (r: Reader): ChunkRecord {
   const tag = r.str()
   const { start, count, step } = readSpan(r)
   const n = r.u32()
-  const outputs: Emitted[] = []
-  for (let k = 0; k < n; k++) {
-    const port = r.u16()
-    outputs.push({ port, bytes: r.bytesField() })
-  }
-  return tag != null ? { stage, start, count, step, outputs, tag } : { stage, start, count, step, outputs }
+  const packed = r.bytesField()
+  if (!isPackedOutputs(packed) || countOutputs(packed) !== n) throw new JournalError(`journal chunk record's outputs are malformed (${n} expected)`)
+  const outputs = unpackOutputs(packed)
+  return tag != null ? { stage, start, count, step, outputs, packed, tag } : { stage, start, count, step, outputs, packed }
 }
 
 /** Skips one chunk record, returning its stage name's bytes and its range. */
@@ -186,11 +213,8 @@ function skipChunk (r: Reader): { stage: Uint8Array, start: number, count: numbe
   if (stage == null) throw new JournalError('journal chunk record has no stage')
   r.strBytes()
   const span = readSpan(r)
-  const n = r.u32()
-  for (let k = 0; k < n; k++) {
-    r.u16()
-    r.bytesField()
-  }
+  r.u32()
+  r.bytesField()
   return { stage, ...span }
 }
 
@@ -229,7 +253,7 @@ export function entryInfo (payload: Uint8Array): { kind: JournalEntry['kind'], r
     case JOBS: return { kind: 'jobs', records: claimedRecords(new Reader(payload, 1), payload, MIN_JOB_BYTES) }
     case CHUNKS: return { kind: 'chunks', records: claimedRecords(new Reader(payload, 1), payload, MIN_CHUNK_BYTES) }
     case SINK: {
-      const r = new Reader(payload, 1)
+      const r = new Reader(payload, 2)
       r.strBytes()
       r.f64()
       return { kind: 'sink', records: claimedRecords(r, payload, MIN_ITEM_BYTES) }
@@ -248,7 +272,7 @@ function readPosition (r: Reader): number {
 /** Smallest encodings: a job (stage, no tag, input and output count), a chunk and a sink item (no tag, bytes). */
 const MIN_JOB_BYTES = 2 + 2 + 4 + 2
 const MIN_CHUNK_BYTES = 2 + 2 + 8 + 4 + 8 + 4
-const MIN_ITEM_BYTES = 2 + 4
+const MIN_ITEM_BYTES = 1 + 4
 
 /** A record count that the entry's size can hold (a damaged count must not size anything). */
 function claimedRecords (r: Reader, payload: Uint8Array, minBytes: number): number {
@@ -307,16 +331,17 @@ export function jobKeyAt (payload: Uint8Array, at: number): { stage: Uint8Array,
  * and item bytes (views). Throws JournalError for a malformed entry.
  */
 export function visitSinkItems (payload: Uint8Array, visit: (at: number, sink: Uint8Array, tag: Uint8Array | undefined, item: Uint8Array) => void): { sink: string, position?: number } {
-  const r = new Reader(payload, 1)
+  const layout = sinkLayout(payload)
+  const r = new Reader(payload, 2)
   const sinkBytes = r.strBytes()
   if (sinkBytes == null) throw new JournalError('journal sink entry has no sink')
-  const sink = new Reader(payload, 1).str()!
+  const sink = readName(sinkBytes)
   const position = readPosition(r)
   const count = r.u32()
   for (let i = 0; i < count; i++) {
     const at = r.at
-    const tag = r.strBytes()
-    visit(at, sinkBytes, tag, r.bytesField())
+    const { tag, item } = readSinkItem(r, layout)
+    visit(at, sinkBytes, tag, item)
   }
   if (!r.done) throw new JournalError('journal entry has trailing bytes')
   return position >= 0 ? { sink, position } : { sink }
@@ -324,9 +349,31 @@ export function visitSinkItems (payload: Uint8Array, visit: (at: number, sink: U
 
 /** The tag and bytes of the sink item at `at` (an offset `visitSinkItems` gave). */
 export function sinkItemAt (payload: Uint8Array, at: number): { tag: Uint8Array | undefined, item: Uint8Array } {
-  const r = new Reader(payload, at)
-  const tag = r.strBytes()
-  return { tag, item: r.bytesField() }
+  return readSinkItem(new Reader(payload, at), sinkLayout(payload))
+}
+
+function sinkLayout (payload: Uint8Array): number {
+  const layout = payload[1]
+  if (layout !== TAGGED && layout !== PACKED) throw new JournalError(`journal sink entry has an unknown layout ${String(layout)}`)
+  return layout
+}
+
+function readSinkItem (r: Reader, layout: number): { tag: Uint8Array | undefined, item: Uint8Array } {
+  if (layout === TAGGED) {
+    const tag = r.strBytes()
+    return { tag, item: r.bytesField() }
+  }
+  const head = r.raw(5)
+  if (head[0] !== 0) throw new JournalError(`journal sink item is on port ${head[0]}`)
+  return { tag: undefined, item: r.raw((head[1] | head[2] << 8 | head[3] << 16 | head[4] << 24) >>> 0) }
+}
+
+function readName (bytes: Uint8Array): string {
+  try {
+    return fromUtf8.decode(bytes)
+  } catch {
+    throw new JournalError('journal entry has a malformed name')
+  }
 }
 
 /** A name as the journal stores it (UTF-8, cached). */

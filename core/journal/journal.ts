@@ -13,7 +13,7 @@
 import type { Emitted } from '../abi/abi.js'
 import { GridError } from '../errors.js'
 
-export const JOURNAL_FORMAT = 1
+export const JOURNAL_FORMAT = 2
 
 /** The journal cannot be used: unreadable, of another format, or written for another flow or other inputs. */
 export class JournalError extends GridError {
@@ -59,15 +59,22 @@ export interface ChunkRecord {
   readonly count: number
   readonly step: number
   readonly outputs: readonly Emitted[]
+  /** The same outputs packed (core/protocol/packed-outputs.ts), when they came so: journaled as they are. */
+  readonly packed?: Uint8Array
   /** Pinned stages: the member that ran it (its outputs carry that tag). */
   readonly tag?: string
 }
 
-/** Items a sink has safely written; `position` is its size afterwards (file sinks, to cut a torn tail). */
+/**
+ * Items a sink has safely written; `position` is its size afterwards (file sinks, to cut a torn tail).
+ * `blocks`: untagged items that came as chunks' packed outputs (all on port 0), journaled as they are, after
+ * `items` (a decoded record has them in `items`).
+ */
 export interface SinkRecord {
   readonly sink: string
   readonly items: readonly Uint8Array[]
   readonly tags?: ReadonlyArray<string | undefined>
+  readonly blocks?: readonly Uint8Array[]
   readonly position?: number
 }
 

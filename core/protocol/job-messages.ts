@@ -47,7 +47,7 @@ import type { Emitted } from '../abi/abi.js'
 import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
 import type { WasiIo } from '../abi/wasi/io.js'
 import { WASI_IO_MODES } from '../abi/wasi/io.js'
-import { isPackedOutputs, packOutputs, unpackOutputs } from './packed-outputs.js'
+import { chunkOutcome, isPackedOutputs, packOutputs } from './packed-outputs.js'
 import { MAX_CHUNK_ITEMS } from '../run/chunks.js'
 import { MAX_CHAIN_STAGES } from '../run/chain-chunk.js'
 
@@ -147,8 +147,8 @@ export function jobFromWire ([id, module, exportName, input, timeoutMs, kind]: W
 }
 
 export function outcomeToWire (outcome: JobOutcome): WireOutcome {
-  if (outcome.ok && outcome.emitted !== undefined && outcome.ms !== undefined) return [outcome.id, 2, packOutputs(outcome.outputs), outcome.ms, [...outcome.emitted]]
-  if (outcome.ok && outcome.ms !== undefined) return [outcome.id, 2, packOutputs(outcome.outputs), outcome.ms]
+  if (outcome.ok && outcome.emitted !== undefined && outcome.ms !== undefined) return [outcome.id, 2, outcome.packed ?? packOutputs(outcome.outputs), outcome.ms, [...outcome.emitted]]
+  if (outcome.ok && outcome.ms !== undefined) return [outcome.id, 2, outcome.packed ?? packOutputs(outcome.outputs), outcome.ms]
   if (outcome.ok) return [outcome.id, 1, outcome.outputs.map(o => [o.port, o.bytes])]
   if (outcome.item !== undefined && outcome.stage !== undefined) return [outcome.id, 0, outcome.error.name, outcome.error.message, outcome.item, outcome.stage]
   if (outcome.item !== undefined) return [outcome.id, 0, outcome.error.name, outcome.error.message, outcome.item]
@@ -157,7 +157,7 @@ export function outcomeToWire (outcome: JobOutcome): WireOutcome {
 
 export function outcomeFromWire (wire: WireOutcome): JobOutcome {
   if (wire[1] === 1) return { id: wire[0], ok: true, outputs: wire[2].map(([port, bytes]): Emitted => ({ port, bytes })) }
-  if (wire[1] === 2) return wire[4] === undefined ? { id: wire[0], ok: true, outputs: unpackOutputs(wire[2]), ms: wire[3] } : { id: wire[0], ok: true, outputs: unpackOutputs(wire[2]), ms: wire[3], emitted: wire[4] }
+  if (wire[1] === 2) return chunkOutcome(wire[0], wire[2], wire[3], wire[4])
   const error = { name: wire[2], message: wire[3] }
   if (wire[4] === undefined) return { id: wire[0], ok: false, error }
   return wire[5] === undefined ? { id: wire[0], ok: false, error, item: wire[4] } : { id: wire[0], ok: false, error, item: wire[4], stage: wire[5] }

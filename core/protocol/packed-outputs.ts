@@ -4,6 +4,7 @@
  * read (no msgpack decoding per output). Layout, per output in order: port (u8), length (u32 LE), bytes.
  */
 import type { Emitted } from '../abi/abi.js'
+import type { JobOutcome } from '../jobs.js'
 
 const HEADER = 5
 
@@ -44,4 +45,35 @@ export function unpackOutputs (packed: Uint8Array): Emitted[] {
     pos += HEADER + len
   }
   return outputs
+}
+
+/**
+ * A chunk's successful outcome holding its outputs packed (`packed` must have passed isPackedOutputs):
+ * `outputs` unpacks them on first read, so whoever needs only the bytes never builds an object per output.
+ */
+export function chunkOutcome (id: number, packed: Uint8Array, ms: number, emitted?: readonly number[]): JobOutcome {
+  let outputs: Emitted[] | undefined
+  return {
+    id,
+    ok: true,
+    packed,
+    ms,
+    ...(emitted !== undefined ? { emitted } : {}),
+    get outputs () { return (outputs ??= unpackOutputs(packed)) }
+  }
+}
+
+/**
+ * How many outputs `packed` holds when every one is on `port`, else -1 (`packed` must have passed
+ * isPackedOutputs): a chunk whose outputs all go one way is routed as one block.
+ */
+export function countOnPort (packed: Uint8Array, port: number): number {
+  let count = 0
+  let pos = 0
+  while (pos < packed.length) {
+    if (packed[pos] !== port) return -1
+    pos += HEADER + ((packed[pos + 1] | packed[pos + 2] << 8 | packed[pos + 3] << 16 | packed[pos + 4] << 24) >>> 0)
+    count++
+  }
+  return count
 }

@@ -18,7 +18,8 @@ import { observeChunk } from './chunk-plan.js'
 import { isRangeChunk, rangeItem } from './chunks.js'
 import { rangeWork, splitAtItem } from './chunk-split.js'
 import type { RangeChunk } from './chunks.js'
-import type { Router, SinkDelivery } from './router.js'
+import type { Produced, Router, SinkDelivery } from './router.js'
+import { countOnPort } from '../protocol/packed-outputs.js'
 import type { RunStatus } from './run-status.js'
 import type { OutJob, StageState, Work } from './stage-state.js'
 
@@ -61,9 +62,9 @@ export function completeChainChunk (init: ChainOutcomeInit, record: OutJob, outc
     else failChainAttempt(init, record.stage, record.work, undefined, record.worker, outcome.error)
     return
   }
-  if (applyChainOutputs(init, record, outcome.outputs, outcome.emitted, deliveries) && outcome.ms != null) {
+  if (applyChainOutputs(init, record, outcome, outcome.emitted, deliveries) && outcome.ms != null) {
     // the head's sizer learns the cost of an item through the whole chain
-    observeChunk(record.stage, chunk.count, outcome.ms, outcome.outputs)
+    observeChunk(record.stage, chunk.count, outcome.ms, outcome)
   }
 }
 
@@ -72,7 +73,7 @@ export function completeChainChunk (init: ChainOutcomeInit, record: OutJob, outc
  * (after failing the attempt against the tail) when the tail emitted on a port it does not have, or the
  * worker's counts do not fit the chain.
  */
-export function applyChainOutputs (init: ChainOutcomeInit, record: OutJob, outputs: readonly Emitted[], emitted: readonly number[] | undefined, deliveries: SinkDelivery[]): boolean {
+export function applyChainOutputs (init: ChainOutcomeInit, record: OutJob, produced: Produced, emitted: readonly number[] | undefined, deliveries: SinkDelivery[]): boolean {
   const { stage: head, work, worker } = record
   const chain = head.chain!
   const tail = chain.stages[chain.stages.length - 1]
@@ -81,7 +82,9 @@ export function applyChainOutputs (init: ChainOutcomeInit, record: OutJob, outpu
     failChainAttempt(init, head, work, chain.stages.length - 1, worker, errorToData(new OutputLimitError(`the worker reported ${emitted?.length ?? 'no'} stage counts for a chain of ${chain.stages.length} stages (${chainName(chain)})`)))
     return false
   }
-  for (const output of outputs) {
+  // packed outputs all on port 0 fit any tail; others are checked one by one
+  const onPort0 = produced.packed != null && countOnPort(produced.packed, 0) >= 0
+  for (const output of onPort0 ? [] : produced.outputs) {
     if (output.port < 0 || output.port >= tail.portStreams.length) {
       failChainAttempt(init, head, work, chain.stages.length - 1, worker, errorToData(new OutputLimitError(`emitted on port ${output.port}, but stage "${tail.spec.name}" has ${tail.portStreams.length} output(s): ${tail.spec.outputs.join(', ')}`)))
       return false
@@ -97,7 +100,7 @@ export function applyChainOutputs (init: ChainOutcomeInit, record: OutJob, outpu
   tail.counts.done += items
   // the tail's outputs go on as a job's do (counted in `emitted`, routed in order); a chained chunk is not
   // journaled (router.ts: the tail has no range of its own)
-  init.router.accept(tail, work, outputs, worker, deliveries)
+  init.router.accept(tail, work, produced, worker, deliveries)
   init.perWorker.set(worker, (init.perWorker.get(worker) ?? 0) + chunk.count)
   return true
 }

@@ -2,7 +2,7 @@
  * Which sources a run hands out as chunks (range sources: chunks.ts; file sources: item-chunks.ts), which
  * outputs of a chunked stage its workers combine (combiner.ts), and what a finished chunk teaches its stage.
  */
-import type { Emitted } from '../abi/abi.js'
+import type { Produced } from './router.js'
 import type { FlowGraph } from '../flow/graph.js'
 import { canonicalStream, streamOf } from '../flow/model.js'
 import type { FlowSpec } from '../flow/model.js'
@@ -63,9 +63,10 @@ export function chunkCombiners (spec: FlowSpec, graph: FlowGraph, stage: string,
 }
 
 /** A chunk's worker time and output bytes teach its stage's sizer the cost per item. */
-export function observeChunk (stage: StageState, items: number, ms: number, outputs: readonly Emitted[]): void {
-  let bytes = 0
-  for (const output of outputs) bytes += output.bytes.length
+export function observeChunk (stage: StageState, items: number, ms: number, produced: Produced): void {
+  // packed: the block's size (5 bytes per output more than their bytes) is near enough for sizing
+  let bytes = produced.packed?.length ?? 0
+  if (produced.packed == null) for (const output of produced.outputs) bytes += output.bytes.length
   stage.chunks?.sizer.observe(items, ms, bytes)
 }
 

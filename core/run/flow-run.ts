@@ -8,9 +8,9 @@ import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec, SinkSpec } from '../flow/model.js'
 import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
 import type { WorkerJoin } from '../grid/job-board.js'
-import { errorToData, GridError, SinkError } from '../errors.js'
+import { GridError } from '../errors.js'
 import { RunState } from './run-state.js'
-import type { SinkDelivery } from './run-state.js'
+import { SinkFeed } from './sink-feed.js'
 import type { SideValue } from '../protocol/side-values.js'
 import type { SourceCursor, SourceOpener } from './sources.js'
 import { describeBytes } from '../util/describe.js'
@@ -28,25 +28,8 @@ export class RunAbortedError extends GridError {
   static override name = 'RunAbortedError'
 }
 
-export interface SinkWriter {
-  /**
-   * Writes encoded items; the promise settles when they are safely handed on (backpressure). `tags[i]`, when
-   * given, is the cluster member item i comes from (`worker/0`); sinks show it (stdout prints `[worker/0] v`).
-   */
-  write (items: readonly Uint8Array[], tags?: ReadonlyArray<string | undefined>): Promise<void>
-  /** Finishes the sink. `ok`: the run succeeded so far (a PNG sink writes its image only then). */
-  close (ok: boolean): Promise<void>
-  /** Called once every sink closed and the run succeeded: a file sink replaces its target with its output. */
-  commit?: () => Promise<void>
-  /**
-   * Items are out for good once `write` resolves (stdout, files), so a journal records them and a resumed run
-   * does not write them again. False (the default) for sinks that write only at `close` (PNG): a resumed run
-   * delivers all their items again.
-   */
-  readonly keepsWrites?: boolean
-  /** File sinks: the file's size after the last write (a resumed run cuts the file back to it). */
-  position?: () => number
-}
+import type { SinkWriter } from './sink-feed.js'
+export type { SinkWriter }
 
 /**
  * Opens a sink. `resume`: a resumed run continues the sink where the journal left it (`position`: the file
@@ -89,16 +72,10 @@ export class FlowRun {
   private readonly sideListeners = new Set<(name: string, value: SideValue) => void>()
   private readonly refusedListeners = new Set<(worker: string) => void>()
   private readonly cursors = new Map<string, SourceCursor>()
-  private readonly sinks = new Map<string, SinkWriter>()
-  private readonly sinkQueues = new Map<string, Uint8Array[]>()
-  /** Tags aligned with sinkQueues' items (undefined for untagged items). */
-  private readonly sinkTags = new Map<string, Array<string | undefined>>()
-  private readonly sinkBusy = new Set<string>()
+  private readonly sinks: SinkFeed
   private readonly now: () => number
-  private pendingSink = 0
   private wakeLoop: () => void = () => {}
   private notifyQueued = false
-  private sinkError: ErrorData | undefined
   private started = 0
   private aborted = false
 
@@ -108,15 +85,16 @@ export class FlowRun {
     this.state.onSideValue((name, value) => { for (const listener of this.sideListeners) listener(name, value) })
     this.state.onRefused(worker => { for (const listener of this.refusedListeners) listener(worker) })
     this.now = init.now ?? (() => Date.now())
+    this.sinks = new SinkFeed(init.journal, init.resume, () => this.changed())
   }
 
   /** Hands out up to `max` jobs. `leased`: the worker may vanish, so jobs expire (network peers). */
   takeJobs (max: number, worker: string, leased = false): Job[] {
-    if (this.pendingSink > SINK_HIGH_WATER || this.sinkError != null || this.aborted) return []
+    if (this.sinks.pending > SINK_HIGH_WATER || this.sinks.error != null || this.aborted) return []
     const jobs = this.state.takeJobs(max, worker, leased ? this.now() : undefined)
     const replayed = this.state.takeReplayedDeliveries()
     if (replayed.length > 0) {
-      this.deliver(replayed)
+      this.sinks.deliver(replayed)
       this.changed()
     }
     return jobs
@@ -125,7 +103,7 @@ export class FlowRun {
   complete (outcomes: readonly JobOutcome[]): void {
     for (const outcome of outcomes) {
       const deliveries = this.state.complete(outcome)
-      if (deliveries != null) this.deliver(deliveries)
+      if (deliveries != null) this.sinks.deliver(deliveries)
     }
     // journaled before their items reach any sink: a crash in between replays them, never loses them
     if (this.init.journal != null) {
@@ -231,9 +209,7 @@ export class FlowRun {
     for (const source of Object.values(spec.sources)) this.cursors.set(source.name, this.init.openSource(source))
     const resume = this.init.resume
     for (const sink of Object.values(spec.sinks)) {
-      this.sinks.set(sink.name, await this.init.openSink(sink, resume != null ? { position: resume.sinkPosition(sink.name) ?? 0 } : undefined))
-      this.sinkQueues.set(sink.name, [])
-      this.sinkTags.set(sink.name, [])
+      this.sinks.add(sink.name, await this.init.openSink(sink, resume != null ? { position: resume.sinkPosition(sink.name) ?? 0 } : undefined))
     }
     const open = new Set(this.cursors.keys())
     // sources with `index`: each item's position is its tag, carried to the sinks by what derives from it
@@ -255,8 +231,8 @@ export class FlowRun {
             const range = cursor.readRange(MAX_CHUNK_ITEMS)
             if (range == null) {
               open.delete(name)
-              this.deliver(this.state.sourceExhausted(name))
-            } else this.deliver(this.state.offerSourceRange(name, range))
+              this.sinks.deliver(this.state.sourceExhausted(name))
+            } else this.sinks.deliver(this.state.offerSourceRange(name, range))
             pulled = true
             // a resumed run replays journaled pieces without queueing anything: let timers and I/O in between
             if (this.init.resume != null) await new Promise(resolve => setTimeout(resolve, 0))
@@ -268,17 +244,17 @@ export class FlowRun {
           if (split && items.length > 0) this.state.offerSourceItems(name, items)
           else if (items.length === 0) {
             open.delete(name)
-            this.deliver(this.state.sourceExhausted(name))
+            this.sinks.deliver(this.state.sourceExhausted(name))
           } else {
             const at = positions.get(name)
             if (at != null) positions.set(name, at + items.length)
-            items.forEach((item, i) => { this.deliver(this.state.offerSourceItem(name, item, at != null ? String(at + i) : undefined)) })
+            items.forEach((item, i) => { this.sinks.deliver(this.state.offerSourceItem(name, item, at != null ? String(at + i) : undefined)) })
           }
           pulled = true
         }
         this.notify()
-        if (this.sinkError != null && this.state.jobsOut === 0) break
-        if (this.state.isSettled() && this.pendingSink === 0 && this.sinkBusy.size === 0) break
+        if (this.sinks.error != null && this.state.jobsOut === 0) break
+        if (this.state.isSettled() && this.sinks.idle) break
         if (!pulled) await new Promise<void>(resolve => { this.wakeLoop = resolve })
       }
     } finally {
@@ -288,20 +264,20 @@ export class FlowRun {
     }
     if (this.aborted) {
       // closed as failed and never committed: outputs written so far stay where a resumed run continues them
-      for (const sink of this.sinks.values()) await sink.close(false).catch(() => { /* being stopped anyway */ })
+      for (const sink of this.sinks.writers.values()) await sink.close(false).catch(() => { /* being stopped anyway */ })
       throw new RunAbortedError(`flow "${spec.name}" was stopped before it ended`)
     }
-    for (const [name, sink] of this.sinks) {
+    for (const [name, sink] of this.sinks.writers) {
       try {
-        await sink.close(this.state.failure == null && this.sinkError == null)
+        await sink.close(this.state.failure == null && this.sinks.error == null)
       } catch (err) {
-        this.sinkError ??= sinkErrorData(name, err)
+        this.sinks.fail(name, err)
       }
     }
     // only a whole run replaces outputs: a failed one leaves the previous files as they were
-    for (const [name, sink] of this.sinks) {
-      if (this.state.failure != null || this.sinkError != null) break
-      await sink.commit?.().catch(err => { this.sinkError ??= sinkErrorData(name, err) })
+    for (const [name, sink] of this.sinks.writers) {
+      if (this.state.failure != null || this.sinks.error != null) break
+      await sink.commit?.().catch(err => { this.sinks.fail(name, err) })
     }
     return this.summary()
   }
@@ -312,7 +288,7 @@ export class FlowRun {
     const failure = this.state.failure
     const runFailure: RunFailure | undefined = failure != null
       ? { stage: failure.stage, input: describeBytes(failure.input), attempts: failure.attempts, error: failure.error }
-      : this.sinkError != null ? { stage: '(sink)', input: '', attempts: 1, error: this.sinkError } : undefined
+      : this.sinks.error != null ? { stage: '(sink)', input: '', attempts: 1, error: this.sinks.error } : undefined
     return {
       ok: runFailure == null,
       failure: runFailure,
@@ -339,43 +315,6 @@ export class FlowRun {
     return clusters != null ? { clusters } : {}
   }
 
-  private deliver (deliveries: readonly SinkDelivery[]): void {
-    const resume = this.init.resume
-    for (const d of deliveries) {
-      if (resume?.alreadyWritten(d.sink, d.bytes, d.tag) === true) continue
-      this.sinkQueues.get(d.sink)!.push(d.bytes)
-      this.sinkTags.get(d.sink)!.push(d.tag)
-      this.pendingSink++
-      if (!this.sinkBusy.has(d.sink)) void this.flushSink(d.sink)
-    }
-  }
-
-  private async flushSink (name: string): Promise<void> {
-    this.sinkBusy.add(name)
-    const queue = this.sinkQueues.get(name)!
-    const tagQueue = this.sinkTags.get(name)!
-    const writer = this.sinks.get(name)!
-    try {
-      // let a burst of deliveries gather before the first write
-      await Promise.resolve()
-      while (queue.length > 0) {
-        const batch = queue.splice(0, queue.length)
-        const tags = tagQueue.splice(0, tagQueue.length)
-        try {
-          const tagged = tags.some(t => t != null) ? tags : undefined
-          await writer.write(batch, tagged)
-          if (writer.keepsWrites === true) this.init.journal?.sinkWritten({ sink: name, items: batch, ...(tagged != null ? { tags: tagged } : {}), ...(writer.position != null ? { position: writer.position() } : {}) })
-        } catch (err) {
-          this.sinkError ??= sinkErrorData(name, err)
-        }
-        this.pendingSink -= batch.length
-      }
-    } finally {
-      this.sinkBusy.delete(name)
-      this.changed()
-    }
-  }
-
   private changed (): void {
     const wake = this.wakeLoop
     this.wakeLoop = () => {}
@@ -391,9 +330,4 @@ export class FlowRun {
       for (const listener of this.listeners) listener()
     })
   }
-}
-
-/** A sink that could not write, open or commit, as data for the summary (built from its class). */
-function sinkErrorData (sink: string, err: unknown): ErrorData {
-  return errorToData(new SinkError(`sink "${sink}": ${errorToData(err).message}`))
 }

@@ -16,13 +16,39 @@ import type { RunStatus } from './run-status.js'
 import type { StageState, Work } from './stage-state.js'
 import { failureInput, rangeWork, splitAtItem } from './chunk-split.js'
 import { isRangeChunk } from './chunks.js'
+import { countOnPort, unpackOutputs } from '../protocol/packed-outputs.js'
 import type { RangeChunk } from './chunks.js'
 
-export interface SinkDelivery {
+/** One item for a sink. */
+export interface ItemDelivery {
   readonly sink: string
   readonly bytes: Uint8Array
   /** The cluster member the item comes from, if it was produced on (or derived from) a pinned stage. */
   readonly tag?: string
+}
+
+/**
+ * Or a chunk's outputs going to the sink all together, as the worker packed them (packed-outputs.ts, all on
+ * port 0, untagged): `count` items, no object per item on the way to the sink or the journal.
+ */
+export interface BlockDelivery { readonly sink: string, readonly packed: Uint8Array, readonly count: number }
+
+export type SinkDelivery = ItemDelivery | BlockDelivery
+
+/** The deliveries item by item (a block's items as views into it), for whoever needs each item. */
+export function itemDeliveries (deliveries: readonly SinkDelivery[]): ItemDelivery[] {
+  const items: ItemDelivery[] = []
+  for (const d of deliveries) {
+    if ('bytes' in d) items.push(d)
+    else for (const o of unpackOutputs(d.packed)) items.push({ sink: d.sink, bytes: o.bytes })
+  }
+  return items
+}
+
+/** What a finished job produced: its outputs, and a chunk's packed bytes when its outcome came so. */
+export interface Produced {
+  readonly outputs: readonly Emitted[]
+  readonly packed?: Uint8Array
 }
 
 export interface RouterInit {
@@ -39,7 +65,7 @@ export interface RouterInit {
 }
 
 /** Journaled outputs that stand in for running a job or a chunk (its JobRecord or ChunkRecord). */
-type Journaled = Pick<JobRecord, 'outputs' | 'tag'>
+type Journaled = Produced & Pick<JobRecord, 'tag'>
 
 interface Replay {
   readonly stage: StageState
@@ -51,6 +77,8 @@ export class Router {
   private readonly replays = new Fifo<Replay>()
   private records: JobRecord[] = []
   private chunkRecords: ChunkRecord[] = []
+  /** Per stage: the sinks that read all it emits when that is all that reads it (blockSinks). */
+  private readonly sinksOnly = new Map<StageState, readonly string[] | undefined>()
 
   constructor (private readonly init: RouterInit) {}
 
@@ -86,8 +114,8 @@ export class Router {
    * A job's outputs are accepted (it succeeded, or its replicas agreed): routes them and records the job for
    * the journal. Returns false, after failing the attempt, when the outputs break the stage's shape.
    */
-  accept (stage: StageState, work: Work, outputs: readonly Emitted[], worker: string, deliveries: SinkDelivery[]): boolean {
-    if (!this.applyOutputs(stage, work, outputs, worker, deliveries)) return false
+  accept (stage: StageState, work: Work, produced: Produced, worker: string, deliveries: SinkDelivery[]): boolean {
+    if (!this.applyOutputs(stage, work, produced, worker, deliveries)) return false
     if (!this.init.journal || !stage.memoizable || work.key != null) return true
     const tag = stage.cluster != null ? worker : undefined
     // a chunk (or an item of one retried alone) is a chunk record, found by its items on resume: its input
@@ -97,8 +125,9 @@ export class Router {
     if (work.chunk != null && !isRangeChunk(work.chunk)) return true
     const span = isRangeChunk(work.chunk) ? work.chunk : work.fromChunk
     if (span != null && stage.chunks?.ranges == null) return true
-    if (span != null) this.chunkRecords.push({ stage: stage.spec.name, start: span.start, count: span.count, step: span.step, outputs, ...(tag != null ? { tag } : {}) })
-    else this.records.push(tag != null ? { stage: stage.spec.name, input: work.input, outputs, tag } : { stage: stage.spec.name, input: work.input, outputs })
+    // a packed chunk's record keeps the bytes (journaled as they are) and unpacks its outputs only if asked
+    if (span != null) this.chunkRecords.push({ stage: stage.spec.name, start: span.start, count: span.count, step: span.step, ...(tag != null ? { tag } : {}), packed: produced.packed, get outputs () { return produced.outputs } })
+    else this.records.push(tag != null ? { stage: stage.spec.name, input: work.input, outputs: produced.outputs, tag } : { stage: stage.spec.name, input: work.input, outputs: produced.outputs })
     return true
   }
 
@@ -160,7 +189,7 @@ export class Router {
    * tagged with). False if they break the stage's shape (the work was put back to run).
    */
   replayNow (stage: StageState, work: Work, record: Journaled, tag: string, deliveries: SinkDelivery[]): boolean {
-    if (!this.applyOutputs(stage, work, record.outputs, tag, deliveries)) return false
+    if (!this.applyOutputs(stage, work, record, tag, deliveries)) return false
     const items = work.chunk?.count ?? 1
     stage.counts.done += items
     stage.counts.replayed += items
@@ -201,7 +230,9 @@ export class Router {
    * Routes a job's outputs (or folds a combine job's value into its aggregate). Returns false, after failing
    * the attempt, when the outputs break the stage's shape (wrong port, combine not emitting exactly one value).
    */
-  private applyOutputs (stage: StageState, work: Work, outputs: readonly Emitted[], worker: string, deliveries: SinkDelivery[]): boolean {
+  private applyOutputs (stage: StageState, work: Work, produced: Produced, worker: string, deliveries: SinkDelivery[]): boolean {
+    if (work.key == null && produced.packed != null && this.routeBlock(stage, work, produced.packed, worker, deliveries)) return true
+    const outputs = produced.outputs
     if (work.key != null) {
       // a combine job: exactly one value goes back into the aggregate
       if (outputs.length !== 1 || outputs[0].port !== 0) {
@@ -224,5 +255,29 @@ export class Router {
       this.route(stage.portStreams[output.port], output.bytes, deliveries, tag)
     }
     return true
+  }
+
+  /**
+   * A chunk's packed outputs go to the sinks as one block when only sinks read the stage and nothing tags
+   * them; false (nothing done) when they must be routed one by one.
+   */
+  private routeBlock (stage: StageState, work: Work, packed: Uint8Array, worker: string, deliveries: SinkDelivery[]): boolean {
+    const sinks = this.blockSinks(stage)
+    if (sinks == null || (stage.cluster != null ? worker : work.tag) != null) return false
+    const count = countOnPort(packed, 0)
+    if (count < 0) return false
+    stage.counts.emitted += count
+    for (const sink of sinks) deliveries.push({ sink, packed, count })
+    return true
+  }
+
+  /** The sinks reading a one-port stage, when they are all that reads it (no stage, no side input). */
+  private blockSinks (stage: StageState): readonly string[] | undefined {
+    if (this.sinksOnly.has(stage)) return this.sinksOnly.get(stage)
+    const stream = stage.portStreams.length === 1 ? stage.portStreams[0] : undefined
+    const consumers = stream != null && !this.init.sideStreams.has(stream) ? this.init.graph.consumers.get(stream) : undefined
+    const sinks = consumers != null && consumers.length > 0 && consumers.every(c => c.kind === 'sink') ? consumers.map(c => c.name) : undefined
+    this.sinksOnly.set(stage, sinks)
+    return sinks
   }
 }

@@ -245,11 +245,11 @@ export class RunState {
       else this.router.failAttempt(stage, work, worker, outcome.error)
       return
     }
-    if (!this.router.accept(stage, work, outcome.outputs, worker, deliveries)) return
+    if (!this.router.accept(stage, work, outcome, worker, deliveries)) return
     const items = work.chunk?.count ?? 1
     stage.counts.done += items
     this.perWorker.set(worker, (this.perWorker.get(worker) ?? 0) + items)
-    if (work.chunk != null && outcome.ms != null) observeChunk(stage, items, outcome.ms, outcome.outputs)
+    if (work.chunk != null && outcome.ms != null) observeChunk(stage, items, outcome.ms, outcome)
   }
 
   /**
@@ -279,11 +279,11 @@ export class RunState {
       this.status.fail({ stage: stage.spec.name, input: work.input, attempts: work.attempts + 1, error: errorToData(new VerificationError(`no majority among up to ${maxReplicas(group.replicas)} replicas on distinct workers (${decision.versions} different outputs)`)) })
       return
     }
-    if (!this.router.accept(stage, work, decision.outputs, worker, deliveries)) return
+    if (!this.router.accept(stage, work, { outputs: decision.outputs }, worker, deliveries)) return
     const items = work.chunk?.count ?? 1
     stage.counts.done += items
     for (const w of decision.agreed) this.perWorker.set(w, (this.perWorker.get(w) ?? 0) + items)
-    if (work.chunk != null && outcome.ms != null) observeChunk(stage, items, outcome.ms, outcome.outputs)
+    if (work.chunk != null && outcome.ms != null) observeChunk(stage, items, outcome.ms, outcome)
     for (const refused of this.verification.accepted(decision, group.disputed, items)) {
       this.release(refused)
       this.refusedListener?.(refused)

@@ -9,7 +9,7 @@ import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
 import { decodeValue } from '../../core/codec.js'
 import type { SinkWriter } from '../../core/run/flow-run.js'
-import { intJson, toJsonLine } from './format.js'
+import { intJson, jsonlOfBlocks, toJsonLine } from './format.js'
 import { OutputFile } from './output-file.js'
 
 export async function jsonlSink (name: string, path: string, resume?: { readonly position: number }): Promise<SinkWriter> {
@@ -24,6 +24,11 @@ export async function jsonlSink (name: string, path: string, resume?: { readonly
   // a failed write (disk full, …) fails that write and every later one; the run reports it, never crashes
   let failed: Error | undefined
   stream.on('error', err => { failed ??= err })
+  // resolves once the text is in the file (not just buffered): the journal may then say it was written
+  const append = async (text: string | Buffer): Promise<void> => {
+    await new Promise<void>((resolve, reject) => stream.write(text, err => err != null ? reject(err) : resolve()))
+    position += typeof text === 'string' ? Buffer.byteLength(text) : text.length
+  }
   return {
     keepsWrites: true,
     position: () => position,
@@ -40,9 +45,11 @@ export async function jsonlSink (name: string, path: string, resume?: { readonly
         const value = decodeValue(items[i])
         text += `${toJsonLine(tag != null ? { member: tag, value } : value)}\n`
       }
-      // resolves once the text is in the file (not just buffered): the journal may then say it was written
-      await new Promise<void>((resolve, reject) => stream.write(text, err => err != null ? reject(err) : resolve()))
-      position += Buffer.byteLength(text)
+      await append(text)
+    },
+    async writeBlocks (blocks) {
+      if (failed != null) throw failed
+      await append(jsonlOfBlocks(blocks))
     },
     async close () {
       if (failed != null) return // the stream is already closed, and the failure reported by `write`

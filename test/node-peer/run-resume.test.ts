@@ -16,14 +16,15 @@ import { encodeEntry } from '../../core/journal/journal-codec.js'
 import { ResumePoint } from '../../core/journal/resume-point.js'
 import type { JournalEntry } from '../../core/journal/journal.js'
 import { RunState } from '../../core/run/run-state.js'
-import type { SinkDelivery } from '../../core/run/run-state.js'
+import { itemDeliveries } from '../../core/run/router.js'
+import type { ItemDelivery, SinkDelivery } from '../../core/run/router.js'
 import type { FunctionRef, Job, JobOutcome } from '../../core/jobs.js'
 import { nodeFlowFiles, readFlowFile } from '../../node-peer/flow-files.js'
 import { openSource } from '../../node-peer/sources.js'
 import { repoRoot } from '../helpers/cli.js'
 
 const latin1 = new TextDecoder('latin1')
-const itemKey = (d: SinkDelivery): string => `${d.sink} ${d.tag ?? ''} ${latin1.decode(d.bytes)}`
+const itemKey = (d: ItemDelivery): string => `${d.sink} ${d.tag ?? ''} ${latin1.decode(d.bytes)}`
 
 interface Loaded {
   readonly flow: LoadedFlow
@@ -63,10 +64,10 @@ async function drive (loaded: Loaded, journal: JournalEntry[] | undefined, resum
   const state = new RunState({ spec, graph: buildGraph(spec), functions: loaded.functions, highWater: 256, journal: journal != null, resume })
   const cursors = Object.values(spec.sources).map(s => ({ name: s.name, cursor: openSource(s), open: true }))
   const written: string[] = []
-  let pending: SinkDelivery[] = []
+  let pending: ItemDelivery[] = []
   let executed = 0
   const deliver = (deliveries: SinkDelivery[] | undefined): void => {
-    for (const d of deliveries ?? []) if (resume?.alreadyWritten(d.sink, d.bytes, d.tag) !== true) pending.push(d)
+    for (const d of itemDeliveries(deliveries ?? [])) if (resume?.alreadyWritten(d.sink, d.bytes, d.tag) !== true) pending.push(d)
   }
   const flushSinks = (): void => {
     for (const d of pending) written.push(itemKey(d))

@@ -8,6 +8,7 @@ import { encodeValue } from '../../../core/codec.js'
 import { JOURNAL_FORMAT, JournalError } from '../../../core/journal/journal.js'
 import type { ChunkRecord, JournalEntry, JournalHeader } from '../../../core/journal/journal.js'
 import { decodeEntry, encodeEntry } from '../../../core/journal/journal-codec.js'
+import { packOutputs, unpackOutputs } from '../../../core/protocol/packed-outputs.js'
 import { ResumePoint } from '../../../core/journal/resume-point.js'
 
 const header: JournalHeader = { format: JOURNAL_FORMAT, name: 'demo', fingerprint: { flow: 'f', modules: {}, inputs: {} }, started: 0 }
@@ -24,7 +25,22 @@ describe('chunk records', () => {
   it('round-trip with and without a tag, more outputs than a u16 counts, several ports', () => {
     const big: ChunkRecord = { stage: 'double', start: 0, count: 70_000, step: 1, outputs: Array.from({ length: 70_000 }, (_, i) => ({ port: i % 3, bytes: Uint8Array.of(i & 0xff) })) }
     const entry: JournalEntry = { kind: 'chunks', chunks: [chunk('double', 8, 8), chunk('pinned', -4, 2, 3, 'worker/1'), big] }
-    assert.deepEqual(plain(decodeEntry(encodeEntry(entry))), plain(entry))
+    const decoded = decodeEntry(encodeEntry(entry))
+    assert.equal(decoded.kind, 'chunks')
+    assert.deepEqual(plain(decoded.chunks.map(({ packed, ...record }) => record)), plain(entry.chunks))
+    for (const [i, c] of decoded.chunks.entries()) assert.deepEqual(plain(c.packed), plain(packOutputs(entry.chunks[i].outputs)), 'a decoded record has its outputs packed too')
+  })
+
+  it('journal a chunk whose outputs came packed as the bytes it came in, and never unpack them to do so', () => {
+    const packed = packOutputs(out(0, 2, 4))
+    let unpacked = 0
+    const record: ChunkRecord = { stage: 'double', start: 0, count: 3, step: 1, packed, get outputs () { unpacked++; return unpackOutputs(packed) } }
+    const encoded = encodeEntry({ kind: 'chunks', chunks: [record] })
+    assert.equal(unpacked, 0)
+    assert.ok(Buffer.from(encoded).includes(Buffer.from(packed)))
+    const decoded = decodeEntry(encoded)
+    assert.ok(decoded.kind === 'chunks')
+    assert.deepEqual(plain(decoded.chunks[0].outputs), plain(out(0, 2, 4)))
   })
 
   it('refuses a record whose range is not a chunk\'s (non-integer start or step, no items, step 0)', () => {

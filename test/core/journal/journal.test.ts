@@ -8,6 +8,7 @@ import { encodeValue } from '../../../core/codec.js'
 import { fingerprintChange, JOURNAL_FORMAT, JournalError } from '../../../core/journal/journal.js'
 import { ResumePoint } from '../../../core/journal/resume-point.js'
 import { decodeEntry, encodeEntry } from '../../../core/journal/journal-codec.js'
+import { packOutputs } from '../../../core/protocol/packed-outputs.js'
 import type { FlowFingerprint, JournalEntry, JournalHeader } from '../../../core/journal/journal.js'
 
 const fingerprint: FlowFingerprint = { flow: 'f1', modules: { step: 'm1', keyed: 'm2' }, inputs: { words: 'i1' } }
@@ -29,6 +30,18 @@ describe('journal entries', () => {
     for (const entry of entries) assert.deepEqual(plain(decodeEntry(encodeEntry(entry))), entry)
   })
 
+  it('journal chunks\' packed outputs as they came: a sink write of blocks reads back as its items, after the plain ones', () => {
+    const block = packOutputs([{ port: 0, bytes: bytes(1) }, { port: 0, bytes: bytes(2, 3) }])
+    const entry: JournalEntry = { kind: 'sink', record: { sink: 'out', items: [bytes(9)], blocks: [block, packOutputs([{ port: 0, bytes: bytes(4) }])], position: 7 } }
+    const encoded = encodeEntry(entry)
+    assert.deepEqual(plain(decodeEntry(encoded)), { kind: 'sink', record: { sink: 'out', items: [bytes(9), bytes(1), bytes(2, 3), bytes(4)], position: 7 } })
+    assert.ok(Buffer.from(encoded).includes(Buffer.from(block)), 'the block is in the entry byte for byte')
+    const point = new ResumePoint(header, [encoded])
+    assert.equal(point.sinkItemCount, 4)
+    assert.deepEqual([bytes(2, 3), bytes(2, 3), bytes(4)].map(b => point.alreadyWritten('out', b, undefined)), [true, false, true])
+    assert.throws(() => encodeEntry({ kind: 'sink', record: { sink: 'out', items: [bytes(1)], tags: ['worker/0'], blocks: [block] } }), JournalError, 'tags and blocks in one record')
+  })
+
   it('refuses other formats and malformed entries with a JournalError', () => {
     const header = (value: unknown): Uint8Array => Uint8Array.from([0, ...encodeValue(value)])
     const jobs = encodeEntry({ kind: 'jobs', jobs: [{ stage: 'a', input: bytes(1, 2), outputs: [{ port: 0, bytes: bytes(3) }] }] })
@@ -42,7 +55,9 @@ describe('journal entries', () => {
       ['jobs cut short', jobs.subarray(0, jobs.length - 1)],
       ['jobs with trailing bytes', Uint8Array.from([...jobs, 0])],
       ['sink cut short', sink.subarray(0, 9)],
-      ['a name that is not UTF-8', bytes(2, 0, 1, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)]
+      ['a name that is not UTF-8', bytes(2, 0, 0, 1, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)],
+      ['a sink entry of an unknown layout', Uint8Array.from([2, 7, ...sink.subarray(2)])],
+      ['an untagged sink item on a port other than 0', Uint8Array.from([...sink.subarray(0, sink.length - 6), 1, ...sink.subarray(sink.length - 5)])]
     ]
     for (const [what, b] of cases) assert.throws(() => decodeEntry(b), JournalError, what)
   })

@@ -17,6 +17,7 @@ import type { ChunkRecord, JobRecord, JournalEntry, RunJournal, SinkRecord } fro
 import { encodeEntry } from '../../../core/journal/journal-codec.js'
 import { ResumePoint } from '../../../core/journal/resume-point.js'
 import { perItem } from '../../helpers/chunk-jobs.js'
+import { chunkOutcome, packOutputs, unpackOutputs } from '../../../core/protocol/packed-outputs.js'
 
 /** range 0..n → double → `out` (and, with `alsoSink`, the range straight to a second sink). */
 function flow (n: number, alsoSink = false): FlowSpec {
@@ -262,6 +263,63 @@ describe('FlowRun with chunks', () => {
 })
 
 const header = { format: JOURNAL_FORMAT, name: 'chunks', fingerprint: { flow: 'f', modules: {}, inputs: {} }, started: 0 }
+
+/** A chunk's outcome as it comes off the wire: its outputs packed (chunkOutcome). */
+function packedAnswer (job: Job): JobOutcome {
+  const o = perItem(job, double)
+  return o.ok && o.ms != null ? chunkOutcome(o.id, packOutputs(o.outputs), o.ms) : o
+}
+
+describe('FlowRun with packed chunk outcomes', () => {
+  it('a stage only sinks read sends each chunk to them as one block: a sink that takes blocks gets them, another gets the items; both are journaled as they came', async () => {
+    const N = 100_000
+    const blocks: number[] = []
+    const out: SinkWriter & { items: number[] } = { ...sinkOf(), async writeBlocks (bs: readonly Uint8Array[]) { for (const b of bs) for (const o of unpackOutputs(b)) blocks.push(decodeValue(o.bytes) as number) } }
+    const spec = flow(N)
+    const plainSink = sinkOf()
+    const twoSinks = { ...spec, sinks: { ...spec.sinks, copy: { kind: 'stdout', name: 'copy', inputs: ['double'] } } } as unknown as FlowSpec
+    const journal = journalOf()
+    const run = runOf(twoSinks, { out, copy: plainSink }, { journal })
+    const done = run.run()
+    await work(run, done, packedAnswer)
+    const summary = await done
+    assert.equal(summary.ok, true)
+    assert.equal(out.items.length, 0, 'the sink that takes blocks got no item one by one')
+    assert.deepEqual(sorted(blocks), doubled(N))
+    assert.deepEqual(sorted(plainSink.items), doubled(N), 'a sink without writeBlocks gets every item')
+    assert.equal(summary.stages.double.emitted, N)
+    const chunks = journal.entries.flatMap(e => e.kind === 'chunks' ? e.chunks : [])
+    assert.ok(chunks.length > 0 && chunks.every(c => c.packed != null), 'chunk records keep the packed bytes')
+    const written = (sink: string): number => journal.entries.reduce((n, e) => n + (e.kind === 'sink' && e.record.sink === sink ? e.record.items.length + (e.record.blocks ?? []).reduce((k, b) => k + unpackOutputs(b).length, 0) : 0), 0)
+    assert.equal(written('out'), N)
+    assert.equal(written('copy'), N)
+  })
+
+  it('interrupted and resumed with packed outcomes: each item reaches the sink once', async () => {
+    const N = 100_000
+    const first = sinkOf()
+    const journal = journalOf()
+    await interrupted(runOf(flow(N), { out: first }, { journal }), N / 2, packedAnswer)
+    const point = resumePoint(journal)
+    assert.ok(point.chunkCount > 0 && point.sinkItemCount === first.items.length, `${point.chunkCount} chunks, ${point.sinkItemCount} sink items journaled`)
+    const second = sinkOf()
+    const resumed = runOf(flow(N), { out: second }, { resume: point })
+    const done = resumed.run()
+    await work(resumed, done, packedAnswer)
+    assert.equal((await done).ok, true)
+    assert.equal(point.skipped, first.items.length)
+    assert.deepEqual(sorted([...first.items, ...second.items]), doubled(N), 'the two runs together wrote each item once')
+  })
+
+  it('packed outputs on a port the stage lacks fail the attempt as unpacked ones do', async () => {
+    const run = runOf(flow(1000), { out: sinkOf() })
+    const done = run.run()
+    await work(run, done, job => job.chunk == null ? double(job) : chunkOutcome(job.id, packOutputs([{ port: 1, bytes: encodeValue(1) }]), 1))
+    const summary = await done
+    assert.equal(summary.ok, false)
+    assert.match(summary.failure?.error.message ?? '', /emitted on port 1, but stage "double" has 1 output/)
+  })
+})
 
 function resumePoint (journal: { entries: JournalEntry[] }): ResumePoint {
   return new ResumePoint(header, journal.entries.map(encodeEntry))

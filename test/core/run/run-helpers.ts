@@ -7,6 +7,7 @@ import { RunState } from '../../../core/run/run-state.js'
 import { withSideValue } from '../../../core/protocol/side-values.js'
 import type { RunStateInit, SinkDelivery } from '../../../core/run/run-state.js'
 import { perItem } from '../../helpers/chunk-jobs.js'
+import { itemDeliveries } from '../../../core/run/router.js'
 
 export type Fn = (input: any) => Array<[number, unknown]>
 
@@ -60,7 +61,7 @@ export class Sim {
   constructor (readonly state: RunState, readonly fns: Record<string, Fn>, readonly stageOf: (job: Job) => string = job => job.fn.export) {}
 
   collect (ds: readonly SinkDelivery[] | undefined): void {
-    for (const d of ds ?? []) (this.sinks[d.sink] ??= []).push(d.tag == null ? { value: decodeValue(d.bytes) } : { value: decodeValue(d.bytes), tag: d.tag })
+    for (const d of itemDeliveries(ds ?? [])) (this.sinks[d.sink] ??= []).push(d.tag == null ? { value: decodeValue(d.bytes) } : { value: decodeValue(d.bytes), tag: d.tag })
   }
 
   offer (source: string, items: unknown[], exhausted = true): void {

@@ -5,12 +5,13 @@ import type { SourceSpec, StageSpec } from '../../../core/flow/model.js'
 import type { RunState, SinkDelivery } from '../../../core/run/run-state.js'
 import { execute, flow, list, makeState, stage, stdout, values } from './run-helpers.js'
 import type { Fn } from './run-helpers.js'
+import { itemDeliveries } from '../../../core/run/router.js'
 
 /** Drives a run to the end with simulated functions; bounded by `maxSteps`. */
 function drive (state: RunState, sources: Record<string, unknown[]>, fns: Record<string, Fn>, maxSteps = 100_000): Record<string, unknown[]> {
   const sinks: Record<string, unknown[]> = {}
   const collect = (ds: SinkDelivery[] | undefined): void => {
-    for (const d of ds ?? []) (sinks[d.sink] ??= []).push(decodeValue(d.bytes))
+    for (const d of itemDeliveries(ds ?? [])) (sinks[d.sink] ??= []).push(decodeValue(d.bytes))
   }
   const pending = Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, [...v]]))
   for (let step = 0; step < maxSteps; step++) {
@@ -139,7 +140,7 @@ describe('RunState', () => {
     assert.deepEqual(second.map(j => decodeValue(j.input)).sort(), [1, 2, 3])
     assert.ok(second.every(j => !first.some(f => f.id === j.id)), 'new ids')
     const delivered: unknown[] = []
-    for (const job of second) for (const d of state.complete({ id: job.id, ok: true, outputs: [{ port: 0, bytes: job.input }] }) ?? []) delivered.push(decodeValue(d.bytes))
+    for (const job of second) for (const d of itemDeliveries(state.complete({ id: job.id, ok: true, outputs: [{ port: 0, bytes: job.input }] }) ?? [])) delivered.push(decodeValue(d.bytes))
     for (const job of first) assert.equal(state.complete({ id: job.id, ok: true, outputs: [{ port: 0, bytes: job.input }] }), undefined, 'late result ignored')
     assert.deepEqual(delivered.sort(), [1, 2, 3])
     assert.equal(state.isFinished(), true)

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import type { StageSpec } from '../../../core/flow/model.js'
 import { flow, list, makeState, Sim, stage, stdout, values } from './run-helpers.js'
+import { itemDeliveries } from '../../../core/run/router.js'
 
 const identity = (x: unknown): Array<[number, unknown]> => [[0, x]]
 const aggregate = (name: string, fn: string, inputs: string[], extra: Partial<StageSpec> = {}): StageSpec =>
@@ -35,7 +36,7 @@ describe('RunState transitions: failures', () => {
     assert.equal(state.failure?.error.name, 'WasmTrapError')
     assert.equal(state.isSettled(), false, 'a job is still out')
     const late = state.complete({ id: b.id, ok: true, outputs: [{ port: 0, bytes: b.input }] })
-    assert.deepEqual(late?.map(d => decodeValue(d.bytes)), [decodeValue(b.input)])
+    assert.deepEqual(itemDeliveries(late ?? []).map(d => decodeValue(d.bytes)), [decodeValue(b.input)])
     assert.equal(state.isSettled(), true)
   })
 
@@ -55,7 +56,7 @@ describe('RunState transitions: failures', () => {
     assert.equal(decodeValue(again.input), 3, 'the failed replica is handed out again, here to the same worker')
     retried.complete({ id: b.id, ok: true, outputs: [{ port: 0, bytes: encodeValue(9) }] })
     const ds = retried.complete({ id: again.id, ok: true, outputs: [{ port: 0, bytes: encodeValue(9) }] })
-    assert.deepEqual(ds?.map(d => decodeValue(d.bytes)), [9])
+    assert.deepEqual(itemDeliveries(ds ?? []).map(d => decodeValue(d.bytes)), [9])
     assert.equal(retried.isFinished(), true)
 
     const failed = makeState(spec(0))

@@ -14,6 +14,7 @@ import { RunState } from '../../../core/run/run-state.js'
 import type { SinkDelivery } from '../../../core/run/run-state.js'
 import { maxReplicas, REFUSE_AFTER_DISAGREEMENTS, ReplicaGroup, VerificationLedger } from '../../../core/run/verification.js'
 import { perItem } from '../../helpers/chunk-jobs.js'
+import { itemDeliveries } from '../../../core/run/router.js'
 
 const out = (...values: unknown[]): Emitted[] => values.map(v => ({ port: 0, bytes: encodeValue(v) }))
 
@@ -140,7 +141,7 @@ function executeOne (job: Job, liar: boolean): JobOutcome {
 function drive (state: RunState, values: unknown[], workers: string[], liars: Set<string>, maxRounds = 10_000): { items: unknown[], lateJobs: number } {
   const items: unknown[] = []
   let lateJobs = 0
-  const collect = (ds: SinkDelivery[] | undefined): void => { for (const d of ds ?? []) items.push(decodeValue(d.bytes)) }
+  const collect = (ds: SinkDelivery[] | undefined): void => { for (const d of itemDeliveries(ds ?? [])) items.push(decodeValue(d.bytes)) }
   for (const v of values) collect(state.offerSourceItem('nums', encodeValue(v)))
   collect(state.sourceExhausted('nums'))
   for (let round = 0; round < maxRounds && !state.isSettled(); round++) {
@@ -198,7 +199,7 @@ describe('RunState with verify', () => {
     assert.equal(state.jobsOut, 0)
     // a third worker completes them
     for (const job of state.takeJobs(10, 'c')) delivered.push(...(state.complete(execute(job, false)) ?? []))
-    assert.deepEqual(delivered.map(d => decodeValue(d.bytes)).sort(), [1, 4, 9])
+    assert.deepEqual(itemDeliveries(delivered).map(d => decodeValue(d.bytes)).sort(), [1, 4, 9])
     assert.equal(state.isFinished(), true)
   })
   it('a released worker\'s replica goes to another worker', () => {
@@ -212,7 +213,7 @@ describe('RunState with verify', () => {
     const [jc] = state.takeJobs(1, 'c')
     assert.deepEqual(state.complete(execute(ja, false)), [])
     const ds = state.complete(execute(jc, false))!
-    assert.deepEqual(ds.map(d => decodeValue(d.bytes)), [25])
+    assert.deepEqual(itemDeliveries(ds).map(d => decodeValue(d.bytes)), [25])
     assert.equal(state.isFinished(), true)
   })
   it('verified aggregate combines give the exact keyed sums (every stage verified: a liar also runs the map)', () => {
