@@ -44,6 +44,21 @@ export interface StageView {
   readonly replicas?: number
 }
 
+/** A worker that joined a run unable to run some of its chunked stages (an older grid-worker). */
+export interface ChunklessWorkerView {
+  readonly worker: string
+  /** The chunked stages whose work it gets none of. */
+  readonly stages: readonly string[]
+}
+
+/** The run's workers without chunks (the report's `workersWithoutChunks`), named up to MAX_CHUNKLESS_ROWS. */
+export interface WithoutChunksView {
+  /** How many in all (named or not). */
+  readonly count: number
+  /** The first of them, in the order they joined. */
+  readonly workers: readonly ChunklessWorkerView[]
+}
+
 export interface RunView {
   readonly runId: string
   readonly flow: string
@@ -62,6 +77,10 @@ export interface RunView {
   /** Estimated time left, when the sources' sizes are known. */
   readonly etaMs?: number
   readonly stages: readonly StageView[]
+  /** Stages that run chained, each chain head first: one job takes a chunk through all of them on one worker. */
+  readonly chains?: ReadonlyArray<readonly string[]>
+  /** Workers that get none of some chunked stages' work, so they idle for that part of the run. */
+  readonly withoutChunks?: WithoutChunksView
   readonly verification?: { readonly verified: number, readonly disagreements: number, readonly suspicious: number }
   /** Why it failed (stage, input, error), for a failed run. */
   readonly failure?: string
@@ -107,3 +126,6 @@ export interface DashboardSnapshot {
 
 /** Seconds of throughput history kept per run (the chart's width). */
 export const THROUGHPUT_SECONDS = 300
+
+/** Workers without chunks named per run (the rest are counted): a crowd of old workers keeps a push small. */
+export const MAX_CHUNKLESS_ROWS = 20

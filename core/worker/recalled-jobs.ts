@@ -32,30 +32,17 @@ export class RecalledJobs {
     return dropped
   }
 
-
   /**
-   * Outcomes split into those of recalled jobs (their ids, answered by `dropped`) and the rest (results). Costs
-   * nothing while no recall is pending.
+   * Splits what came back (outcomes from the executor, or jobs whose module arrived) into the recalled ones, by
+   * id (answered by `dropped`, each once), and the rest, kept in order. Costs nothing while no recall is pending.
    */
-  split (outcomes: JobOutcome[]): { readonly dropped: number[], readonly results: JobOutcome[] } {
-    if (this.pending.size === 0) return { dropped: [], results: outcomes }
+  sift<T extends { readonly id: number }> (items: T[]): { readonly dropped: number[], readonly kept: T[] } {
+    if (this.pending.size === 0) return { dropped: [], kept: items }
     const dropped: number[] = []
-    const results: JobOutcome[] = []
-    for (const o of outcomes) {
-      if (this.pending.delete(o.id)) dropped.push(o.id)
-      else results.push(o)
-    }
-    return { dropped, results }
-  }
-
-  /** Jobs whose module arrived: those recalled meanwhile are dropped (their ids), the others kept. */
-  arrived (jobs: Job[]): { readonly dropped: number[], readonly kept: Job[] } {
-    if (this.pending.size === 0) return { dropped: [], kept: jobs }
-    const dropped: number[] = []
-    const kept: Job[] = []
-    for (const job of jobs) {
-      if (this.pending.delete(job.id)) dropped.push(job.id)
-      else kept.push(job)
+    const kept: T[] = []
+    for (const item of items) {
+      if (this.pending.delete(item.id)) dropped.push(item.id)
+      else kept.push(item)
     }
     return { dropped, kept }
   }

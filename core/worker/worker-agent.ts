@@ -115,7 +115,7 @@ export class WorkerAgent {
       },
       sink: {
         done: (batch, outcomes, busyMs) => {
-          const { dropped, results } = this.recalled.split(outcomes)
+          const { dropped, kept: results } = this.recalled.sift(outcomes)
           // a batch stopped by a recall says nothing about what its jobs cost
           if (dropped.length === 0) this.credits.observe(batch.length, busyMs)
           this.drop(dropped)
@@ -308,7 +308,7 @@ export class WorkerAgent {
       }
     }
     if (session !== this.session) return
-    const arrived = this.recalled.arrived(jobs) // recalled while their module was fetched
+    const arrived = this.recalled.sift(jobs) // recalled while their module was fetched
     jobs = arrived.kept
     this.drop(arrived.dropped)
     if (failed != null) {

@@ -8,8 +8,8 @@
 import type { RunProgress } from '../../core/run/flow-run.js'
 import type { StageCounts } from '../../core/run/run-state.js'
 import type { CoordinatorEventTarget, CoordinatorEvents } from '../coordinator/events.js'
-import { THROUGHPUT_SECONDS } from '../../core/dashboard/snapshot.js'
-import type { GridEvent, GridEventKind, RunPhase, WorkerKind, WorkerState } from '../../core/dashboard/snapshot.js'
+import { MAX_CHUNKLESS_ROWS, THROUGHPUT_SECONDS } from '../../core/dashboard/snapshot.js'
+import type { ChunklessWorkerView, GridEvent, GridEventKind, RunPhase, WorkerKind, WorkerState } from '../../core/dashboard/snapshot.js'
 import { RateWindow } from './rate-window.js'
 
 export interface GridModelComponents {
@@ -57,6 +57,10 @@ export interface RunRecord {
   /** The last sample, or the counts of the summary once ended. */
   progress?: RunProgress
   readonly replicas: ReadonlyMap<string, number>
+  /** Stages that run chained, each chain head first (known from its start). */
+  readonly chains?: ReadonlyArray<readonly string[]>
+  /** Workers that joined it unable to run some chunked stage: all counted, the first MAX_CHUNKLESS_ROWS named. */
+  readonly withoutChunks: { count: number, readonly workers: ChunklessWorkerView[] }
   failure?: string
   readonly rate: RateWindow
   /** Jobs per second, one per second. */
@@ -200,6 +204,8 @@ export class GridModel {
         phase: 'waiting',
         startedAt: this.now(),
         replicas: new Map(d.verified.map(v => [v.stage, v.replicas])),
+        ...(d.chains != null ? { chains: d.chains } : {}),
+        withoutChunks: { count: 0, workers: [] },
         rate: new RateWindow(),
         throughput: []
       })
@@ -233,6 +239,13 @@ export class GridModel {
       run.endedAt = this.now()
       this.retire(run)
       this.note('failure', `run of "${d.flow}" ${d.cancelled ? 'cancelled from the dashboard' : 'interrupted'}`)
+    })
+    // the run tells once per worker (core/run/worker-features.ts), so counting events counts workers
+    this.on('worker:no-chunks', d => {
+      const seen = this.runs.get(d.runId)?.withoutChunks
+      if (seen == null) return
+      seen.count++
+      if (seen.workers.length < MAX_CHUNKLESS_ROWS) seen.workers.push({ worker: d.id, stages: d.stages })
     })
     this.on('worker:joined', d => {
       const kind: WorkerKind = d.info.platform.startsWith('browser') ? 'tab' : 'process'

@@ -89,6 +89,8 @@ function runView (run: RunRecord, now: number): RunView {
     ...(p?.sourceFraction != null ? { sourceFraction: p.sourceFraction } : {}),
     ...(eta != null ? { etaMs: eta } : {}),
     stages,
+    ...(run.chains != null ? { chains: run.chains } : {}),
+    ...(run.withoutChunks.count > 0 ? { withoutChunks: { count: run.withoutChunks.count, workers: run.withoutChunks.workers } } : {}),
     ...(v != null ? { verification: { verified: v.verified, disagreements: v.disagreements, suspicious: Object.keys(v.suspicious).length } } : {}),
     ...(run.failure != null ? { failure: run.failure } : {}),
     throughput: run.throughput

@@ -15,6 +15,8 @@ export interface DashboardGrid {
   readonly coordinator: Coordinator
   /** The page server's base URL, e.g. http://127.0.0.1:1234/ */
   readonly url: string
+  /** The coordinator's address for workers (a grid-worker's `--bootstrap`, with /p2p/). */
+  readonly address: string
   readonly run: HostedRun
   /** Sink name → decoded items. */
   readonly items: Map<string, unknown[]>
@@ -39,12 +41,14 @@ export async function withDashboardGrid<T> (init: DashboardGridInit, body: (grid
     }
   })
   let url: string | undefined
+  let address: string | undefined
   coordinator.addEventListener('page:serving', evt => { url = evt.detail.urls[0] })
+  coordinator.addEventListener('network:listening', evt => { address = evt.detail.joinAddress })
   try {
     const run = await coordinator.prepare(await loadFlowPlan(join(dir, 'flow.json')))
     await coordinator.start({ workers: 0, network: { listen: ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'], http: 0, spawn: { count: init.spawn }, submitSecret: init.submitSecret } })
-    if (url == null) throw new Error('the coordinator did not report its page URL')
-    return await body({ coordinator, url, run, items })
+    if (url == null || address == null) throw new Error('the coordinator did not report its page URL and address')
+    return await body({ coordinator, url, address, run, items })
   } finally {
     await coordinator.stop()
   }

@@ -2,7 +2,7 @@
  * Renders one snapshot into the page. Runs and workers are rebuilt per push (a few hundred rows at most:
  * cheap at two pushes a second); each figure carries data attributes so tests read exactly what is shown.
  */
-import type { DashboardSnapshot, GridEvent, RunView, StageView, WorkerView } from '../../../core/dashboard/snapshot.js'
+import type { DashboardSnapshot, GridEvent, RunView, StageView, WithoutChunksView, WorkerView } from '../../../core/dashboard/snapshot.js'
 import { byId, clock, count, h } from './dom.js'
 import { formatDuration as duration, formatRate as rate } from '../format.js'
 
@@ -58,7 +58,10 @@ function runCard (run: RunView, actions: RunActions): HTMLElement {
       h('span', { class: 'run-id', title: run.runId }, run.runId.slice(0, 8)),
       figures,
       cancel),
-    h('div', { class: 'stages' }, ...run.stages.flatMap(stageRow)),
+    h('div', { class: 'stages' }, ...run.stages.flatMap(s => stageRow(s, chainOf(run, s.name)))),
+    ...(run.chains ?? []).map(chain => h('p', { class: 'run-chain', 'data-chain': chain.join(' ') },
+      'Chained: ', h('b', {}, chain.join(' → ')), ' · each chunk goes through all of them in one job on one worker')),
+    run.withoutChunks != null ? withoutChunksLine(run.withoutChunks) : null,
     v != null
       ? h('p', { class: 'run-verification', 'data-figure': 'verification' },
         `Verified: ${count(v.verified)} jobs agreed by their replicas · ${count(v.disagreements)} with disagreements · ${count(v.suspicious)} suspicious worker${v.suspicious === 1 ? '' : 's'}`)
@@ -66,7 +69,21 @@ function runCard (run: RunView, actions: RunActions): HTMLElement {
     run.failure != null ? h('p', { class: 'run-failure' }, run.failure) : null)
 }
 
-function stageRow (s: StageView): HTMLElement[] {
+/** The chain `stage` runs in, if any. */
+function chainOf (run: RunView, stage: string): readonly string[] | undefined {
+  return run.chains?.find(c => c.includes(stage))
+}
+
+/** Workers that idle for the chunked stages: named, so whoever watches knows which to upgrade. */
+function withoutChunksLine (w: WithoutChunksView): HTMLElement {
+  const named = w.workers.map(({ worker, stages }) => `${worker} (${stages.length === 1 ? 'stage' : 'stages'} ${stages.map(s => `"${s}"`).join(', ')})`)
+  const more = w.count - w.workers.length
+  return h('p', { class: 'run-notice', 'data-figure': 'without-chunks', 'data-count': String(w.count), 'data-workers': w.workers.map(x => x.worker).join(' ') },
+    w.count === 1 ? '1 worker gets no chunked work (an older grid-worker? upgrade it): ' : `${count(w.count)} workers get no chunked work (older grid-workers? upgrade them): `,
+    named.join(', '), more > 0 ? ` and ${count(more)} more` : null)
+}
+
+function stageRow (s: StageView, chain: readonly string[] | undefined): HTMLElement[] {
   const total = Math.max(1, s.done + s.inFlight + s.queued + s.failed)
   const pct = (n: number): string => `width:${(100 * n / total).toFixed(2)}%`
   const extra = [
@@ -76,11 +93,11 @@ function stageRow (s: StageView): HTMLElement[] {
     s.replicas != null ? ` · ×${s.replicas} replicas` : null
   ]
   return [
-    h('span', { class: 'stage-name' }, s.name),
+    h('span', { class: 'stage-name' }, s.name, chain != null ? h('span', { class: 'tag chain', title: `runs chained: ${chain.join(' → ')}` }, 'chained') : null),
     h('div', { class: 'bar', role: 'img', 'aria-label': `${s.name}: ${s.done} done, ${s.inFlight} in flight, ${s.queued} queued` },
       h('i', { class: 'done', style: pct(s.done) }), h('i', { class: 'flight', style: pct(s.inFlight) }),
       h('i', { class: 'queued', style: pct(s.queued) }), h('i', { class: 'failed', style: pct(s.failed) })),
-    h('span', { class: 'stage-figures', 'data-stage': s.name, 'data-done': String(s.done), 'data-queued': String(s.queued), 'data-in-flight': String(s.inFlight), 'data-failed': String(s.failed), 'data-retried': String(s.retried), 'data-replayed': String(s.replayed) },
+    h('span', { class: 'stage-figures', 'data-stage': s.name, 'data-chained': chain != null ? 'true' : undefined, 'data-done': String(s.done), 'data-queued': String(s.queued), 'data-in-flight': String(s.inFlight), 'data-failed': String(s.failed), 'data-retried': String(s.retried), 'data-replayed': String(s.replayed) },
       h('b', {}, count(s.done)), ' done · ', h('b', {}, count(s.inFlight)), ' in flight · ', h('b', {}, count(s.queued)), ' queued', ...extra)
   ]
 }

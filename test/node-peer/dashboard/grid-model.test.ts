@@ -2,11 +2,17 @@
  * The dashboard's model of a real Coordinator (embedded threads, in this process), built from its events
  * and progress alone: a run appears when it starts and ends with its summary's counts; the embedded threads
  * are the worker `local` with the run's jobs; an aborted run ends as interrupted; the snapshot carries no
- * secret. Also the ETA rule.
+ * secret; the stages a run chains, and the workers it gives no chunked work (named up to a cap, all counted).
+ * Also the ETA rule.
  */
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
+import { readFile, writeFile } from 'node:fs/promises'
+import { TypedEventEmitter } from '@libp2p/interface'
+import { MAX_CHUNKLESS_ROWS } from '../../../core/dashboard/snapshot.js'
+import { emit } from '../../../node-peer/coordinator/events.js'
+import type { CoordinatorEvents } from '../../../node-peer/coordinator/events.js'
 import { Coordinator } from '../../../node-peer/coordinator/coordinator.js'
 import { loadFlowPlan } from '../../../node-peer/coordinator/flow-plan.js'
 import { GridModel } from '../../../node-peer/dashboard/grid-model.js'
@@ -94,6 +100,56 @@ it('ends an aborted run as interrupted, and a cancelled one as cancelled', async
   } finally {
     model.close()
     await coordinator.stop()
+  }
+})
+
+it('shows the stages a run chains, live and once it ended, as the summary reports them', async () => {
+  const dir = await copyExample('chain')
+  const flowPath = join(dir, 'flow.json')
+  const flow = JSON.parse(await readFile(flowPath, 'utf8'))
+  flow.sources.numbers.end = 20_001 // a short run: the chain is what is looked at
+  await writeFile(flowPath, JSON.stringify(flow))
+  const coordinator = new Coordinator({ openSink: nullSink })
+  const model = new GridModel({ events: coordinator, progress: runId => coordinator.progress(runId) })
+  try {
+    const run = await coordinator.prepare(await loadFlowPlan(flowPath))
+    await coordinator.start({ workers: 2 })
+    let live: unknown
+    coordinator.addEventListener('run:running', () => { live = buildSnapshot(model, { control: false }).runs[0]?.chains }, { once: true })
+    const ticking = setInterval(() => { model.tick() }, 50)
+    const { summary } = await coordinator.run(run).finally(() => { clearInterval(ticking) })
+    model.tick()
+    const view = buildSnapshot(model, { control: false }).runs[0]
+    assert.deepEqual(summary.chains, [['square', 'digitsum', 'select']])
+    assert.deepEqual(view.chains, summary.chains, 'the ended run keeps its chains')
+    assert.deepEqual(live, summary.chains, 'shown from the start of the run')
+    assert.equal(view.withoutChunks, undefined, 'embedded threads run every kind of chunk')
+    assert.equal(JSON.parse(JSON.stringify(buildSnapshot(model, { control: false }))).runs[0].chains.length, 1, 'it survives the push (JSON)')
+  } finally {
+    model.close()
+    await coordinator.stop()
+  }
+})
+
+it('names the workers that get no chunked work, up to MAX_CHUNKLESS_ROWS, and counts them all', () => {
+  // the events a coordinator emits (node-peer/coordinator/run-notices.ts), dispatched on a bare event target
+  const events = new TypedEventEmitter<CoordinatorEvents>()
+  const model = new GridModel({ events, progress: () => undefined })
+  try {
+    const ref = { runId: 'r1', flow: 'primes' }
+    emit(events, 'run:started', { ...ref, embeddedWorkers: 0, spawnedWorkers: 0, volunteers: true, verified: [] })
+    assert.equal(buildSnapshot(model, { control: false }).runs[0].withoutChunks, undefined, 'none yet: no notice')
+    const crowd = MAX_CHUNKLESS_ROWS + 5
+    for (let i = 0; i < crowd; i++) emit(events, 'worker:no-chunks', { ...ref, id: `worker/old-${i}`, stages: i === 0 ? ['count', 'sum'] : ['count'] })
+    emit(events, 'worker:no-chunks', { runId: 'elsewhere', flow: 'x', id: 'worker/stray', stages: ['a'] })
+    const view = buildSnapshot(model, { control: false }).runs[0]
+    assert.equal(view.withoutChunks?.count, crowd)
+    assert.equal(view.withoutChunks?.workers.length, MAX_CHUNKLESS_ROWS)
+    assert.deepEqual(view.withoutChunks?.workers[0], { worker: 'worker/old-0', stages: ['count', 'sum'] })
+    assert.deepEqual(view.withoutChunks?.workers.map(w => w.worker), Array.from({ length: MAX_CHUNKLESS_ROWS }, (_, i) => `worker/old-${i}`), 'in the order they joined')
+    assert.equal(model.runs.size, 1, 'a notice about a run not hosted here adds nothing')
+  } finally {
+    model.close()
   }
 })
 

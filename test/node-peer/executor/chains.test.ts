@@ -1,21 +1,14 @@
 /** Chained chunks in the real thread pool: each item through every function in order, stage counts, the failing stage. */
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
-import { ThreadPool } from '../../../node-peer/executor/pool.js'
-import { sha256Hex } from '../../../core/abi/host.js'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { encodeRangeChunk } from '../../../core/run/chunks.js'
-import { loadExecutorFixtures } from '../../fixtures/executor/fixtures.js'
+import { loadExecutorFixtures, withFixturePool } from '../../fixtures/executor/fixtures.js'
 
 const fixtures = await loadExecutorFixtures()
 
 it('a chained chunk runs double → double → double on each item in one job, beside a plain chunk; a trap in stage 1 names item and stage', async () => {
-  const pool = new ThreadPool({ threads: 1 })
-  try {
-    const double = await sha256Hex(fixtures.double)
-    const trap = await sha256Hex(fixtures.trap)
-    await pool.addModule(double, fixtures.double)
-    await pool.addModule(trap, fixtures.trap)
+  await withFixturePool({ double: fixtures.double, trap: fixtures.trap }, async (pool, { double, trap }) => {
     const d = { module: double, export: 'double' }
     const chain = [d, d]
     const [chained, plain, failed, second] = await pool.run([
@@ -39,7 +32,5 @@ it('a chained chunk runs double → double → double on each item in one job, b
     }
     assert.ok(second.ok)
     assert.deepEqual(second.outputs.map(o => decodeValue(o.bytes)), [14])
-  } finally {
-    await pool.close()
-  }
+  })
 })

@@ -4,23 +4,17 @@
  */
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
-import { ThreadPool } from '../../../node-peer/executor/pool.js'
-import { compileModule, FunctionInstance, sha256Hex } from '../../../core/abi/host.js'
+import { compileModule, FunctionInstance } from '../../../core/abi/host.js'
 import type { Emitted } from '../../../core/abi/abi.js'
 import { packOutputs } from '../../../core/protocol/packed-outputs.js'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { encodeRangeChunk } from '../../../core/run/chunks.js'
-import { loadExecutorFixtures } from '../../fixtures/executor/fixtures.js'
+import { loadExecutorFixtures, withFixturePool } from '../../fixtures/executor/fixtures.js'
 
 const fixtures = await loadExecutorFixtures()
 
 it('a range chunk runs every item in order in one job, beside plain jobs; a trapping item fails it with its index', async () => {
-  const pool = new ThreadPool({ threads: 1 })
-  try {
-    const double = await sha256Hex(fixtures.double)
-    const trap = await sha256Hex(fixtures.trap)
-    await pool.addModule(double, fixtures.double)
-    await pool.addModule(trap, fixtures.trap)
+  await withFixturePool({ double: fixtures.double, trap: fixtures.trap }, async (pool, { double, trap }) => {
     const [chunk, plain, failed] = await pool.run([
       { id: 1, fn: { module: double, export: 'double' }, input: encodeRangeChunk({ start: 5, count: 1000, step: 3 }), timeoutMs: 30_000, chunk: 'range' },
       { id: 2, fn: { module: double, export: 'double' }, input: encodeValue(5), timeoutMs: 30_000 },
@@ -41,17 +35,12 @@ it('a range chunk runs every item in order in one job, beside plain jobs; a trap
       assert.equal(failed.item, 0)
       assert.match(failed.error.message, /^item 0 of a chunk: /)
     }
-  } finally {
-    await pool.close()
-  }
+  })
 })
 
 it('an ABI v1 chunk comes back packed: the bytes of call item by item; the output cap holds per call; the thread recovers', async () => {
   const limits = { maxMemoryPages: 64, maxOutputBytes: 40 }
-  const pool = new ThreadPool({ threads: 1, limits })
-  try {
-    const double = await sha256Hex(fixtures.double)
-    await pool.addModule(double, fixtures.double)
+  await withFixturePool({ double: fixtures.double }, async (pool, { double }) => {
     const emitN = { module: double, export: 'emit_n' }
     // emit_n(n): n one-byte outputs on ports 0 and 1; items 0…40 stay within 40 bytes a call, 41 is over
     const [ok, over, after] = await pool.run([
@@ -71,7 +60,5 @@ it('an ABI v1 chunk comes back packed: the bytes of call item by item; the outpu
       assert.match(over.error.message, /^item 41 of a chunk: emitted more than 40 bytes in one call/)
     }
     assert.deepEqual(after.packed, packOutputs(expected(3, 2)), 'a fresh instance after the failed call')
-  } finally {
-    await pool.close()
-  }
+  }, { threads: 1, limits })
 })

@@ -6,24 +6,17 @@
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { ThreadPool } from '../../../node-peer/executor/pool.js'
-import { sha256Hex } from '../../../core/abi/host.js'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { packItems } from '../../../core/run/item-chunks.js'
 import { wordCounts } from '../../helpers/expected.js'
-import { loadExecutorFixtures } from '../../fixtures/executor/fixtures.js'
+import { loadExecutorFixtures, withFixturePool } from '../../fixtures/executor/fixtures.js'
 
 const fixtures = await loadExecutorFixtures()
 const wasm = new Uint8Array(await readFile(new URL('../../../../examples/wordcount/build/wordcount.wasm', import.meta.url)))
 const text = await readFile(new URL('../../../../examples/wordcount/input.txt', import.meta.url), 'utf8')
 
 it('an item chunk runs every line in order; with a combiner its pairs arrive folded per key, the counts unchanged', async () => {
-  const pool = new ThreadPool({ threads: 1 })
-  try {
-    const module = await sha256Hex(wasm)
-    const trap = await sha256Hex(fixtures.trap)
-    await pool.addModule(module, wasm)
-    await pool.addModule(trap, fixtures.trap)
+  await withFixturePool({ module: wasm, trap: fixtures.trap }, async (pool, { module, trap }) => {
     const lines = text.split('\n')
     const input = packItems(lines.map(l => encodeValue(l)))
     const fn = { module, export: 'split' }
@@ -51,7 +44,5 @@ it('an item chunk runs every line in order; with a combiner its pairs arrive fol
       assert.equal(failed.item, 0)
       assert.match(failed.error.message, /^item 0 of a chunk \("x"\): /)
     }
-  } finally {
-    await pool.close()
-  }
+  })
 })

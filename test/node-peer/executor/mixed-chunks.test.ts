@@ -7,24 +7,17 @@
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
-import { ThreadPool } from '../../../node-peer/executor/pool.js'
-import { sha256Hex } from '../../../core/abi/host.js'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import { encodeRangeChunk } from '../../../core/run/chunks.js'
 import { packItems } from '../../../core/run/item-chunks.js'
 import { wordCounts } from '../../helpers/expected.js'
-import { loadExecutorFixtures } from '../../fixtures/executor/fixtures.js'
+import { loadExecutorFixtures, withFixturePool } from '../../fixtures/executor/fixtures.js'
 
 const fixtures = await loadExecutorFixtures()
 const wasm = new Uint8Array(await readFile(new URL('../../../../examples/wordcount/build/wordcount.wasm', import.meta.url)))
 
 it('one batch holds item chunks with and without combiners, a chained and a plain range chunk and a job; each gets its own outcome', async () => {
-  const pool = new ThreadPool({ threads: 1 })
-  try {
-    const words = await sha256Hex(wasm)
-    const double = await sha256Hex(fixtures.double)
-    await pool.addModule(words, wasm)
-    await pool.addModule(double, fixtures.double)
+  await withFixturePool({ words: wasm, double: fixtures.double }, async (pool, { words, double }) => {
     const split = { module: words, export: 'split' }
     const sum = { module: words, export: 'sum' }
     const d = { module: double, export: 'double' }
@@ -49,7 +42,5 @@ it('one batch holds item chunks with and without combiners, a chained and a plai
     assert.deepEqual(chained.emitted, [5, 5])
     assert.deepEqual(plainRange.outputs.map(o => decodeValue(o.bytes)), [0, 2, 4])
     assert.deepEqual(lone.outputs.map(o => decodeValue(o.bytes)), [42])
-  } finally {
-    await pool.close()
-  }
+  })
 })

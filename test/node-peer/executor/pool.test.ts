@@ -5,7 +5,7 @@ import { executorSuite } from '../../../core/executor/executor-suite.js'
 import { sha256Hex } from '../../../core/abi/host.js'
 import { decodeValue, encodeValue } from '../../../core/codec.js'
 import type { Job } from '../../../core/jobs.js'
-import { assembleWat, loadExecutorFixtures } from '../../fixtures/executor/fixtures.js'
+import { assembleWat, loadExecutorFixtures, withFixturePool } from '../../fixtures/executor/fixtures.js'
 
 const fixtures = await loadExecutorFixtures()
 const job = (id: number, module: string, name: string, input: unknown, timeoutMs = 30_000): Job =>
@@ -17,12 +17,7 @@ describe('ThreadPool: executor compliance suite', () => {
 
 describe('ThreadPool (Node specifics)', () => {
   it('replaces a thread stopped for a timeout, and the replacement has every module', async () => {
-    const pool = new ThreadPool({ threads: 2 })
-    try {
-      const double = await sha256Hex(fixtures.double)
-      const spin = await sha256Hex(fixtures.spin)
-      await pool.addModule(double, fixtures.double)
-      await pool.addModule(spin, fixtures.spin)
+    await withFixturePool({ double: fixtures.double, spin: fixtures.spin }, async (pool, { double, spin }) => {
       assert.equal(pool.stats.threadsStarted, 2)
       const [timedOut] = await pool.run([job(1, spin, 'spin', 0, 100)])
       assert.equal(timedOut.ok, false)
@@ -39,9 +34,7 @@ describe('ThreadPool (Node specifics)', () => {
         assert.deepEqual(spun?.ok === false && spun.error, { name: 'JobTimeoutError', message: 'exceeded 150 ms' })
       }
       assert.equal(pool.stats.threadsStarted, 5)
-    } finally {
-      await pool.close()
-    }
+    }, { threads: 2 })
   })
 
   it('modules added after a replacement reach every thread', async () => {

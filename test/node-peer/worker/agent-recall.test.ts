@@ -99,11 +99,37 @@ describe('WorkerAgent recall', () => {
       for (let j = queue.shift(); j != null; j = queue.shift()) left.push(j.id)
       assert.deepEqual(left, [1, 3, 4, 6], 'the others keep their order')
       const outcome = (id: number): { id: number, ok: true, outputs: [] } => ({ id, ok: true, outputs: [] })
-      const split = recalled.split([outcome(7), outcome(9)])
-      assert.deepEqual([split.dropped, split.results.map(o => o.id)], [[7], [9]])
-      const arrived = recalled.arrived([jobFromWire(job(8, double, 'double', 8)), jobFromWire(job(10, double, 'double', 10))])
+      // one partition serves both: outcomes back from the executor, and jobs whose module arrived
+      const outcomes = recalled.sift([outcome(11), outcome(7), outcome(9)])
+      assert.deepEqual([outcomes.dropped, outcomes.kept.map(o => o.id)], [[7], [11, 9]], 'the rest keep their order')
+      const arrived = recalled.sift([jobFromWire(job(8, double, 'double', 8)), jobFromWire(job(10, double, 'double', 10))])
       assert.deepEqual([arrived.dropped, arrived.kept.map(j => j.id)], [[8], [10]])
-      assert.deepEqual(recalled.split([outcome(7), outcome(8)]).dropped, [], 'each is answered once')
+      assert.deepEqual(recalled.sift([outcome(7), outcome(8)]).dropped, [], 'each is answered once')
+    } finally {
+      await pool.close()
+    }
+  })
+
+  it('passes everything through untouched while no recall is pending', async () => {
+    const pool = new ThreadPool({ threads: 1 })
+    try {
+      const recalled = new RecalledJobs()
+      const queue = new Fifo<Job>()
+      queue.push(jobFromWire(job(1, double, 'double', 1)))
+      const outcomes = [{ id: 3, ok: true as const, outputs: [] }]
+      assert.equal(recalled.sift(outcomes).kept, outcomes, 'the same array, not a copy')
+      // a recall answered wholly from the queue leaves nothing pending
+      assert.deepEqual(recalled.recall([1], queue, pool), [1])
+      const jobs = [jobFromWire(job(1, double, 'double', 1))]
+      const sifted = recalled.sift(jobs)
+      assert.deepEqual(sifted.dropped, [])
+      assert.equal(sifted.kept, jobs, 'an id answered from the queue is not dropped again')
+      // an id recalled in the executor stays pending while others come back, until it does or clear()
+      assert.deepEqual(recalled.recall([2], queue, pool), [])
+      assert.deepEqual(recalled.sift(outcomes).dropped, [])
+      recalled.clear()
+      const after = [{ id: 2, ok: true as const, outputs: [] }]
+      assert.equal(recalled.sift(after).kept, after, 'clear() forgets what was pending')
     } finally {
       await pool.close()
     }
