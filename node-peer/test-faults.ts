@@ -22,12 +22,17 @@ export function withTestFaults (executor: JobExecutor, env: Readonly<Record<stri
 
 function corrupt (outcome: JobOutcome): JobOutcome {
   if (!outcome.ok) return outcome
+  const outputs = outcome.outputs.map(o => {
+    const bytes = o.bytes.slice()
+    if (bytes.length > 0) bytes[bytes.length - 1] ^= 1
+    return { port: o.port, bytes }
+  })
+  // without `packed`: a chunk's packed outputs would go on the wire as they are, uncorrupted
   return {
-    ...outcome,
-    outputs: outcome.outputs.map(o => {
-      const bytes = o.bytes.slice()
-      if (bytes.length > 0) bytes[bytes.length - 1] ^= 1
-      return { port: o.port, bytes }
-    })
+    id: outcome.id,
+    ok: true,
+    outputs,
+    ...(outcome.ms !== undefined ? { ms: outcome.ms } : {}),
+    ...(outcome.emitted !== undefined ? { emitted: outcome.emitted } : {})
   }
 }

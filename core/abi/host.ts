@@ -10,6 +10,7 @@ import type { ModuleInfo } from './inspect.js'
 import { ModuleRejectedError, OutputLimitError, WasmTrapError } from '../errors.js'
 import { memoryImportLimits } from './binary.js'
 import type { MemoryLimits } from './binary.js'
+import { msgpackNumberLength, writeMsgpackNumber } from '../msgpack-number.js'
 
 const utf8 = new TextDecoder('utf-8', { fatal: false })
 
@@ -43,11 +44,28 @@ export async function sha256Hex (bytes: Uint8Array): Promise<string> {
 /** Thrown from inside `grid.fail` to unwind the WASM stack; turned into WasmTrapError by `call`. */
 class GuestFailure extends Error {}
 
+/**
+ * Where the packed call variants put each output instead of an Emitted object: appended in the wire's packed
+ * layout (core/protocol/packed-outputs.ts). `src` is the instance's memory; the sink copies `len` bytes at `ptr`.
+ */
+export interface PackedSink {
+  append: (port: number, src: Uint8Array, ptr: number, len: number) => void
+}
+
+/** An export of the instance, looked up once (`exportFn`) for a loop that calls it per item. */
+export type ExportFn = (ptr: number, len: number) => void
+
+/** Ports a packed output can name (one byte in the packed layout). */
+const MAX_PACKED_PORT = 255
+
 export class FunctionInstance {
   private outputs: Emitted[] = []
   private outputBytes = 0
+  /** Set during a packed call: outputs go there, not into `outputs`. */
+  private sink: PackedSink | undefined
   private _broken = false
   private view: Uint8Array
+  private readonly alloc: (size: number) => number
 
   private constructor (
     private readonly instance: WebAssembly.Instance,
@@ -56,6 +74,7 @@ export class FunctionInstance {
     private readonly maxBytes: number
   ) {
     this.view = new Uint8Array(memory.buffer)
+    this.alloc = instance.exports[ALLOC_EXPORT] as (size: number) => number
   }
 
   /**
@@ -93,32 +112,79 @@ export class FunctionInstance {
     return this._broken
   }
 
+  /** The export `exportName`; throws ModuleRejectedError when the module has no such function. */
+  exportFn (exportName: string): ExportFn {
+    const fn = this.instance.exports[exportName] as ExportFn | undefined
+    if (typeof fn !== 'function') throw new ModuleRejectedError(`has no exported function "${exportName}"`)
+    return fn
+  }
+
   /** Calls `exportName` with one msgpack-encoded input; returns every output emitted during the call. */
   call (exportName: string, input: Uint8Array): Emitted[] {
-    const fn = this.instance.exports[exportName] as ((ptr: number, len: number) => void) | undefined
-    if (typeof fn !== 'function') {
-      throw new ModuleRejectedError(`has no exported function "${exportName}"`)
-    }
+    const fn = this.exportFn(exportName)
+    this.sink = undefined
     this.outputs = []
     this.outputBytes = 0
     try {
-      const alloc = this.instance.exports[ALLOC_EXPORT] as (size: number) => number
-      const ptr = alloc(input.length) >>> 0
-      this.refreshView()
-      if (ptr + input.length > this.view.length) throw new WasmTrapError(`${ALLOC_EXPORT}(${input.length}) returned ${ptr}, outside memory`)
-      this.view.set(input, ptr)
-      fn(ptr, input.length)
+      fn(this.place(input), input.length)
       return this.outputs
     } catch (err) {
-      this._broken = true
-      if (err instanceof WasmTrapError || err instanceof OutputLimitError) throw err
-      if (err instanceof GuestFailure) throw new WasmTrapError(err.message)
-      if (err instanceof WebAssembly.RuntimeError) throw new WasmTrapError(`trap: ${err.message}${this.atMemoryCap() ? ` (memory is at its cap of ${this.memory.buffer.byteLength / 65536} pages, ${this.memory.buffer.byteLength >> 20} MiB: out of memory?)` : ''}`)
-      if (err instanceof RangeError) throw new WasmTrapError(`trap: ${err.message}`) // e.g. stack overflow
-      throw new WasmTrapError(`host error: ${(err as Error).message ?? String(err)}`)
+      throw this.failed(err)
     } finally {
       this.outputs = this._broken ? [] : this.outputs
     }
+  }
+
+  /**
+   * The same call, each output appended to `sink` (no object per output). The input: `len` msgpack bytes of
+   * `src` from `at` (copied into the guest's memory), or, when `src` is a number, a range item whose msgpack
+   * encoding is written straight into memory (the bytes `encodeValue` gives; `at` and `len` unused).
+   */
+  callPacked (fn: ExportFn, src: Uint8Array | number, at: number, len: number, sink: PackedSink): void {
+    this.sink = sink
+    this.outputBytes = 0
+    try {
+      if (typeof src === 'number') {
+        len = msgpackNumberLength(src)
+        const ptr = this.reserveInput(len)
+        writeMsgpackNumber(this.view, ptr, src)
+        fn(ptr, len)
+      } else {
+        const ptr = this.reserveInput(len)
+        // short inputs byte by byte: a subarray per item would cost more than the copy
+        if (len <= 16) for (let k = 0; k < len; k++) this.view[ptr + k] = src[at + k]
+        else this.view.set(src.subarray(at, at + len), ptr)
+        fn(ptr, len)
+      }
+    } catch (err) {
+      throw this.failed(err)
+    } finally {
+      this.sink = undefined
+    }
+  }
+
+  /** Copies `input` into a buffer from the guest's allocator; returns where. */
+  private place (input: Uint8Array): number {
+    const ptr = this.reserveInput(input.length)
+    this.view.set(input, ptr)
+    return ptr
+  }
+
+  /** `len` bytes from the guest's allocator, checked to lie in memory (the view is fresh after it). */
+  private reserveInput (len: number): number {
+    const ptr = this.alloc(len) >>> 0
+    if (!this.inMemory(ptr + len)) throw new WasmTrapError(`${ALLOC_EXPORT}(${len}) returned ${ptr}, outside memory`)
+    return ptr
+  }
+
+  /** Marks the instance broken and turns what a call threw into the error the job fails with. */
+  private failed (err: unknown): Error {
+    this._broken = true
+    if (err instanceof WasmTrapError || err instanceof OutputLimitError) return err
+    if (err instanceof GuestFailure) return new WasmTrapError(err.message)
+    if (err instanceof WebAssembly.RuntimeError) return new WasmTrapError(`trap: ${err.message}${this.atMemoryCap() ? ` (memory is at its cap of ${this.memory.buffer.byteLength / 65536} pages, ${this.memory.buffer.byteLength >> 20} MiB: out of memory?)` : ''}`)
+    if (err instanceof RangeError) return new WasmTrapError(`trap: ${err.message}`) // e.g. stack overflow
+    return new WasmTrapError(`host error: ${(err as Error).message ?? String(err)}`)
   }
 
   /** Memory in use by the instance now, in bytes (for tests and reports). */
@@ -137,20 +203,35 @@ export class FunctionInstance {
   }
 
   private refreshView (): void {
-    // memory.grow detaches the old ArrayBuffer: views must be re-created after any guest code ran.
+    // memory.grow detaches the old ArrayBuffer: views must be re-created after guest code grew it
     if (this.view.buffer !== this.memory.buffer) this.view = new Uint8Array(this.memory.buffer)
   }
 
-  private emit (port: number, ptr: number, len: number): void {
+  /**
+   * Whether bytes up to `end` lie in memory, the view made current if it was not. A detached view (memory
+   * grew) has length 0, so the bounds check itself finds out: the view is re-made only after a grow.
+   */
+  private inMemory (end: number): boolean {
+    if (end <= this.view.length && this.view.length > 0) return true
     this.refreshView()
+    return end <= this.view.length
+  }
+
+  private emit (port: number, ptr: number, len: number): void {
     ptr >>>= 0
     len >>>= 0
-    if (ptr + len > this.view.length) throw new WasmTrapError(`${IMPORT_MODULE}.${EMIT_IMPORT}: bytes ${ptr}..${ptr + len} are outside memory`)
+    if (!this.inMemory(ptr + len)) throw new WasmTrapError(`${IMPORT_MODULE}.${EMIT_IMPORT}: bytes ${ptr}..${ptr + len} are outside memory`)
     this.outputBytes += len
     if (this.outputBytes > this.limits.maxOutputBytes) {
       throw new OutputLimitError(`emitted more than ${this.limits.maxOutputBytes} bytes in one call`)
     }
-    this.outputs.push({ port, bytes: this.view.slice(ptr, ptr + len) })
+    const sink = this.sink
+    if (sink === undefined) {
+      this.outputs.push({ port, bytes: this.view.slice(ptr, ptr + len) })
+      return
+    }
+    if (port < 0 || port > MAX_PACKED_PORT) throw new OutputLimitError(`emitted on port ${port}: a chunk's outputs go on ports 0 to ${MAX_PACKED_PORT}`)
+    sink.append(port, this.view, ptr, len)
   }
 
   private readString (ptr: number, len: number): string {

@@ -2,7 +2,8 @@
  * A batch as the pool's caller sees it: one outcome slot per job, each settled exactly once (by its sandbox's
  * answer, a timeout, a crash or a recall, whichever comes first), and the promise resolved when all are.
  */
-import type { UnpackedOutcome } from './packing.js'
+import type { UnpackedOutcome } from './outcome-buffer.js'
+import { chunkOutcome } from '../protocol/packed-outputs.js'
 import type { ErrorData, Job, JobOutcome } from '../jobs.js'
 
 export interface BatchState {
@@ -42,9 +43,13 @@ export function fail (batch: BatchState, position: number, error: ErrorData, ite
   return settle(batch, position, item === undefined ? { id: batch.jobs[position].id, ok: false, error } : { id: batch.jobs[position].id, ok: false, error, item })
 }
 
-/** An outcome as the sandbox reported it (packing.ts), with whatever a chunk adds (ms, emitted, item, stage). */
+/**
+ * An outcome as the sandbox reported it (outcome-buffer.ts), with whatever a chunk adds (ms, emitted, item,
+ * stage); a packed chunk stays packed (its outputs unpack only if someone reads them).
+ */
 export function settleUnpacked (batch: BatchState, position: number, outcome: UnpackedOutcome): boolean {
   const id = batch.jobs[position].id
+  if (outcome.ok && outcome.packed !== undefined) return settle(batch, position, chunkOutcome(id, outcome.packed, outcome.ms, outcome.emitted))
   return settle(batch, position, outcome.ok ? { id, ...outcome } : { id, ...outcome })
 }
 

@@ -65,7 +65,7 @@ export interface SandboxReady {
 export interface BatchDone {
   readonly type: 'done'
   readonly seq: number
-  /** Written by OutcomeWriter. */
+  /** Written by OutcomeWriter (outcome-buffer.ts). */
   readonly outcomes: ArrayBuffer
   /** Bytes of `outcomes` in use (the writer grows by doubling and does not trim). */
   readonly byteLength: number

@@ -8,17 +8,20 @@
  */
 import type { Emitted } from '../abi/abi.js'
 import { FunctionInstance } from '../abi/host.js'
+import type { ExportFn } from '../abi/host.js'
 import { JsRunner } from '../abi/js/host.js'
 import { WasiRunner } from '../abi/wasi/command.js'
 import { ModuleRejectedError, errorToData } from '../errors.js'
 import type { FunctionRef } from '../jobs.js'
 import type { AddModule, RunBatch, SandboxInit } from './messages.js'
-import { OutcomeWriter, unpackJobs } from './packing.js'
+import { unpackJobs } from './packing.js'
+import { OutcomeWriter } from './outcome-buffer.js'
 import type { SandboxPort } from './sandbox-host.js'
 import { ProgressReporter } from './timeout-watch.js'
 import { chunkView } from '../run/chunk-view.js'
-import { runChainChunk, runChainChunkAsync } from '../run/chain-chunk.js'
-import type { ChainResult } from '../run/chain-chunk.js'
+import type { ChunkView } from '../run/chunk-view.js'
+import { runChain, runChainChunk, runChainChunkAsync } from '../run/chain-chunk.js'
+import type { ChainResult, StageCall } from '../run/chain-chunk.js'
 import { combineOutputs } from '../run/combiner.js'
 import type { BatchFn, PackedJob } from './packing.js'
 
@@ -31,6 +34,9 @@ interface LoadedModule {
   /** A JavaScript function's runner (its QuickJS context lives between calls). */
   js?: JsRunner
 }
+
+/** Packed bytes an item is expected to emit, to size a chunk's record at once (it grows by doubling past it). */
+const PACKED_BYTES_GUESS = 12
 
 interface Settings {
   readonly init: SandboxInit
@@ -77,28 +83,63 @@ export function serveSandbox (port: SandboxPort): void {
   /**
    * A chunk (a range, or items carried in the input: chunk-view.ts) through its chain of functions
    * (chain-chunk.ts; an unchained chunk is a chain of one): each item through every function, the tail's
-   * outputs together. When all are ABI v1 functions it is one plain synchronous loop (no promise per item): the
-   * grid's cheapest path, as fast as calling them in a loop at home. An unchained chunk's combiners then fold
-   * its outputs per key (combiner.ts; a chain's tail has none).
+   * outputs together, in a record of `writer`. When all are ABI v1 functions it is one plain synchronous loop
+   * (no promise per item) whose tail emits straight into the outcome buffer in the wire's packed layout
+   * (FunctionInstance.callPacked: no object per output; a range item's msgpack is written straight into the
+   * guest's memory): the grid's cheapest path. An unchained chunk with combiners folds its outputs per key
+   * (combiner.ts), so it collects them as objects first.
    */
-  async function runChunk (job: PackedJob, batch: RunBatch, init: SandboxInit): Promise<ChainResult> {
+  async function runChunk (job: PackedJob, batch: RunBatch, init: SandboxInit, writer: OutcomeWriter): Promise<void> {
     const head: BatchFn = batch.fns[job.fn]
     const fns = job.chain > 0 ? [head, ...batch.chains![job.chain - 1].map(k => batch.fns[k])] : [head]
     const view = chunkView(job.chunk!, job.input)
     const plain = fns.every(fn => modules.get(fn.module)?.message.abi === undefined && fn.wasi === undefined && fn.js !== true)
-    let result: ChainResult
-    if (plain) {
-      const calls: Array<(item: Uint8Array) => Emitted[]> = []
+    const combined = fns.length === 1 && head.combine != null
+    if (plain && !combined) {
+      const calls: StageCall[] = []
       for (const fn of fns) {
         const instance = await instanceOf(fn.module, init)
-        calls.push(item => instance.call(fn.export, item))
+        // looked up at the first call, so that a missing export fails the item that reaches it, as `call` does
+        let exported: ExportFn | undefined
+        calls.push((src, at, len, out) => { instance.callPacked(exported ??= instance.exportFn(fn.export), src, at, len, out) })
       }
-      result = runChainChunk(view, calls)
-    } else result = await runChainChunkAsync(view, fns.map(fn => async (item: Uint8Array) => await call(fn, item, init)))
-    if (!result.ok || fns.length > 1 || head.combine == null) return result
+      const tail = calls.pop()!
+      writer.beginPacked(fns.length, view.count * PACKED_BYTES_GUESS)
+      const run = runChain(view, calls, (src, at, len) => { tail(src, at, len, writer) })
+      if (run.ok) writer.endPacked(run.ms, fns.length > 1 ? run.emitted : undefined)
+      else {
+        writer.abortPacked()
+        writer.error(run.error, run.item, fns.length > 1 ? run.stage : undefined)
+      }
+      return
+    }
+    const calls = fns.map(fn => async (item: Uint8Array) => await call(fn, item, init))
+    const result = plain ? await runPlainChunk(view, fns, init) : await runChainChunkAsync(view, calls)
+    if (!result.ok) {
+      writer.error(result.error, result.item, fns.length > 1 ? result.stage : undefined)
+      return
+    }
+    if (fns.length > 1) {
+      writer.chain(result.outputs, result.ms, result.emitted)
+      return
+    }
+    if (!combined) {
+      writer.chunk(result.outputs, result.ms)
+      return
+    }
     const started = performance.now() - result.ms
-    const outputs = await combineOutputs(result.outputs, head.combine, async (f, item) => await call(f, item, init))
-    return { ok: true, outputs: outputs as Emitted[], ms: performance.now() - started, emitted: result.emitted }
+    const outputs = await combineOutputs(result.outputs, head.combine!, async (f, item) => await call(f, item, init))
+    writer.chunk(outputs as Emitted[], performance.now() - started)
+  }
+
+  /** An ABI v1 chunk whose outputs are wanted as objects (a combiner folds them): the synchronous loop. */
+  async function runPlainChunk (view: ChunkView, fns: readonly BatchFn[], init: SandboxInit): Promise<ChainResult> {
+    const calls: Array<(item: Uint8Array) => Emitted[]> = []
+    for (const fn of fns) {
+      const instance = await instanceOf(fn.module, init)
+      calls.push(item => instance.call(fn.export, item))
+    }
+    return runChainChunk(view, calls)
   }
 
   async function runBatch (batch: RunBatch, { init, progress }: Settings): Promise<void> {
@@ -111,13 +152,10 @@ export function serveSandbox (port: SandboxPort): void {
       progress.started(batch.seq, i)
       try {
         const job = jobs[i]
-        if (job.chunk != null) {
-          const result = await runChunk(job, batch, init)
-          if (!result.ok) writer.error(result.error, result.item, job.chain > 0 ? result.stage : undefined)
-          else if (job.chain > 0) writer.chain(result.outputs, result.ms, result.emitted)
-          else writer.chunk(result.outputs, result.ms)
-        } else writer.ok(await call(fn, job.input, init))
+        if (job.chunk != null) await runChunk(job, batch, init, writer)
+        else writer.ok(await call(fn, job.input, init))
       } catch (err) {
+        writer.abortPacked()
         writer.error(errorToData(err))
       }
     }

@@ -7,6 +7,31 @@ import type { Emitted } from '../abi/abi.js'
 import type { JobOutcome } from '../jobs.js'
 
 const HEADER = 5
+/** Outputs this short are copied byte by byte (a subarray per output would cost more than the copy). */
+const SHORT_COPY = 16
+
+/**
+ * Writes one output at `pos` of `target` (which has room for HEADER + len): `len` bytes of `src` from `at`
+ * (a guest's memory, a scratch buffer). Returns the end. The one writer of the layout on the hot path
+ * (the sandbox's outcome buffer, a chain's scratch between stages).
+ */
+export function writePackedOutput (target: Uint8Array, pos: number, port: number, src: Uint8Array, at: number, len: number): number {
+  target[pos] = port
+  target[pos + 1] = len
+  target[pos + 2] = len >>> 8
+  target[pos + 3] = len >>> 16
+  target[pos + 4] = len >>> 24
+  pos += HEADER
+  if (len <= SHORT_COPY) {
+    for (let k = 0; k < len; k++) target[pos + k] = src[at + k]
+  } else target.set(src.subarray(at, at + len), pos)
+  return pos + len
+}
+
+/** Bytes one output of `len` bytes takes packed. */
+export function packedOutputBytes (len: number): number {
+  return HEADER + len
+}
 
 export function packOutputs (outputs: readonly Emitted[]): Uint8Array {
   let size = 0

@@ -13,6 +13,8 @@ export interface ChunkView {
   readonly count: number
   /** The i-th item's input (msgpack). */
   item: (i: number) => Uint8Array
+  /** The i-th item as a call may take it: a range's item as its number (the caller encodes it), else `item(i)`. */
+  input: (i: number) => Uint8Array | number
   /** The i-th item's error as data, its message naming the item. */
   error: (i: number, err: unknown) => ErrorData
 }
@@ -21,12 +23,13 @@ export interface ChunkView {
 export function chunkView (kind: 'range' | 'items', input: Uint8Array): ChunkView {
   if (kind === 'range') {
     const chunk = decodeRangeChunk(input)
-    return { count: chunk.count, item: i => encodeValue(rangeItem(chunk, i)), error: (i, err) => itemError(chunk, i, err) }
+    return { count: chunk.count, item: i => encodeValue(rangeItem(chunk, i)), input: i => rangeItem(chunk, i), error: (i, err) => itemError(chunk, i, err) }
   }
   const items = unpackItems(input)
   return {
     count: items.length,
     item: i => items[i],
+    input: i => items[i],
     error: (i, err) => {
       const data = errorToData(err)
       return { name: data.name, message: `item ${i} of a chunk (${describeBytes(items[i])}): ${data.message}` }
