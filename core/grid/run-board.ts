@@ -75,6 +75,8 @@ export class RunBoard implements JobBoard {
   private readonly slotLoads: number[]
   private readonly refused = new Set<string>()
   private readonly workListeners = new Set<() => void>()
+  /** Which listener `notify` calls first next time. */
+  private notifyTurn = 0
   private readonly sideListeners = new Set<(name: string, value: SideValue) => void>()
   private readonly refusedListeners = new Set<(worker: string) => void>()
   private readonly recallListeners = new Set<(recalled: (id: number) => boolean) => void>()
@@ -321,7 +323,11 @@ export class RunBoard implements JobBoard {
   }
 
   private notify (): void {
-    for (const listener of this.workListeners) listener()
+    // in turn, starting one further each time: when jobs are scarce, the worker that joined first does not
+    // take them all every time (each takes up to its credits)
+    const listeners = [...this.workListeners]
+    const first = this.notifyTurn++ % Math.max(1, listeners.length)
+    for (let i = 0; i < listeners.length; i++) listeners[(first + i) % listeners.length]()
   }
 }
 

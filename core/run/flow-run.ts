@@ -223,8 +223,11 @@ export class FlowRun {
         let pulled = false
         for (const name of open) {
           if (this.aborted) break
-          const budget = Math.min(this.state.sourceBudget(), SOURCE_CHUNK)
-          if (budget <= 0) break
+          // a split file source reads its next piece while a piece's worth still waits, so the workers never
+          // wait for the read (its items are cut into chunks of up to MAX_CHUNK_ITEMS as they ask)
+          const split = this.state.splitsItems(name)
+          const budget = split ? this.state.sourceBudget(ITEM_SOURCE_PIECE) : Math.min(this.state.sourceBudget(), SOURCE_CHUNK)
+          if (budget <= 0) continue
           const cursor = this.cursors.get(name)!
           if (cursor.readRange != null && this.state.splitsRange(name)) {
             // a piece of the range, cut into chunks as workers ask: the items are never encoded here
@@ -238,8 +241,6 @@ export class FlowRun {
             if (this.init.resume != null) await new Promise(resolve => setTimeout(resolve, 0))
             continue
           }
-          // a split file source is read a chunk's worth at a time, its items cut into chunks as workers ask
-          const split = this.state.splitsItems(name)
           const items = await cursor.read(split ? ITEM_SOURCE_PIECE : budget)
           if (split && items.length > 0) this.state.offerSourceItems(name, items)
           else if (items.length === 0) {

@@ -116,10 +116,10 @@ export class RunState {
     this.completion = new Completion({ graph, stages, priority, openSources, status, router: this.router, sideValues })
   }
 
-  /** How many source items may be offered now without exceeding the high-water mark. */
-  sourceBudget (): number {
+  /** How many source items may be offered now without exceeding the high-water mark (or `highWater`). */
+  sourceBudget (highWater = this.highWater): number {
     if (this.status.failure != null) return 0
-    return Math.max(0, this.highWater - this.itemsQueued)
+    return Math.max(0, highWater - this.itemsQueued)
   }
 
   /** Routes one item read from a source (`tag`: its position, for an indexed source); returns the sink deliveries it causes. */

@@ -125,6 +125,20 @@ describe('RunBoard', () => {
     assert.deepEqual([sa.perWorker, sb.perWorker], [{ w: 4000 }, { w: 4000 }])
   })
 
+  it('tells its waiting workers about new work in turn, so the first to have joined does not take all scarce work', () => {
+    const board = new RunBoard()
+    const first: number[] = []
+    let calls: number[] = []
+    for (const k of [0, 1, 2]) board.onWork(() => { calls.push(k) })
+    for (let i = 0; i < 4; i++) {
+      calls = []
+      board.add(runOf(flow(1)))
+      first.push(calls[0])
+      assert.deepEqual([...calls].sort(), [0, 1, 2], 'every worker is told each time')
+    }
+    assert.deepEqual(first, [0, 1, 2, 0])
+  })
+
   it('weights 3:1 give about 3:1', async () => {
     const board = new RunBoard()
     const a = runOf(flow(6000))

@@ -124,6 +124,25 @@ describe('FlowRun with item chunks', () => {
     assert.deepEqual(counts(chunked.items), expectedCounts(N))
   })
 
+  it('reads the next piece of a split file while a piece\'s worth still waits, so workers never wait for the read', async () => {
+    const N = 200_000
+    const run = runOf(flow('lines', N), { counts: sinkOf() })
+    const stop = new AbortController()
+    const done = run.run({ signal: stop.signal }).catch(err => err)
+    try {
+      for (let i = 0; i < 100 && run.queued < 65_536; i++) await new Promise(resolve => setImmediate(resolve))
+      assert.equal(run.queued, 65_536, 'one piece read, and no more while it all waits')
+      const taken = run.takeJobs(1, 'w')
+      assert.equal(taken.length, 1)
+      run.complete([(await answer(taken[0]))!])
+      for (let i = 0; i < 100 && run.queued <= 65_536; i++) await new Promise(resolve => setImmediate(resolve))
+      assert.ok(run.queued > 65_536, `the next piece is read once any of the first is cut (${run.queued} lines wait)`)
+    } finally {
+      stop.abort()
+    }
+    assert.equal((await done as Error).name, 'RunAbortedError')
+  })
+
   it('a line failing inside a chunk is retried alone; the rest of its chunk is not lost', async () => {
     const out = sinkOf()
     const run = runOf(flow('lines', 5000), { counts: out })
