@@ -39,18 +39,25 @@ export class KeyedAggregate {
 
   /** Adds one input item; throws AggregateInputError if it is not a `[key, value]` pair. */
   add (item: Uint8Array): void {
-    // a pair's key and value are byte ranges of it: only the key is decoded (its identity), the value is copied
-    const keyEnd = item[0] === 0x92 ? skipValue(item, 1) : -1
-    if (keyEnd < 0 || skipValue(item, keyEnd) !== item.length) {
-      throw new AggregateInputError(`stage "${this.stage}" aggregates [key, value] pairs, but received ${describeBytes(item)}`)
+    this.addAt(item, 0, item.length)
+  }
+
+  /**
+   * Adds the item at `start`..`end` of `bytes` (a chunk's packed outputs are fed in place: router.ts). A
+   * pair's key and value are byte ranges of it: only the key is read (its identity), the value is copied.
+   */
+  addAt (bytes: Uint8Array, start: number, end: number): void {
+    const keyEnd = bytes[start] === 0x92 && end > start + 1 ? skipValue(bytes, start + 1) : -1
+    if (keyEnd < 0 || keyEnd >= end || skipValue(bytes, keyEnd) !== end) {
+      throw new AggregateInputError(`stage "${this.stage}" aggregates [key, value] pairs, but received ${describeBytes(bytes.subarray(start, end))}`)
     }
-    const id = keyId(decodeValue(item.subarray(1, keyEnd)))
+    const id = stringKeyId(bytes, start + 1, keyEnd) ?? keyId(decodeValue(bytes.subarray(start + 1, keyEnd)))
     let state = this.keys.get(id)
     if (state == null) {
-      state = { keyBytes: item.slice(1, keyEnd), values: [], combining: 0 }
+      state = { keyBytes: bytes.slice(start + 1, keyEnd), values: [], combining: 0 }
       this.keys.set(id, state)
     }
-    state.values.push(item.slice(keyEnd))
+    state.values.push(bytes.slice(keyEnd, end))
   }
 
   /**
@@ -105,6 +112,23 @@ export class KeyedAggregate {
   }
 }
 
+
+/**
+ * keyId of a msgpack string key of ASCII characters, read straight from its bytes (the common key, a word or
+ * a name: no decoder call); undefined for any other key.
+ */
+function stringKeyId (bytes: Uint8Array, start: number, end: number): string | undefined {
+  const tag = bytes[start]
+  const header = tag >= 0xa0 && tag <= 0xbf ? 1 : tag === 0xd9 ? 2 : tag === 0xda ? 3 : 0
+  if (header === 0 || end - start - header > 64) return undefined
+  let id = 's'
+  for (let i = start + header; i < end; i++) {
+    const c = bytes[i]
+    if (c > 0x7f) return undefined
+    id += String.fromCharCode(c)
+  }
+  return id
+}
 
 /** Keys compare by value: this is the identity of a key (strings, numbers, or anything else by its JSON form). */
 export function keyId (key: unknown): string {

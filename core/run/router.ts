@@ -77,8 +77,8 @@ export class Router {
   private readonly replays = new Fifo<Replay>()
   private records: JobRecord[] = []
   private chunkRecords: ChunkRecord[] = []
-  /** Per stage: the sinks that read all it emits when that is all that reads it (blockSinks). */
-  private readonly sinksOnly = new Map<StageState, readonly string[] | undefined>()
+  /** Per stage: where its chunks' packed outputs may go as a block (blockTarget). */
+  private readonly blockTargets = new Map<StageState, readonly string[] | StageState | undefined>()
 
   constructor (private readonly init: RouterInit) {}
 
@@ -258,26 +258,47 @@ export class Router {
   }
 
   /**
-   * A chunk's packed outputs go to the sinks as one block when only sinks read the stage and nothing tags
-   * them; false (nothing done) when they must be routed one by one.
+   * A chunk's packed outputs go on as a block, with no object per output, when nothing tags them and only
+   * sinks read the stage (each sink gets the block) or only an aggregate does (its pairs fold in place); false
+   * (nothing done) when they must be routed one by one.
    */
   private routeBlock (stage: StageState, work: Work, packed: Uint8Array, worker: string, deliveries: SinkDelivery[]): boolean {
-    const sinks = this.blockSinks(stage)
-    if (sinks == null || (stage.cluster != null ? worker : work.tag) != null) return false
+    const target = this.blockTarget(stage)
+    if (target == null || (stage.cluster != null ? worker : work.tag) != null) return false
     const count = countOnPort(packed, 0)
     if (count < 0) return false
     stage.counts.emitted += count
-    for (const sink of sinks) deliveries.push({ sink, packed, count })
+    if (Array.isArray(target)) {
+      for (const sink of target) deliveries.push({ sink, packed, count })
+      return true
+    }
+    const consumer = target as StageState
+    for (let pos = 0; pos < packed.length;) {
+      const end = pos + 5 + ((packed[pos + 1] | packed[pos + 2] << 8 | packed[pos + 3] << 16 | packed[pos + 4] << 24) >>> 0)
+      try {
+        consumer.aggregate!.addAt(packed, pos + 5, end)
+      } catch (err) {
+        // as `route` does: the item does not fit the aggregate, and the run fails naming it
+        consumer.counts.failed++
+        this.init.status.fail({ stage: consumer.spec.name, input: packed.slice(pos + 5, end), attempts: 0, error: errorToData(err) })
+      }
+      pos = end
+    }
     return true
   }
 
-  /** The sinks reading a one-port stage, when they are all that reads it (no stage, no side input). */
-  private blockSinks (stage: StageState): readonly string[] | undefined {
-    if (this.sinksOnly.has(stage)) return this.sinksOnly.get(stage)
+  /**
+   * Where a one-port stage's packed outputs may go as a block: the sinks that read it, when they are all that
+   * reads it, or the aggregate stage that alone reads it (no side input in either case).
+   */
+  private blockTarget (stage: StageState): readonly string[] | StageState | undefined {
+    if (this.blockTargets.has(stage)) return this.blockTargets.get(stage)
     const stream = stage.portStreams.length === 1 ? stage.portStreams[0] : undefined
     const consumers = stream != null && !this.init.sideStreams.has(stream) ? this.init.graph.consumers.get(stream) : undefined
-    const sinks = consumers != null && consumers.length > 0 && consumers.every(c => c.kind === 'sink') ? consumers.map(c => c.name) : undefined
-    this.sinksOnly.set(stage, sinks)
-    return sinks
+    let target: readonly string[] | StageState | undefined
+    if (consumers != null && consumers.length > 0 && consumers.every(c => c.kind === 'sink')) target = consumers.map(c => c.name)
+    else if (consumers?.length === 1 && this.init.stages.get(consumers[0].name)?.aggregate != null) target = this.init.stages.get(consumers[0].name)
+    this.blockTargets.set(stage, target)
+    return target
   }
 }
