@@ -90,9 +90,10 @@ export const MAX_CHUNK_ITEMS = 65536
 export const TARGET_CHUNK_MS = 25
 /**
  * The same for a chunk whose outputs the worker combines (combiner.ts): the more pairs a chunk holds, the
- * more fold into one per key, and the fewer partials the coordinator folds.
+ * more fold into one per key, and the fewer partials the coordinator folds (W10 word count: the coordinator's
+ * CPU per line went from 18.5 to 12.7 µs with 400 ms and 4 MiB chunks instead of 100 ms and 1 MiB).
  */
-export const TARGET_COMBINED_CHUNK_MS = 100
+export const TARGET_COMBINED_CHUNK_MS = 400
 /** Output bytes a chunk should stay under (its result is one message, capped at 32 MiB on the job stream). */
 export const TARGET_CHUNK_BYTES = 4 * 1024 * 1024
 /** Growth per measurement at most (×8): early samples (a cold JIT, an instantiation) are noisy. */

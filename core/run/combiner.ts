@@ -13,7 +13,7 @@
  */
 import type { Emitted } from '../abi/abi.js'
 import type { FunctionRef, JobCombiner } from '../jobs.js'
-import { packArray } from '../util/msgpack-bytes.js'
+import { arrayHeaderLength, packArray, writeArrayHeader } from '../util/msgpack-bytes.js'
 import { skipValue } from '../util/msgpack-skip.js'
 
 /** Values per combine call at most (a key's values beyond are folded in further calls with the partial). */
@@ -98,19 +98,11 @@ async function fold (group: Group, fn: FunctionRef, call: CombineCall): Promise<
 /** A msgpack array of `partial` (if any) and the values from..to, copied once into one buffer. */
 function packValues (bytes: readonly Uint8Array[], starts: readonly number[], from: number, to: number, partial: Uint8Array | undefined): Uint8Array {
   const n = to - from + (partial != null ? 1 : 0)
-  const header = n < 16 ? 1 : n < 0x10000 ? 3 : 5
+  const header = arrayHeaderLength(n)
   let length = header + (partial?.length ?? 0)
   for (let i = from; i < to; i++) length += bytes[i].length - starts[i]
   const out = new Uint8Array(length)
-  if (n < 16) out[0] = 0x90 | n
-  else if (n < 0x10000) {
-    out[0] = 0xdc
-    out[1] = n >>> 8
-    out[2] = n & 0xff
-  } else {
-    out[0] = 0xdd
-    new DataView(out.buffer).setUint32(1, n)
-  }
+  writeArrayHeader(out, n)
   let pos = header
   if (partial != null) {
     out.set(partial, pos)

@@ -17,9 +17,10 @@ export interface ItemChunk {
 
 /**
  * Input bytes an item chunk stops growing at (it always holds one item): a job message is one frame capped at
- * 32 MiB (job-messages.ts), and a worker asks for few jobs as costly as chunks (its credits follow job cost).
+ * 32 MiB (job-messages.ts), and a worker asks for few jobs as costly as chunks (its credits follow job cost,
+ * at least two per thread: 8 MiB of lines ahead per thread at most).
  */
-export const MAX_ITEM_CHUNK_BYTES = 1024 * 1024
+export const MAX_ITEM_CHUNK_BYTES = 4 * 1024 * 1024
 
 const HEADER = 4
 

@@ -1,12 +1,12 @@
 /**
  * The queue of a stage fed by a split file source (item-chunks.ts): items read from the source wait here
- * one by one, uncut, and a chunk of them is cut only when a worker asks, at the size the stage's sizer holds
- * then (capped in bytes by MAX_ITEM_CHUNK_BYTES). The cut chunk goes into the queue below (the stage's mode,
- * or a RangeQueue when the stage also reads a split range) and is taken from there like any work; work
- * already there (a chunk put back after a lost lease or a failure) goes first.
+ * one by one, uncut, and a chunk of them is cut only when a worker asks (cutting-queue.ts), at the size the
+ * stage's sizer holds then (capped in bytes by MAX_ITEM_CHUNK_BYTES). The queue below is the stage's mode,
+ * or a RangeQueue when the stage also reads a split range.
  */
 import { Fifo } from '../../util/fifo.js'
 import { MAX_ITEM_CHUNK_BYTES, packItems } from '../item-chunks.js'
+import { CuttingQueue } from './cutting-queue.js'
 import type { StageQueue, Work } from './stage-queue.js'
 
 export interface ItemChunkQueueInit {
@@ -16,15 +16,15 @@ export interface ItemChunkQueueInit {
   readonly size: () => number
 }
 
-export class ItemChunkQueue implements StageQueue {
-  readonly replaysOnTake = false
+export class ItemChunkQueue extends CuttingQueue {
   private readonly items = new Fifo<Uint8Array>()
 
-  constructor (private readonly init: ItemChunkQueueInit) {}
+  constructor (private readonly init: ItemChunkQueueInit) {
+    super(init.inner)
+  }
 
-  /** Work below and the items not cut yet (the run's high-water mark counts items, as for ranges). */
-  get size (): number {
-    return this.init.inner.size + this.items.size
+  protected get uncut (): number {
+    return this.items.size
   }
 
   /** Items read from a split source, cut into chunks as workers ask. */
@@ -32,37 +32,7 @@ export class ItemChunkQueue implements StageQueue {
     for (const item of items) this.items.push(item)
   }
 
-  push (work: Work): void {
-    this.init.inner.push(work)
-  }
-
-  refill (): void {
-    this.init.inner.refill()
-  }
-
-  take (worker: string): Work | undefined {
-    const inner = this.init.inner
-    const waiting = inner.take(worker)
-    if (waiting != null) return waiting
-    const chunk = this.cut()
-    if (chunk == null) return undefined
-    inner.push(chunk)
-    return inner.take(worker)
-  }
-
-  putBack (work: Work, worker: string): void {
-    this.init.inner.putBack(work, worker)
-  }
-
-  memberLeft (member: string): void {
-    this.init.inner.memberLeft(member)
-  }
-
-  decided (work: Work): void {
-    this.init.inner.decided(work)
-  }
-
-  private cut (): Work | undefined {
+  protected cut (): Work | undefined {
     const max = this.init.size()
     const taken: Uint8Array[] = []
     let bytes = 0

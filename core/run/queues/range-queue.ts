@@ -1,9 +1,7 @@
 /**
  * The queue of a stage fed by a split range source (chunks.ts): pieces of the range wait here uncut, and a
- * chunk is cut from the first piece only when a worker asks, at the size the stage's sizer holds then (so
- * every chunk is sized with the latest cost per item). The cut chunk goes into the stage's own queue (its
- * mode: shared, pinned or verified) and is taken from there like any work; work already there (a chunk put
- * back after a lost lease or a failure, replicas of a verified chunk) goes first.
+ * chunk is cut from the first piece only when a worker asks (cutting-queue.ts), at the size the stage's sizer
+ * holds then, so every chunk is sized with the latest cost per item.
  *
  * Cuts are buddy blocks: a chunk at offset o of its piece has 2^j items with o a multiple of 2^j, so the
  * same positions are cut whatever sizes were learned.
@@ -11,6 +9,7 @@
 import { Fifo } from '../../util/fifo.js'
 import { encodeRangeChunk } from '../chunks.js'
 import type { RangeChunk } from '../chunks.js'
+import { CuttingQueue } from './cutting-queue.js'
 import type { StageQueue, Work } from './stage-queue.js'
 
 interface Piece {
@@ -28,21 +27,13 @@ export interface RangeQueueInit {
   readonly size: () => number
 }
 
-export class RangeQueue implements StageQueue {
-  /** Items pushed here replay when routed, as anywhere; journaled chunks replay when their piece is read. */
-  readonly replaysOnTake = false
+export class RangeQueue extends CuttingQueue {
   private readonly pieces = new Fifo<Piece>()
-  /** Items in the pieces not cut yet. */
-  private uncut = 0
+  /** Items in the pieces not cut yet (they take no memory). */
+  protected uncut = 0
 
-  constructor (private readonly init: RangeQueueInit) {}
-
-  /**
-   * Work in the inner queue and the items not cut yet. Counting uncut items (which take no memory) keeps the
-   * run's high-water mark reading a range source piece by piece, and progress counting items.
-   */
-  get size (): number {
-    return this.init.inner.size + this.uncut
+  constructor (private readonly init: RangeQueueInit) {
+    super(init.inner)
   }
 
   /**
@@ -61,36 +52,6 @@ export class RangeQueue implements StageQueue {
     this.pushPiece(range, at, range.count - at)
   }
 
-  push (work: Work): void {
-    this.init.inner.push(work)
-  }
-
-  refill (): void {
-    this.init.inner.refill()
-  }
-
-  take (worker: string): Work | undefined {
-    const inner = this.init.inner
-    const waiting = inner.take(worker)
-    if (waiting != null) return waiting
-    const chunk = this.cut()
-    if (chunk == null) return undefined
-    inner.push({ input: encodeRangeChunk(chunk), attempts: 0, chunk })
-    return inner.take(worker)
-  }
-
-  putBack (work: Work, worker: string): void {
-    this.init.inner.putBack(work, worker)
-  }
-
-  memberLeft (member: string): void {
-    this.init.inner.memberLeft(member)
-  }
-
-  decided (work: Work): void {
-    this.init.inner.decided(work)
-  }
-
   /** Items `from` to `from + count` of `range` as a piece of their own (cut from its start, aligned there). */
   private pushPiece (range: RangeChunk, from: number, count: number): void {
     if (count <= 0) return
@@ -98,7 +59,7 @@ export class RangeQueue implements StageQueue {
     this.uncut += count
   }
 
-  private cut (): RangeChunk | undefined {
+  protected cut (): Work | undefined {
     const piece = this.pieces.peek()
     if (piece == null) return undefined
     const offset = piece.offset
@@ -107,7 +68,8 @@ export class RangeQueue implements StageQueue {
     piece.offset += count
     this.uncut -= count
     if (piece.offset >= piece.count) this.pieces.shift()
-    return { start: piece.start + offset * piece.step, count, step: piece.step }
+    const chunk = { start: piece.start + offset * piece.step, count, step: piece.step }
+    return { input: encodeRangeChunk(chunk), attempts: 0, chunk }
   }
 }
 
