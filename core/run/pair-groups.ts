@@ -81,6 +81,7 @@ export class PairGroups {
     if (keyEnd < 0 || keyEnd >= end || valueEnd(buf, keyEnd, end) !== end) return false
     let h = 0x811c9dc5 ^ combiner
     for (let i = start + 1; i < keyEnd; i++) h = Math.imul(h ^ buf[i], 0x01000193)
+    h |= 0 // as the Int32Array holds it
     const pair = this.pairs++
     if (pair === this.valueAt.length) {
       this.valueAt = grown(this.valueAt)
@@ -220,8 +221,7 @@ export class PairGroups {
 function endOfKey (buf: Uint8Array, at: number, end: number): number {
   const tag = buf[at]
   if ((tag & 0xe0) === 0xa0) return at + 1 + (tag & 0x1f) <= end ? at + 1 + (tag & 0x1f) : -1
-  const to = skipValue(buf.subarray(0, end), at)
-  return to
+  return skipValue(buf.subarray(0, end), at)
 }
 
 /** Where the value at `at` ends (a positive fixint, the common case, without a call), or -1. */
