@@ -9,10 +9,11 @@
  * encoded differently would merely stay apart here and meet in the aggregate. One fold (`foldGroups`) serves
  * both paths: `PackedCombiner` (ABI v1 functions: the chunk's outputs packed as emitted, synchronous combine
  * calls, the result written straight into the outcome buffer's packed record, no object per pair) and
- * `combineOutputs` (outputs as objects and calls that may be asynchronous: WASI, JavaScript). Anything that does not combine cleanly
- * (an output that is not a pair, a combine call that fails or does not emit exactly one value on port 0)
- * leaves the chunk's outputs as they were: the coordinator then meets the same item or error as without a
- * combiner, and the run ends as it would have.
+ * `combineOutputs` (outputs as objects and calls that may be asynchronous: WASI, JavaScript).
+ *
+ * Anything that does not combine cleanly (an output that is not a pair, a combine call that fails or does not
+ * emit exactly one value on port 0) leaves the chunk's outputs as they were: the coordinator then meets the
+ * same item or error as without a combiner, and the run ends as it would have.
  */
 import type { Emitted } from '../abi/abi.js'
 import type { PackedSink } from '../abi/host.js'

@@ -175,18 +175,20 @@ export class PairGroups {
   packValues (pair: number, n: number, partial: Uint8Array | undefined, partialAt: number, partialLen: number): number {
     const count = n + (partialLen > 0 ? 1 : 0)
     const header = arrayHeaderLength(count)
-    let length = header + partialLen
-    for (let p = pair, k = 0; k < n; k++, p = this.nextPair[p]) length += this.valueEnd[p] - this.valueAt[p]
-    if (length > this.values.length) this.values = new Uint8Array(Math.max(length, 2 * this.values.length))
-    const out = this.values
+    if (header + partialLen > this.values.length) this.values = grownBytes(this.values, 0, header + partialLen)
+    let out = this.values
     const buf = this.buf
     writeArrayHeader(out, count)
     let pos = header
     if (partial != null) for (let k = 0; k < partialLen; k++) out[pos++] = partial[partialAt + k]
+    // one walk along the key's pairs, the buffer grown when a value would not fit
     for (let p = pair, k = 0; k < n; k++, p = this.nextPair[p]) {
-      for (let i = this.valueAt[p]; i < this.valueEnd[p]; i++) out[pos++] = buf[i]
+      const from = this.valueAt[p]
+      const to = this.valueEnd[p]
+      if (pos + to - from > out.length) out = this.values = grownBytes(out, pos, pos + to - from)
+      for (let i = from; i < to; i++) out[pos++] = buf[i]
     }
-    return length
+    return pos
   }
 
   /** The first output of group `g` as emitted (a key with one value is sent unchanged). */
@@ -200,7 +202,7 @@ export class PairGroups {
     const start = this.groupOutput[g] + HEADER
     const keyLength = this.groupKeyEnd[g] - start
     const length = keyLength + partialLen
-    if (length > this.values.length) this.values = new Uint8Array(Math.max(length, 2 * this.values.length))
+    if (length > this.values.length) this.values = grownBytes(this.values, 0, length)
     const bytes = this.values
     for (let i = 0; i < keyLength; i++) bytes[i] = this.buf[start + i] // the 0x92 tag and the key
     for (let k = 0; k < partialLen; k++) bytes[keyLength + k] = partial[partialAt + k]
@@ -228,6 +230,13 @@ function endOfKey (buf: Uint8Array, at: number, end: number): number {
 function valueEnd (buf: Uint8Array, at: number, end: number): number {
   if (buf[at] <= 0x7f && at + 1 === end) return end
   return skipValue(buf.subarray(0, end), at)
+}
+
+/** A buffer of at least `size` bytes holding the first `keep` bytes of `a`. */
+function grownBytes (a: Uint8Array, keep: number, size: number): Uint8Array {
+  const next = new Uint8Array(Math.max(size, 2 * a.length))
+  next.set(a.subarray(0, keep))
+  return next
 }
 
 function grown (a: Int32Array): Int32Array {
