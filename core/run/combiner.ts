@@ -130,12 +130,13 @@ export async function combineOutputs (outputs: readonly Emitted[], combiners: re
   // the packed layout has a byte per port: outputs beyond cannot be grouped (and no packed chunk has them)
   if (outputs.some(o => o.port > 255)) return outputs
   const packed = packOutputs(outputs)
-  const byStart = new Map<number, Emitted>()
-  for (let i = 0, pos = 0; i < outputs.length; pos += 5 + outputs[i].bytes.length, i++) byStart.set(pos + 5, outputs[i])
+  // where each output's bytes start in `packed`, ascending: an output passed on unchanged is found by it
+  const starts = new Int32Array(outputs.length)
+  for (let i = 0, pos = 0; i < outputs.length; pos += 5 + outputs[i].bytes.length, i++) starts[i] = pos + 5
   const result: Emitted[] = []
   const collect: PackedSink = {
     append: (port, src, at, len) => {
-      result.push(src === packed ? byStart.get(at)! : { port, bytes: src.slice(at, at + len) })
+      result.push(src === packed ? outputs[indexOf(starts, at)] : { port, bytes: src.slice(at, at + len) })
     }
   }
   const groups = new PairGroups()
@@ -154,4 +155,16 @@ export async function combineOutputs (outputs: readonly Emitted[], combiners: re
     const ok = emitted.length === 1 && emitted[0].port === 0
     step = steps.next(ok ? { bytes: emitted[0].bytes, at: 0, len: emitted[0].bytes.length } : undefined)
   }
+}
+
+/** The index of `value` in ascending `sorted` (it is there). */
+function indexOf (sorted: Int32Array, value: number): number {
+  let lo = 0
+  let hi = sorted.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid] < value) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
