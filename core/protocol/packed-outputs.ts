@@ -89,14 +89,14 @@ export function chunkOutcome (id: number, packed: Uint8Array, ms: number, emitte
 }
 
 /**
- * How many outputs `packed` holds when every one is on `port`, else -1 (`packed` must have passed
- * isPackedOutputs): a chunk whose outputs all go one way is routed as one block.
+ * How many outputs `packed` holds when every one is on a port below `ports`, else -1 (`packed` must have
+ * passed isPackedOutputs): a chunk whose outputs all go where its stage has ports is routed as a block.
  */
-export function countOnPort (packed: Uint8Array, port: number): number {
+export function countOnPorts (packed: Uint8Array, ports: number): number {
   let count = 0
   let pos = 0
   while (pos < packed.length) {
-    if (packed[pos] !== port) return -1
+    if (packed[pos] >= ports) return -1
     pos += HEADER + ((packed[pos + 1] | packed[pos + 2] << 8 | packed[pos + 3] << 16 | packed[pos + 4] << 24) >>> 0)
     count++
   }

@@ -19,7 +19,7 @@ import { isRangeChunk, rangeItem } from './chunks.js'
 import { rangeWork, splitAtItem } from './chunk-split.js'
 import type { RangeChunk } from './chunks.js'
 import type { Produced, Router, SinkDelivery } from './router.js'
-import { countOnPort } from '../protocol/packed-outputs.js'
+import { countOnPorts } from '../protocol/packed-outputs.js'
 import type { RunStatus } from './run-status.js'
 import type { OutJob, StageState, Work } from './stage-state.js'
 
@@ -82,9 +82,9 @@ export function applyChainOutputs (init: ChainOutcomeInit, record: OutJob, produ
     failChainAttempt(init, head, work, chain.stages.length - 1, worker, errorToData(new OutputLimitError(`the worker reported ${emitted?.length ?? 'no'} stage counts for a chain of ${chain.stages.length} stages (${chainName(chain)})`)))
     return false
   }
-  // packed outputs all on port 0 fit any tail; others are checked one by one
-  const onPort0 = produced.packed != null && countOnPort(produced.packed, 0) >= 0
-  for (const output of onPort0 ? [] : produced.outputs) {
+  // packed outputs are checked in place; others one by one
+  const fits = produced.packed != null && countOnPorts(produced.packed, tail.portStreams.length) >= 0
+  for (const output of fits ? [] : produced.outputs) {
     if (output.port < 0 || output.port >= tail.portStreams.length) {
       failChainAttempt(init, head, work, chain.stages.length - 1, worker, errorToData(new OutputLimitError(`emitted on port ${output.port}, but stage "${tail.spec.name}" has ${tail.portStreams.length} output(s): ${tail.spec.outputs.join(', ')}`)))
       return false

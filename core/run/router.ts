@@ -16,7 +16,7 @@ import type { RunStatus } from './run-status.js'
 import type { StageState, Work } from './stage-state.js'
 import { failureInput, rangeWork, splitAtItem } from './chunk-split.js'
 import { isRangeChunk } from './chunks.js'
-import { countOnPort, unpackOutputs } from '../protocol/packed-outputs.js'
+import { countOnPorts, unpackOutputs } from '../protocol/packed-outputs.js'
 import type { RangeChunk } from './chunks.js'
 
 /** One item for a sink. */
@@ -77,8 +77,8 @@ export class Router {
   private readonly replays = new Fifo<Replay>()
   private records: JobRecord[] = []
   private chunkRecords: ChunkRecord[] = []
-  /** Per stage: the sinks that read all it emits when that is all that reads it (blockSinks). */
-  private readonly sinksOnly = new Map<StageState, readonly string[] | undefined>()
+  /** Per stage: where its chunks' packed outputs may go as a block (blockTarget). */
+  private readonly blockTargets = new Map<StageState, BlockTarget | undefined>()
 
   constructor (private readonly init: RouterInit) {}
 
@@ -258,26 +258,54 @@ export class Router {
   }
 
   /**
-   * A chunk's packed outputs go to the sinks as one block when only sinks read the stage and nothing tags
-   * them; false (nothing done) when they must be routed one by one.
+   * A chunk's packed outputs go on as a block, with no object per output, when nothing tags them and only
+   * sinks read the stage (each sink gets the block) or each of its ports is read by one aggregate alone (the
+   * pairs fold in place); false (nothing done) when they must be routed one by one.
    */
   private routeBlock (stage: StageState, work: Work, packed: Uint8Array, worker: string, deliveries: SinkDelivery[]): boolean {
-    const sinks = this.blockSinks(stage)
-    if (sinks == null || (stage.cluster != null ? worker : work.tag) != null) return false
-    const count = countOnPort(packed, 0)
+    const target = this.blockTarget(stage)
+    if (target == null || (stage.cluster != null ? worker : work.tag) != null) return false
+    const count = countOnPorts(packed, 'sinks' in target ? 1 : target.aggregates.length)
     if (count < 0) return false
     stage.counts.emitted += count
-    for (const sink of sinks) deliveries.push({ sink, packed, count })
+    if ('sinks' in target) {
+      for (const sink of target.sinks) deliveries.push({ sink, packed, count })
+      return true
+    }
+    for (let pos = 0; pos < packed.length;) {
+      const consumer = target.aggregates[packed[pos]]
+      const end = pos + 5 + ((packed[pos + 1] | packed[pos + 2] << 8 | packed[pos + 3] << 16 | packed[pos + 4] << 24) >>> 0)
+      try {
+        consumer.aggregate!.addAt(packed, pos + 5, end)
+      } catch (err) {
+        // as `route` does: the item does not fit the aggregate, and the run fails naming it
+        consumer.counts.failed++
+        this.init.status.fail({ stage: consumer.spec.name, input: packed.slice(pos + 5, end), attempts: 0, error: errorToData(err) })
+      }
+      pos = end
+    }
     return true
   }
 
-  /** The sinks reading a one-port stage, when they are all that reads it (no stage, no side input). */
-  private blockSinks (stage: StageState): readonly string[] | undefined {
-    if (this.sinksOnly.has(stage)) return this.sinksOnly.get(stage)
-    const stream = stage.portStreams.length === 1 ? stage.portStreams[0] : undefined
-    const consumers = stream != null && !this.init.sideStreams.has(stream) ? this.init.graph.consumers.get(stream) : undefined
-    const sinks = consumers != null && consumers.length > 0 && consumers.every(c => c.kind === 'sink') ? consumers.map(c => c.name) : undefined
-    this.sinksOnly.set(stage, sinks)
-    return sinks
+  /**
+   * Where a stage's packed outputs may go as a block: the sinks that read a one-port stage, when they are all
+   * that reads it, or per port the aggregate stage that alone reads it (no side input anywhere).
+   */
+  private blockTarget (stage: StageState): BlockTarget | undefined {
+    if (this.blockTargets.has(stage)) return this.blockTargets.get(stage)
+    const { graph, stages, sideStreams } = this.init
+    const readers = stage.portStreams.map(stream => sideStreams.has(stream) ? undefined : graph.consumers.get(stream))
+    let target: BlockTarget | undefined
+    if (readers.length === 1 && readers[0] != null && readers[0].length > 0 && readers[0].every(c => c.kind === 'sink')) {
+      target = { sinks: readers[0].map(c => c.name) }
+    } else {
+      const aggregates = readers.map(r => r?.length === 1 ? stages.get(r[0].name) : undefined)
+      if (aggregates.length > 0 && aggregates.every(a => a?.aggregate != null)) target = { aggregates: aggregates as StageState[] }
+    }
+    this.blockTargets.set(stage, target)
+    return target
   }
 }
+
+/** Where a stage's packed outputs go as a block (Router.blockTarget). */
+type BlockTarget = { readonly sinks: readonly string[] } | { readonly aggregates: readonly StageState[] }

@@ -16,6 +16,7 @@ import type { SourceCursor } from '../../../core/run/sources.js'
 import type { Job, JobOutcome } from '../../../core/jobs.js'
 import { combineOutputs } from '../../../core/run/combiner.js'
 import { perItem } from '../../helpers/chunk-jobs.js'
+import { chunkOutcome, packOutputs } from '../../../core/protocol/packed-outputs.js'
 import type { ChunkRecord, JobRecord, RunJournal } from '../../../core/journal/journal.js'
 
 const WORDS = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'far']
@@ -122,6 +123,28 @@ describe('FlowRun with item chunks', () => {
     assert.ok(plainJobs.every(j => j.chunk == null && j.combine == null), 'a values source is not chunked')
     assert.deepEqual(counts(chunked.items), counts(plain.items), 'combining changes nothing in the result')
     assert.deepEqual(counts(chunked.items), expectedCounts(N))
+  })
+
+  it('packed chunk outcomes (as from the wire) fold into the aggregate in place: the counts are the same; a non-pair fails the run naming the aggregate', async () => {
+    const N = 30_000
+    const packed = async (job: Job): Promise<JobOutcome> => {
+      const o = await answer(job)
+      return o.ok && o.ms != null ? chunkOutcome(o.id, packOutputs(o.outputs), o.ms) : o
+    }
+    const out = sinkOf()
+    const run = runOf(flow('lines', N), { counts: out })
+    const done = run.run()
+    await work(run, done, packed)
+    assert.equal((await done).ok, true)
+    assert.deepEqual(counts(out.items), expectedCounts(N))
+
+    const bad = runOf(flow('lines', 1000), { counts: sinkOf() })
+    const badDone = bad.run()
+    await work(bad, badDone, async job => job.fn.export === 'split' && job.chunk != null ? chunkOutcome(job.id, packOutputs([{ port: 0, bytes: encodeValue(['the', 1]) }, { port: 0, bytes: encodeValue('not a pair') }]), 1) : await answer(job))
+    const summary = await badDone
+    assert.equal(summary.ok, false)
+    assert.equal(summary.failure?.stage, 'count')
+    assert.match(summary.failure?.error.message ?? '', /aggregates \[key, value\] pairs, but received/)
   })
 
   it('reads the next piece of a split file while a piece\'s worth still waits, so workers never wait for the read', async () => {
