@@ -48,10 +48,10 @@ export class PairGroups {
   valuesLength = 0
 
   /**
-   * Groups the first `length` bytes of packed outputs in `buf` by port (`ports[c]` is combiner c's port) and
+   * Groups the packed outputs in `buf` from `from` to `to` by port (`ports[c]` is combiner c's port) and
    * key. False when an output on a combined port is not a `[key, value]` pair: the chunk is then sent as is.
    */
-  collect (buf: Uint8Array, length: number, ports: readonly number[]): boolean {
+  collect (buf: Uint8Array, from: number, to: number, ports: readonly number[]): boolean {
     this.buf = buf
     this.pairs = 0
     this.groups = 0
@@ -59,7 +59,7 @@ export class PairGroups {
     this.table.fill(0)
     this.combinerOf.fill(-1)
     for (let c = 0; c < ports.length; c++) if (ports[c] >= 0 && ports[c] < PORTS) this.combinerOf[ports[c]] = c
-    for (let pos = 0; pos < length;) {
+    for (let pos = from; pos < to;) {
       const start = pos + HEADER
       const end = start + ((buf[pos + 1] | (buf[pos + 2] << 8) | (buf[pos + 3] << 16) | (buf[pos + 4] << 24)) >>> 0)
       const combiner = this.combinerOf[buf[pos]]

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { combineOutputs, COMBINE_GROUP, PackedCombiner } from '../../../core/run/combiner.js'
+import { combineOutputs, COMBINE_GROUP, COMBINE_PIECE_BYTES, PackedCombiner } from '../../../core/run/combiner.js'
 import type { CombineCall, PackedCombineCall } from '../../../core/run/combiner.js'
 import { PackedScratch } from '../../../core/run/packed-scratch.js'
 import { packOutputs, unpackOutputs } from '../../../core/protocol/packed-outputs.js'
@@ -93,6 +93,25 @@ describe('PackedCombiner (the combiner over packed outputs, synchronous calls)',
     assert.equal(packed.length, 5001)
     assert.deepEqual(decodeValue(packed.find(o => (decodeValue(o.bytes) as unknown[])[0] === 'w')!.bytes), ['w', 6 * COMBINE_GROUP])
     assert.equal(calls, 5000 + 4, 'keys k0…k4999 with several values, and `w` in 4 calls of at most COMBINE_GROUP values')
+  })
+
+  it('combines a chunk larger than a piece piece by piece, then the partials: the same outputs as in one pass', async () => {
+    const outputs: Emitted[] = []
+    let bytes = 0
+    for (let i = 0; bytes < 3 * COMBINE_PIECE_BYTES; i++) {
+      const o = i % 7 === 0 ? { port: 2, bytes: encodeValue(`kept ${i}`) } : pair(i % 3 === 0 ? 1 : 0, `key ${(i * 7919) % 20011}`, i % 5)
+      outputs.push(o)
+      bytes += 5 + o.bytes.length
+    }
+    outputs.push(pair(0, 'once', 9))
+    const combiners = [{ port: 0, fn: sumFn }, { port: 1, fn: maxFn }]
+    const combiner = new PackedCombiner()
+    const packed = packedCombine(combiner, outputs, [sumFn, maxFn], [0, 1])
+    assert.deepEqual(same(packed), same(await combineOutputs(outputs, combiners, call)))
+    assert.ok(packed.length < outputs.length, `folded: ${packed.length} outputs from ${outputs.length}`)
+    // a non-pair in the last piece: the whole chunk unchanged, the pieces combined before it too
+    const junk = [...outputs, { port: 0, bytes: encodeValue('not a pair') }]
+    assert.deepEqual(same(packedCombine(combiner, junk, [sumFn, maxFn], [0, 1])), same(junk))
   })
 
   it('writes the outputs unchanged, in order, when one is not a pair or a combine call fails or emits other than one value', () => {
