@@ -20,9 +20,11 @@ import { ratio, summarize } from '../lib/stats.js'
 import { writeText } from '../lib/text.js'
 import type { GeneratedText } from '../lib/text.js'
 import { decodeValue, encodeValue } from '../../core/codec.js'
-import type { Emitted } from '../../core/abi/abi.js'
 import type { FunctionInstance } from '../../core/abi/host.js'
-import { combineOutputs } from '../../core/run/combiner.js'
+import { PackedCombiner } from '../../core/run/combiner.js'
+import type { PackedCombineCall } from '../../core/run/combiner.js'
+import { PackedScratch } from '../../core/run/packed-scratch.js'
+import { unpackOutputs } from '../../core/protocol/packed-outputs.js'
 
 const WORKERS = 2
 export const W10_TARGET = 1.6
@@ -98,26 +100,40 @@ interface InProcess {
 
 /**
  * One thread: read the file, `split` each line, combine each batch's pairs with `sum` (the combiner the
- * workers use), and fold the partials again with it whenever many have gathered: as few `sum` calls as the grid.
+ * workers use, on the same packed path: outputs packed as emitted, synchronous calls), and fold the partials
+ * again with it whenever many have gathered: as few `sum` calls as the grid.
  */
 async function inProcess (instance: FunctionInstance, path: string): Promise<InProcess> {
   const started = performance.now()
-  const call = (fn: { export: string }, input: Uint8Array): readonly Emitted[] => instance.call(fn.export, input)
-  const combiners = [{ port: 0, fn: { module: '', export: 'sum' } }, { port: 1, fn: { module: '', export: 'sum' } }]
-  let partials: Emitted[] = []
-  let outputs: Emitted[] = []
+  const split = instance.exportFn('split')
+  const sum = instance.exportFn('sum')
+  const combine: PackedCombineCall = (_c, input, len, out) => { instance.callPacked(sum, input, 0, len, out) }
+  const ports = [0, 1]
+  const combiner = new PackedCombiner()
+  const mapped = new PackedScratch()
+  let partials = new PackedScratch()
+  let spare = new PackedScratch()
   let lines = 0
   for await (const line of createInterface({ input: createReadStream(path), crlfDelay: Infinity })) {
-    for (const o of instance.call('split', encodeValue(line))) outputs.push(o)
+    const bytes = encodeValue(line)
+    instance.callPacked(split, bytes, 0, bytes.length, mapped)
     if (++lines % LOOP_BATCH === 0) {
-      for (const o of await combineOutputs(outputs, combiners, call)) partials.push(o)
-      outputs = []
-      if (partials.length >= PARTIALS_HELD) partials = [...await combineOutputs(partials, combiners, call)]
+      combiner.combine(mapped.bytes, mapped.length, ports, combine, partials)
+      mapped.reset()
+      if (partials.count >= PARTIALS_HELD) {
+        spare.reset()
+        combiner.combine(partials.bytes, partials.length, ports, combine, spare)
+        ;[partials, spare] = [spare, partials]
+      }
     }
   }
+  // the last batch's pairs join the partials for the final fold
+  for (let pos = 0; pos < mapped.length; pos = mapped.next(pos)) partials.append(mapped.port(pos), mapped.bytes, mapped.start(pos), mapped.size(pos))
+  spare.reset()
+  combiner.combine(partials.bytes, partials.length, ports, combine, spare)
   const counts = new Map<string, number>()
   const totals = new Map<string, number>()
-  for (const o of await combineOutputs([...partials, ...outputs], combiners, call)) {
+  for (const o of unpackOutputs(spare.bytes.slice(0, spare.length))) {
     const [key, value] = decodeValue(o.bytes) as [string, number]
     ;(o.port === 0 ? counts : totals).set(key, value)
   }

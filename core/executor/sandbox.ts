@@ -22,7 +22,8 @@ import { chunkView } from '../run/chunk-view.js'
 import type { ChunkView } from '../run/chunk-view.js'
 import { runChain, runChainChunk, runChainChunkAsync } from '../run/chain-chunk.js'
 import type { ChainResult, StageCall } from '../run/chain-chunk.js'
-import { combineOutputs } from '../run/combiner.js'
+import { PackedCombiner, combineOutputs } from '../run/combiner.js'
+import { PackedScratch } from '../run/packed-scratch.js'
 import type { BatchFn, PackedJob } from './packing.js'
 
 interface LoadedModule {
@@ -47,6 +48,9 @@ interface Settings {
 export function serveSandbox (port: SandboxPort): void {
   const modules = new Map<string, LoadedModule>()
   let settings: Settings | undefined
+  // a combined chunk's outputs before folding, and the fold's buffers: reused chunk after chunk
+  const mapped = new PackedScratch()
+  const combiner = new PackedCombiner()
 
   async function instanceOf (hash: string, init: SandboxInit): Promise<FunctionInstance> {
     const loaded = modules.get(hash)
@@ -87,14 +91,20 @@ export function serveSandbox (port: SandboxPort): void {
    * (no promise per item) whose tail emits straight into the outcome buffer in the wire's packed layout
    * (FunctionInstance.callPacked: no object per output; a range item's msgpack is written straight into the
    * guest's memory): the grid's cheapest path. An unchained chunk with combiners folds its outputs per key
-   * (combiner.ts), so it collects them as objects first.
+   * (combiner.ts): packed into a scratch buffer first, then folded into the outcome buffer (runCombined);
+   * with WASI or JavaScript functions, as objects.
    */
   async function runChunk (job: PackedJob, batch: RunBatch, init: SandboxInit, writer: OutcomeWriter): Promise<void> {
     const head: BatchFn = batch.fns[job.fn]
     const fns = job.chain > 0 ? [head, ...batch.chains![job.chain - 1].map(k => batch.fns[k])] : [head]
     const view = chunkView(job.chunk!, job.input)
-    const plain = fns.every(fn => modules.get(fn.module)?.message.abi === undefined && fn.wasi === undefined && fn.js !== true)
+    const abiV1 = (fn: FunctionRef): boolean => modules.get(fn.module)?.message.abi === undefined && fn.wasi === undefined && fn.js !== true
+    const plain = fns.every(abiV1)
     const combined = fns.length === 1 && head.combine != null
+    if (plain && combined && head.combine!.every(c => abiV1(c.fn))) {
+      await runCombined(view, head, init, writer)
+      return
+    }
     if (plain && !combined) {
       const calls: StageCall[] = []
       for (const fn of fns) {
@@ -130,6 +140,33 @@ export function serveSandbox (port: SandboxPort): void {
     const started = performance.now() - result.ms
     const outputs = await combineOutputs(result.outputs, head.combine!, async (f, item) => await call(f, item, init))
     writer.chunk(outputs as Emitted[], performance.now() - started)
+  }
+
+  /**
+   * An unchained ABI v1 chunk with combiners: its outputs packed as emitted into `mapped`, then folded per key
+   * with synchronous combine calls straight into a packed record of `writer` (no object per pair).
+   */
+  async function runCombined (view: ChunkView, head: BatchFn, init: SandboxInit, writer: OutcomeWriter): Promise<void> {
+    const instance = await instanceOf(head.module, init)
+    const combine = head.combine!
+    const instances: FunctionInstance[] = []
+    for (const c of combine) instances.push(await instanceOf(c.fn.module, init))
+    // looked up at the first call: a missing map export fails the item that reaches it, as `call` does; a
+    // missing combine export leaves the chunk uncombined, as a failing combine call does
+    let exported: ExportFn | undefined
+    const combineFns: Array<ExportFn | undefined> = combine.map(() => undefined)
+    mapped.reset()
+    const run = runChain(view, [], (src, at, len) => { instance.callPacked(exported ??= instance.exportFn(head.export), src, at, len, mapped) })
+    if (!run.ok) {
+      writer.error(run.error, run.item)
+      return
+    }
+    const started = performance.now() - run.ms
+    writer.beginPacked(1, Math.min(mapped.length, 1 << 16))
+    combiner.combine(mapped.bytes, mapped.length, combine.map(c => c.port), (c, input, len, out) => {
+      instances[c].callPacked(combineFns[c] ??= instances[c].exportFn(combine[c].fn.export), input, 0, len, out)
+    }, writer)
+    writer.endPacked(performance.now() - started)
   }
 
   /** An ABI v1 chunk whose outputs are wanted as objects (a combiner folds them): the synchronous loop. */
