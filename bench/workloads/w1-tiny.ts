@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path'
 import { rm } from 'node:fs/promises'
-import { runLoop, range } from '../baselines/loop.js'
+import { runLoop, runPackedLoop, range } from '../baselines/loop.js'
 import { runRawTcp } from '../baselines/raw-tcp.js'
 import { expectEqual, jsonlNumbers } from '../lib/check.js'
 import { WASM_FILE, writeFlow, writeMapFlow } from '../lib/fixtures.js'
@@ -45,6 +45,7 @@ export async function w1Tiny (ctx: BenchContext): Promise<WorkloadResult> {
   const grid: number[] = []
   const ceiling: number[] = []
   const loop: number[] = []
+  const packedLoop: number[] = []
   const sink: number[] = []
   const coordinatorCpu: number[] = []
   const workerCpu: number[] = []
@@ -68,6 +69,9 @@ export async function w1Tiny (ctx: BenchContext): Promise<WorkloadResult> {
     const l = runLoop(ctx.instance, 'double', range(0, items))
     expectEqual('W1 loop sum', l.outputs.reduce((a, b) => a + b, 0), expectedSum)
     loop.push(l.jobsPerSec)
+    const p = runPackedLoop(ctx.instance, 'double', 0, items)
+    expectEqual('W1 packed loop sum', p.sum, expectedSum)
+    packedLoop.push(p.itemsPerSec)
 
     const c = await runNetworked(ctx.env, { flow: chained.path, workers: WORKERS, threadsPerWorker: 1, cache: join(ctx.dir, 'cache'), timeoutMs: 600_000, tag: `w1c${run}` })
     const chainedOut = await jsonlNumbers(join(chained.dir, 'out.jsonl'))
@@ -83,7 +87,7 @@ export async function w1Tiny (ctx: BenchContext): Promise<WorkloadResult> {
 
     const s = await sinkAlone(join(ctx.dir, 'w1-sink.jsonl'), items)
     sink.push(s)
-    ctx.log(`W1 run ${run}/${ctx.runs}: grid ${Math.round(grid[run - 1])} items/s, loop ${Math.round(l.jobsPerSec)}/s, sink alone ${Math.round(s)}/s, raw TCP ${Math.round(raw.jobsPerSec)}/s, coordinator ${coordinatorCpu.at(-1)?.toFixed(2) ?? '?'} µs/item; chained: grid ${Math.round(gridChained[run - 1])} items/s, loop ${Math.round(lc.itemsPerSec)}/s, coordinator ${coordinatorCpuChained.at(-1)?.toFixed(2) ?? '?'} µs/item`)
+    ctx.log(`W1 run ${run}/${ctx.runs}: grid ${Math.round(grid[run - 1])} items/s, loop ${Math.round(l.jobsPerSec)}/s, packed loop ${Math.round(p.itemsPerSec)}/s, sink alone ${Math.round(s)}/s, raw TCP ${Math.round(raw.jobsPerSec)}/s, coordinator ${coordinatorCpu.at(-1)?.toFixed(2) ?? '?'} µs/item; chained: grid ${Math.round(gridChained[run - 1])} items/s, loop ${Math.round(lc.itemsPerSec)}/s, coordinator ${coordinatorCpuChained.at(-1)?.toFixed(2) ?? '?'} µs/item`)
   }
   const g = summarize(grid)
   const l = summarize(loop)
@@ -97,7 +101,8 @@ export async function w1Tiny (ctx: BenchContext): Promise<WorkloadResult> {
     params: { items, function: 'double', workers: WORKERS, threadsPerWorker: 1, sink: 'jsonl', rawTcpItems: Math.min(items, RAW_TCP_ITEMS) },
     figures: {
       grid: figure(g, 'items/s', `${items} items, coordinator + ${WORKERS} grid-worker processes (1 thread each), jsonl sink`),
-      loop: figure(l, 'items/s', 'same function in a plain loop, one thread, in process'),
+      loop: figure(l, 'items/s', 'same function in a plain loop, one thread, in process, through the per-call API (the target\'s baseline)'),
+      packedLoop: figure(summarize(packedLoop), 'items/s', 'same function, one thread, in process, on the workers\' own packed inner path, calls only (reference)'),
       sink: figure(summarize(sink), 'items/s', `the jsonl sink alone: ${items} encoded outputs written in batches of ${SINK_BATCH}`),
       rawTcp: figure(summarize(ceiling), 'jobs/s', `raw-TCP per-item dispatcher + ${WORKERS} worker processes, ${Math.min(items, RAW_TCP_ITEMS)} items (reference)`),
       // CPU time per item is far less sensitive than wall time to other work on the machine
@@ -110,6 +115,7 @@ export async function w1Tiny (ctx: BenchContext): Promise<WorkloadResult> {
     ratios: {
       gridToLoop: { ...toLoop, description: 'grid / in-process loop' },
       gridToSink: { ...ratio(g, summarize(sink)), description: 'grid / the sink alone' },
+      gridToPackedLoop: { ...ratio(g, summarize(packedLoop)), description: 'grid / the in-process loop on the workers\' packed inner path' },
       chainedToLoop: { ...chainedToLoop, description: 'chained grid / the in-process loop of both functions' }
     },
     targets: [
