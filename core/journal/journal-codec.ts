@@ -17,7 +17,7 @@
 import type { Emitted } from '../abi/abi.js'
 import { decodeValue, encodeValue } from '../codec.js'
 import { nameBytes, Reader, Writer } from './byte-io.js'
-import { isPackedOutputs, packOutputs, unpackOutputs } from '../protocol/packed-outputs.js'
+import { countOnPorts, isPackedOutputs, packOutputs, unpackOutputs } from '../protocol/packed-outputs.js'
 
 const fromUtf8 = new TextDecoder('utf-8', { fatal: true })
 import { JOURNAL_FORMAT, JournalError } from './journal.js'
@@ -141,12 +141,8 @@ function encodeSink (record: SinkRecord): Uint8Array {
 const TAGGED = 0
 const PACKED = 1
 
-/** Outputs in a packed block (it came from this coordinator: checked already). */
-function countOutputs (packed: Uint8Array): number {
-  let n = 0
-  for (let pos = 0; pos < packed.length; n++) pos += 5 + ((packed[pos + 1] | packed[pos + 2] << 8 | packed[pos + 3] << 16 | packed[pos + 4] << 24) >>> 0)
-  return n
-}
+/** Outputs in a packed block (any port: a port is one byte). */
+const countOutputs = (packed: Uint8Array): number => countOnPorts(packed, 256)
 
 /** Decodes one entry; throws JournalError when it is not one this version wrote. */
 export function decodeEntry (bytes: Uint8Array): JournalEntry {
