@@ -5,7 +5,8 @@
  *
  * Each workload runs --runs times (default 3; medians and min–max), with its baselines in the same run, and
  * checks every output. Prints a table, and with --json writes one document with every figure and ratio.
- * --quick: small sizes (a smoke run). --workers N: the crowd size of W9 (default 1,000; 40 with --quick). --profile DIR: every grid process runs with --cpu-prof into DIR.
+ * --quick: small sizes (a smoke run). --workers N: the crowd size of W9 (default 1,000; 40 with --quick), the
+ * grid-workers of W1 (default 2) and, above 2, one more W3 run on N grid-workers (scaling where cores exist). --profile DIR: every grid process runs with --cpu-prof into DIR.
  */
 import { cpus, freemem, totalmem, availableParallelism, loadavg, tmpdir } from 'node:os'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'

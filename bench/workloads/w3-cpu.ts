@@ -2,7 +2,8 @@
  * W3 CPU-bound: 64 `burn` jobs of about 50 ms each (the iteration count is calibrated on this machine first),
  * run four ways: a plain in-process loop (the reference), the embedded pool with one thread
  * (`--local-only --workers 1`), one networked grid-worker with one thread, two with one thread each.
- * Speed-up = time(1 worker) / time(2 workers); efficiency = loop time / (time × threads).
+ * Speed-up = time(1 worker) / time(2 workers); efficiency = loop time / (time × threads). With `--workers N`
+ * (N > 2) also N grid-workers of one thread: the scaling where the cores exist.
  */
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'
@@ -35,6 +36,9 @@ export async function w3Cpu (ctx: BenchContext): Promise<WorkloadResult> {
   const embedded: number[] = []
   const one: number[] = []
   const two: number[] = []
+  const many: number[] = []
+  const n = ctx.workers != null && ctx.workers > 2 ? ctx.workers : undefined
+  const sizes: Array<readonly [number, number[]]> = [[1, one], [2, two], ...(n != null ? [[n, many] as const] : [])]
   for (let run = 1; run <= ctx.runs; run++) {
     const l = runLoop(ctx.instance, 'burn', range(start, start + jobs))
     const sum = l.outputs.reduce((a, b) => a + b, 0)
@@ -43,12 +47,12 @@ export async function w3Cpu (ctx: BenchContext): Promise<WorkloadResult> {
     loop.push(l.elapsedMs)
     parallelLoops.push(await runParallelLoops(flow, start, jobs, expectedSum))
     embedded.push(await runEmbedded(ctx, flow, run, expectedSum, jobs))
-    for (const [workers, into] of [[1, one], [2, two]] as const) {
+    for (const [workers, into] of sizes) {
       const r = await runNetworked(ctx.env, { flow: flow.path, workers, threadsPerWorker: 1, cache: join(ctx.dir, 'cache'), timeoutMs: 300_000, tag: `w3w${workers}r${run}` })
       await check(flow, jobs, expectedSum)
       into.push(r.elapsedMs)
     }
-    ctx.log(`W3 run ${run}/${ctx.runs}: loop ${ms(loop)}, 2 loops in parallel ${ms(parallelLoops)}, embedded ${ms(embedded)}, 1 worker ${ms(one)}, 2 workers ${ms(two)}`)
+    ctx.log(`W3 run ${run}/${ctx.runs}: loop ${ms(loop)}, 2 loops in parallel ${ms(parallelLoops)}, embedded ${ms(embedded)}, 1 worker ${ms(one)}, 2 workers ${ms(two)}${n != null ? `, ${n} workers ${ms(many)}` : ''}`)
   }
   const L = summarize(loop)
   const P = summarize(parallelLoops)
@@ -66,7 +70,8 @@ export async function w3Cpu (ctx: BenchContext): Promise<WorkloadResult> {
       parallelLoops: figure(P, 'ms', 'two loop processes at once, half the jobs each: what this machine gives in parallel now'),
       embedded: figure(E, 'ms', 'grid-coordinator --local-only --workers 1'),
       oneWorker: figure(W1, 'ms', '1 networked grid-worker, 1 thread'),
-      twoWorkers: figure(W2, 'ms', '2 networked grid-workers, 1 thread each')
+      twoWorkers: figure(W2, 'ms', '2 networked grid-workers, 1 thread each'),
+      ...(n != null ? { manyWorkers: figure(summarize(many), 'ms', `${n} networked grid-workers, 1 thread each (--workers)`) } : {})
     },
     ratios: {
       speedup: { ...speedup, description: 'time(1 worker) / time(2 workers)' },
@@ -74,7 +79,8 @@ export async function w3Cpu (ctx: BenchContext): Promise<WorkloadResult> {
       speedupToMachine: { value: speedup.value / ratio(L, P).value, description: 'grid speed-up / machine speed-up' },
       oneWorkerToLoop: { ...overhead, description: 'time(1 worker) / time(loop)' },
       embeddedToLoop: { ...ratio(E, L), description: 'time(embedded 1 thread) / time(loop)' },
-      efficiencyTwoWorkers: { value: L.median / (2 * W2.median), description: 'loop time / (2 × time(2 workers))' }
+      efficiencyTwoWorkers: { value: L.median / (2 * W2.median), description: 'loop time / (2 × time(2 workers))' },
+      ...(n != null ? { speedupMany: { ...ratio(W1, summarize(many)), description: `time(1 worker) / time(${n} workers)` } } : {})
     },
     targets: [
       target('W3', '2 workers ≥ 1.9× one worker', `≥ ${W3_SPEEDUP}`, speedup.value, '×', speedup.value >= W3_SPEEDUP),
