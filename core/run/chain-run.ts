@@ -10,7 +10,6 @@
  * names that stage; the item is retried alone, as a chained chunk of one item, while the items before and
  * after it go back as two chained chunks (as for any chunk, router.ts `failChunkItem`).
  */
-import type { Emitted } from '../abi/abi.js'
 import { encodeValue } from '../codec.js'
 import { errorToData, OutputLimitError } from '../errors.js'
 import type { ErrorData, FunctionRef, JobOutcome } from '../jobs.js'

@@ -6,7 +6,7 @@
  */
 import type { FlowGraph } from '../flow/graph.js'
 import type { FlowSpec, SinkSpec } from '../flow/model.js'
-import type { FunctionRef, Job, JobOutcome, ErrorData } from '../jobs.js'
+import type { FunctionRef, Job, JobOutcome } from '../jobs.js'
 import type { WorkerJoin } from '../grid/job-board.js'
 import { GridError } from '../errors.js'
 import { RunState } from './run-state.js'

@@ -66,14 +66,14 @@ export class PairGroups {
       if (combiner < 0) {
         if (this.otherCount === this.others.length) this.others = grown(this.others)
         this.others[this.otherCount++] = pos
-      } else if (!this.add(combiner, pos, start, end)) return false
+      } else if (!this.add(combiner, start, end)) return false
       pos = end
     }
     return true
   }
 
-  /** One pair at `start..end` (the output at `pos`) into its key's group; false if it is not a pair. */
-  private add (combiner: number, pos: number, start: number, end: number): boolean {
+  /** One pair at `start..end` into its key's group; false if it is not a pair. */
+  private add (combiner: number, start: number, end: number): boolean {
     const buf = this.buf
     // a pair: a 2-array tag, then the key, then the value to the end (no decoding)
     if (start >= end || buf[start] !== 0x92) return false

@@ -5,7 +5,7 @@
  * module are dropped when it arrives. Every recalled job the worker held is answered once, in `dropped`,
  * never as a result, and never counted as done or failed.
  */
-import type { Job, JobExecutor, JobOutcome } from '../jobs.js'
+import type { Job, JobExecutor } from '../jobs.js'
 import type { Fifo } from '../util/fifo.js'
 
 export class RecalledJobs {

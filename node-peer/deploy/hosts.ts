@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { DeployUsageError, HostUnavailableError } from './errors.js'
 import { remoteCommand } from './remote-wrapper.js'
 import { LocalProcess, RemoteProcess } from './service-process.js'
